@@ -1,0 +1,143 @@
+"""Remove the noise report files carry, and nothing else.
+
+Each rule is one named function ``text -> (text, removed pieces)``; ``clean`` runs them in
+order. Placeholders (XX, ××, *, **) are content and stay as written.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .document import Removed
+
+Rule = Callable[[str], tuple[str, list[str]]]
+
+URL = r"(?:https?://|www\.)[\w./?=&%-]+|[\w-]+\.(?:com|cn|net|org)(?:\.cn)?\b"
+
+
+def _sub(pattern: re.Pattern, text: str, repl: str = "") -> tuple[str, list[str]]:
+    removed: list[str] = []
+
+    def take(m: re.Match) -> str:
+        removed.append(m.group(0))
+        return m.expand(repl) if repl else ""
+
+    return pattern.sub(take, text), removed
+
+
+PAID_MARKER = re.compile(r"##paid(?:begin|end)##")
+
+
+def paid_markers(text: str) -> tuple[str, list[str]]:
+    """``##paidbegin##``/``##paidend##``; they can sit mid-word, so the text around is joined."""
+    return _sub(PAID_MARKER, text)
+
+
+WATERMARK = re.compile(
+    r"[（(〔【][^（）()\n]{0,40}?(?:原创|来源|转载|出处|版权)[^（）()\n]{0,40}?(?:" + URL + r")[^（）()\n]{0,10}[）)〕】]"
+    r"|[（(〔【][^（）()\n]{0,40}?(?:" + URL + r")[^（）()\n]{0,40}?[）)〕】]"
+)
+WATERMARK_LINE = re.compile(r"^[^\n]{0,60}(?:原创|来源|转载|出处|更多|下载)[^\n]{0,40}(?:" + URL + r")[^\n]{0,40}$\n?", re.M)
+
+
+def watermarks(text: str) -> tuple[str, list[str]]:
+    """Parentheticals carrying a URL (``（笔杆儿网原创，www.bgzjy.cn）``) and short URL credit lines."""
+    text, a = _sub(WATERMARK, text)
+    text, b = _sub(WATERMARK_LINE, text)
+    return text, a + b
+
+
+PASSWORD = re.compile(r"^[ \t　]*(?:本)?文档(?:编辑|打开)?密码[:：][^\n]*$\n?", re.M)
+
+
+def password_lines(text: str) -> tuple[str, list[str]]:
+    """``本文档编辑密码：…``"""
+    return _sub(PASSWORD, text)
+
+
+PAYWALL = re.compile(
+    r"[（(]\s*未完[^（）()\n]{0,40}[）)]"
+    r"|[.…。]{2,}\s*(?:此处)?省略[^\n]{0,20}?字\s*[.…。]{2,}"
+    r"|[（(]\s*全文共[^（）()\n]{0,40}[）)]"
+)
+
+
+def paywall_notes(text: str) -> tuple[str, list[str]]:
+    """``（未完，全文共…字…）``, ``……省略…字……``"""
+    return _sub(PAYWALL, text)
+
+
+PAGE_NUMBER = re.compile(
+    r"^[ \t　]*(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})[ \t　]*$\n?",
+    re.M,
+)
+
+
+def page_numbers(text: str) -> tuple[str, list[str]]:
+    """Lines that are only a page number: ``- 3 -``, ``第3页``, ``第3页 共10页``."""
+    return _sub(PAGE_NUMBER, text)
+
+
+CHROME_LINE = re.compile(
+    r"(?:下载|打印|打印本页|全屏|收藏|加大|还原|减小|大|中|小|默认|关闭|关闭窗口|分享[:：]?|分享到[:：]?|分享到微信|政务信息|政府信息公开|"
+    r"[【】\[\]|>×]|首页|您的位置[:：]?|当前位置[:：]?|【?字[号体][:：][^\n]{0,20}|"
+    r"(?:来源|时间|发布时间|发表时间|作者|编辑|责任编辑|阅读量|浏览次数|点击数)[:：][^\n]{0,40}|"
+    r"\d{4}-\d{2}-\d{2}(?:\s+\d{2}:\d{2}(?::\d{2})?)?|\d{4}年\d{1,2}月\d{1,2}日\s*\d{1,2}[时:]\d{1,2}分?|[^\n]{0,40}记者[^\n]{0,20}摄|[0-9a-f]{32}:?|[\u4e00-\u9fff]{2,6}要闻)"
+)
+CHROME_HEAD_LINES = 40
+TAIL_MARKER = re.compile(r"^(?:相关报道|相关文档|相关链接|相关新闻|延伸阅读)[:：]?[^\n]{0,40}$|^》》点击[^\n]*《《$", re.M)
+TAIL_CHROME = re.compile(r"\n(?:(?:收藏|[|｜]|分享到[:：]?|分享到微信|×|【|】|打印本页|关闭窗口|默认|扫一扫)\n?)+\Z")
+
+
+def page_chrome(text: str) -> tuple[str, list[str]]:
+    """Web-page chrome: toolbar lines at the top, 相关报道：… and share buttons at the end."""
+    lines = text.split("\n")
+    head = [line for line in lines[:CHROME_HEAD_LINES] if CHROME_LINE.fullmatch(line.strip())]
+    removed = ["\n".join(head)] if head else []
+    kept = [line for line in lines[:CHROME_HEAD_LINES] if not CHROME_LINE.fullmatch(line.strip())]
+    text = "\n".join(kept + lines[CHROME_HEAD_LINES:])
+    m = TAIL_MARKER.search(text)
+    if m and len(text) - m.start() < 2000:
+        removed.append(text[m.start():])
+        text = text[: m.start()]
+    text, tail = _sub(TAIL_CHROME, text.rstrip() + "\n")
+    return text, removed + tail
+
+
+TRUNCATED_TAIL = re.compile(r"[（(〔【][^（）()〔〕【】\n。；]{0,12}\s*\Z")
+
+
+def truncated_tail(text: str) -> tuple[str, list[str]]:
+    """A dangling unclosed fragment at the very end, such as ``（笔杆儿网``."""
+    return _sub(TRUNCATED_TAIL, text.rstrip())
+
+
+BLANKS = re.compile(r"[^\S\n]+$|^[^\S\n]+", re.M)
+BLANK_RUNS = re.compile(r"\n{2,}")
+
+
+def whitespace(text: str) -> tuple[str, list[str]]:
+    """Leading/trailing spaces on lines and runs of blank lines (not shown in the debug view)."""
+    text = BLANKS.sub("", text)
+    return BLANK_RUNS.sub("\n", text).strip("\n"), []
+
+
+RULES: list[tuple[str, Rule]] = [
+    ("paid_marker", paid_markers),
+    ("page_chrome", page_chrome),
+    ("watermark", watermarks),
+    ("password", password_lines),
+    ("paywall", paywall_notes),
+    ("page_number", page_numbers),
+    ("whitespace", whitespace),
+    ("truncated_tail", truncated_tail),
+]
+
+
+def clean(text: str) -> tuple[str, list[Removed]]:
+    """Cleaned text and what each rule removed."""
+    removed: list[Removed] = []
+    for name, rule in RULES:
+        text, pieces = rule(text)
+        removed += [Removed(name, p.strip()) for p in pieces if p.strip()]
+    return text, removed

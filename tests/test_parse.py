@@ -1,0 +1,129 @@
+"""The section tree and chunks of the real seed reports, and the parser over the benchmark files."""
+import re
+from collections import Counter
+
+from retrieval.chunker import chunk_document
+from retrieval.sections import parse_file, parse_text
+from retrieval.clean import clean
+
+from conftest import CORPUS, seed
+
+NOISE = re.compile(r"##paid|笔杆儿网|bgzjy|编辑密码")
+
+
+def top(doc):
+    return [(s.heading, s.section_type) for s in doc.sections]
+
+
+def test_seed_001_top_sections_and_types():
+    doc = parse_file(seed("001"))
+    assert top(doc) == [
+        ("一、基本情况", "work"),
+        ("二、存在问题", "problem"),
+        ("三、原因分析", "cause"),
+        ("四、下步打算", "plan"),
+    ]
+    assert doc.title == "2023党组党建工作总结及下一步工作计划"
+    assert doc.year == 2023
+
+
+def test_seed_001_ideology_problem_is_one_chunk_with_all_items():
+    chunks = chunk_document(parse_file(seed("001")))
+    hits = [c for c in chunks if c.heading_path[-1:] == ["（二）意识形态工作还需要加强。"]]
+    assert len(hits) == 1
+    chunk = hits[0]
+    assert chunk.section_type == "problem"
+    for item in ("对意识形态工作研究还不够深入", "对重要意识形态阵地管理有待加强", "宣传工作载体还不够丰富多样"):
+        assert item in chunk.text
+
+
+def test_seed_004_work_plan_section():
+    doc = parse_file(seed("004"))
+    assert ("三、2023年工作思路", "plan") in top(doc)
+
+
+def test_seed_003_title_from_file_name_and_odd_ladder():
+    doc = parse_file(seed("003"))
+    assert doc.title == seed("003").stem
+    headings = [s.heading for s in doc.walk()]
+    assert "(三）表率强度不够。" in headings  # mixed half/full-width brackets
+    assert doc.sections[0].heading == "一、 履职工作特色与亮点"  # "一、 " with a space
+    assert [s.section_type for s in doc.sections] == ["highlight", "problem", "plan"]
+
+
+def test_seed_000_combined_problem_and_plan_heading():
+    doc = parse_file(seed("000"))
+    combined = doc.sections[2]
+    assert combined.heading == "三、存在的问题及下一步打算"
+    assert combined.section_type == "problem"
+    assert {c.section_type for c in combined.children} == {"plan"}
+    chunks = chunk_document(doc)
+    lead = next(c for c in chunks if c.heading_path == ["三、存在的问题及下一步打算"])
+    assert lead.section_type == "problem" and "仍然存在一定的差距" in lead.text
+
+
+def test_heading_with_body_on_the_same_line_splits_at_first_sentence():
+    doc = parse_text("标题报告\n一、主要工作\n（一）聚焦主责主业，在深化思路上下功夫。作为单位党建第一责任人，本人坚持学习。", "x.txt")
+    sub = doc.sections[0].children[0]
+    assert sub.heading == "（一）聚焦主责主业，在深化思路上下功夫。"
+    assert doc.text[sub.body_start:].startswith("作为单位")
+
+
+def test_skipped_and_repeated_numbers_keep_the_tree():
+    text = "总结\n一、成绩\n（一）甲。内容。\n（三）乙。内容。\n（三）丙。内容。\n二、存在问题\n1.问题一。\n2.问题二。\n（1）细项。\n三、下一步打算\n内容。"
+    doc = parse_text(text, "x.txt")
+    assert [len(s.children) for s in doc.sections] == [3, 2, 0]
+    assert doc.sections[1].children[1].children[0].heading == "（1）细项。"
+    assert [s.section_type for s in doc.sections] == ["work", "problem", "plan"]
+
+
+def test_old_report_ordinal_headings_and_full_width_digits():
+    text = "１９９９年政府工作报告\n一、１９９８年工作回顾\n第一，调整农业结构。内容。\n第二，加强水利建设。内容。\n二、２０００年主要任务\n内容。"
+    doc = parse_text(text, "1999.txt")
+    assert doc.year == 1999
+    assert [s.heading for s in doc.sections[0].children] == ["第一，调整农业结构。", "第二，加强水利建设。"]
+    assert doc.sections[1].section_type == "plan"
+
+
+def test_seed_chunks_are_clean_bounded_and_cover_the_text():
+    for path in sorted(CORPUS.glob("*.txt")):
+        doc = parse_file(path)
+        chunks = chunk_document(doc)
+        assert chunks, path
+        covered = Counter()
+        for c in chunks:
+            assert not NOISE.search(c.text), (path.name, c.text[:40])
+            assert 0 < len(c.text) <= 800
+            assert doc.text[c.start:c.end] == c.text
+            covered.update(range(c.start, c.end))
+        # every non-newline character of the cleaned text lands in exactly one chunk
+        for i, ch in enumerate(doc.text):
+            if ch != "\n":
+                assert covered[i] == 1, (path.name, i, doc.text[i - 10:i + 10])
+
+
+def test_long_sections_split_at_items_then_sentences_never_mid_sentence():
+    items = "".join(f"{n}是第{n}项工作内容。" + "这是一句很长的说明文字，用来把条目撑大。" * 12 for n in "一二三四")
+    doc = parse_text("报告\n一、主要工作\n" + items, "x.txt")
+    chunks = chunk_document(doc)
+    assert [c.item for c in chunks] == [None, "二是", "三是", "四是"]  # the first starts with its heading
+    assert chunks[0].text.startswith("报告\n一、主要工作\n一是")
+    assert all(len(c.text) <= 800 and c.text.endswith("。") for c in chunks)
+
+
+def test_hard_maximum_for_a_sentence_with_no_end():
+    doc = parse_text("报告\n一、工作\n" + "很长的句子，" * 300, "x.txt")
+    assert max(len(c.text) for c in chunk_document(doc)) <= 800
+
+
+def test_whole_benchmark_parses_without_chrome_in_chunks(bench_files):
+    chrome = re.compile(r"^(下载|打印|全屏|收藏|【字号|相关报道)", re.M)
+    for path in bench_files:
+        doc = parse_file(path)
+        chunks = chunk_document(doc)
+        assert chunks, path.name
+        assert doc.sections or path.parent.name.startswith("gov_national"), path.name
+        for c in chunks:
+            assert len(c.text) <= 800
+            assert not chrome.search(c.text), (path.name, c.text[:60])
+            assert not NOISE.search(c.text)
