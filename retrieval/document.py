@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SECTION_TYPES = ("overview", "work", "highlight", "problem", "cause", "plan", "other")
 
 
 @dataclass

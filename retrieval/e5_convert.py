@@ -53,7 +53,8 @@ def ensure_default_model(models_dir: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=f".{DEFAULT_MODEL}.tmp", dir=models_dir))
         try:
             _convert(_read_source(), tmp)
-            tmp.chmod(0o755)
+            for path in (tmp, *tmp.rglob("*")):  # mkdtemp makes 0700; safetensors writes 0600
+                path.chmod(0o755 if path.is_dir() else 0o644)
             os.rename(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -208,33 +209,35 @@ def _charsmap(norm: dict[int, str]) -> bytes:
             node = node.setdefault(byte, {})
         node[0] = where[out]  # label 0 = the leaf slot; key bytes are never 0
 
-    units, used, bases, first_free = {0: 0}, {0}, set(), 1
+    cap = 1 << 17
+    units, used, is_base = np.zeros(cap, "<u4"), np.zeros(cap, bool), np.zeros(cap, bool)
+    used[0], first_free = True, 0
     todo = [(0, trie)]
     while todo:
         pos, node = todo.pop()
         labels = sorted(node)
-        while first_free in used:
+        while used[first_free] or is_base[first_free]:
             first_free += 1
-        slot = first_free
-        while True:  # first base whose child slots are all free
-            base = slot ^ labels[0]
-            if base not in bases and all(base ^ c not in used for c in labels):
+        for start in range(first_free & ~255, cap, 4096):  # first base whose slots are all free
+            cand = np.arange(start, start + 4096)
+            ok = ~is_base[cand]
+            for c in labels:
+                ok &= ~used[cand ^ c]
+            if ok.any():
                 break
-            slot += 1
-        bases.add(base)
-        assert (pos ^ base) < 1 << 21, "charsmap too large for unshifted offsets"
-        units[pos] = units.get(pos, 0) | (pos ^ base) << 10
+        base = int(cand[ok.argmax()])
+        assert ok.any() and pos ^ base < 1 << 21, "charsmap builder ran out of room"
+        is_base[base] = True
+        units[pos] |= (pos ^ base) << 10
         for c in labels:
-            used.add(base ^ c)
+            used[base ^ c] = True
             if c == 0:
                 units[base] = node[0] | 1 << 31
             else:
                 units[base ^ c] = c | (0 in node[c]) << 8
                 todo.append((base ^ c, node[c]))
 
-    size = (max(max(units), max(bases)) // 256 + 1) * 256  # every base ^ byte lookup stays in range
-    array = np.zeros(size, "<u4")
-    array[list(units)] = list(units.values())
+    array = units[:(max(np.flatnonzero(used | is_base)) // 256 + 1) * 256]  # any base ^ byte stays in range
     return struct.pack("<I", array.nbytes) + array.tobytes() + bytes(pool)
 
 

