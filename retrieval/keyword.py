@@ -29,6 +29,23 @@ def stopwords() -> frozenset[str]:
     return frozenset((DATA / "stopwords.txt").read_text(encoding="utf-8").split())
 
 
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, list[str]]:
+    """Each term → the other terms of its group (data/synonyms.txt)."""
+    out: dict[str, list[str]] = {}
+    for line in (DATA / "synonyms.txt").read_text(encoding="utf-8").splitlines():
+        group = line.split("#")[0].split()
+        for term in group:
+            out.setdefault(term, []).extend(t for t in group if t != term)
+    return out
+
+
+def expand(tokens: list[str]) -> list[str]:
+    """Query tokens plus the tokens of their synonyms (each once)."""
+    extra = [t for tok in tokens for syn in synonyms().get(tok, []) for t in tokenize(syn)]
+    return list(dict.fromkeys(tokens + extra))
+
+
 def normalize(text: str) -> str:
     """Matching form of a text: NFKC (full/half width), lower case."""
     return unicodedata.normalize("NFKC", text).lower()

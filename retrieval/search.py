@@ -14,7 +14,7 @@ import faiss
 import numpy as np
 
 from .config import Settings
-from .keyword import normalize, tokenize
+from .keyword import expand, normalize, tokenize
 from .store import Snapshot, current_generation
 
 MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and said so)
@@ -45,6 +45,33 @@ def intent(question: str) -> list[str]:
         if pattern.search(question):
             return ["highlight", "work"] if role == "work" else [role]
     return []
+
+
+QUANTITY = re.compile(r"(?:多少|几)([名个次人场篇项家期批户条件所位元]?)")
+NUMBER = r"[0-9一二三四五六七八九十百千万两]+(?:\.\d+)?余?"
+ANY_UNIT = "[名个次人场篇项家期批户条件所位元]"
+SENTENCE_END = re.compile(r"[。；！？\n]")
+
+
+def quantity_unit(question: str) -> str | None:
+    """For a how-many question, the unit asked about as a regex ("次"); None otherwise."""
+    m = QUANTITY.search(question)
+    if not m:
+        return None
+    return ANY_UNIT if m.group(1) in ("", "个") else m.group(1)
+
+
+def states_quantity(text: str, tokens: list[str], unit: str) -> bool:
+    """Does one sentence of the passage give a number with that unit next to what was asked about
+    (a term of 3+ characters, or two terms of the question)?"""
+    terms = [t for t in tokens if len(t) >= 2]
+    pattern = re.compile(NUMBER + unit)
+    for sentence in SENTENCE_END.split(normalize(text)):
+        if pattern.search(sentence):
+            found = [t for t in terms if t in sentence]
+            if len(found) >= 2 or any(len(t) >= 3 for t in found):
+                return True
+    return False
 
 
 @dataclass
@@ -126,13 +153,14 @@ class Searcher:
 
         dense = self._dense_scores(snap, text, valid)
         keyword = np.zeros(len(snap.ids), dtype=np.float32)
-        kw = snap.keyword.scores(tokenize(text))
+        tokens = tokenize(text)
+        kw = snap.keyword.scores(expand(tokens))
         keyword[np.searchsorted(snap.ids, snap.keyword.ids)] = kw
         depth = s.fusion_depth
         d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
         fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
         roles = intent(text)
-        role_hit = np.isin(snap.types, roles) if roles else np.zeros(len(snap.ids), dtype=bool)
+        role_hit = np.array([bool(r & set(roles)) for r in snap.roles], dtype=bool)
         fused = fused * np.where(role_hit, 1.0 + s.role_boost, 1.0)
         fused[~valid] = 0
 
@@ -144,8 +172,12 @@ class Searcher:
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
             note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
-        ids = [int(snap.ids[i]) for i in order]
-        rows = {r["id"]: r for r in snap.chunks(ids)}
+        rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
+        unit = quantity_unit(text)
+        quantity = {i: bool(unit) and states_quantity(rows[int(snap.ids[i])]["text"], expand(tokens), unit) for i in order}
+        for i in order:
+            fused[i] *= 1.0 + s.quantity_boost * quantity[i]
+        order.sort(key=lambda i: -fused[i])
         passages = []
         for i in order:
             row = rows[int(snap.ids[i])]
@@ -153,11 +185,12 @@ class Searcher:
                 "dense": {"rank": int(d_rank[i]) + 1 if d_rank[i] >= 0 else None, "score": round(float(dense[i]), 4)},
                 "keyword": {"rank": int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, "score": round(float(keyword[i]), 3)},
                 "role": bool(role_hit[i]),
+                "quantity": quantity[i],
                 "roles_asked": roles,
             }
             row["score"] = round(float(fused[i]), 5)
             passages.append(row)
-        passages = complete_lists(snap, passages, s.chunk_max)[:top_k]
+        passages = complete_lists(snap, passages, s.chunk_max, top_k)[:top_k]
         for rank, p in enumerate(passages, 1):
             p["rank"] = rank
         return Result(passages, note)
@@ -190,7 +223,7 @@ class Searcher:
         return "weak" if best_keyword > 0 else "none"
 
 
-def complete_lists(snap: Snapshot, passages: list[dict], limit: int) -> list[dict]:
+def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:
     """Answer list questions whole: parts of one split section are shown together.
 
     The whole section replaces its parts when it fits in `limit` characters; otherwise the parts
@@ -214,4 +247,30 @@ def complete_lists(snap: Snapshot, passages: list[dict], limit: int) -> list[dic
                         "completed_from": [x["id"] for x in parts]})
         else:
             out.extend(sorted(hits, key=lambda h: h["start"]))
+    return merge_siblings(snap, out, limit, window)
+
+
+def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:
+    """Sibling sections that both rank in the first `window` ((一)(二)(三) of one heading) are items
+    of one list: their parent section replaces them when it fits in `limit` characters."""
+    out: list[dict] = []
+    merged: set[tuple] = set()
+    for p in passages:
+        parent = tuple(p["heading_path"][:-1])
+        key = (p["source"], parent)
+        if key in merged:
+            continue
+        siblings = [q for q in passages[:window] if q["source"] == p["source"] and tuple(q["heading_path"][:-1]) == parent
+                    and q["heading_path"] != p["heading_path"]]
+        if parent and siblings:
+            inside = [c for c in snap.source_chunks(p["source"]) if tuple(c["heading_path"][:len(parent)]) == parent]
+            start, end = min(c["start"] for c in inside), max(c["end"] for c in inside)
+            if end - start <= limit:
+                merged.add(key)
+                out.append({**p, "text": snap.document(p["source"])["text"][start:end], "start": start, "end": end,
+                            "heading_path": list(parent), "section": " › ".join(parent), "item": None,
+                            "section_type": inside[0]["section_type"],
+                            "completed_from": [c["id"] for c in inside]})
+                continue
+        out.append(p)
     return out

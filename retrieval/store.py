@@ -21,6 +21,7 @@ from filelock import FileLock, Timeout
 
 from .document import Chunk, Document
 from .keyword import KeywordIndex
+from .roles import cues
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -95,11 +96,13 @@ class Snapshot:
         self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
         self.keyword = KeywordIndex.load(folder / "keyword")
         self.db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        rows = self.db.execute("SELECT id, source, year, section_type FROM chunks ORDER BY id").fetchall()
+        rows = self.db.execute("SELECT id, source, year, section_type, heading_path FROM chunks ORDER BY id").fetchall()
         self.ids = np.array([r[0] for r in rows], dtype=np.int64)
         self.sources = np.array([r[1] for r in rows], dtype=object)
         self.years = np.array([r[2] or 0 for r in rows], dtype=np.int64)
         self.types = np.array([r[3] for r in rows], dtype=object)
+        # Every role a chunk plays: its own type and any role its headings name ("问题及原因").
+        self.roles = [frozenset([r[3], *cues(" ".join(json.loads(r[4])))]) for r in rows]
         self.aliases = {
             src: json.loads(a) for src, a in self.db.execute("SELECT source, aliases FROM documents")
         }

