@@ -41,8 +41,8 @@ class Settings:
     # Ranking (see retrieval/search.py).
     rrf_k: int = 60
     dense_weight: float = 1.0
-    keyword_weight: float = 1.0
-    role_boost: float = 0.3  # soft: fused score × (1 + boost) where the section role fits the question
+    keyword_weight: float = 1.5
+    role_boost: float = 0.2  # soft: fused score × (1 + boost) where the section role fits the question
     quantity_boost: float = 0.3  # how-many questions: passages stating a number with the unit asked
     fusion_depth: int = 100  # candidates taken from each ranking
     min_dense_z: float = 2.9  # sure of an answer when the best passage stands out this far (z)…
