@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from .config import DEFAULT_MODEL
 
@@ -38,8 +39,6 @@ class ModelUnavailable(Exception):
 
 def ensure_default_model(models_dir: Path) -> Path:
     """Folder of the converted default model; converts on first use (safe across processes)."""
-    from filelock import FileLock
-
     models_dir = Path(models_dir)
     target = models_dir / DEFAULT_MODEL
     if target.is_dir():  # only ever appears complete (os.rename below)

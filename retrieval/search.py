@@ -252,25 +252,30 @@ def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int
 
 def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:
     """Sibling sections that both rank in the first `window` ((一)(二)(三) of one heading) are items
-    of one list: their parent section replaces them when it fits in `limit` characters."""
-    out: list[dict] = []
-    merged: set[tuple] = set()
-    for p in passages:
-        parent = tuple(p["heading_path"][:-1])
-        key = (p["source"], parent)
-        if key in merged:
+    of one list: their parent section replaces them, at the first one's rank, when it fits in `limit`
+    characters. Passages inside a passage already shown are dropped."""
+    def parent_of(p: dict) -> tuple:
+        return p["source"], tuple(p["heading_path"][:-1])
+
+    members: dict[tuple, set] = {}
+    for p in passages[:window]:
+        if len(p["heading_path"]) > 1:
+            members.setdefault(parent_of(p), set()).add(tuple(p["heading_path"]))
+    parents: dict[tuple, dict] = {}
+    for (source, parent), paths in members.items():
+        if len(paths) < 2:
             continue
-        siblings = [q for q in passages[:window] if q["source"] == p["source"] and tuple(q["heading_path"][:-1]) == parent
-                    and q["heading_path"] != p["heading_path"]]
-        if parent and siblings:
-            inside = [c for c in snap.source_chunks(p["source"]) if tuple(c["heading_path"][:len(parent)]) == parent]
-            start, end = min(c["start"] for c in inside), max(c["end"] for c in inside)
-            if end - start <= limit:
-                merged.add(key)
-                out.append({**p, "text": snap.document(p["source"])["text"][start:end], "start": start, "end": end,
-                            "heading_path": list(parent), "section": " › ".join(parent), "item": None,
-                            "section_type": inside[0]["section_type"],
-                            "completed_from": [c["id"] for c in inside]})
-                continue
-        out.append(p)
+        inside = [c for c in snap.source_chunks(source) if tuple(c["heading_path"][:len(parent)]) == parent]
+        start, end = min(c["start"] for c in inside), max(c["end"] for c in inside)
+        if end - start <= limit:
+            parents[(source, parent)] = {"text": snap.document(source)["text"][start:end], "start": start, "end": end,
+                                         "heading_path": list(parent), "section": " › ".join(parent), "item": None,
+                                         "section_type": inside[0]["section_type"],
+                                         "completed_from": [c["id"] for c in inside]}
+    out: list[dict] = []
+    for p in passages:
+        merged = parents.get(parent_of(p))
+        p = {**p, **merged} if merged else p
+        if not any(q["source"] == p["source"] and q["start"] < p["end"] and p["start"] < q["end"] for q in out):
+            out.append(p)
     return out

@@ -472,7 +472,8 @@ def render_context(ctx: dict | None, passage: dict | None) -> str:
     )
 
 
-CONTEXT_HINT = '<div class="yd-ctx yd-ctx-empty">提问后，在上方选择一个段落编号并点击“在原文中查看”，这里会显示它所在的整节原文，段落本身以黄色标出。</div>'
+CTX_LABEL = "选择段落，在原文中查看"
+CONTEXT_HINT = '<div class="yd-ctx yd-ctx-empty">提问后，选择一个段落并点击“在原文中查看”，这里会显示它所在的整节原文，段落本身以黄色标出；点击对话中的某条回答可切换到该问题的段落。</div>'
 
 
 def _code(name: str) -> str:
@@ -603,7 +604,7 @@ class WebApp:
 
     def _ctx_update(self, turns: list[dict], n: int):
         choices = self._ctx_choices(turns, n)
-        label = f"在原文中查看（问题 {n + 1} 的段落）" if choices else "在原文中查看"
+        label = f"{CTX_LABEL}（问题 {n + 1}）" if choices else CTX_LABEL
         return gr.update(choices=choices, value=choices[0][1] if choices else None, label=label,
                          interactive=bool(choices))
 
@@ -669,7 +670,7 @@ class WebApp:
         return render_context(ctx, passage)
 
     def clear(self):
-        return [], [], gr.update(choices=[], value=None, label="在原文中查看", interactive=False), CONTEXT_HINT, \
+        return [], [], gr.update(choices=[], value=None, label=CTX_LABEL, interactive=False), CONTEXT_HINT, \
             gr.update(value=None, interactive=False)
 
     def _wait_with_progress(self, ticket: int, progress: gr.Progress) -> IndexRun:
@@ -767,15 +768,15 @@ class WebApp:
                             elem_id="yd-question", scale=8, lines=1, max_lines=4, autofocus=True,
                         )
                         ask = gr.Button("提问", variant="primary", elem_id="yd-ask", scale=1, min_width=96)
-                    with gr.Row(elem_id="yd-tools", equal_height=True):
+                    with gr.Row(elem_id="yd-tools"):
                         ctx_choice = gr.Dropdown(
-                            choices=[], value=None, label="在原文中查看", elem_id="yd-ctx-choice",
-                            interactive=False, scale=5, min_width=260, allow_custom_value=False,
+                            choices=[], value=None, label=CTX_LABEL, elem_id="yd-ctx-choice",
+                            interactive=False, scale=1, min_width=240, allow_custom_value=False,
                         )
-                        ctx_button = gr.Button("在原文中查看", elem_id="yd-ctx-btn", scale=1, min_width=120)
+                        ctx_button = gr.Button("在原文中查看", elem_id="yd-ctx-btn", scale=0, min_width=140)
                         export = gr.DownloadButton("导出 Markdown", value=None, interactive=False,
-                                                   elem_id="yd-export", scale=1, min_width=130)
-                        clear = gr.Button("清空对话", elem_id="yd-clear", scale=1, min_width=110)
+                                                   elem_id="yd-export", scale=0, min_width=150)
+                        clear = gr.Button("清空对话", elem_id="yd-clear", scale=0, min_width=110)
                     context = gr.HTML(CONTEXT_HINT, elem_id="yd-context")
                     gr.Examples(EXAMPLES, inputs=[question], label="示例问题（点击填入输入框）", examples_per_page=10)
                 with gr.Column(scale=3, min_width=300, elem_id="yd-side"):
@@ -878,6 +879,7 @@ CSS = """
 .yd-hint p { margin: 0; }
 #yd-status, #yd-upload-result, #yd-rebuild-result { font-size: 14px; }
 #yd-tools { align-items: end; }
+#yd-tools button { white-space: nowrap; height: 42px; }
 footer { opacity: .8; }
 """
 

@@ -19,3 +19,25 @@ def bench_files():
     if not BENCH.exists():
         pytest.skip("../shared/bench is not present")
     return sorted(p for p in BENCH.rglob("*") if p.suffix in (".txt", ".docx"))
+
+
+@pytest.fixture(scope="session")
+def seed_app(tmp_path_factory):
+    """A Yandu over a copy of the seed corpus, indexed once per test session."""
+    import shutil
+
+    from retrieval.config import Settings
+    from retrieval.engine import Yandu
+
+    root = tmp_path_factory.mktemp("seeds")
+    shutil.copytree(CORPUS, root / "corpus")
+    app = Yandu(Settings().with_overrides(corpus_dir=root / "corpus", index_dir=root / "index"))
+    app.index()
+    return app
+
+
+def load_jsonl(path):
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]

