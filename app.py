@@ -140,9 +140,14 @@ def cmd_index(args) -> int:
 
 def cmd_query(args) -> int:
     from retrieval.engine import Yandu
+    from retrieval.store import IndexBusy
 
     app = Yandu(settings_from(args))
-    report = app.ensure_index()
+    try:
+        report = app.ensure_index()
+    except IndexBusy as e:  # the first index is still being built by another process
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     if report is not None:
         for line in report.lines():
             print(line, file=sys.stderr)
@@ -154,12 +159,14 @@ def cmd_query(args) -> int:
             result = app.search(item["question"], args.top_k, **filters)
             print(json.dumps({"id": item["id"], "passages": [_passage(p) for p in result.passages]}, ensure_ascii=False))
         return 0
-    if not args.question:
+    if args.question is None:
         print("error: give a question, or --batch FILE", file=sys.stderr)
         return 1
-    result = app.search(args.question, args.top_k, **filters)
+    # Bytes that are not UTF-8 arrive as lone surrogates, which neither the model nor stdout take.
+    question = args.question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    result = app.search(question, args.top_k, **filters)
     if args.json:
-        print(json.dumps({"question": args.question, "message": result.message,
+        print(json.dumps({"question": question, "message": result.message,
                           "passages": [_passage(p) for p in result.passages]}, ensure_ascii=False, indent=1))
         return 0
     if result.message:

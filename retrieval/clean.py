@@ -109,7 +109,8 @@ TRUNCATED_TAIL = re.compile(r"[（(〔【][^（）()〔〕【】\n。；]{0,12}\
 
 def truncated_tail(text: str) -> tuple[str, list[str]]:
     """A dangling unclosed fragment at the very end, such as ``（笔杆儿网``."""
-    return _sub(TRUNCATED_TAIL, text.rstrip())
+    text, removed = _sub(TRUNCATED_TAIL, text.rstrip())
+    return text.rstrip(), removed
 
 
 BLANKS = re.compile(r"[^\S\n]+$|^[^\S\n]+", re.M)

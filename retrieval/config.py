@@ -38,11 +38,15 @@ class Settings:
     chunk_target: int = 500
     chunk_max: int = 800
     embed_batch_size: int = 32
+    # A file over this size is not indexed ("file too large"): a 50 MB text is ~70 000 chunks,
+    # about an hour of embedding on a laptop CPU; real reports are well under 1 MB.
+    max_file_mb: float = field(default_factory=lambda: float(os.environ.get("YANDU_MAX_FILE_MB", 20)))
     # Ranking (see retrieval/search.py).
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 1.5
     role_boost: float = 0.2  # soft: fused score × (1 + boost) where the section role fits the question
+    evidence_weight: float = 1.0  # a third ranking: the best single sentence's share of the question's keywords
     quantity_boost: float = 0.3  # how-many questions: passages stating a number with the unit asked
     fusion_depth: int = 100  # candidates taken from each ranking
     min_dense_z: float = 2.9  # sure of an answer when the best passage stands out this far (z)…

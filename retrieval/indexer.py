@@ -45,15 +45,23 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+OUTSIDE = "symlink leading out of the corpus (not followed)"
+
+
 def corpus_files(corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
     """Report files by name (relative to the corpus), and files skipped with a reason.
 
-    Symlinks that lead out of the corpus are not followed; hidden files are ignored.
+    Symlinks that lead out of the corpus are not followed and are reported, files and folders
+    alike; symlinked folders inside it are not walked twice; hidden files are ignored.
     """
     root = corpus_dir.resolve()
     found: dict[str, Path] = {}
     skipped: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(corpus_dir):
+        for d in dirnames:
+            path = Path(dirpath, d)
+            if path.is_symlink() and not d.startswith(".") and not path.resolve().is_relative_to(root):
+                skipped[path.relative_to(corpus_dir).as_posix()] = OUTSIDE
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not Path(dirpath, d).is_symlink())
         for name in sorted(filenames):
             path = Path(dirpath) / name
@@ -61,11 +69,11 @@ def corpus_files(corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
             if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
             if path.is_symlink() and not path.resolve().is_relative_to(root):
-                skipped[rel] = "symlink leading out of the corpus (not followed)"
-                continue
-            if not path.is_file():
-                continue
-            found[rel] = path
+                skipped[rel] = OUTSIDE
+            elif path.is_symlink() and not path.exists():
+                skipped[rel] = "broken symlink (its target does not exist)"
+            elif path.is_file():
+                found[rel] = path
     return found, skipped
 
 
@@ -138,7 +146,8 @@ class IndexReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.rebuilt or self.duplicates)
+        """Reports added, updated or removed, or a rebuild; duplicates found again change nothing."""
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
 
     def lines(self) -> list[str]:
         out = [f"{name}: {reason}" for name, reason in sorted(self.errors.items())]
@@ -159,8 +168,8 @@ def is_stale(settings: Settings, model_id: str) -> bool:
     manifest = Manifest.read(live / "manifest.json")
     if manifest.model_id != model_id or manifest.parser_version != parser_version(settings):
         return True
-    files, _ = corpus_files(settings.corpus_dir)
-    if set(files) != set(manifest.files) | set(manifest.errors):
+    files, skipped = corpus_files(settings.corpus_dir)
+    if set(files) | set(skipped) != set(manifest.files) | set(manifest.errors):
         return True
     for name, path in files.items():
         entry = manifest.files.get(name)
@@ -214,6 +223,10 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
                 by_hash[sha] = name
                 report.unchanged += 1
                 continue
+            size = files[name].stat().st_size
+            if size > settings.max_file_mb * 2**20:
+                report.errors[name] = f"file too large ({size / 2**20:.1f} MB; limit {settings.max_file_mb:g} MB)"
+                continue
             if progress:
                 progress(n, len(names), f"reading {name}")
             try:
@@ -245,7 +258,8 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
         manifest.errors = dict(report.errors)
         report.files = len(by_hash)
         report.chunks = sum(len(e["chunk_ids"]) for e in manifest.files.values())
-        if report.changed or report.errors != (old.errors if old else {}) or live is None:
+        before = (old.files, old.errors) if old else ({}, {})
+        if report.changed or (manifest.files, report.errors) != before or live is None:
             writer.commit()
         else:
             writer.abort()

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import unicodedata
+import zipfile
 from pathlib import Path
 
 import docx
@@ -120,6 +121,8 @@ def read_docx(path: Path) -> RawText:
         if b"EncryptedPackage" in data or "EncryptedPackage".encode("utf-16-le") in data:
             raise ReadError(path, "password-protected document")
         raise ReadError(path, "corrupt .docx (an old Word .doc file; rename it to .doc)")
+    if not zipfile.is_zipfile(path):  # python-docx would say "Package not found at <full path>"
+        raise ReadError(path, "corrupt .docx (not a Word .docx package)")
     try:
         document = docx.Document(str(path))
         lines = [line for block in document.iter_inner_content() for line in block_lines(block)]

@@ -74,6 +74,14 @@ def states_quantity(text: str, tokens: list[str], unit: str) -> bool:
     return False
 
 
+def evidence(text: str, weights: dict[str, float]) -> float:
+    """Share of the question's keyword weight (IDF) that one sentence of the passage covers."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return max(sum(w for t, w in weights.items() if t in sentence) for sentence in SENTENCE_END.split(normalize(text))) / total
+
+
 @dataclass
 class Filters:
     reports: list[str] = field(default_factory=list)
@@ -160,7 +168,9 @@ class Searcher:
         d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
         fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
         roles = intent(text)
-        role_hit = np.array([bool(r & set(roles)) for r in snap.roles], dtype=bool)
+        role_hit = np.zeros(len(snap.ids), dtype=bool)
+        for role in roles:
+            role_hit |= snap.role_masks.get(role, False)
         fused = fused * np.where(role_hit, 1.0 + s.role_boost, 1.0)
         fused[~valid] = 0
 
@@ -173,8 +183,15 @@ class Searcher:
         if confidence == "weak":
             note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
         rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
+        texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
+        # Sentence-level evidence: the passage with one sentence holding most of what was asked.
+        weights = snap.keyword.idf(tokens)
+        covered = {i: evidence(texts[i], weights) for i in order}
+        by_evidence = sorted(order, key=lambda i: -covered[i])
         unit = quantity_unit(text)
-        quantity = {i: bool(unit) and states_quantity(rows[int(snap.ids[i])]["text"], expand(tokens), unit) for i in order}
+        quantity = {i: bool(unit) and states_quantity(texts[i], expand(tokens), unit) for i in order}
+        for rank, i in enumerate(by_evidence):
+            fused[i] += s.evidence_weight / (s.rrf_k + rank + 1) * (covered[i] > 0)
         for i in order:
             fused[i] *= 1.0 + s.quantity_boost * quantity[i]
         order.sort(key=lambda i: -fused[i])
@@ -186,6 +203,7 @@ class Searcher:
                 "keyword": {"rank": int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, "score": round(float(keyword[i]), 3)},
                 "role": bool(role_hit[i]),
                 "quantity": quantity[i],
+                "evidence": round(covered[i], 3),
                 "roles_asked": roles,
             }
             row["score"] = round(float(fused[i]), 5)

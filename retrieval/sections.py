@@ -11,7 +11,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from .document import Document, RawText, Section
+from .document import Document, RawText, Removed, Section
 from .clean import clean
 from .readers import read_file
 from .roles import assign_roles
@@ -148,14 +148,18 @@ PAGE_MARK = "\ue000"
 
 
 def clean_with_pages(raw: RawText):
-    """Clean, carrying page starts through by private-use marks that no rule touches."""
+    """Clean, carrying page starts through by private-use marks that no rule touches.
+
+    Each mark is a line of its own: a rule that removes a whole line (a watermark at the top
+    of a page) cannot take the mark with it, and line rules still see the page's first line.
+    """
     if not raw.page_starts:
         text, removed = clean(raw.text)
         return text, removed, None
-    marked = raw.text.replace(PAGE_MARK, "")
-    for start in sorted(raw.page_starts, reverse=True):
-        marked = marked[:start] + PAGE_MARK + marked[start:]
-    text, removed = clean(marked)
+    cuts = sorted(raw.page_starts)
+    pages = [raw.text[a:b].replace(PAGE_MARK, "") for a, b in zip([0, *cuts], [*cuts, len(raw.text)])]
+    text, removed = clean((PAGE_MARK + "\n").join(pages))
+    removed = [Removed(r.rule, r.text.replace(PAGE_MARK, "").strip()) for r in removed]
     out: list[str] = []
     starts: list[int] = []
     for ch in text:

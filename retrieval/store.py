@@ -102,7 +102,8 @@ class Snapshot:
         self.years = np.array([r[2] or 0 for r in rows], dtype=np.int64)
         self.types = np.array([r[3] for r in rows], dtype=object)
         # Every role a chunk plays: its own type and any role its headings name ("问题及原因").
-        self.roles = [frozenset([r[3], *cues(" ".join(json.loads(r[4])))]) for r in rows]
+        roles = [{r[3], *cues(" ".join(json.loads(r[4])))} for r in rows]
+        self.role_masks = {role: np.array([role in rs for rs in roles], dtype=bool) for role in set().union(*roles)}
         self.aliases = {
             src: json.loads(a) for src, a in self.db.execute("SELECT source, aliases FROM documents")
         }

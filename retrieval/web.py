@@ -18,6 +18,7 @@ import html
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -219,14 +220,21 @@ def safe_filename(name: str) -> str:
     return stem + suffix
 
 
-def _unique_target(corpus_dir: Path, name: str) -> Path:
-    target = corpus_dir / name
+def _place(part: Path, corpus_dir: Path, name: str) -> Path:
+    """Give the finished file `part` its name in the corpus, never replacing an existing file.
+
+    `os.link` fails if the name is taken, so two uploads racing for one name both survive.
+    """
     stem, suffix = os.path.splitext(name)
-    n = 2
-    while target.exists():
-        target = corpus_dir / f"{stem} ({n}){suffix}"
-        n += 1
-    return target
+    for n in range(1, 10_000):
+        target = corpus_dir / (name if n == 1 else f"{stem} ({n}){suffix}")
+        try:
+            os.link(part, target)
+        except FileExistsError:
+            continue
+        part.unlink()
+        return target
+    raise OSError(f"too many files named {name}")
 
 
 def corpus_hashes(settings: Settings) -> dict[str, str]:
@@ -284,11 +292,10 @@ def save_uploads(settings: Settings, paths: list[str]) -> list[Upload]:
         if sha in known:
             up.outcome, up.name = "duplicate", known[sha]
             continue
-        target = _unique_target(corpus, name)
-        part = corpus / f".upload-{os.getpid()}-{threading.get_ident()}.part"
+        part = corpus / f".upload-{os.getpid()}-{threading.get_ident()}.part"  # hidden: not a report yet
         try:
             shutil.copyfile(tmp_path, part)
-            os.replace(part, target)
+            target = _place(part, corpus, name)
         except OSError as e:
             part.unlink(missing_ok=True)
             up.outcome, up.reason = "rejected", f"无法保存（{e.strerror or e}）"
@@ -458,10 +465,13 @@ def export_markdown(turns: list[dict]) -> str:
 
 def render_context(ctx: dict | None, passage: dict | None) -> str:
     if ctx is None or passage is None:
-        return '<div class="yd-ctx yd-ctx-empty">该段落已不在当前索引中（报告可能已被移除或重建），请重新提问。</div>'
+        return '<div class="yd-ctx yd-ctx-empty">该段落已不在当前索引中（报告可能已被移除），请重新提问。</div>'
     section = html.escape(ctx["section"] or "（导语）")
+    tail = passage["text"].strip()[-20:]
+    stale = "" if tail in ctx["passage"] else \
+        '<div class="yd-note">该报告在提问后已更新，标出的位置可能有偏差；重新提问可得到最新结果。</div>'
     return (
-        '<div class="yd-ctx">'
+        f'<div class="yd-ctx">{stale}'
         f'<div class="yd-ctx-head"><span class="yd-ctx-rank">[{passage["rank"]}]</span> '
         f'<b>{html.escape(ctx["title"])}</b> <span class="yd-ctx-path">› {section}</span> '
         f'{_badge(passage["section_type"])}'
@@ -819,13 +829,17 @@ class WebApp:
             ctx_button.click(self.show_context, inputs=[ctx_choice, turns], outputs=[context],
                              api_visibility="private", show_progress="minimal").then(
                 None, js=scroll, api_visibility="private")
+            ctx_choice.input(self.show_context, inputs=[ctx_choice, turns], outputs=[context],
+                             api_visibility="private", show_progress="minimal").then(
+                None, js=scroll, api_visibility="private")
             clear.click(self.clear, outputs=[chatbot, turns, ctx_choice, context, export], api_visibility="private")
             upload.upload(self.add_reports, inputs=[upload, reports, years],
                           outputs=[upload_result, status, reports, years, upload], api_name="add_reports",
-                          show_progress_on=[upload_result],
+                          show_progress_on=[upload_result], concurrency_limit=1, concurrency_id="corpus",
                           api_description="Add report files to the corpus and index them; says what happened to each.")
             rebuild.click(self.rebuild, inputs=[reports, years], outputs=[rebuild_result, status, reports, years],
                           api_name="rebuild_index", show_progress_on=[rebuild_result],
+                          concurrency_limit=1, concurrency_id="corpus",
                           api_description="Re-index every report from scratch.")
             side = dict(fn=self.refresh, inputs=[status, reports, years, known_docs],
                         outputs=[status, reports, years, known_docs], api_visibility="private",
@@ -913,6 +927,10 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
           watch: bool = False) -> int:
     """Check the binding, bring the index up to date, and run the web app until interrupted."""
@@ -930,7 +948,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     app = Yandu(settings)
     print(f"Yandu: corpus {settings.corpus_dir}, index {settings.index_dir}; loading model {settings.model} …",
           flush=True)
-    report = app.ensure_index()
+    try:
+        report = app.ensure_index()
+    except IndexBusy as e:  # no index yet, and another process is building the first one
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     if report is None:
         s = app.status()
         print(f"index: up to date — {s['reports']} reports, {s['chunks']} chunks", flush=True)
@@ -947,6 +969,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     shown = "localhost" if host in LOOPBACK else host
     print(f"Yandu (研读) on http://{shown}:{port}/  (API: Client(url).predict(\"问题\", 5, api_name=\"/search\"))",
           flush=True)
+    if threading.current_thread() is threading.main_thread():
+        # `kill PID` shuts down like Ctrl-C: the server closes and temporary exports are removed.
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         demo.queue(default_concurrency_limit=2)
         demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",

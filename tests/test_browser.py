@@ -5,6 +5,7 @@ Saves tests/artifacts/browser.png and copies it to docs/screenshot.png.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def page(server, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     folder = tmp_path_factory.mktemp("chromium")
-    env = {"HOME": str(folder), **cjk_font_env(folder)}
+    env = {**os.environ, **cjk_font_env(folder)}  # LANG must stay: chromium reads Chinese file names
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=env)
         context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN",
@@ -109,12 +110,11 @@ def test_ask_cite_context_export_screenshot(page, server, tmp_path):
     # pick another passage from the list and show it
     if len(expected) > 1:
         page.locator("#yd-ctx-choice input").click()
-        page.locator("ul.options li", has_text="[2]").first.click()
-        page.locator("#yd-ctx-btn").click()
+        page.locator("#yd-ctx-choice li[role=option]", has_text="[2]").first.click()  # shows it at once
         page.locator("#yd-context .yd-ctx-head", has_text="[2]").wait_for()
         assert expected[1]["text"].strip()[-12:] in page.locator("#yd-context mark.yd-focus").inner_text()
         page.locator("#yd-ctx-choice input").click()
-        page.locator("ul.options li", has_text="[1]").first.click()
+        page.locator("#yd-ctx-choice li[role=option]", has_text="[1]").first.click()
         page.locator("#yd-ctx-btn").click()
         page.locator("#yd-context .yd-ctx-head", has_text="[1]").wait_for()
 
@@ -148,3 +148,17 @@ def test_clicking_an_example_asks_it(page):
     example.click()
     page.locator("#yd-chat .yd-report, #yd-chat .yd-note, #yd-chat strong").first.wait_for()
     assert "全年发展了多少名党员？" in page.locator("#yd-chat").inner_text()
+
+
+def test_upload_in_the_browser(page, server, tmp_path):
+    report = tmp_path / "浏览器上传的报告.txt"
+    report.write_text("某街道党工委2024年工作总结\n一、主要工作\n全年举办“邻里议事会”23场。\n", encoding="utf-8")
+    page.locator("#yd-upload input[type=file]").set_input_files(str(report))
+    result = page.locator("#yd-upload-result")
+    result.get_by_text("已添加").wait_for()
+    assert "浏览器上传的报告.txt" in result.inner_text()
+    assert (server.corpus / report.name).exists()
+    page.locator("#yd-status").get_by_text("6").first.wait_for()
+    page.locator("#yd-question textarea").fill("邻里议事会举办了多少场？")
+    page.locator("#yd-question textarea").press("Enter")
+    page.locator("#yd-chat .yd-report", has_text="某街道党工委2024年工作总结").first.wait_for()

@@ -317,6 +317,20 @@ def test_status_endpoint(api):
     assert status["updated"] and isinstance(status["errors"], dict)
 
 
+def test_questions_are_answered_while_rebuilding(api, server):
+    job = api.submit(api_name="/rebuild_index")
+    answered = during = 0
+    while not job.done():
+        passages = api.predict("意识形态工作存在哪些问题？", 3, api_name="/search")
+        assert passages and passages[0]["text"]
+        answered += 1
+        during += not job.done()
+    message, status, *_ = job.result()
+    assert "索引已重建" in message, message
+    assert "份报告" in status
+    assert api.predict("意识形态工作存在哪些问题？", 3, api_name="/search")
+
+
 # --- --watch ---------------------------------------------------------------------------------
 
 
