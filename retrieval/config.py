@@ -38,15 +38,24 @@ class Settings:
     chunk_target: int = 500
     chunk_max: int = 800
     embed_batch_size: int = 32
+    # Encoder: "onnx" (ONNX Runtime, exported once; no torch at run time) or "torch" (sentence-transformers);
+    # quantize "int8" = int8 weights (ONNX; cosine ≥ 0.99 to fp32; the model id becomes NAME+int8).
+    encoder_backend: str = field(default_factory=lambda: os.environ.get("YANDU_ENCODER", "onnx"))
+    quantize: str = field(default_factory=lambda: os.environ.get("YANDU_QUANTIZE", "none"))
+    encoder_threads: int = field(default_factory=lambda: int(os.environ.get("YANDU_THREADS", "0")))  # 0: all cores
+    # Vectors: exact search (flat) below `ann_threshold` vectors, IVF (approximate) from there on.
+    ann_threshold: int = field(default_factory=lambda: int(os.environ.get("YANDU_ANN_THRESHOLD", "50000")))
+    ann_nprobe: int = 16  # IVF lists searched per question (of about sqrt(vectors))
     # A file over this size is not indexed ("file too large"): a 50 MB text is ~70 000 chunks,
     # about an hour of embedding on a laptop CPU; real reports are well under 1 MB.
     max_file_mb: float = field(default_factory=lambda: float(os.environ.get("YANDU_MAX_FILE_MB", 20)))
     # Ranking (see retrieval/search.py).
+    fusion: str = "score"  # "score" (rescaled scores, weighted sum) or "rrf" (reciprocal rank fusion)
     rrf_k: int = 60
     dense_weight: float = 1.0
-    keyword_weight: float = 1.5
+    keyword_weight: float = 1.0
     role_boost: float = 0.2  # soft: fused score × (1 + boost) where the section role fits the question
-    evidence_weight: float = 1.0  # a third ranking: the best single sentence's share of the question's keywords
+    role_only_boost: float = 1.0  # …stronger when the question asks for nothing but the role ("存在问题的原因是什么？")
     quantity_boost: float = 0.3  # how-many questions: passages stating a number with the unit asked
     fusion_depth: int = 100  # candidates taken from each ranking
     min_dense_z: float = 2.9  # sure of an answer when the best passage stands out this far (z)…

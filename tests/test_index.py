@@ -18,7 +18,7 @@ from retrieval.engine import Yandu
 from retrieval.indexer import update_index
 from retrieval.store import IndexBusy, Snapshot, Writer, current_generation
 
-from conftest import BENCH, CORPUS, ROOT
+from conftest import CORPUS, ROOT
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +104,8 @@ def test_parser_change_rebuilds(settings, encoder):
     smaller = settings.with_overrides(chunk_target=300)
     report = update_index(smaller, encoder)
     assert report.rebuilt
-    assert max(len(c["text"]) for c in (s := consistent(smaller)).chunks(s.ids.tolist())) <= 800
+    snap = consistent(smaller)
+    assert max(len(c["text"]) for c in snap.chunks(snap.ids.tolist())) <= 800
 
 
 def test_second_writer_is_refused_with_a_clear_message(settings, encoder):
@@ -145,27 +146,93 @@ def _run_index(settings, **kw):
 
 
 def test_sigkill_during_indexing_leaves_a_usable_index(settings, encoder):
-    """SIGKILL `app.py index` at random moments; each time the live index answers and stays consistent."""
+    """SIGKILL `app.py index` ten times: before it takes the lock, while it embeds, right after
+    embedding (writing chunks), and inside the commit. After every kill the live index is consistent
+    and answers; the last run completes and holds every report's chunks exactly once.
+
+    Every run gets a new report to embed (some also an edited or a deleted one), so each phase has
+    work. Kill moments come from the run itself — its lock in /proc/locks, the embedding progress on
+    its stderr, the keyword/ folder its commit writes — so they land where meant on a fast or a
+    loaded machine.
+    """
+    from retrieval.chunker import chunk_document
+    from retrieval.sections import parse_file
+
     update_index(settings, encoder)
-    bench = sorted((BENCH / "gov_national_1954_2017").glob("*.txt"))[:12] if BENCH.exists() else []
-    for path in bench:
-        shutil.copy(path, settings.corpus_dir / path.name)
+    corpus, index_dir, logs = settings.corpus_dir, settings.index_dir, settings.corpus_dir.parent
+    seeds = sorted(corpus.glob("*.txt"))
     rng = random.Random(20261121)
     app = Yandu(settings)
     app._encoder = encoder
-    for _ in range(10):
-        proc = _run_index(settings)
-        time.sleep(rng.uniform(2.0, 14.0))
+
+    def holds_lock(proc):
+        inode = str((index_dir / ".write.lock").stat().st_ino)
+        with open("/proc/locks") as f:  # "1: FLOCK  ADVISORY  WRITE <pid> <dev>:<inode> 0 EOF"
+            return any(f[1:5] == ["FLOCK", "ADVISORY", "WRITE", str(proc.pid)] and f[5].split(":")[-1] == inode
+                       for f in map(str.split, f))
+
+    def wait_until(ready, proc, poll=0.01):
+        deadline = time.monotonic() + 600
+        while not ready():
+            assert proc.poll() is None and time.monotonic() < deadline, f"run ended early: {err_log.read_text()}"
+            time.sleep(poll)
+
+    phases = ["startup", "embedding", "written", "commit", "embedding", "written", "commit", "embedding", "commit",
+              "written"]
+    flipped = {}  # phase -> whether each kill came after the run made its generation live
+    for n, phase in enumerate(phases):
+        seed = seeds[n % len(seeds)]
+        extra = 3 if phase == "embedding" else 1  # embedding kills: more to embed, a wider window
+        for k in range(extra):
+            (corpus / f"追加{n}-{k}.txt").write_text(f"第{n}-{k}号追加工作总结\n" + seed.read_text(encoding="utf-8"),
+                                                   encoding="utf-8")
+        if n % 3 == 2:  # an edited report: its old chunks go, new ones come
+            edited = corpus / f"追加{n - 2}-0.txt"
+            edited.write_text(edited.read_text(encoding="utf-8") + f"\n第{n}次修改补充的内容。", encoding="utf-8")
+        if n % 4 == 3:  # a deleted report
+            (corpus / f"追加{n - 3}-0.txt").unlink()
+        live = current_generation(index_dir)
+        err_log = logs / f"run{n}.err"
+        with open(err_log, "wb") as err:
+            proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "index", "--corpus", str(corpus),
+                                     "--index-dir", str(index_dir)], stdout=subprocess.DEVNULL, stderr=err,
+                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        if phase == "startup":
+            time.sleep(rng.uniform(0.5, 4.0))
+        else:
+            wait_until(lambda: holds_lock(proc), proc)
+        if phase == "embedding":
+            time.sleep(rng.uniform(0.2, 1.5))
+        if phase in ("written", "commit"):
+            wait_until(lambda: "embedding: 100%" in err_log.read_text(errors="replace"), proc)
+        if phase == "written":
+            time.sleep(rng.uniform(0.0, 0.3))
+        if phase == "commit":
+            wait_until(lambda: any((g / "keyword").exists() for g in index_dir.glob("gen-*") if g.name > live.name),
+                       proc, poll=0.002)
+        assert proc.poll() is None, f"run {n} ended before its {phase} kill"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        snap = consistent(settings)
+        flipped.setdefault(phase, []).append(current_generation(index_dir) != live)
+        consistent(settings)
         assert app.search("意识形态工作存在哪些问题？", 3).passages
+    # kills before the lock, while embedding and while writing never make a generation live;
+    # at least one commit kill landed before the flip (the others may land just after it)
+    assert not any(flipped["startup"] + flipped["embedding"] + flipped["written"])
+    assert not all(flipped["commit"]), flipped
+
     proc = _run_index(settings)
     out, err = proc.communicate(timeout=900)
     assert proc.returncode == 0, err
     snap = consistent(settings)
-    assert sources(snap) == {p.name for p in settings.corpus_dir.iterdir()}
-    counts = {}
-    for c in snap.chunks(snap.ids.tolist()):
-        counts[(c["source"], c["ord"])] = counts.get((c["source"], c["ord"]), 0) + 1
-    assert set(counts.values()) == {1}  # no chunk lost or duplicated
+    names = {p.name for p in corpus.iterdir()}
+    assert sources(snap) == names
+    for name in names:  # every chunk of every report, once, as the parser makes it now
+        stored = snap.source_chunks(name)
+        assert [c["text"] for c in stored] == [c.text for c in chunk_document(parse_file(corpus / name))]
+        assert [c["ord"] for c in stored] == list(range(len(stored)))
+    sample = random.Random(7).sample(snap.chunks(snap.ids.tolist()), 8)
+    fresh = encoder.encode_passages([" › ".join([c["title"], *c["heading_path"], c["text"]]) for c in sample])
+    stored = np.stack([snap.vectors.reconstruct(int(c["id"])) for c in sample])
+    assert np.allclose((fresh * stored).sum(axis=1), 1.0, atol=1e-3)  # each id kept its own vector
+    assert len(list(index_dir.glob("gen-*"))) <= 3  # generations left by killed runs were swept

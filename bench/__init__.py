@@ -1,0 +1,12 @@
+"""Yandu benchmarks: indexing throughput, query latency, cold start, incremental add, memory, size.
+
+    python -m bench                     # seeds, bench (../shared/bench + seeds) and scale (≥ 100 000 chunks)
+    python -m bench --quick             # smaller samples, scale at 20 000 chunks: a few minutes
+    python -m bench --only seeds        # one run (repeatable / comma-separated)
+    python -m bench --speedups          # also the before/after measurements of each speed-up
+
+Prints one table and, as its last line, ``{"runs": [...]}`` (see docs/BENCHMARKS.md). Every run
+works in fresh temporary folders (corpus copy, index, embedding cache), in its own process so
+that peak memory is per run; the encoder variant is whatever Settings say (YANDU_ENCODER,
+YANDU_QUANTIZE, YANDU_THREADS …), exactly as the application would use it.
+"""

@@ -1,0 +1,115 @@
+"""`python -m bench`: see bench/__init__.py. Each run is a worker process (`--worker NAME`)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+RUNS = ("seeds", "bench", "scale")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description="Yandu benchmarks (see docs/BENCHMARKS.md)")
+    p.add_argument("--only", action="append", default=[],
+                   help="seeds, bench, scale or speedups; repeatable or comma-separated (default: the three runs)")
+    p.add_argument("--quick", action="store_true", help="fewer queries and samples, scale at 20 000 chunks")
+    p.add_argument("--speedups", action="store_true", help="also measure each speed-up against the state before it")
+    p.add_argument("--scale-chunks", type=int, help="chunks in the scale run (default 100 000; 20 000 with --quick)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary corpora and indexes (path printed)")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def worker(args) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.worker in ("seeds", "bench"):
+            from .runs import run
+
+            result = run(args.worker, args.workdir, args.quick)
+        elif args.worker == "scale":
+            from .scale import run
+
+            result = run(args.workdir, args.quick, args.scale_chunks, args.cache)
+        elif args.worker == "speedups":
+            from .speedups import run
+
+            result = run(args.workdir, args.quick)
+        else:
+            raise SystemExit(f"unknown worker {args.worker}")
+    except Exception:
+        result = {"corpus": args.worker, "error": traceback.format_exc(limit=8)}
+    args.out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        return worker(args)
+    wanted = [w.strip() for item in args.only for w in item.split(",") if w.strip()] or list(RUNS)
+    unknown = set(wanted) - {*RUNS, "speedups"}
+    if unknown:
+        print(f"unknown run(s): {', '.join(sorted(unknown))}; choose from {', '.join(RUNS)}, speedups", file=sys.stderr)
+        return 2
+    if args.speedups and "speedups" not in wanted:
+        wanted.append("speedups")
+    scale_chunks = args.scale_chunks or (20_000 if args.quick else 100_000)
+
+    from .common import BENCH, machine
+    from .report import render
+
+    if "bench" in wanted and not BENCH.exists():
+        print(f"note: {BENCH} is missing: the bench run is skipped", file=sys.stderr)
+        wanted.remove("bench")
+    info = machine()
+    root = Path(tempfile.mkdtemp(prefix="yandu-bench-"))
+    results, speedups = [], None
+    try:
+        for name in [w for w in (*RUNS, "speedups") if w in wanted]:
+            print(f"bench: {name} …", file=sys.stderr, flush=True)
+            out = root / f"{name}.json"
+            cmd = [sys.executable, "-m", "bench", "--worker", name, "--workdir", str(root / name), "--out", str(out),
+                   "--scale-chunks", str(scale_chunks)]
+            if args.quick:
+                cmd.append("--quick")
+            cache = root / "bench" / "index" / "embeddings.sqlite"
+            if name == "scale" and cache.exists():
+                cmd += ["--cache", str(cache)]
+            proc = subprocess.run(cmd, cwd=Path(__file__).resolve().parent.parent, stdout=sys.stderr)
+            if out.exists():
+                result = json.loads(out.read_text(encoding="utf-8"))
+            else:
+                result = {"corpus": name, "error": f"worker exited with {proc.returncode} and no result"}
+            if "error" in result:
+                print(f"bench: {name} failed:\n{result['error']}", file=sys.stderr)
+            if name == "speedups":
+                speedups = result
+            else:
+                results.append(result)
+    finally:
+        if args.keep:
+            print(f"bench: kept {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    info["loadavg_end"] = round(os.getloadavg()[0], 2)
+    print(render(results, speedups, info, quick=args.quick))
+    payload = {"runs": results, "machine": info}
+    if speedups is not None:
+        payload["speedups"] = speedups
+    print(json.dumps(payload, ensure_ascii=False))
+    return 1 if any("error" in r for r in results) or (speedups and "error" in speedups) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The printed table: one column per run, a reason under the table for every figure that is null."""
+from __future__ import annotations
+
+ROWS = [  # key, label, unit
+    ("docs", "reports", ""),
+    ("chunks", "chunks", ""),
+    ("index_s", "index from nothing (cold cache)", "s"),
+    ("index_chunks_per_s", "indexing throughput", "chunks/s"),
+    ("encoder_chunks_per_s", "encoder alone, same chunks", "chunks/s"),
+    ("index_vs_encoder", "indexing / encoder throughput", "×"),
+    ("index_warm_cache_s", "re-index, embedding cache kept", "s"),
+    ("query_p50_ms", "query p50 (warm, end to end)", "ms"),
+    ("query_p95_ms", "query p95", "ms"),
+    ("query_p50_ms_flat", "query p50 with exact search", "ms"),
+    ("recall_at_10", "ANN recall@10 vs exact", ""),
+    ("cold_start_s", "cold start: app.py query → exit", "s"),
+    ("cold_first_line_s", "cold start: → first answer line", "s"),
+    ("new_report_s", "add one seed-sized report", "s"),
+    ("new_report_chunks", "its chunks", ""),
+    ("peak_rss_mb", "peak RSS (benchmark process)", "MB"),
+    ("query_process_rss_mb", "peak RSS (app.py query)", "MB"),
+    ("index_mb", "index on disk (live generation)", "MB"),
+    ("cache_mb", "embedding cache", "MB"),
+    ("encoder_load_s", "encoder load", "s"),
+]
+
+TARGETS = {  # (run, key): (comparison, value) from the issue
+    ("scale", "query_p50_ms"): ("≤", 30),
+    ("bench", "new_report_s"): ("≤", 3),
+    ("bench", "cold_start_s"): ("≤", 8),
+    ("bench", "index_vs_encoder"): ("≥", 0.9),
+}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 1 else f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _mark(run: str, key: str, value) -> str:
+    target = TARGETS.get((run, key))
+    if target is None or value is None:
+        return ""
+    op, limit = target
+    ok = value <= limit if op == "≤" else value >= limit
+    return f" ({'✓' if ok else '✗'} {op} {limit})"
+
+
+def render(results: list[dict], speedups: dict | None, info: dict, quick: bool = False) -> str:
+    runs = [r for r in results if "error" not in r]
+    lines = [
+        f"Yandu benchmark{' (--quick)' if quick else ''} — {info.get('cpu')}, {info.get('cores')} cores, "
+        f"{info.get('memory_gb')} GB; Python {info.get('python')}, onnxruntime {info.get('onnxruntime')}, "
+        f"torch {info.get('torch')}, faiss {info.get('faiss')}; load average {info.get('loadavg_start')} → "
+        f"{info.get('loadavg_end')}",
+    ]
+    if runs:
+        lines.append("encoder: " + "; ".join(sorted({r.get("encoder", "?") for r in runs})))
+        lines.append("")
+        lines.append("| metric | unit | " + " | ".join(r["corpus"] for r in runs) + " |")
+        lines.append("|---|---|" + "---:|" * len(runs))
+        for key, label, unit in ROWS:
+            if not any(key in r for r in runs):
+                continue
+            cells = [(_fmt(r.get(key)) + _mark(r["corpus"], key, r.get(key))) if key in r else "" for r in runs]
+            lines.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
+        notes = []
+        for r in runs:
+            for key, why in r.get("notes", {}).items():
+                notes.append(f"- {r['corpus']}: {key}: {why}")
+            if r.get("corpus") == "scale" and "build" in r:
+                b = r["build"]
+                notes.append(f"- scale: {b['copies']} copies of the {b['base_chunks']}-chunk seeds+bench corpus; "
+                             f"writing the index took {b['build_s']} s (commit {b['build_commit_s']} s: BM25, FAISS"
+                             f"{' + IVF' if r.get('ann') == 'IVF' else ''}, fsync); search uses {r.get('ann')}")
+            if "ann_recall" in r and any(k.startswith("nprobe_") for k in r["ann_recall"]):
+                a = r["ann_recall"]
+                parts = [f"nprobe {k[7:]}: recall@10 {v['recall@10']}, @100 {v['recall@100']}, {v['ms']} ms"
+                         for k, v in a.items() if k.startswith("nprobe_")]
+                notes.append(f"- {r['corpus']}: IVF{a.get('nlist')} vs exact ({a.get('flat_ms')} ms/question): "
+                             + "; ".join(parts))
+        if notes:
+            lines += ["", "notes:", *notes]
+    for r in results:
+        if "error" in r:
+            lines.append(f"- {r.get('corpus')}: FAILED — {r['error'].strip().splitlines()[-1]}")
+    if speedups is not None:
+        lines += ["", "speed-ups (each against the state before it; best of "
+                  f"{speedups.get('repeats')} runs on {speedups.get('sample_passages')} bench passages):"]
+        if "error" in speedups:
+            lines.append(f"FAILED — {speedups['error'].strip().splitlines()[-1]}")
+        else:
+            lines.append("| step | setting | value | unit | note |")
+            lines.append("|---|---|---:|---|---|")
+            for row in speedups["rows"]:
+                lines.append(f"| {row['step']} | {row['setting']} | {_fmt(row['value'])} | {row['unit']} | {row['note']} |")
+    return "\n".join(lines)
