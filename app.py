@@ -107,32 +107,39 @@ def _section_json(s) -> dict:
 
 
 def _progress_bar():
+    """A progress callback that shows a bar only once passages are being embedded, and its closer."""
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="chunk", file=sys.stderr, mininterval=0.5)
+    bar = None
 
     def update(done: int, total: int, what: str) -> None:
+        nonlocal bar
         if what == "embedding":
+            if bar is None:
+                bar = tqdm(total=total, unit="chunk", file=sys.stderr, mininterval=0.5, desc="embedding")
             bar.total = total
             bar.n = done
-            bar.set_description("embedding")
             bar.refresh()
 
-    return update, bar
+    def close() -> None:
+        if bar is not None:
+            bar.close()
+
+    return update, close
 
 
 def cmd_index(args) -> int:
     from retrieval.engine import Yandu
     from retrieval.store import IndexBusy
 
-    progress, bar = _progress_bar()
+    progress, close_bar = _progress_bar()
     try:
         report = Yandu(settings_from(args)).index(rebuild=args.rebuild, progress=progress)
     except IndexBusy as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
     finally:
-        bar.close()
+        close_bar()
     for line in report.lines():
         print(line)
     return 2 if report.errors else 0

@@ -115,28 +115,22 @@ def cold_start(corpus: Path, index_dir: Path, question: str, repeats: int, env: 
            "--index-dir", str(index_dir), "--top-k", "5"]
     times, rss, first_line = [], [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        errfile = tempfile.TemporaryFile()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfile, env={**os.environ, **(env or {})},
-                                cwd=ROOT)
-        first = None
-        out = []
-        for line in proc.stdout:  # the first line of the answer: what a user waits for
-            if first is None and line.strip():
-                first = time.perf_counter() - start
-            out.append(line)
-        _, status, usage = os.wait4(proc.pid, 0)
-        errfile.seek(0)
-        err = errfile.read()
-        errfile.close()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        times.append(time.perf_counter() - start)
-        first_line.append(first if first is not None else float("nan"))
-        rss.append(usage.ru_maxrss / 1024)
-        if proc.returncode != 0 or not out:
-            raise RuntimeError(f"cold-start query failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+        with tempfile.TemporaryFile() as errfile:
+            proc = subprocess.run([sys.executable, str(Path(__file__).with_name("launch.py")), *cmd],
+                                  stdout=subprocess.PIPE, stderr=errfile, env={**os.environ, **(env or {})}, cwd=ROOT)
+            errfile.seek(0)
+            err = errfile.read()
+        try:
+            facts = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            facts = {"rc": proc.returncode, "lines": 0}
+        if facts["rc"] != 0 or not facts["lines"]:
+            raise RuntimeError(f"cold-start query failed ({facts['rc']}): {err.decode(errors='replace')[-2000:]}")
         if b"added" in err or b"rebuilt" in err:  # it re-indexed: the figure would not be a cold start
             raise RuntimeError(f"cold-start query re-indexed instead of answering: {err.decode(errors='replace')[-500:]}")
+        times.append(facts["wall"])
+        first_line.append(facts["first"])
+        rss.append(facts["rss_mb"])
     return {"cold_start_s": round(percentile(times, 50), 2), "cold_start_all_s": [round(t, 2) for t in times],
             "cold_first_line_s": round(percentile(first_line, 50), 2),
             "query_process_rss_mb": round(max(rss), 1)}

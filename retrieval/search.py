@@ -36,6 +36,7 @@ def _t2s():
 
 def normalize_question(question: str) -> str:
     """Matching form of a question: NFKC, traditional → simplified, trimmed."""
+    question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from a browser or API
     return _t2s().convert(normalize(question)).strip()
 
 

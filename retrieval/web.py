@@ -39,8 +39,6 @@ from .store import IndexBusy, Manifest, current_generation
 PASSAGE_KEYS = ("rank", "score", "source", "title", "section", "section_type", "text", "year", "page",
                 "item", "start", "end", "why")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-MAX_UPLOAD_MB = 50
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 MAX_NAME_BYTES = 200
 INDEX_LOCK_TIMEOUT = 300  # seconds to wait for another process (e.g. `app.py index`) to finish writing
 WATCH_DEBOUNCE = 2.0  # seconds of quiet in the corpus folder before re-indexing
@@ -282,8 +280,8 @@ def save_uploads(settings: Settings, paths: list[str]) -> list[Upload]:
         except OSError:
             up.outcome, up.reason = "rejected", "上传的文件已不存在，请重新上传"
             continue
-        if size > MAX_UPLOAD_BYTES:
-            up.outcome, up.reason = "rejected", f"文件超过 {MAX_UPLOAD_MB} MB"
+        if size > settings.max_file_mb * 1024 * 1024:
+            up.outcome, up.reason = "rejected", f"文件超过 {settings.max_file_mb:g} MB"
             continue
         if size == 0:
             up.outcome, up.reason = "rejected", "空文件"
@@ -809,7 +807,7 @@ class WebApp:
                             label="上传报告", file_count="multiple", file_types=list(SUPPORTED_SUFFIXES),
                             type="filepath", elem_id="yd-upload", height=150,
                         )
-                        gr.Markdown(f"支持 {' '.join(SUPPORTED_SUFFIXES)}，单个文件不超过 {MAX_UPLOAD_MB} MB；"
+                        gr.Markdown(f"支持 {' '.join(SUPPORTED_SUFFIXES)}，单个文件不超过 {self.settings.max_file_mb:g} MB；"
                                     "内容相同的文件不会重复添加。", elem_classes="yd-hint")
                         upload_result = gr.Markdown("", elem_id="yd-upload-result")
 
@@ -975,7 +973,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     try:
         demo.queue(default_concurrency_limit=2)
         demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",
-                    max_file_size=f"{MAX_UPLOAD_MB}mb", theme=theme(), css=CSS, footer_links=["api"],
+                    max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, footer_links=["api"],
                     ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=False)
     except OSError as e:
         print(f"error: cannot serve on {host}:{port}: {e}", file=sys.stderr)
