@@ -8,6 +8,7 @@ ROWS = [  # key, label, unit
     ("index_chunks_per_s", "indexing throughput", "chunks/s"),
     ("encoder_chunks_per_s", "encoder alone, same chunks", "chunks/s"),
     ("index_vs_encoder", "indexing / encoder throughput", "×"),
+    ("index_vs_encoder_cpu", "same, in CPU seconds", "×"),
     ("index_warm_cache_s", "re-index, embedding cache kept", "s"),
     ("query_p50_ms", "query p50 (warm, end to end)", "ms"),
     ("query_p95_ms", "query p95", "ms"),

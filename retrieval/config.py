@@ -38,7 +38,7 @@ class Settings:
     # Chunking: a leaf over `chunk_target` characters is split; `chunk_max` is never exceeded.
     chunk_target: int = 500
     chunk_max: int = 800
-    embed_batch_size: int = 32
+    embed_batch_size: int = 4  # long passages (~300 tokens): small batches beat big ones on CPU (docs/BENCHMARKS.md)
     # Encoder: "onnx" (ONNX Runtime, exported once; no torch at run time) or "torch" (sentence-transformers);
     # quantize "int8" = int8 weights (ONNX; cosine ≥ 0.99 to fp32; the model id becomes NAME+int8).
     encoder_backend: str = field(default_factory=lambda: os.environ.get("YANDU_ENCODER", "onnx"))
@@ -46,7 +46,7 @@ class Settings:
     encoder_threads: int = field(default_factory=lambda: int(os.environ.get("YANDU_THREADS", "0")))  # 0: all cores
     # Vectors: exact search (flat) below `ann_threshold` vectors, IVF (approximate) from there on.
     ann_threshold: int = field(default_factory=lambda: int(os.environ.get("YANDU_ANN_THRESHOLD", "50000")))
-    ann_nprobe: int = 16  # IVF lists searched per question (of about sqrt(vectors))
+    ann_nprobe: int = 64  # IVF lists searched per question (of about sqrt(vectors): 256 at 100 000)
     # A file over this size is not indexed ("file too large"): a 50 MB text is ~70 000 chunks,
     # about an hour of embedding on a laptop CPU; real reports are well under 1 MB.
     max_file_mb: float = field(default_factory=lambda: float(os.environ.get("YANDU_MAX_FILE_MB", 20)))
