@@ -72,8 +72,11 @@ def render(results: list[dict], speedups: dict | None, info: dict, quick: bool =
             lines.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
         notes = []
         for r in runs:
+            reasons: dict[str, list[str]] = {}
             for key, why in r.get("notes", {}).items():
-                notes.append(f"- {r['corpus']}: {key}: {why}")
+                reasons.setdefault(str(why), []).append(key)
+            for why, keys in reasons.items():
+                notes.append(f"- {r['corpus']}: {', '.join(keys)}: {why}")
             if r.get("corpus") == "scale" and "build" in r:
                 b = r["build"]
                 notes.append(f"- scale: {b['copies']} copies of the {b['base_chunks']}-chunk seeds+bench corpus; "

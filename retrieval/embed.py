@@ -54,8 +54,8 @@ def load_encoder(settings: Settings) -> Encoder:
     else:
         source = os.path.expanduser(name)
     if settings.quantize not in ("none", "int8") or settings.encoder_backend not in ("onnx", "torch"):
-        raise ValueError(f"YANDU_QUANTIZE must be none or int8 (got {settings.quantize!r}) and YANDU_ENCODER "
-                         f"onnx or torch (got {settings.encoder_backend!r})")
+        raise ModelUnavailable(f"YANDU_QUANTIZE must be none or int8 (got {settings.quantize!r}) and "
+                               f"YANDU_ENCODER onnx or torch (got {settings.encoder_backend!r})")
     if settings.encoder_backend == "onnx" or settings.quantize == "int8":
         encoder = _load_onnx(settings, name, Path(source))
         if encoder is not None:
