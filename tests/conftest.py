@@ -41,3 +41,15 @@ def load_jsonl(path):
 
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def consistent(settings):
+    """Manifest, FAISS ids, metadata and keyword ids agree (no chunk lost or doubled); the snapshot."""
+    from retrieval.store import Snapshot, current_generation
+
+    snap = Snapshot(current_generation(settings.index_dir))
+    manifest_ids = sorted(i for e in snap.manifest.files.values() for i in e["chunk_ids"])
+    faiss_ids = sorted(int(snap.vectors.id_map.at(i)) for i in range(snap.vectors.ntotal))
+    assert manifest_ids == faiss_ids == sorted(snap.ids.tolist()) == sorted(snap.keyword.ids.tolist())
+    assert len(set(manifest_ids)) == len(manifest_ids)
+    return snap

@@ -1,5 +1,4 @@
 """The index on disk: incremental updates, rebuilds, crash safety, offline operation."""
-import json
 import os
 import random
 import shutil
@@ -18,7 +17,7 @@ from retrieval.engine import Yandu
 from retrieval.indexer import update_index
 from retrieval.store import IndexBusy, Snapshot, Writer, current_generation
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, consistent
 
 
 @pytest.fixture(scope="session")
@@ -31,16 +30,6 @@ def settings(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     return Settings().with_overrides(corpus_dir=corpus, index_dir=tmp_path / "index")
-
-
-def consistent(settings):
-    """Manifest, FAISS ids and metadata agree; returns the snapshot."""
-    snap = Snapshot(current_generation(settings.index_dir))
-    manifest_ids = sorted(i for e in snap.manifest.files.values() for i in e["chunk_ids"])
-    faiss_ids = sorted(int(snap.vectors.id_map.at(i)) for i in range(snap.vectors.ntotal))
-    assert manifest_ids == faiss_ids == sorted(snap.ids.tolist()) == sorted(snap.keyword.ids.tolist())
-    assert len(set(manifest_ids)) == len(manifest_ids)
-    return snap
 
 
 def sources(snap):

@@ -4,7 +4,6 @@ from collections import Counter
 
 from retrieval.chunker import chunk_document
 from retrieval.sections import parse_file, parse_text
-from retrieval.clean import clean
 
 from conftest import CORPUS, seed
 

@@ -32,9 +32,9 @@ from retrieval.config import Settings
 from retrieval.embed import load_encoder
 from retrieval.engine import Yandu
 from retrieval.indexer import update_index
-from retrieval.store import Snapshot, current_generation
+from retrieval.store import current_generation
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, consistent
 
 REPORT = "2023年度工作总结\n一、基本情况\n全年共开展“{word}”活动{n}次。\n二、存在问题\n宣传载体不够丰富。\n"
 SECRET = "绝密外部文件：此内容不得进入索引"
@@ -95,16 +95,6 @@ def wait_for_lock(proc: subprocess.Popen, index_dir: Path, timeout: float = 300)
         assert proc.poll() is None, f"index run ended (status {proc.returncode}) before taking the lock"
         assert time.monotonic() < deadline, "index run never took the lock"
         time.sleep(0.01)
-
-
-def consistent(settings: Settings) -> Snapshot:
-    """Manifest, FAISS ids, metadata and keyword ids agree."""
-    snap = Snapshot(current_generation(settings.index_dir))
-    manifest_ids = sorted(i for e in snap.manifest.files.values() for i in e["chunk_ids"])
-    faiss_ids = sorted(int(snap.vectors.id_map.at(i)) for i in range(snap.vectors.ntotal))
-    assert manifest_ids == faiss_ids == sorted(snap.ids.tolist()) == sorted(snap.keyword.ids.tolist())
-    assert len(set(manifest_ids)) == len(manifest_ids)
-    return snap
 
 
 def settings_in(folder: Path, files=()) -> Settings:
