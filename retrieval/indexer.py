@@ -200,7 +200,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
 
     hashes = {name: sha256_file(path) for name, path in files.items()}
     by_hash: dict[str, str] = {}
-    with Writer(settings.index_dir, manifest, fresh=fresh, lock_timeout=lock_timeout) as writer:
+    with Writer(settings.index_dir, manifest, fresh=fresh, lock_timeout=lock_timeout, settings=settings) as writer:
         for name, entry in previous.items():
             if name not in files:
                 report.removed.append(name)
