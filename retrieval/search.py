@@ -170,7 +170,7 @@ class Searcher:
         keyword = np.zeros(len(snap.ids), dtype=np.float32)
         tokens = tokenize(text)
         kw = snap.keyword.scores(expand(tokens))
-        keyword[np.searchsorted(snap.ids, snap.keyword.ids)] = kw
+        keyword[snap.keyword_rows] = kw
         depth = s.fusion_depth
         d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
         if s.fusion == "rrf":
