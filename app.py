@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from retrieval.config import SECTION_TYPE_NAMES, Settings
-
-PASSAGE_KEYS = ("rank", "score", "source", "title", "section", "section_type", "text", "year", "page",
-                "item", "start", "end", "why")
+from retrieval.errors import YanduError
+from retrieval.offline import enforce_offline
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -74,9 +74,7 @@ def settings_from(args) -> Settings:
 
 
 def cmd_parse(args) -> int:
-    from retrieval.chunker import chunk_document
-    from retrieval.readers import ReadError
-    from retrieval.sections import parse_file
+    from retrieval.ingest import ReadError, chunk_document, parse_file
 
     try:
         doc = parse_file(args.file)
@@ -130,7 +128,7 @@ def _progress_bar():
 
 def cmd_index(args) -> int:
     from retrieval.engine import Yandu
-    from retrieval.store import IndexBusy
+    from retrieval.errors import IndexBusy
 
     progress, close_bar = _progress_bar()
     try:
@@ -147,7 +145,7 @@ def cmd_index(args) -> int:
 
 def cmd_query(args) -> int:
     from retrieval.engine import Yandu
-    from retrieval.store import IndexBusy
+    from retrieval.errors import IndexBusy
 
     app = Yandu(settings_from(args))
     try:
@@ -164,7 +162,7 @@ def cmd_query(args) -> int:
             items = [json.loads(line) for line in f if line.strip()]
         for item in items:
             result = app.search(item["question"], args.top_k, **filters)
-            print(json.dumps({"id": item["id"], "passages": [_passage(p) for p in result.passages]}, ensure_ascii=False))
+            print(json.dumps({"id": item["id"], "passages": [p.to_json() for p in result.passages]}, ensure_ascii=False))
         return 0
     if args.question is None:
         print("error: give a question, or --batch FILE", file=sys.stderr)
@@ -174,22 +172,18 @@ def cmd_query(args) -> int:
     result = app.search(question, args.top_k, **filters)
     if args.json:
         print(json.dumps({"question": question, "message": result.message,
-                          "passages": [_passage(p) for p in result.passages]}, ensure_ascii=False, indent=1))
+                          "passages": [p.to_json() for p in result.passages]}, ensure_ascii=False, indent=1))
         return 0
     if result.message:
         print(result.message)
     for p in result.passages:
-        print(f"\n[{p['rank']}] {p['title']} › {p['section'] or '（导语）'}  〔{SECTION_TYPE_NAMES[p['section_type']]}〕 {p['source']}")
-        print(p["text"])
+        print(f"\n[{p.rank}] {p.title} › {p.section or '（导语）'}  〔{SECTION_TYPE_NAMES[p.section_type]}〕 {p.source}")
+        print(p.text)
     return 0
 
 
-def _passage(p: dict) -> dict:
-    return {k: p.get(k) for k in PASSAGE_KEYS}
-
-
 def cmd_eval(args) -> int:
-    from retrieval.evaluate import run_eval
+    from retrieval.eval import run_eval
 
     print(run_eval(settings_from(args), args.questions, args.top_k, baseline=not args.no_baseline))
     return 0
@@ -202,6 +196,9 @@ def cmd_serve(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    enforce_offline()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("retrieval").setLevel(logging.INFO)
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     if not argv or argv[0].startswith("--") and argv[0] not in ("-h", "--help"):
@@ -212,13 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args)
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # one clear line, not a traceback, for anything a user can cause
-        from retrieval.embed import ModelUnavailable
-
-        if isinstance(e, ModelUnavailable):
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-        raise
+    except YanduError as e:  # one clear line, not a traceback, for anything a user can cause or fix
+        print(f"error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@ from .common import (NEW_REPORT_NAME, Clock, cold_start, folder_mb, loadavg, mak
 
 def corpus_texts(settings) -> list[str]:
     """The passage texts the indexer embeds for this corpus (parsed and chunked the same way)."""
-    from retrieval.chunker import chunk_document
-    from retrieval.indexer import corpus_files
-    from retrieval.readers import ReadError
-    from retrieval.sections import parse_file
+    from retrieval.ingest import chunk_document
+    from retrieval.ingest import corpus_files
+    from retrieval.ingest import ReadError
+    from retrieval.ingest import parse_file
 
     texts = []
     for name, path in sorted(corpus_files(settings.corpus_dir)[0].items()):

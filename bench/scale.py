@@ -27,9 +27,9 @@ NPROBES = (4, 8, 16, 32, 64)
 
 def base_documents(settings):
     """(relative name, Document, chunks) of every seed and bench report, parsed once."""
-    from retrieval.chunker import chunk_document
-    from retrieval.readers import ReadError
-    from retrieval.sections import parse_file
+    from retrieval.ingest import chunk_document
+    from retrieval.ingest import ReadError
+    from retrieval.ingest import parse_file
 
     out = []
     sources = [(p.name, p) for p in sorted(SEEDS.glob("*.txt"))]
@@ -46,7 +46,7 @@ def base_documents(settings):
 def base_vectors(encoder, texts: list[str], cache_path: Path | None, rng, notes: dict) -> np.ndarray:
     """Real embeddings of the base passages: from the bench run's cache; any missing passage borrows the
     embedding of a sampled passage (embedded now) — said in the notes."""
-    from retrieval.indexer import EmbeddingCache
+    from retrieval.store import EmbeddingCache
 
     known = {}
     if cache_path and cache_path.exists():
@@ -74,8 +74,8 @@ def base_vectors(encoder, texts: list[str], cache_path: Path | None, rng, notes:
 
 def build(settings, encoder, target_chunks: int, cache_path: Path | None, notes: dict) -> dict:
     """Write the corpus copies and their index (one generation); returns build facts."""
-    from retrieval.indexer import parser_version
-    from retrieval.keyword import tokenize
+    from retrieval.store import parser_version
+    from retrieval.text import tokenize
     from retrieval.store import Manifest, Writer
 
     rng = np.random.default_rng(20260101)

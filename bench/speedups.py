@@ -31,11 +31,7 @@ def sample_texts(settings, n: int) -> list[str]:
 
 def padding(encoder, texts: list[str], batch: int, sort: bool) -> float:
     """Padded tokens / real tokens when encoding in batches of `batch` (sorted by length or not)."""
-    tok = encoder.model.tokenizer if not hasattr(encoder, "runtime") else None
-    if tok is not None:
-        lengths = [min(512, len(ids)) for ids in tok([encoder.passage_prompt + t for t in texts])["input_ids"]]
-    else:
-        lengths = [len(e.ids) for e in encoder.runtime.tokenizer.encode_batch([encoder.passage_prompt + t for t in texts])]
+    lengths = [min(512, n) for n in encoder.token_counts(texts)]
     if sort:
         lengths = sorted(lengths)
     padded = sum(max(lengths[i:i + batch]) * len(lengths[i:i + batch]) for i in range(0, len(lengths), batch))
@@ -75,7 +71,7 @@ def run(workdir: Path, quick: bool) -> dict:
     import torch
 
     from retrieval.config import Settings
-    from retrieval.embed import load_encoder
+    from retrieval.encode import load_encoder
     from retrieval.engine import Yandu
 
     repeats = 1 if quick else 2

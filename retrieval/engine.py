@@ -1,17 +1,20 @@
 """The library facade the CLI and the web app share: index, search, context, status."""
 from __future__ import annotations
 
-import sys
+import logging
 import threading
-from pathlib import Path
 
 from .config import Settings
-from .indexer import IndexReport, Progress, is_stale, update_index
+from .errors import IndexBusy
 from .search import Filters, Result, Searcher
-from .store import IndexBusy, current_generation
+from .store import IndexReport, Progress, current_generation, is_stale, update_index
+
+log = logging.getLogger(__name__)
 
 
 class Yandu:
+    """The library facade the CLI and the web app share: index, search, context, status."""
+
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
         self._encoder = None
@@ -22,7 +25,7 @@ class Yandu:
     def encoder(self):
         with self._load:
             if self._encoder is None:
-                from .embed import load_encoder
+                from .encode import load_encoder
 
                 self._encoder = load_encoder(self.settings)
             return self._encoder
@@ -46,7 +49,7 @@ class Yandu:
         except IndexBusy as e:
             if current_generation(self.settings.index_dir) is None:
                 raise
-            print(f"note: {e}; answering from the current index", file=sys.stderr)
+            log.warning("%s; answering from the current index", e)
             return None
 
     def search(self, question: str, top_k: int | None = None, reports=(), years=(), section_types=()) -> Result:
@@ -84,7 +87,3 @@ class Yandu:
         return {"source": source, "title": doc["title"], "section": " › ".join(top or []),
                 "before": text[lo:start], "passage": text[start:end], "after": text[end:hi]}
 
-
-def default_app(corpus: str | Path | None = None, index_dir: str | Path | None = None,
-                model: str | None = None) -> Yandu:
-    return Yandu(Settings().with_overrides(corpus_dir=corpus, index_dir=index_dir, model=model))

@@ -10,9 +10,9 @@ import faiss
 import numpy as np
 import pytest
 
-from retrieval.chunker import chunk_document
+from retrieval.ingest import chunk_document
 from retrieval.config import Settings
-from retrieval.sections import parse_file
+from retrieval.ingest import parse_file
 from retrieval.store import ANN_FILE, ApproximateIndex, Manifest, Snapshot, Writer, current_generation
 
 from conftest import CORPUS, ROOT

@@ -1,5 +1,5 @@
 """Each cleaning rule removes its noise and nothing else."""
-from retrieval.clean import clean
+from retrieval.ingest import clean
 
 
 def removed_by(text):

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from retrieval import e5_convert
+from retrieval.encode import e5_convert
 from retrieval.config import DEFAULT_MODEL, ROOT, Settings
-from retrieval.e5_convert import ensure_default_model
-from retrieval.embed import ModelUnavailable, load_encoder
+from retrieval.encode.e5_convert import ensure_default_model
+from retrieval.encode import ModelUnavailable, load_encoder
 
 MODEL_FILES = {"1_Pooling", "2_Normalize", "config.json", "config_sentence_transformers.json", "model.safetensors",
                "modules.json", "sentence_bert_config.json", "tokenizer.json", "tokenizer_config.json"}

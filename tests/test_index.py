@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from retrieval.config import Settings
-from retrieval.embed import load_encoder
+from retrieval.encode import load_encoder
 from retrieval.engine import Yandu
-from retrieval.indexer import update_index
+from retrieval.store import update_index
 from retrieval.store import IndexBusy, Snapshot, Writer, current_generation
 
 from conftest import CORPUS, ROOT, consistent
@@ -61,10 +61,10 @@ def test_incremental_add_change_delete(settings, encoder):
     app = Yandu(settings)
     app._encoder = encoder
     hits = app.search("红色走读活动开展了几次？", 3).passages
-    assert hits[0]["source"] == "new.txt"
+    assert hits[0].source == "new.txt"
     # a deleted file's chunks never come back
     for question in ("2023年工作思路", "“双谈心”制度是什么？"):
-        assert all(p["source"] != seed_004.name for p in app.search(question, 10).passages)
+        assert all(p.source != seed_004.name for p in app.search(question, 10).passages)
 
 
 def test_duplicate_content_is_indexed_once_with_both_names(settings, encoder):
@@ -100,7 +100,7 @@ def test_parser_change_rebuilds(settings, encoder):
 def test_second_writer_is_refused_with_a_clear_message(settings, encoder):
     update_index(settings, encoder)
     snap = Snapshot(current_generation(settings.index_dir))
-    with Writer(settings.index_dir, snap.manifest, fresh=False):
+    with Writer(settings.index_dir, snap.manifest, fresh=False, settings=settings):
         with pytest.raises(IndexBusy, match="being updated by another process"):
             update_index(settings, encoder)
     assert update_index(settings, encoder).changed is False
@@ -123,7 +123,7 @@ def test_index_and_query_work_with_the_network_refused(settings, monkeypatch):
     app = Yandu(settings)  # loads the model inside the guard
     app.index()
     result = app.search("意识形态工作存在哪些问题？", 5)
-    assert result.passages and result.passages[0]["source"].startswith("001_")
+    assert result.passages and result.passages[0].source.startswith("001_")
     assert attempts == []
 
 
@@ -144,8 +144,8 @@ def test_sigkill_during_indexing_leaves_a_usable_index(settings, encoder):
     its stderr, the keyword/ folder its commit writes — so they land where meant on a fast or a
     loaded machine.
     """
-    from retrieval.chunker import chunk_document
-    from retrieval.sections import parse_file
+    from retrieval.ingest import chunk_document
+    from retrieval.ingest import parse_file
 
     update_index(settings, encoder)
     corpus, index_dir, logs = settings.corpus_dir, settings.index_dir, settings.corpus_dir.parent

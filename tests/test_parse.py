@@ -2,8 +2,8 @@
 import re
 from collections import Counter
 
-from retrieval.chunker import chunk_document
-from retrieval.sections import parse_file, parse_text
+from retrieval.ingest import chunk_document
+from retrieval.ingest import parse_file, parse_text
 
 from conftest import CORPUS, seed
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from retrieval.chunker import chunk_document
-from retrieval.clean import clean
-from retrieval.document import RawText
-from retrieval.readers import ReadError, read_file
-from retrieval.sections import parse_raw, parse_text
+from retrieval.ingest import chunk_document
+from retrieval.ingest import clean
+from retrieval.ingest import RawText
+from retrieval.ingest import ReadError, read_file
+from retrieval.ingest import parse_raw, parse_text
 
 LIMIT = 800
 

@@ -12,7 +12,7 @@ import docx
 import pymupdf  # test-only (AGPL): builds the PDFs that pypdf reads
 import pytest
 
-from retrieval.readers import ReadError, read_file
+from retrieval.ingest import ReadError, read_file
 
 BENCH_DOCX = Path("/work/shared/bench/gov_provincial_2025_docx")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -29,9 +29,9 @@ import pymupdf  # test-only (AGPL): writes the PDFs
 import pytest
 
 from retrieval.config import Settings
-from retrieval.embed import load_encoder
+from retrieval.encode import load_encoder
 from retrieval.engine import Yandu
-from retrieval.indexer import update_index
+from retrieval.store import update_index
 from retrieval.store import current_generation
 
 from conftest import CORPUS, ROOT, consistent
@@ -264,8 +264,8 @@ def test_every_readable_file_is_indexed_whatever_its_encoding_or_name(bad, encod
     app._encoder = encoder
     for name, n in ODD_NAMES.items():
         passages = app.search("走访慰问活动开展了几次？", reports=[name]).passages
-        assert passages and {p["source"] for p in passages} == {name}
-        assert f"活动{n}次" in passages[0]["text"]
+        assert passages and {p.source for p in passages} == {name}
+        assert f"活动{n}次" in passages[0].text
 
 
 def test_nothing_outside_the_corpus_is_read_through_symlinks(bad):
@@ -353,7 +353,7 @@ def test_second_index_run_is_refused_with_exit_3_and_questions_are_answered(tmp_
         assert query.code == 0, query.err
         assert "answering from the current index" in query.err
         assert json.loads(query.out)["passages"][0]["source"].startswith("001_")
-        assert app.search(QUESTION).passages[0]["source"].startswith("001_")
+        assert app.search(QUESTION).passages[0].source.startswith("001_")
     finally:
         first.send_signal(signal.SIGCONT)
     answered = 0
@@ -365,7 +365,7 @@ def test_second_index_run_is_refused_with_exit_3_and_questions_are_answered(tmp_
     assert answered > 0
     assert len(consistent(settings).documents()) == 7
     # the new generation is live for the same app
-    assert "新增1.txt" in {p["source"] for p in app.search("第1号新增工作总结", 10).passages}
+    assert "新增1.txt" in {p.source for p in app.search("第1号新增工作总结", 10).passages}
 
 
 def test_question_during_the_very_first_index_exits_3(tmp_path):
@@ -412,14 +412,14 @@ def check_answer(kind: str, message: str, passages: list[dict]) -> None:
 @pytest.mark.parametrize("kind", QUESTIONS)
 def test_questions_through_the_library(seeds, kind):
     result = seeds.search(QUESTIONS[kind])
-    check_answer(kind, result.message, result.passages)
+    check_answer(kind, result.message, [p.to_json() for p in result.passages])
 
 
 def test_traditional_chinese_finds_the_same_top_passage(seeds):
     simplified = seeds.search(QUESTION).passages[0]
     traditional = seeds.search(QUESTIONS["traditional"]).passages[0]
-    assert (traditional["source"], traditional["start"]) == (simplified["source"], simplified["start"])
-    assert traditional["source"].startswith("001_") and "意识形态" in traditional["text"]
+    assert (traditional.source, traditional.start) == (simplified.source, simplified.start)
+    assert traditional.source.startswith("001_") and "意识形态" in traditional.text
 
 
 @pytest.mark.parametrize("kind", QUESTIONS)

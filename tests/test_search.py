@@ -6,15 +6,17 @@ import sys
 
 import pytest
 
-from retrieval.evaluate import load_scorer
-from retrieval.search import intent, normalize_question, quantity_unit
+from retrieval.eval import score
+from retrieval.search.question import intent, quantity_unit
+from retrieval.text import normalize_question
 
 from conftest import BENCH, CORPUS, DEV_QUESTIONS, ROOT, load_jsonl
 
 
 def scores(app, questions, top_k=10):
-    results = [{"id": q["id"], "passages": app.search(q["question"], top_k).passages} for q in questions]
-    return load_scorer().score(questions, results)[0]
+    results = [{"id": q["id"], "passages": [p.to_json() for p in app.search(q["question"], top_k).passages]}
+               for q in questions]
+    return score(questions, results)[0]
 
 
 def test_quality_floors_on_the_seed_corpus(seed_app):
@@ -44,27 +46,27 @@ def test_question_normalisation_full_width_and_traditional():
 def test_traditional_question_finds_the_same_passage(seed_app):
     simplified = seed_app.search("意识形态工作存在哪些问题？", 3).passages
     traditional = seed_app.search("意識形態工作存在哪些問題？", 3).passages
-    assert [p["id"] for p in traditional] == [p["id"] for p in simplified]
+    assert [(p.source, p.start, p.end) for p in traditional] == [(p.source, p.start, p.end) for p in simplified]
 
 
 def test_problem_question_prefers_problem_sections_and_says_why(seed_app):
     top = seed_app.search("意识形态工作存在哪些问题？", 5).passages
-    assert top[0]["section"] == "二、存在问题 › （二）意识形态工作还需要加强。"
-    assert top[0]["why"]["role"] is True and top[0]["why"]["roles_asked"] == ["problem"]
-    assert top[0]["why"]["dense"]["rank"] and top[0]["why"]["keyword"]["rank"]
+    assert top[0].section == "二、存在问题 › （二）意识形态工作还需要加强。"
+    assert top[0].why.role is True and top[0].why.roles_asked == ["problem"]
+    assert top[0].why.dense_rank and top[0].why.keyword_rank
 
 
 def test_list_answer_is_one_whole_section(seed_app):
     top = seed_app.search("2023年的工作思路是什么？", 3).passages[0]
-    assert top["section"] == "三、2023年工作思路" and top["section_type"] == "plan"
-    assert all(x in top["text"] for x in ("一是", "二是", "三是"))
-    assert len(top["text"]) <= 800
+    assert top.section == "三、2023年工作思路" and top.section_type == "plan"
+    assert all(x in top.text for x in ("一是", "二是", "三是"))
+    assert len(top.text) <= 800
 
 
 def test_a_passage_and_its_section_never_both_appear(seed_app):
     for q in load_jsonl(DEV_QUESTIONS):
         passages = seed_app.search(q["question"], 10).passages
-        spans = [(p["source"], p["start"], p["end"]) for p in passages]
+        spans = [(p.source, p.start, p.end) for p in passages]
         for i, (s, a, b) in enumerate(spans):
             for t, c, d in spans[i + 1:]:
                 assert s != t or b <= c or d <= a, (q["id"], spans)
@@ -72,12 +74,12 @@ def test_a_passage_and_its_section_never_both_appear(seed_app):
 
 def test_filters_by_report_year_and_section_type(seed_app):
     only_plan = seed_app.search("党建工作", 10, section_types=["plan"]).passages
-    assert only_plan and {p["section_type"] for p in only_plan} == {"plan"}
+    assert only_plan and {p.section_type for p in only_plan} == {"plan"}
     one = next(CORPUS.glob("004_*.txt")).name
     only_004 = seed_app.search("党建工作", 10, reports=[one]).passages
-    assert only_004 and {p["source"] for p in only_004} == {one}
+    assert only_004 and {p.source for p in only_004} == {one}
     only_2022 = seed_app.search("党建工作", 10, years=[2022]).passages
-    assert only_2022 and {p["year"] for p in only_2022} == {2022}
+    assert only_2022 and {p.year for p in only_2022} == {2022}
     nothing = seed_app.search("党建工作", 10, years=[1999])
     assert nothing.passages == [] and nothing.message
 

@@ -1,4 +1,9 @@
-"""Keyword retrieval: jieba with a domain dictionary, Chinese stopwords, BM25 (bm25s)."""
+"""The matching form of Chinese text, one place for every consumer (indexing, search, highlighting).
+
+NFKC (full/half width), lower case, 繁→简 for questions; jieba tokens with the domain dictionary,
+stopwords dropped; synonym groups widen a question. Vocabulary lives in ``retrieval/data/``.
+Users always see the original characters: these forms are only ever compared, never shown.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,9 +12,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import bm25s
 import jieba
-import numpy as np
 
 DATA = Path(__file__).parent / "data"
 KEEP = re.compile(r"[\w\u4e00-\u9fff]")
@@ -57,34 +60,14 @@ def tokenize(text: str) -> list[str]:
     return [t for t in _tokenizer().lcut_for_search(normalize(text)) if KEEP.search(t) and t not in stop]
 
 
-class KeywordIndex:
-    """BM25 over chunk token lists; row i of the index is the i-th chunk id given to `build`."""
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
 
-    def __init__(self, bm25: bm25s.BM25 | None, ids: np.ndarray):
-        self.bm25, self.ids = bm25, ids
+    return opencc.OpenCC("t2s")
 
-    @classmethod
-    def build(cls, ids: list[int], tokens: list[list[str]]) -> "KeywordIndex":
-        if not ids:
-            return cls(None, np.zeros(0, dtype=np.int64))
-        bm25 = bm25s.BM25()
-        bm25.index([t or [""] for t in tokens], show_progress=False)
-        return cls(bm25, np.asarray(ids, dtype=np.int64))
 
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "ids.npy", self.ids)
-        if self.bm25 is not None:
-            self.bm25.save(str(folder / "bm25"), show_progress=False)
-
-    @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex":
-        ids = np.load(folder / "ids.npy")
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if len(ids) else None
-        return cls(bm25, ids)
-
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every chunk, aligned with `self.ids`."""
-        if self.bm25 is None or not query_tokens:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return self.bm25.get_scores(query_tokens)
+def normalize_question(question: str) -> str:
+    """Matching form of a question: NFKC, traditional → simplified, trimmed."""
+    question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from a browser or API
+    return _t2s().convert(normalize(question)).strip()

@@ -30,14 +30,13 @@ from pathlib import Path
 
 import gradio as gr
 
-from .config import SECTION_TYPE_NAMES, SUPPORTED_SUFFIXES, Settings
-from .engine import Yandu
-from .indexer import IndexReport, corpus_files, sha256_file
-from .keyword import normalize, tokenize
-from .store import IndexBusy, Manifest, current_generation
+from ..config import SECTION_TYPE_NAMES, SUPPORTED_SUFFIXES, Settings
+from ..engine import Yandu
+from ..errors import IndexBusy
+from ..ingest import corpus_files, sha256_file
+from ..store import IndexReport, Manifest, current_generation
+from ..text import normalize, tokenize
 
-PASSAGE_KEYS = ("rank", "score", "source", "title", "section", "section_type", "text", "year", "page",
-                "item", "start", "end", "why")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_NAME_BYTES = 200
 INDEX_LOCK_TIMEOUT = 300  # seconds to wait for another process (e.g. `app.py index`) to finish writing
@@ -592,7 +591,7 @@ class WebApp:
         except (TypeError, ValueError):
             raise gr.Error("top_k and years must be integers") from None
         result = self.app.search(question or "", top_k, reports or [], years, section_types or [])
-        return [{k: p.get(k) for k in PASSAGE_KEYS} for p in result.passages]
+        return [p.to_json() for p in result.passages]
 
     def api_status(self) -> dict:
         """Index status: reports, chunks, model, last update (Unix time), files that failed with reasons, documents."""
@@ -644,7 +643,7 @@ class WebApp:
             raise gr.Error("请输入问题。")
         reports, years, section_types = list(reports or []), [int(y) for y in years or []], list(section_types or [])
         result = self.app.search(question, int(top_k or self.settings.top_k), reports, years, section_types)
-        passages = [dict({k: p.get(k) for k in PASSAGE_KEYS}) for p in result.passages]
+        passages = [p.to_json() for p in result.passages]
         note = filters_note(reports, years, section_types, self.titles() if reports else None)
         turns.append({"question": question, "passages": passages, "message": result.message, "note": note,
                       "answer": render_answer(question, passages, result.message, note)})

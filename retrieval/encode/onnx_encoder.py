@@ -15,14 +15,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import logging
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .embed import Encoder
+from .torch_encoder import load_sentence_transformer
+
+log = logging.getLogger(__name__)
 
 VARIANTS = ("fp32", "int8")
 MIN_COSINE = {"fp32": 0.9999, "int8": 0.99}
@@ -110,7 +112,7 @@ def ensure_onnx(source: Path, models_dir: Path, variant: str) -> Path:
     with FileLock(str(folder / ".export.lock")):
         if target.is_file():
             return target
-        print(f"Yandu: preparing the {variant} ONNX encoder for {source.name} (once, about a minute) …", file=sys.stderr)
+        log.warning("preparing the %s ONNX encoder for %s (once, about a minute) …", variant, source.name)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp", dir=folder))
         try:
             fp32 = folder / "model-fp32.onnx"
@@ -182,9 +184,7 @@ def _quantize(fp32: Path, out: Path) -> None:
 
 def _check(source: Path, path: Path, variant: str) -> None:
     """The exported model must agree with sentence-transformers on CHECK_TEXTS."""
-    from sentence_transformers import SentenceTransformer
-
-    reference = SentenceTransformer(str(source), device="cpu", local_files_only=True)
+    reference = load_sentence_transformer(str(source))
     expected = reference.encode(CHECK_TEXTS, convert_to_numpy=True, normalize_embeddings=True)
     ours = _Runtime(source, path, threads=0).encode(CHECK_TEXTS, batch_size=2)
     cosine = np.sum(expected * ours, axis=1)
@@ -248,15 +248,18 @@ class _Runtime:
         return out
 
 
-class OnnxEncoder(Encoder):
-    """Same interface and vectors as :class:`Encoder` (fp32: equal to 1e-6; int8: cosine ≥ 0.99), no torch."""
+class OnnxEncoder:
+    """The Encoder protocol on ONNX Runtime: vectors equal to sentence-transformers' (fp32: to 1e-6;
+    int8: cosine ≥ 0.99), without torch."""
+
+    runtime = "onnx"
 
     def __init__(self, source: Path, path: Path, model_id: str, query_prompt: str, passage_prompt: str,
                  threads: int = 0):
-        self.runtime = _Runtime(source, path, threads)
+        self.session = _Runtime(source, path, threads)
         self.source, self.onnx_path, self.model_id = source, path, model_id
         self.query_prompt, self.passage_prompt = query_prompt, passage_prompt
-        self.dim = self.runtime.dim
+        self.dim = self.session.dim
         self._model = None
 
     @property
@@ -264,18 +267,17 @@ class OnnxEncoder(Encoder):
         """The sentence-transformers model with the same weights, loaded on first access (tools and tests;
         encoding never uses it)."""
         if self._model is None:
-            import torch
-            from sentence_transformers import SentenceTransformer
-
-            self._model = SentenceTransformer(str(self.source), device="cpu", local_files_only=True,
-                                              model_kwargs={"dtype": torch.float32})
+            self._model = load_sentence_transformer(str(self.source))
         return self._model
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self.runtime.encode([self.query_prompt + t.strip() for t in texts], 32)
+        return self.session.encode([self.query_prompt + t.strip() for t in texts], 32)
 
-    def encode_passages(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
-        return self.runtime.encode([self.passage_prompt + t.strip() for t in texts], batch_size)
+    def encode_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.session.encode([self.passage_prompt + t.strip() for t in texts], batch_size)
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in self.session.tokenizer.encode_batch([self.passage_prompt + t for t in texts])]
 
 
 def prompts_of(source: Path) -> dict[str, str]:

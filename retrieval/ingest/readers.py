@@ -19,6 +19,7 @@ from charset_normalizer import from_bytes
 from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
+from ..errors import ReadError
 from .document import RawText
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every odd object it meets
@@ -26,15 +27,6 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every odd objec
 SOFFICE_TIMEOUT = 120  # seconds for one LibreOffice conversion
 NO_SOFFICE = ("LibreOffice is needed to read .doc/.wps files "
               "(install it, e.g. apt-get install libreoffice-writer)")
-
-
-class ReadError(Exception):
-    """A file that cannot be read; ``str(e)`` is ``"<file name>: <reason>"`` on one line."""
-
-    def __init__(self, path: Path, reason: str):
-        self.path = Path(path)
-        self.reason = " ".join(reason.split())
-        super().__init__(f"{self.path.name}: {self.reason}")
 
 
 def read_file(path: Path) -> RawText:

@@ -11,9 +11,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from .document import Document, RawText, Removed, Section
-from .clean import clean
-from .readers import read_file
+from .document import Document, Section
 from .roles import assign_roles
 
 CN_NUM = "一二三四五六七八九十百零〇两"
@@ -134,43 +132,3 @@ def _year(title: str, text: str, source: str) -> int | None:
             return int(m.group(1))
     years = Counter(YEAR.findall(text))
     return int(years.most_common(1)[0][0]) if years else None
-
-
-def parse_raw(raw: RawText, source: str) -> Document:
-    """Clean a reader's output and parse it; page numbers follow the text through cleaning."""
-    text, removed, page_starts = clean_with_pages(raw)
-    doc = parse_text(text, source, page_starts)
-    doc.removed = removed
-    return doc
-
-
-PAGE_MARK = "\ue000"
-
-
-def clean_with_pages(raw: RawText):
-    """Clean, carrying page starts through by private-use marks that no rule touches.
-
-    Each mark is a line of its own: a rule that removes a whole line (a watermark at the top
-    of a page) cannot take the mark with it, and line rules still see the page's first line.
-    """
-    if not raw.page_starts:
-        text, removed = clean(raw.text)
-        return text, removed, None
-    cuts = sorted(raw.page_starts)
-    pages = [raw.text[a:b].replace(PAGE_MARK, "") for a, b in zip([0, *cuts], [*cuts, len(raw.text)])]
-    text, removed = clean((PAGE_MARK + "\n").join(pages))
-    removed = [Removed(r.rule, r.text.replace(PAGE_MARK, "").strip()) for r in removed]
-    out: list[str] = []
-    starts: list[int] = []
-    for ch in text:
-        if ch == PAGE_MARK:
-            starts.append(len(out))
-        elif ch != "\n" or (out and out[-1] != "\n"):  # a mark alone on a line leaves no blank line
-            out.append(ch)
-    joined = "".join(out).rstrip("\n")
-    return joined, removed, [min(s, len(joined)) for s in starts]
-
-
-def parse_file(path: Path, source: str | None = None) -> Document:
-    """Read, clean and parse one report file (raises readers.ReadError with a one-line reason)."""
-    return parse_raw(read_file(path), source or path.name)

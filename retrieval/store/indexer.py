@@ -7,129 +7,19 @@ embedded twice — and a run killed mid-way resumes where it stopped.
 """
 from __future__ import annotations
 
-import hashlib
-import inspect
-import os
-import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
 
-import numpy as np
-
-from . import chunker, clean, roles, sections
-from .chunker import chunk_document
-from .config import SUPPORTED_SUFFIXES, Settings
-from .keyword import tokenize
-from .readers import ReadError
-from .sections import parse_file
-from .store import Manifest, Writer, current_generation
-
-Progress = Callable[[int, int, str], None]  # done, total, what
+from ..config import Settings
+from ..ingest import PARSER_VERSION, ReadError, chunk_document, corpus_files, parse_file, sha256_file
+from ..text import tokenize
+from .cache import EmbeddingCache, Progress, embed_passages
+from .generations import Manifest, current_generation
+from .writer import Writer
 
 
 def parser_version(settings: Settings) -> str:
-    """Changes whenever the code or settings that shape chunks change, so the index rebuilds."""
-    h = hashlib.sha256()
-    for module in (clean, sections, roles, chunker):
-        h.update(inspect.getsource(module).encode())
-    h.update(f"{settings.chunk_target}/{settings.chunk_max}".encode())
-    return h.hexdigest()[:16]
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-OUTSIDE = "symlink leading out of the corpus (not followed)"
-
-
-def corpus_files(corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
-    """Report files by name (relative to the corpus), and files skipped with a reason.
-
-    Symlinks that lead out of the corpus are not followed and are reported, files and folders
-    alike; symlinked folders inside it are not walked twice; hidden files are ignored.
-    """
-    root = corpus_dir.resolve()
-    found: dict[str, Path] = {}
-    skipped: dict[str, str] = {}
-    for dirpath, dirnames, filenames in os.walk(corpus_dir):
-        for d in dirnames:
-            path = Path(dirpath, d)
-            if path.is_symlink() and not d.startswith(".") and not path.resolve().is_relative_to(root):
-                skipped[path.relative_to(corpus_dir).as_posix()] = OUTSIDE
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not Path(dirpath, d).is_symlink())
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(corpus_dir).as_posix()
-            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                continue
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                skipped[rel] = OUTSIDE
-            elif path.is_symlink() and not path.exists():
-                skipped[rel] = "broken symlink (its target does not exist)"
-            elif path.is_file():
-                found[rel] = path
-    return found, skipped
-
-
-class EmbeddingCache:
-    """Vectors by (model, passage text) in ``index_dir/embeddings.sqlite``; committed per batch."""
-
-    def __init__(self, path: Path, model_id: str):
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))")
-        self.model_id = model_id
-
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha1(text.encode()).hexdigest()
-
-    def get(self, texts: list[str]) -> dict[str, np.ndarray]:
-        keys = list({self.key(t) for t in texts})
-        out = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start:start + 500]
-            rows = self.db.execute(
-                f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(part))})",
-                [self.model_id, *part],
-            )
-            out.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
-        return out
-
-    def put(self, texts: list[str], vectors: np.ndarray) -> None:
-        self.db.executemany(
-            "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-            [(self.model_id, self.key(t), v.astype(np.float32).tobytes()) for t, v in zip(texts, vectors)],
-        )
-        self.db.commit()
-
-    def close(self) -> None:
-        self.db.close()
-
-
-def embed_passages(encoder, cache: EmbeddingCache, texts: list[str], batch_size: int,
-                   progress: Progress | None) -> np.ndarray:
-    """Vectors for texts, from the cache where possible; new ones embedded in batches and cached."""
-    known = cache.get(texts)
-    todo = list(dict.fromkeys(t for t in texts if cache.key(t) not in known))
-    todo.sort(key=len)  # similar lengths per batch: less padding
-    step = batch_size * 4
-    for start in range(0, len(todo), step):
-        batch = todo[start:start + step]
-        vectors = encoder.encode_passages(batch, batch_size=batch_size)
-        cache.put(batch, vectors)
-        known.update({cache.key(t): v for t, v in zip(batch, vectors)})
-        if progress:
-            progress(min(start + step, len(todo)), len(todo), "embedding")
-    if not texts:
-        return np.zeros((0, encoder.dim), dtype=np.float32)
-    return np.stack([known[cache.key(t)] for t in texts])
+    """Changes whenever parsing or the settings that shape chunks change, so the index rebuilds."""
+    return f"{PARSER_VERSION}/{settings.chunk_target}/{settings.chunk_max}"
 
 
 @dataclass

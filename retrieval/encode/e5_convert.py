@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from .config import DEFAULT_MODEL
+from ..config import DEFAULT_MODEL
+from ..errors import ModelUnavailable
 
 SOURCE_FILE = "e5-small-q4.bin"
 SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
@@ -31,10 +32,6 @@ _LAYER = {"q": "attention.self.query", "k": "attention.self.key", "v": "attentio
           "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
           "fo": "output.dense", "oln": "output.LayerNorm"}
 _SUFFIX = {"w": "weight", "b": "bias"}
-
-
-class ModelUnavailable(Exception):
-    """The requested embedding model cannot be loaded on this machine."""
 
 
 def ensure_default_model(models_dir: Path) -> Path:

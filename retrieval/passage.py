@@ -1,0 +1,61 @@
+"""What a question returns: ranked, cited passages — the one contract of the CLI, the API and exports."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Why:
+    """How a passage ranked: its place in each ranking and which soft evidence applied."""
+
+    dense_rank: int | None  # 1-based; None when outside the dense candidates
+    dense_score: float
+    keyword_rank: int | None
+    keyword_score: float
+    role: bool  # its section role fits the role the question asks about
+    quantity: bool  # a how-many question, and one sentence states a number with the unit asked
+    roles_asked: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"dense": {"rank": self.dense_rank, "score": self.dense_score},
+                "keyword": {"rank": self.keyword_rank, "score": self.keyword_score},
+                "role": self.role, "quantity": self.quantity, "roles_asked": list(self.roles_asked)}
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One ranked passage with its citation: report › heading path, page, character span.
+
+    ``text`` is the source text exactly as the cleaned report has it (never altered);
+    ``start``/``end`` locate it in that text.
+    """
+
+    rank: int
+    score: float
+    source: str  # file name inside the corpus
+    title: str
+    heading_path: tuple[str, ...]
+    section_type: str
+    text: str
+    start: int
+    end: int
+    year: int | None = None
+    page: int | None = None
+    item: str | None = None  # "一是" … when the passage is one enumerated item
+    why: Why | None = None
+
+    @property
+    def section(self) -> str:
+        return " › ".join(self.heading_path)
+
+    def to_json(self) -> dict:
+        """The public form (``app.py query --json``, ``/search``, exports): fixed keys, in this order."""
+        out = {"rank": self.rank, "score": self.score, "source": self.source, "title": self.title,
+               "section": self.section, "section_type": self.section_type, "text": self.text,
+               "year": self.year, "page": self.page, "item": self.item, "start": self.start, "end": self.end,
+               "why": self.why.to_json() if self.why else None}
+        return out
+
+
+PASSAGE_KEYS = tuple(Passage(0, 0.0, "", "", (), "", "", 0, 0).to_json())
+

@@ -1,0 +1,10 @@
+"""Answering a question: understand it, retrieve (dense + keyword), fuse, complete lists.
+
+question (what is asked) · filters (user's scope) · fusion (plain functions) · lists (list
+answers) · searcher (the pipeline over one index snapshot).
+"""
+from .filters import Filters
+from .question import intent, quantity_unit
+from .searcher import Result, Searcher
+
+__all__ = ["Filters", "Result", "Searcher", "intent", "quantity_unit"]

@@ -1,0 +1,34 @@
+"""Filters a user sets (reports, years, section types) as a mask over the snapshot's rows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..store import Snapshot
+
+
+@dataclass
+class Filters:
+    reports: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    section_types: list[str] = field(default_factory=list)
+
+    def mask(self, snap: Snapshot) -> np.ndarray | None:
+        """Boolean mask over snapshot rows, or None when nothing is filtered."""
+        if not (self.reports or self.years or self.section_types):
+            return None
+        keep = np.ones(len(snap.ids), dtype=bool)
+        if self.reports:
+            wanted = set(self.reports)
+            for source, aliases in snap.aliases.items():
+                if wanted & set(aliases):
+                    wanted.add(source)
+            keep &= np.isin(snap.sources, list(wanted))
+        if self.years:
+            keep &= np.isin(snap.years, [int(y) for y in self.years])
+        if self.section_types:
+            keep &= np.isin(snap.types, list(self.section_types))
+        return keep
+
+

@@ -1,0 +1,28 @@
+"""Fusing the dense and keyword rankings: plain numpy functions over per-row scores and ranks."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def rrf(ranks: np.ndarray, k: int) -> np.ndarray:
+    return np.where(ranks >= 0, 1.0 / (k + ranks + 1), 0.0)
+
+
+def rescale(scores: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Scores of the ranked candidates mapped to [0, 1]: the best is 1, the last one ranked 0."""
+    ranked = ranks >= 0
+    if not ranked.any():
+        return np.zeros(len(scores))
+    top, floor = scores[ranked].max(), scores[ranked].min()
+    return np.where(ranked, (scores - floor) / ((top - floor) or 1.0), 0.0)
+
+
+def rank_of(scores: np.ndarray, valid: np.ndarray, depth: int) -> np.ndarray:
+    """Rank (0 = best) of each row among valid rows with a positive score, -1 below `depth`."""
+    ranks = np.full(len(scores), -1, dtype=np.int64)
+    candidates = np.flatnonzero(valid & (scores > 0))
+    order = candidates[np.argsort(-scores[candidates], kind="stable")][:depth]
+    ranks[order] = np.arange(len(order))
+    return ranks
+
+

@@ -1,0 +1,62 @@
+"""List answers: the parts of one list shown together, never a passage and its own section twice."""
+from __future__ import annotations
+
+from ..store import Snapshot
+
+
+def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:
+    """Answer list questions whole: parts of one split section are shown together.
+
+    The whole section replaces its parts when it fits in `limit` characters; otherwise the parts
+    that ranked stand together, in document order, at the rank of the best one. A passage and
+    the section it belongs to never both appear.
+    """
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for p in passages:
+        groups.setdefault((p["source"], p["section_start"]), []).append(p)
+    out: list[dict] = []
+    for p in passages:
+        key = (p["source"], p["section_start"])
+        if key not in groups:
+            continue
+        hits = groups.pop(key)
+        parts = snap.section_chunks(*key)
+        if len(parts) > 1 and parts[-1]["end"] - parts[0]["start"] <= limit:
+            start, end = parts[0]["start"], parts[-1]["end"]
+            text = snap.document(p["source"])["text"][start:end]
+            out.append({**p, "text": text, "start": start, "end": end, "item": None,
+                        "completed_from": [x["id"] for x in parts]})
+        else:
+            out.extend(sorted(hits, key=lambda h: h["start"]))
+    return merge_siblings(snap, out, limit, window)
+
+
+def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:
+    """Sibling sections that both rank in the first `window` ((一)(二)(三) of one heading) are items
+    of one list: their parent section replaces them, at the first one's rank, when it fits in `limit`
+    characters. Passages inside a passage already shown are dropped."""
+    def parent_of(p: dict) -> tuple:
+        return p["source"], tuple(p["heading_path"][:-1])
+
+    members: dict[tuple, set] = {}
+    for p in passages[:window]:
+        if len(p["heading_path"]) > 1:
+            members.setdefault(parent_of(p), set()).add(tuple(p["heading_path"]))
+    parents: dict[tuple, dict] = {}
+    for (source, parent), paths in members.items():
+        if len(paths) < 2:
+            continue
+        inside = [c for c in snap.source_chunks(source) if tuple(c["heading_path"][:len(parent)]) == parent]
+        start, end = min(c["start"] for c in inside), max(c["end"] for c in inside)
+        if end - start <= limit:
+            parents[(source, parent)] = {"text": snap.document(source)["text"][start:end], "start": start, "end": end,
+                                         "heading_path": list(parent), "section": " › ".join(parent), "item": None,
+                                         "section_type": inside[0]["section_type"],
+                                         "completed_from": [c["id"] for c in inside]}
+    out: list[dict] = []
+    for p in passages:
+        merged = parents.get(parent_of(p))
+        p = {**p, **merged} if merged else p
+        if not any(q["source"] == p["source"] and q["start"] < p["end"] and p["start"] < q["end"] for q in out):
+            out.append(p)
+    return out

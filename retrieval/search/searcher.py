@@ -1,0 +1,145 @@
+"""Hybrid retrieval that knows report structure.
+
+question → normalise (NFKC, 繁→简) → dense (FAISS) + keyword (BM25) → fuse with a soft boost for
+the section role the question asks about → complete list answers → passages.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from ..config import Settings
+from ..passage import Passage, Why
+from ..store import Snapshot, current_generation
+from ..text import expand, normalize_question, tokenize
+from .filters import Filters
+from .fusion import rank_of, rescale, rrf
+from .lists import complete_lists
+from .question import MAX_QUESTION, asks_only_role, intent, quantity_unit, states_quantity
+
+
+def to_passage(rank: int, row: dict) -> Passage:
+    """The public passage for a ranked candidate row (a chunk, or a list section completed from chunks)."""
+    return Passage(rank=rank, score=row["score"], source=row["source"], title=row["title"],
+                   heading_path=tuple(row["heading_path"]), section_type=row["section_type"], text=row["text"],
+                   start=row["start"], end=row["end"], year=row["year"], page=row["page"], item=row["item"],
+                   why=row["why"])
+
+
+@dataclass
+class Result:
+    passages: list[Passage]
+    message: str = ""  # what the user should know: empty question, nothing relevant, question cut
+
+
+class Searcher:
+    """Answers questions from the live index generation; picks up a new one when it appears."""
+
+    def __init__(self, settings: Settings, encoder):
+        self.settings, self.encoder = settings, encoder
+        self._snap: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot | None:
+        live = current_generation(self.settings.index_dir)
+        with self._lock:
+            if live is None:
+                return None
+            if self._snap is None or self._snap.folder != live:
+                self._snap = Snapshot(live, self.settings.ann_nprobe)
+            return self._snap
+
+    def search(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Result:
+        s = self.settings
+        top_k = max(1, min(int(top_k or s.top_k), 50))
+        text = normalize_question(question or "")
+        if not text:
+            return Result([], "请输入问题。")
+        snap = self.snapshot()
+        if snap is None or not len(snap.ids):
+            return Result([], "索引为空：请先添加报告并建立索引。")
+        note = ""
+        if len(text) > MAX_QUESTION:
+            text, note = text[:MAX_QUESTION], f"问题过长，只用了前 {MAX_QUESTION} 个字。"
+        mask = (filters or Filters()).mask(snap)
+        valid = np.ones(len(snap.ids), dtype=bool) if mask is None else mask
+        if not valid.any():
+            return Result([], "没有符合筛选条件的报告段落。")
+
+        dense = self._dense_scores(snap, text, valid)
+        keyword = np.zeros(len(snap.ids), dtype=np.float32)
+        tokens = tokenize(text)
+        kw = snap.keyword.scores(expand(tokens))
+        keyword[snap.keyword_rows] = kw
+        depth = s.fusion_depth
+        d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
+        if s.fusion == "rrf":
+            fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
+        else:
+            fused = s.dense_weight * rescale(dense, d_rank) + s.keyword_weight * rescale(keyword, k_rank)
+        roles = intent(text)
+        role_hit = np.zeros(len(snap.ids), dtype=bool)
+        for role in roles:
+            role_hit |= snap.role_masks.get(role, False)
+        boost = s.role_only_boost if roles and asks_only_role(tokens) else s.role_boost
+        fused = fused * np.where(role_hit, 1.0 + boost, 1.0)
+        fused[~valid] = 0
+
+        order = [i for i in np.argsort(-fused, kind="stable")[: top_k * 4] if fused[i] > 0]
+        if not order:
+            return Result([], "没有找到相关内容。")
+        confidence = self._confidence(dense, keyword, valid)
+        if confidence == "none":
+            return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
+        if confidence == "weak":
+            note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
+        rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
+        texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
+        unit = quantity_unit(text)
+        quantity = {i: bool(unit) and states_quantity(texts[i], expand(tokens), unit) for i in order}
+        for i in order:
+            fused[i] *= 1.0 + s.quantity_boost * quantity[i]
+        order.sort(key=lambda i: -fused[i])
+        passages = []
+        for i in order:
+            row = rows[int(snap.ids[i])]
+            row["why"] = Why(
+                dense_rank=int(d_rank[i]) + 1 if d_rank[i] >= 0 else None, dense_score=round(float(dense[i]), 4),
+                keyword_rank=int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, keyword_score=round(float(keyword[i]), 3),
+                role=bool(role_hit[i]), quantity=quantity[i], roles_asked=roles)
+            row["score"] = round(float(fused[i]), 5)
+            passages.append(row)
+        passages = complete_lists(snap, passages, s.chunk_max, top_k)[:top_k]
+        return Result([to_passage(rank, p) for rank, p in enumerate(passages, 1)], note)
+
+    def _dense_scores(self, snap: Snapshot, text: str, valid: np.ndarray) -> np.ndarray:
+        vector = self.encoder.encode_queries([text]).astype(np.float32)
+        n = len(snap.ids)
+        k = min(n, self.settings.fusion_depth)
+        params = None
+        if not valid.all():
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(snap.ids[valid]))
+            k = min(k, int(valid.sum()))
+        scores, ids = snap.vectors.search(vector, k, params=params)
+        out = np.zeros(n, dtype=np.float32)
+        found = ids[0] >= 0
+        out[np.searchsorted(snap.ids, ids[0][found])] = scores[0][found]
+        return out
+
+    def _confidence(self, dense: np.ndarray, keyword: np.ndarray, valid: np.ndarray) -> str:
+        """"sure", "weak" or "none": does the best passage stand out from this question's own scores?
+
+        e5 similarities bunch together, so no absolute threshold works: the best dense score is
+        measured against the spread of all scores (z), and the keywords against what BM25 finds.
+        """
+        scores = dense[valid & (dense > 0)]
+        z = (scores.max() - np.median(scores)) / (scores.std() or 1e-6) if len(scores) >= 5 else np.inf
+        best_keyword = float(keyword[valid].max())
+        if z >= self.settings.min_dense_z or best_keyword >= self.settings.min_keyword_score:
+            return "sure"
+        return "weak" if best_keyword > 0 else "none"
+
+

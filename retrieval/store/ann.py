@@ -1,0 +1,56 @@
+"""Approximate vector search (IVF) for large indexes, searched like the exact flat index."""
+from __future__ import annotations
+
+import faiss
+import numpy as np
+
+ANN_FILE = "vectors.ivf.faiss"
+
+
+def ideal_nlist(n: int) -> int:
+    """IVF lists for n vectors: the power of two nearest sqrt(n), at least 16."""
+    return max(16, 1 << max(0, round(np.log2(max(n, 1)) / 2)))
+
+
+def build_ivf(flat: faiss.IndexIDMap2, nprobe: int, seed: int = 0) -> faiss.Index:
+    """An IVF (inner product, flat lists) over the vectors and ids of an IndexIDMap2(IndexFlatIP)."""
+    n, dim = flat.ntotal, flat.d
+    vectors = faiss.vector_to_array(faiss.downcast_index(flat.index).codes).view(np.float32).reshape(n, dim)
+    ids = faiss.vector_to_array(flat.id_map)
+    nlist = ideal_nlist(n)
+    ivf = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(seed).choice(n, min(n, 64 * nlist), replace=False)
+    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)]))
+    ivf.add_with_ids(vectors, ids)
+    ivf.nprobe = nprobe
+    return ivf
+
+
+class ApproximateIndex:
+    """An IVF index searched like the flat one: ``search(x, k, params=faiss.SearchParameters(sel=…))``.
+
+    Unfiltered questions probe ``nprobe`` lists; filtered ones probe every list, so a filter never
+    loses hits (only the selected vectors are scored, which is cheap).
+    """
+
+    def __init__(self, index: faiss.Index, nprobe: int | None):
+        self._owner = index  # the downcast view below does not own the index's memory
+        self.index = faiss.downcast_index(index)
+        self.nprobe = nprobe or self.index.nlist
+
+    @property
+    def ntotal(self) -> int:
+        return self.index.ntotal
+
+    @property
+    def d(self) -> int:
+        return self.index.d
+
+    def search(self, x, k, params=None):
+        sel = getattr(params, "sel", None) if params is not None else None
+        ivf_params = faiss.SearchParametersIVF(nprobe=self.index.nlist if sel is not None else self.nprobe)
+        if sel is not None:
+            ivf_params.sel = sel
+        return self.index.search(x, k, params=ivf_params)
+
+
