@@ -17,6 +17,8 @@ from retrieval.store import ANN_FILE, ApproximateIndex, Manifest, Snapshot, Writ
 
 from conftest import CORPUS, ROOT
 
+pytestmark = pytest.mark.slow  # needs the model, an index, a server or a browser
+
 RUN_KEYS = {"corpus", "docs", "chunks", "index_s", "index_chunks_per_s", "encoder_chunks_per_s", "query_p50_ms",
             "query_p95_ms", "cold_start_s", "new_report_s", "peak_rss_mb", "index_mb"}
 

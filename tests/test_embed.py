@@ -17,6 +17,8 @@ from retrieval.config import DEFAULT_MODEL, ROOT, Settings
 from retrieval.encode.e5_convert import ensure_default_model
 from retrieval.encode import ModelUnavailable, load_encoder
 
+pytestmark = pytest.mark.slow  # needs the model, an index, a server or a browser
+
 MODEL_FILES = {"1_Pooling", "2_Normalize", "config.json", "config_sentence_transformers.json", "model.safetensors",
                "modules.json", "sentence_bert_config.json", "tokenizer.json", "tokenizer_config.json"}
 

@@ -19,6 +19,8 @@ from retrieval.store import IndexBusy, Snapshot, Writer, current_generation
 
 from conftest import CORPUS, ROOT, consistent
 
+pytestmark = pytest.mark.slow  # needs the model, an index, a server or a browser
+
 
 @pytest.fixture(scope="session")
 def encoder():

@@ -36,6 +36,8 @@ from retrieval.store import current_generation
 
 from conftest import CORPUS, ROOT, consistent
 
+pytestmark = pytest.mark.slow  # needs the model, an index, a server or a browser
+
 REPORT = "2023年度工作总结\n一、基本情况\n全年共开展“{word}”活动{n}次。\n二、存在问题\n宣传载体不够丰富。\n"
 SECRET = "绝密外部文件：此内容不得进入索引"
 BUSY = re.compile(r"^error: the index in .+ is being updated by another process; try again when it finishes$", re.M)

@@ -19,6 +19,7 @@ def scores(app, questions, top_k=10):
     return score(questions, results)[0]
 
 
+@pytest.mark.slow
 def test_quality_floors_on_the_seed_corpus(seed_app):
     m = scores(seed_app, load_jsonl(DEV_QUESTIONS))
     assert m["hit@1"] >= 0.80
@@ -43,12 +44,14 @@ def test_question_normalisation_full_width_and_traditional():
     assert normalize_question("ＸＸ单位（２０２３）") == "xx单位(2023)"
 
 
+@pytest.mark.slow
 def test_traditional_question_finds_the_same_passage(seed_app):
     simplified = seed_app.search("意识形态工作存在哪些问题？", 3).passages
     traditional = seed_app.search("意識形態工作存在哪些問題？", 3).passages
     assert [(p.source, p.start, p.end) for p in traditional] == [(p.source, p.start, p.end) for p in simplified]
 
 
+@pytest.mark.slow
 def test_problem_question_prefers_problem_sections_and_says_why(seed_app):
     top = seed_app.search("意识形态工作存在哪些问题？", 5).passages
     assert top[0].section == "二、存在问题 › （二）意识形态工作还需要加强。"
@@ -56,6 +59,7 @@ def test_problem_question_prefers_problem_sections_and_says_why(seed_app):
     assert top[0].why.dense_rank and top[0].why.keyword_rank
 
 
+@pytest.mark.slow
 def test_list_answer_is_one_whole_section(seed_app):
     top = seed_app.search("2023年的工作思路是什么？", 3).passages[0]
     assert top.section == "三、2023年工作思路" and top.section_type == "plan"
@@ -63,6 +67,7 @@ def test_list_answer_is_one_whole_section(seed_app):
     assert len(top.text) <= 800
 
 
+@pytest.mark.slow
 def test_a_passage_and_its_section_never_both_appear(seed_app):
     for q in load_jsonl(DEV_QUESTIONS):
         passages = seed_app.search(q["question"], 10).passages
@@ -72,6 +77,7 @@ def test_a_passage_and_its_section_never_both_appear(seed_app):
                 assert s != t or b <= c or d <= a, (q["id"], spans)
 
 
+@pytest.mark.slow
 def test_filters_by_report_year_and_section_type(seed_app):
     only_plan = seed_app.search("党建工作", 10, section_types=["plan"]).passages
     assert only_plan and {p.section_type for p in only_plan} == {"plan"}
@@ -84,12 +90,14 @@ def test_filters_by_report_year_and_section_type(seed_app):
     assert nothing.passages == [] and nothing.message
 
 
+@pytest.mark.slow
 def test_nothing_relevant_gets_a_clear_message(seed_app):
     result = seed_app.search("How do I bake sourdough bread?", 5)
     assert result.passages == [] and "没有找到" in result.message
     assert seed_app.search("   ", 5).message == "请输入问题。"
 
 
+@pytest.mark.slow
 def test_eval_command_agrees_with_the_shared_scorer(seed_app, tmp_path):
     """`app.py eval` prints the same numbers as query --batch piped into ../shared/eval/score.py."""
     s = seed_app.settings
@@ -127,6 +135,7 @@ def distractor_app(tmp_path_factory):
     return app
 
 
+@pytest.mark.slow
 def test_quality_floor_with_the_benchmark_reports_as_distractors(distractor_app):
     m = scores(distractor_app, load_jsonl(DEV_QUESTIONS))
     assert m["hit@5"] >= 0.90

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # needs the model, an index, a server or a browser
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "corpus").glob("*.txt"))
 STARTUP_TIMEOUT = 300  # model load + first index on a 2-core machine
