@@ -7,7 +7,8 @@ import threading
 from .config import Settings
 from .errors import IndexBusy
 from .search import Filters, Result, Searcher
-from .store import IndexReport, Progress, current_generation, is_stale, update_index
+from .progress import Progress
+from .store import IndexReport, current_generation, is_stale, update_index
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..ingest import PARSER_VERSION, ReadError, chunk_document, corpus_files, parse_file, sha256_file
 from ..text import tokenize
-from .cache import EmbeddingCache, Progress, embed_passages
+from ..progress import Progress, ProgressEvent, Stage
+from .cache import EmbeddingCache, embed_passages
 from .generations import Manifest, current_generation
 from .writer import Writer
 
@@ -118,7 +119,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
                 report.errors[name] = f"file too large ({size / 2**20:.1f} MB; limit {settings.max_file_mb:g} MB)"
                 continue
             if progress:
-                progress(n, len(names), f"reading {name}")
+                progress(ProgressEvent(Stage.READING, n, len(names), name))
             try:
                 doc = parse_file(files[name], name)
             except ReadError as e:
@@ -150,6 +151,8 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
         report.chunks = sum(len(e["chunk_ids"]) for e in manifest.files.values())
         before = (old.files, old.errors) if old else ({}, {})
         if report.changed or (manifest.files, report.errors) != before or live is None:
+            if progress:
+                progress(ProgressEvent(Stage.COMMITTING))
             writer.commit()
         else:
             writer.abort()

@@ -33,6 +33,7 @@ import gradio as gr
 from ..config import SECTION_TYPE_NAMES, SUPPORTED_SUFFIXES, Settings
 from ..engine import Yandu
 from ..errors import IndexBusy
+from ..progress import ProgressEvent, Stage
 from ..ingest import corpus_files, sha256_file
 from ..store import IndexReport, Manifest, current_generation
 from ..text import normalize, tokenize
@@ -81,7 +82,7 @@ class IndexWorker:
         self._rebuild = False
         self._runs: list[IndexRun] = []
         self.running = False
-        self.progress: tuple[int, int, str] = (0, 0, "")
+        self.progress = ProgressEvent(Stage.READING)
         self._thread = threading.Thread(target=self._loop, name="yandu-indexer", daemon=True)
         self._thread.start()
 
@@ -105,8 +106,8 @@ class IndexWorker:
                     return None
                 self._cond.wait(left)
 
-    def _on_progress(self, done: int, total: int, what: str) -> None:
-        self.progress = (done, total, what)
+    def _on_progress(self, event: ProgressEvent) -> None:
+        self.progress = event
 
     def _loop(self) -> None:
         while True:
@@ -115,7 +116,7 @@ class IndexWorker:
                     self._cond.wait()
                 covers, rebuild = self._requested, self._rebuild
                 self._started, self._rebuild = covers, False
-                self.running, self.progress = True, (0, 0, "准备")
+                self.running, self.progress = True, ProgressEvent(Stage.READING)
             run = IndexRun(covers)
             try:
                 run.report = self.app.index(rebuild=rebuild, progress=self._on_progress,
@@ -492,14 +493,6 @@ def _fmt_time(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
 
 
-def _progress_words(done: int, total: int, what: str) -> str:
-    if what == "embedding":
-        return f"向量化 {done}/{total}"
-    if what.startswith("parsing "):
-        return f"解析 {what[len('parsing '):]}（{done + 1}/{total}）"
-    return what or "准备"
-
-
 # --------------------------------------------------------------------------------------------
 # The app
 # --------------------------------------------------------------------------------------------
@@ -549,7 +542,7 @@ class WebApp:
         if self.watch:
             lines.append("自动更新：正在监视报告文件夹")
         if self.worker.running:
-            lines.append(f"**正在更新索引**：{_progress_words(*self.worker.progress)}（可继续提问）")
+            lines.append(f"**正在更新索引**：{self.worker.progress.describe()}（可继续提问）")
         if s.get("problem"):
             lines.append(f"**读取索引出错**：{html.escape(s['problem'])}")
         text = "  \n".join(lines)
@@ -685,12 +678,11 @@ class WebApp:
             run = self.worker.wait(ticket, timeout=0.25)
             if run is not None:
                 return run
-            done, total, what = self.worker.progress
-            words = _progress_words(done, total, what)
-            if total:
-                progress((min(done, total), total), desc=words, unit="段")
+            event = self.worker.progress
+            if event.total:
+                progress((min(event.done, event.total), event.total), desc=event.describe(), unit=event.stage.unit)
             else:
-                progress(0, desc=words)
+                progress(0, desc=event.describe())
 
     def add_reports(self, files, reports=None, years=None, progress=gr.Progress()):
         """Save uploaded reports into the corpus, index them, and say what happened to each."""
