@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="bring the index in line with the corpus (incremental)")
     _common(p)
     p.add_argument("--rebuild", action="store_true", help="re-index everything")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="let a missing or empty corpus folder empty the index (refused otherwise)")
 
     p = sub.add_parser("query", help="ask a question; a missing or stale index is updated first")
     _common(p)
@@ -134,7 +136,7 @@ def cmd_index(args) -> int:
 
     progress, close_bar = _progress_bar()
     try:
-        report = Yandu(settings_from(args)).index(rebuild=args.rebuild, progress=progress)
+        report = Yandu(settings_from(args)).index(rebuild=args.rebuild, progress=progress, allow_empty=args.allow_empty)
     except IndexBusy as e:
         print(f"error: {e}", file=sys.stderr)
         return 3

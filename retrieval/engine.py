@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from .config import Settings
-from .errors import IndexBusy
+from .errors import YanduError
 from .search import Filters, Result, Searcher
 from .progress import Progress
-from .store import IndexReport, current_generation, is_stale, update_index
+from .store import IndexReport, Manifest, current_generation, is_stale, update_index
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ class Yandu:
         self._encoder = None
         self._searcher: Searcher | None = None
         self._load = threading.Lock()
+        self.update_error: str | None = None  # why the last ensure_index could not update (index still served)
 
     @property
     def encoder(self):
@@ -37,21 +39,32 @@ class Yandu:
             self._searcher = Searcher(self.settings, self.encoder)
         return self._searcher
 
-    def index(self, rebuild: bool = False, progress: Progress | None = None, lock_timeout: float = 0) -> IndexReport:
-        self.settings.corpus_dir.mkdir(parents=True, exist_ok=True)
-        return update_index(self.settings, self.encoder, rebuild=rebuild, progress=progress, lock_timeout=lock_timeout)
+    def index(self, rebuild: bool = False, progress: Progress | None = None, lock_timeout: float = 0,
+              allow_empty: bool = False) -> IndexReport:
+        """Bring the index in line with the corpus (see ``store.indexer``); raises ``YanduError``s."""
+        return update_index(self.settings, self.encoder, rebuild=rebuild, progress=progress,
+                            lock_timeout=lock_timeout, allow_empty=allow_empty)
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
-        """Update a missing or stale index; if another process is writing it, use what is live."""
-        if not is_stale(self.settings, self.encoder.model_id):
-            return None
+        """Update a missing or stale index. When the update fails (another writer, a missing corpus,
+        a full disk) but an index exists, answer from it: the failure is kept in ``update_error``
+        (one line, also in ``status()``) and logged. Without any index the failure is raised."""
+        self.update_error = None
         try:
+            if not is_stale(self.settings, self.encoder.model_id):
+                return None
             return self.index(progress=progress)
-        except IndexBusy as e:
+        except YanduError as e:
             if current_generation(self.settings.index_dir) is None:
                 raise
-            log.warning("%s; answering from the current index", e)
+            self.update_error = str(e)
+            log.warning("index not updated: %s; answering from the index of %s", e, self._updated())
             return None
+
+    def _updated(self) -> str:
+        live = current_generation(self.settings.index_dir)
+        stamp = Manifest.read(live / "manifest.json").updated if live else 0
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)) if stamp else "?"
 
     def search(self, question: str, top_k: int | None = None, reports=(), years=(), section_types=()) -> Result:
         filters = Filters(list(reports or []), [int(y) for y in years or []], list(section_types or []))
@@ -60,9 +73,11 @@ class Yandu:
     def status(self) -> dict:
         snap = self.searcher.snapshot() if current_generation(self.settings.index_dir) else None
         if snap is None:
-            return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {}}
+            return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {},
+                    "update_error": self.update_error}
         m = snap.manifest
         return {
+            "update_error": self.update_error,
             "reports": len(snap.documents()),
             "chunks": len(snap.ids),
             "model": m.model_id,

@@ -48,6 +48,7 @@ def clean_with_pages(raw: RawText):
     return joined, removed, [min(s, len(joined)) for s in starts]
 
 
-def parse_file(path: Path, source: str | None = None) -> Document:
-    """Read, clean and parse one report file (raises readers.ReadError with a one-line reason)."""
-    return parse_raw(read_file(path), source or path.name)
+def parse_file(path: Path, source: str | None = None, data: bytes | None = None) -> Document:
+    """Read, clean and parse one report file (raises readers.ReadError with a one-line reason);
+    ``data``: its bytes, already read (see ``readers.read_file``)."""
+    return parse_raw(read_file(path, data), source or path.name)

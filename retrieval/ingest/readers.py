@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import unicodedata
 import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import docx
@@ -29,8 +30,12 @@ NO_SOFFICE = ("LibreOffice is needed to read .doc/.wps files "
               "(install it, e.g. apt-get install libreoffice-writer)")
 
 
-def read_file(path: Path) -> RawText:
-    """The text of a supported file; raises ``ReadError`` for anything unreadable or empty."""
+def read_file(path: Path, data: bytes | None = None) -> RawText:
+    """The text of a supported file; raises ``ReadError`` for anything unreadable or empty.
+
+    ``data``: the file's bytes, already read (the indexer reads each file once, safely, and parses
+    exactly the bytes it hashed); without it the file at ``path`` is read.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     readers = {".txt": read_text, ".md": read_text, ".docx": read_docx, ".pdf": read_pdf,
@@ -38,7 +43,7 @@ def read_file(path: Path) -> RawText:
     if suffix not in readers:
         raise ReadError(path, f"unsupported file type {suffix or '(no extension)'}")
     try:
-        raw = readers[suffix](path)
+        raw = readers[suffix](path, path.read_bytes() if data is None else data)
     except OSError as exc:
         raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
     if not raw.text.strip():
@@ -49,9 +54,9 @@ def read_file(path: Path) -> RawText:
 # --- plain text -------------------------------------------------------------------------------
 
 
-def read_text(path: Path) -> RawText:
+def read_text(path: Path, data: bytes) -> RawText:
     """A .txt/.md file in UTF-8, UTF-16 or GB18030/GBK, with line endings normalised to \\n."""
-    text = decode(path.read_bytes())
+    text = decode(data)
     if text is None or looks_binary(text):
         raise ReadError(path, "not a text file (binary content)")
     return RawText(text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -104,19 +109,16 @@ def looks_binary(text: str) -> bool:
 # --- Word ---------------------------------------------------------------------------------------
 
 
-def read_docx(path: Path) -> RawText:
+def read_docx(path: Path, data: bytes) -> RawText:
     """Paragraphs and tables of a .docx in document order; a table row is one tab-separated line."""
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE container, not a zip
-        data = path.read_bytes()
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE container, not a zip
         if b"EncryptedPackage" in data or "EncryptedPackage".encode("utf-16-le") in data:
             raise ReadError(path, "password-protected document")
         raise ReadError(path, "corrupt .docx (an old Word .doc file; rename it to .doc)")
-    if not zipfile.is_zipfile(path):  # python-docx would say "Package not found at <full path>"
+    if not zipfile.is_zipfile(BytesIO(data)):  # python-docx would say "Package not found at <full path>"
         raise ReadError(path, "corrupt .docx (not a Word .docx package)")
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(BytesIO(data))
         lines = [line for block in document.iter_inner_content() for line in block_lines(block)]
     except Exception as exc:  # python-docx raises zip, XML, key and value errors alike
         raise ReadError(path, f"corrupt .docx ({type(exc).__name__}: {exc})") from exc
@@ -139,7 +141,7 @@ def block_lines(block) -> list[str]:
     return lines
 
 
-def read_doc(path: Path) -> RawText:
+def read_doc(path: Path, data: bytes) -> RawText:
     """A .doc/.wps file converted to .docx by LibreOffice in a temporary directory."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
@@ -147,14 +149,14 @@ def read_doc(path: Path) -> RawText:
     with tempfile.TemporaryDirectory(prefix="yandu-doc-") as tmp:
         tmp = Path(tmp)
         source = tmp / f"input{path.suffix.lower()}"  # an ASCII name spares LibreOffice the locale
-        shutil.copyfile(path, source)
+        source.write_bytes(data)
         run_soffice(path, [soffice, f"-env:UserInstallation={(tmp / 'profile').as_uri()}",
                            "--headless", "--convert-to", "docx", "--outdir", str(tmp / "out"), str(source)])
         converted = tmp / "out" / "input.docx"
         if not converted.exists():
             raise ReadError(path, "LibreOffice could not convert the file (damaged or password-protected?)")
         try:
-            return read_docx(converted)
+            return read_docx(converted, converted.read_bytes())
         except ReadError as exc:
             raise ReadError(path, exc.reason) from exc
 
@@ -174,10 +176,10 @@ def run_soffice(path: Path, command: list[str]) -> None:
 # --- PDF ----------------------------------------------------------------------------------------
 
 
-def read_pdf(path: Path) -> RawText:
+def read_pdf(path: Path, data: bytes) -> RawText:
     """The text layer of each page, pages joined by \\n, with each page's start offset."""
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError(path, "password-protected PDF")
         pages = [(page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n")
