@@ -58,7 +58,7 @@ class Yandu:
             if current_generation(self.settings.index_dir) is None:
                 raise
             self.update_error = str(e)
-            log.warning("index not updated: %s; answering from the index of %s", e, self._updated())
+            log.warning("index not updated: %s; answering from the current index (of %s)", e, self._updated())
             return None
 
     def _updated(self) -> str:
