@@ -5,11 +5,12 @@ chains them for one file, ``corpus`` finds the report files of a folder.
 """
 from .chunker import chunk_document
 from .clean import clean
-from .corpus import corpus_files, sha256_file
+from .corpus import FileMoved, ReportBytes, corpus_files, escape_name, read_report, sha256_file
 from .document import Chunk, Document, RawText, Removed, Section
 from .pipeline import PARSER_VERSION, parse_file, parse_raw
 from .readers import ReadError, read_file
 from .sections import parse_text
 
-__all__ = ["PARSER_VERSION", "Chunk", "Document", "RawText", "ReadError", "Removed", "Section", "chunk_document",
-           "clean", "corpus_files", "parse_file", "parse_raw", "parse_text", "read_file", "sha256_file"]
+__all__ = ["PARSER_VERSION", "Chunk", "Document", "FileMoved", "RawText", "ReadError", "Removed", "ReportBytes", "Section",
+           "chunk_document", "clean", "corpus_files", "escape_name", "parse_file", "parse_raw", "parse_text",
+           "read_file", "read_report", "sha256_file"]

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import CorpusMissing, IndexWriteError
-from ..ingest import PARSER_VERSION, ReadError, chunk_document, corpus_files, parse_file
-from ..ingest.corpus import FileMoved, ReportBytes, read_report
+from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReportBytes, chunk_document, corpus_files, parse_file,
+                      read_report)
 from ..ingest.readers import NO_SOFFICE
 from ..text import tokenize
 from ..progress import Progress, ProgressEvent, Stage
