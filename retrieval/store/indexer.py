@@ -138,14 +138,15 @@ class Pending:
 
 
 def update_index(settings: Settings, encoder, rebuild: bool = False, progress: Progress | None = None,
-                 lock_timeout: float = 0, allow_empty: bool = False) -> IndexReport:
-    """Bring the index in line with the corpus; see the module docstring.
+                 lock_timeout: float = 0, force: frozenset[str] = frozenset(), allow_empty: bool = False) -> IndexReport:
+    """Bring the index in line with the corpus; see the module docstring. Files named in ``force``
+    are read and indexed again even when unchanged (re-index one report).
 
     Raises ``CorpusMissing`` (nothing changed), ``IndexBusy``, or ``IndexWriteError`` when the index
     folder cannot be written (disk full, read-only, not a folder) — the live index stays as it was.
     """
     try:
-        return _update(settings, encoder, rebuild, progress, lock_timeout, allow_empty)
+        return _update(settings, encoder, rebuild, progress, lock_timeout, force, allow_empty)
     except (OSError, sqlite3.Error) as e:
         raise IndexWriteError(write_failure(settings.index_dir, e)) from e
     except RuntimeError as e:  # FAISS reports its I/O failures as RuntimeError("Error in faiss::FileIOWriter …")
@@ -170,7 +171,7 @@ def write_failure(index_dir: Path, e: Exception) -> str:
 
 
 def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | None, lock_timeout: float,
-            allow_empty: bool) -> IndexReport:
+            force: frozenset[str], allow_empty: bool) -> IndexReport:
     report = IndexReport()
     files, skipped = corpus_files(settings.corpus_dir)
     report.errors.update(skipped)
@@ -227,12 +228,12 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
                 manifest.files[name] = {"sha256": sha, "size": got.size, "mtime_ns": got.mtime_ns, "chunk_ids": [],
                                         "duplicate_of": by_hash[sha]}
                 continue
-            if entry and entry["sha256"] == sha and not entry.get("duplicate_of"):
+            if entry and entry["sha256"] == sha and not entry.get("duplicate_of") and name not in force:
                 manifest.files[name] = {**entry, "size": got.size, "mtime_ns": got.mtime_ns}
                 by_hash[sha] = name
                 report.unchanged += 1
                 continue
-            if sha in failed_before:
+            if sha in failed_before and name not in force:
                 fail(report, manifest, name, sha, failed_before[sha])
                 drop(name)
                 continue
