@@ -62,6 +62,16 @@ class ReportInfo:
 log = logging.getLogger(__name__)
 
 
+class _OnFirstUse:
+    """Stands for the encoder until something of it is needed; then loads it (once, under the facade's lock)."""
+
+    def __init__(self, load):
+        self._load = load
+
+    def __getattr__(self, name: str):
+        return getattr(self._load(), name)
+
+
 class Yandu:
     """The library facade the CLI and the web app share: index, search, context, status."""
 
@@ -70,6 +80,7 @@ class Yandu:
         self._encoder = None
         self._searcher: Searcher | None = None
         self._load = threading.Lock()
+        self._make = threading.Lock()
         self.update_error: str | None = None  # why the last ensure_index could not update (index still served)
 
     @property
@@ -83,9 +94,12 @@ class Yandu:
 
     @property
     def searcher(self) -> Searcher:
-        if self._searcher is None:
-            self._searcher = Searcher(self.settings, self.encoder)
-        return self._searcher
+        """Safe for concurrent readers. The model loads on the first question, not here: the status
+        and the page need only the index (so ``serve`` listens at once)."""
+        with self._make:
+            if self._searcher is None:
+                self._searcher = Searcher(self.settings, _OnFirstUse(lambda: self.encoder))
+            return self._searcher
 
     def index(self, rebuild: bool = False, progress: Progress | None = None, lock_timeout: float = 0,
               force: frozenset[str] = frozenset(), allow_empty: bool = False) -> IndexReport:

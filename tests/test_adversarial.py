@@ -385,3 +385,207 @@ def test_disk_full_and_read_only_index_are_one_line_and_query_answers(tmp_path, 
                                                 "read-only (no permission to write); the index in use was not changed")
     run = cli("query", "红色走读活动开展了几次？", "--json", *dirs(settings))
     assert run.returncode == 0 and json.loads(run.out)["passages"][0]["source"] == "a.txt"
+
+
+# --- the web: nothing leaked, login throttled, listens at once, uploads leave nothing behind -------
+
+
+def test_login_throttle_grows_per_client_and_a_success_clears_it():
+    from retrieval.web.guard import LoginThrottle
+
+    throttle = LoginThrottle(first=1.0, most=8.0)
+    assert [throttle.failed("10.0.0.1") for _ in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
+    assert 7 < throttle.wait_left("10.0.0.1") <= 8 and throttle.wait_left("10.0.0.2") == 0  # per client
+    throttle.succeeded("10.0.0.1")
+    assert throttle.wait_left("10.0.0.1") == 0 and throttle.failed("10.0.0.1") == 1.0
+
+
+def test_web_shows_line_forging_names_on_one_line():
+    from retrieval.web.render import status_markdown, upload_markdown
+
+    shown = upload_markdown([{"original": FORGED, "name": "", "outcome": "rejected", "reason": "不支持的文件类型",
+                              "passages": 0, "duplicate_of": None}])
+    assert len(shown.splitlines()) == 1 and "\x1b" not in shown and "evil\\n1 reports" in shown
+    status = status_markdown({"reports": 1, "chunks": 2, "model": "m", "updated": None,
+                              "errors": {FORGED: "empty file", "ok.txt": "empty file"}})
+    assert sum("empty file" in line for line in status.splitlines()) == 2 and "\x1b" not in status
+
+
+def test_only_gradio_upload_copies_are_discarded(tmp_path, monkeypatch):
+    from retrieval.web.handlers import discard_uploads
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    copy = tmp_path / "gradio" / "abc123" / "报告.txt"
+    copy.parent.mkdir(parents=True)
+    copy.write_text("x", encoding="utf-8")
+    mine = tmp_path / "mine.txt"
+    mine.write_text("y", encoding="utf-8")
+    discard_uploads([str(copy), str(mine)])
+    assert not copy.parent.exists() and mine.exists()
+
+
+def get(url: str, cookie: str = "") -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+
+
+def login(url: str, password: str) -> tuple[int, str, str]:
+    """POST /login as the page does; (status, body, cookie header to send back)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    data = urllib.parse.urlencode({"username": "alice", "password": password}).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url + "login", data=data), timeout=30) as r:
+            cookies = [c.split(";")[0] for c in r.headers.get_all("Set-Cookie") or []]
+            return r.status, r.read().decode(), "; ".join(cookies)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), ""
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory, encoder):
+    from test_web import Server
+
+    from retrieval.store import update_index
+
+    folder = tmp_path_factory.mktemp("auth")
+    settings = make(folder, {"机密单位甲2019.txt": report("红色走读", year=2019), "机密单位乙.txt": report("绿色骑行")})
+    update_index(settings, encoder)
+    srv = Server(folder, "--auth", "alice:s3cret").wait()
+    yield srv
+    srv.stop()
+
+
+@slow
+def test_the_login_page_shows_no_report_names_years_or_api(auth_server):
+    url = auth_server.url
+    for path in ("", "gradio_api/runs", "config", "gradio_api/info", "gradio_api/openapi.json", "gradio_api/info?all_endpoints=true"):
+        code, body = get(url + path)
+        assert code in (200, 401), (path, code)
+        for secret in ("机密单位", "2019", '"/search"', "add_reports", "section_types"):
+            assert secret not in body, (path, secret)
+    code, _, cookie = login(url, "s3cret")
+    assert code == 200
+    code, body = get(url, cookie)  # logged in: the same page carries them (so the check above can fail)
+    assert code == 200 and "机密单位甲2019.txt" in body and '"/search"' in body
+
+
+@slow
+def test_wrong_passwords_wait_longer_each_time(auth_server):
+    url = auth_server.url
+    code, body, _ = login(url, "guess-1")
+    assert code == 400 and "1 秒后再试" in body
+    code, body, _ = login(url, "s3cret")  # too soon: refused without checking, even the right password
+    assert code == 429
+    time.sleep(1.1)
+    code, body, _ = login(url, "guess-2")
+    assert code == 400 and "2 秒后再试" in body
+    time.sleep(1.0)
+    assert login(url, "guess-3")[0] == 429
+    time.sleep(1.1)
+    assert login(url, "s3cret")[0] == 200  # waited long enough: the right password works, the count is cleared
+    code, body, _ = login(url, "guess-4")
+    assert code == 400 and "1 秒后再试" in body
+    time.sleep(1.1)
+
+
+@slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="/usr/bin/chromium is not installed")
+def test_the_login_page_still_works_in_a_browser(auth_server):
+    from playwright.sync_api import sync_playwright
+
+    time.sleep(1.1)  # any throttle left by another test has expired
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(auth_server.url)
+        page.locator("input[type=password]").wait_for()
+        assert "机密单位" not in page.content()
+        page.locator("input[type=text]").first.fill("alice")
+        page.locator("input[type=password]").fill("s3cret")
+        page.keyboard.press("Enter")
+        page.locator("#yd-question textarea").wait_for()
+        browser.close()
+
+
+@slow
+def test_serve_listens_at_once_and_serves_the_last_index_while_an_update_waits_or_fails(tmp_path, encoder):
+    from filelock import FileLock
+    from gradio_client import Client
+    from test_web import Server
+
+    from retrieval.store import update_index
+
+    settings = make(tmp_path, {"a.txt": report("红色走读")})
+    update_index(settings, encoder)
+    (settings.corpus_dir / "b.txt").write_text(report("绿色骑行"), encoding="utf-8")  # stale: needs a run
+    lock = FileLock(str(settings.index_dir / ".write.lock"))
+    lock.acquire()  # another writer holds the index for as long as this test wants
+    srv = Server(tmp_path)
+    try:
+        srv.wait()  # listening although the index cannot be updated yet
+        api = Client(srv.url, verbose=False)
+        assert api.predict("红色走读活动开展了几次？", 1, api_name="/search")[0]["source"] == "a.txt"
+        assert api.predict(api_name="/status")["indexing"] is True
+        lock.release()
+        deadline = time.monotonic() + 300
+        while api.predict("绿色骑行活动开展了几次？", 1, api_name="/search")[0]["source"] != "b.txt":
+            assert time.monotonic() < deadline, srv.output()[-2000:]
+            time.sleep(1)
+    finally:
+        if lock.is_locked:
+            lock.release()
+        srv.stop()
+    # the corpus folder disappears (an unmounted share): the server still starts and answers, and says why
+    shutil.rmtree(settings.corpus_dir)
+    srv = Server(tmp_path)
+    try:
+        srv.wait()
+        api = Client(srv.url, verbose=False)
+        deadline = time.monotonic() + 120
+        while not (status := api.predict(api_name="/status")).get("update_error"):
+            assert time.monotonic() < deadline, srv.output()[-2000:]
+            time.sleep(1)
+        assert "does not exist" in status["update_error"] and status["reports"] == 2
+        assert api.predict("绿色骑行活动开展了几次？", 1, api_name="/search")[0]["source"] == "b.txt"
+    finally:
+        srv.stop()
+    assert not settings.corpus_dir.exists()
+
+
+@slow
+def test_refused_uploads_leave_nothing_in_gradio_temp_folder(tmp_path, encoder, monkeypatch):
+    from gradio_client import Client, handle_file
+    from test_web import Server
+
+    from retrieval.store import update_index
+
+    settings = make(tmp_path, {"a.txt": report("红色走读")})
+    update_index(settings, encoder)
+    temp = tmp_path / "gradio-temp"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(temp))
+    offered = tmp_path / "offered"
+    offered.mkdir()
+    (offered / "程序.exe").write_bytes(b"MZ" + b"\0" * 100)
+    (offered / "空.txt").write_bytes(b"")
+    (offered / "副本.txt").write_text(report("红色走读"), encoding="utf-8")
+    srv = Server(tmp_path)
+    try:
+        srv.wait()
+        api = Client(srv.url, verbose=False)
+        api.predict([handle_file(str(p)) for p in sorted(offered.iterdir())], api_name="/add_reports")
+        left = [p.name for p in temp.rglob("*") if p.is_file() and p.name in {"程序.exe", "空.txt", "副本.txt"}]
+        assert left == []
+        assert sorted(p.name for p in settings.corpus_dir.iterdir()) == ["a.txt"]
+    finally:
+        srv.stop()

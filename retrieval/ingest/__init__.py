@@ -6,7 +6,7 @@ to it under safe names.
 """
 from .chunker import chunk_document
 from .clean import clean
-from .corpus import FileMoved, ReportBytes, corpus_files, escape_name, read_report, sha256_file
+from .corpus import FileMoved, ReportBytes, corpus_files, escape_name, one_line, read_report, sha256_file
 from .document import Chunk, Document, RawText, Removed, Section
 from .pipeline import PARSER_VERSION, parse_file, parse_raw
 from .readers import ReadError, read_file
@@ -14,5 +14,5 @@ from .sections import parse_text
 from .uploads import Upload, corpus_hashes, place_file, safe_filename, save_uploads
 
 __all__ = ["PARSER_VERSION", "Chunk", "Document", "FileMoved", "RawText", "ReadError", "Removed", "ReportBytes", "Section",
-           "Upload", "chunk_document", "clean", "corpus_files", "corpus_hashes", "escape_name", "parse_file", "parse_raw",
+           "Upload", "chunk_document", "clean", "corpus_files", "corpus_hashes", "escape_name", "one_line", "parse_file", "parse_raw",
            "parse_text", "place_file", "read_file", "read_report", "safe_filename", "save_uploads", "sha256_file"]

@@ -33,14 +33,22 @@ def sha256_file(path: Path) -> str:
 
 
 OUTSIDE = "symlink leading out of the corpus (not followed)"
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # can reorder what a line shows
 
 
 def escape_name(name: str) -> str:
-    """A file name (as ``os`` gives it: undecodable bytes as surrogates) safe to show on one line."""
+    """A file name (as ``os`` gives it: undecodable bytes as surrogates) safe to show on one line;
+    one-to-one (a backslash is doubled), so it serves as the report's name."""
+    return one_line(name.replace("\\", "\\\\"))
+
+
+def one_line(text: str) -> str:
+    """Any text shown where a line break or terminal control would forge output: control characters,
+    line separators, bidi overrides and undecodable bytes escaped; everything else, backslashes too,
+    kept (so an already escaped name is unchanged)."""
     out = []
-    for ch in name:
+    for ch in text:
         if "\udc80" <= ch <= "\udcff":  # a byte that is not UTF-8 (surrogateescape)
             out.append(f"\\x{ord(ch) - 0xdc00:02x}")
         elif ch in _NAMED:
