@@ -239,6 +239,31 @@ def test_non_utf8_and_newline_names_are_indexed_and_shown_escaped(tmp_path, enco
     assert escape_name(FORGED) in run.out and "\n1 reports" not in run.out and "\x1b" not in run.out
 
 
+@slow
+def test_watch_keeps_indexing_after_a_non_utf8_name_appears(tmp_path, encoder):
+    from retrieval.web.worker import CorpusWatcher, IndexWorker
+
+    settings = make(tmp_path, {"a.txt": report("红色走读")})
+    app = app_for(settings, encoder)
+    worker = IndexWorker(app)
+    assert worker.wait(worker.request(), timeout=300).report.added == ["a.txt"]
+    watcher = CorpusWatcher(settings.corpus_dir, worker, debounce=0.5)
+    watcher.start()
+    try:
+        with open(os.path.join(os.fsencode(settings.corpus_dir), GBK_NAME), "w", encoding="utf-8") as f:
+            f.write(report("乱码名字", 8))
+        deadline = time.monotonic() + 300
+        while "\\xb9\\xa4\\xd7\\xf7.txt" not in {d["source"] for d in app.status().get("documents", [])}:
+            assert time.monotonic() < deadline and not (worker.last_run and worker.last_run.error)
+            time.sleep(0.5)
+        (settings.corpus_dir / "b.txt").write_text(report("绿色骑行"), encoding="utf-8")  # and the next file too
+        while "b.txt" not in {d["source"] for d in app.status().get("documents", [])}:
+            assert time.monotonic() < deadline and not worker.last_run.error
+            time.sleep(0.5)
+    finally:
+        watcher.stop()
+
+
 # 3. The symlink race, through the indexer
 
 
@@ -533,7 +558,7 @@ def test_serve_listens_at_once_and_serves_the_last_index_while_an_update_waits_o
     lock.acquire()  # another writer holds the index for as long as this test wants
     srv = Server(tmp_path)
     try:
-        srv.wait()  # listening although the index cannot be updated yet
+        srv.wait(indexed=False)  # listening although the index cannot be updated yet
         api = Client(srv.url, verbose=False)
         assert api.predict("红色走读活动开展了几次？", 1, api_name="/search")[0]["source"] == "a.txt"
         assert api.predict(api_name="/status")["indexing"] is True
