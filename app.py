@@ -149,6 +149,7 @@ def cmd_index(args) -> int:
 
 def cmd_query(args) -> int:
     from retrieval.engine import Yandu
+    from retrieval.ingest import one_line
     from retrieval.errors import IndexBusy
 
     app = Yandu(settings_from(args))
@@ -181,7 +182,9 @@ def cmd_query(args) -> int:
     if result.message:
         print(result.message)
     for p in result.passages:
-        print(f"\n[{p.rank}] {p.title} › {p.section or '（导语）'}  〔{SECTION_TYPE_NAMES[p.section_type]}〕 {p.source}")
+        # the citation line is one line whatever a report's title holds (names are escaped already)
+        print(f"\n[{p.rank}] {one_line(p.title)} › {one_line(p.section) or '（导语）'}  "
+              f"〔{SECTION_TYPE_NAMES[p.section_type]}〕 {p.source}")
         print(p.text)
     return 0
 
