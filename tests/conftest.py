@@ -1,13 +1,15 @@
 """Shared fixtures: paths to the bundled corpus and the shared benchmark data."""
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("YANDU_SHARED") or ROOT.parent / "shared")  # a worktree elsewhere names it
 BENCH = SHARED / "bench"
 DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
+GOV_QUESTIONS = SHARED / "eval" / "gov_dev_questions.jsonl"
 
 
 def seed(prefix: str) -> Path:

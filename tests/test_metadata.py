@@ -93,3 +93,15 @@ def test_vocabulary_files_are_well_formed():
         assert official and everyday not in official
     assert units_named("甘肃和兰州") == ["甘肃省"]
     assert official_terms("办丧事要花多少钱") == ["殡葬"]
+
+
+def test_parse_command_shows_the_metadata(tmp_path, capsys):
+    import app
+
+    report = tmp_path / "hn.txt"
+    report.write_text(GOV, encoding="utf-8")
+    assert app.main(["parse", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "unit: 湖南省" in out and "kind: 政府工作报告" in out and "year: 2026" in out
+    assert "一、2025年工作回顾 (about 2025)" in out and "(about 2026–2030)" in out
+    assert "[problem] 一、2025年工作回顾" in out  # the unheaded problem paragraph

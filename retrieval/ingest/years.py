@@ -59,13 +59,9 @@ def report_kinds() -> list[ReportKind]:
 
 
 def report_kind(title: str, source: str) -> str | None:
-    """The kind of report its title (else its file name) names, e.g. "政府工作报告"."""
-    for part in (title, source):
-        part = unicodedata.normalize("NFKC", part)
-        for kind in report_kinds():
-            if kind.pattern.search(part):
-                return kind.name
-    return None
+    """The first kind of report (data/report_kinds.txt order) its title or file name names."""
+    parts = [unicodedata.normalize("NFKC", part) for part in (title, source)]
+    return next((kind.name for kind in report_kinds() if any(kind.pattern.search(p) for p in parts)), None)
 
 
 def heading_years(heading: str, year: int | None, kind: ReportKind | None) -> tuple[int, int] | None:

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..config import Settings
 from ..store import Snapshot
-from .question import Question
+from ..text import normalize
+from .question import SENTENCE_END, Question
 
 RESULT_ROLES = ["work", "highlight"]  # a year's result is stated where the report reviews that year
 
@@ -60,3 +61,12 @@ def year_agreement(q: Question, years_from: np.ndarray, years_to: np.ndarray, re
     if q.report_years:
         ok &= np.isin(report_years, list(q.report_years))
     return ok
+
+
+def sentence_coverage(text: str, weights: dict[str, float]) -> float:
+    """Share of the question's keyword weight (IDF) that the passage's best single sentence holds:
+    a passage whose one sentence says what was asked beats one that spreads the words out."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return max(sum(w for t, w in weights.items() if t in sentence) for sentence in SENTENCE_END.split(normalize(text))) / total

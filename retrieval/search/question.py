@@ -70,10 +70,12 @@ def intent(question: str) -> list[str]:
     return []
 
 
-def asks_only_role(tokens: list[str]) -> bool:
-    """A question whose every keyword is a role word (years and generic words aside) asks for that
-    kind of section itself ("存在问题的原因是什么？", "2023年的工作思路是什么？")."""
-    return all(GENERIC.match(t) or any(p.search(t) for _, p in INTENT) for t in tokens)
+def asks_only_role(text: str) -> bool:
+    """A question with nothing but role words (years and generic words aside) asks for that kind of
+    section itself ("存在问题的原因是什么？", "2023年的工作思路是什么？", "下步打算")."""
+    for _, pattern in INTENT:
+        text = pattern.sub(" ", text)
+    return all(GENERIC.match(t) or len(t) == 1 for t in tokenize(text))
 
 
 def cn_year(digits: str) -> int:
@@ -126,7 +128,7 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
     units = units_named(text)
     units += [u for u in known_units if len(u) >= 3 and u not in units and normalize(u) in text]
     about, reports = read_years(text, newest_year)
-    only_role = bool(roles) and asks_only_role(tokenize(text))
+    only_role = bool(roles) and asks_only_role(text)
     quantity = quantity_unit(text)
     # A list: list wording, a role asked for itself, or the problems / causes of something (answered by
     # the items of a 存在问题 / 原因 section) — never a how-many question.

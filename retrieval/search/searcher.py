@@ -16,7 +16,7 @@ from ..passage import Passage, Why
 from ..store import Snapshot, current_generation
 from ..text import expand, normalize_question, tokenize
 from .filters import Filters
-from .evidence import Evidence
+from .evidence import Evidence, sentence_coverage
 from .fusion import falling_scores, rank_of, rescale, rrf
 from .lists import complete_lists
 from .question import MAX_QUESTION, states_quantity, understand
@@ -88,7 +88,8 @@ class Searcher:
         order = [i for i in np.argsort(-fused, kind="stable")[: top_k * 4] if fused[i] > 0]
         if not order:
             return Result([], "没有找到相关内容。")
-        confidence = self._confidence(dense, keyword, valid)
+        spread = dense if mask is None else self._dense_scores(snap, q.text, np.ones(len(snap.ids), dtype=bool))
+        confidence = self._confidence(dense, spread, keyword, valid, q.only_role and bool((evidence.role & valid).any()))
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
@@ -96,8 +97,10 @@ class Searcher:
         rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
         texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
         quantity = {i: bool(q.quantity) and states_quantity(texts[i], tokens, q.quantity) for i in order}
+        weights = snap.keyword.idf(tokens) if s.sentence_weight else {}
+        covered = {i: sentence_coverage(texts[i], weights) for i in order}
         for i in order:
-            fused[i] *= 1.0 + s.quantity_boost * quantity[i]
+            fused[i] *= (1.0 + s.quantity_boost * quantity[i]) * (1.0 + s.sentence_weight * covered[i])
         order.sort(key=lambda i: -fused[i])
         passages = []
         for i in order:
@@ -128,16 +131,20 @@ class Searcher:
         out[np.searchsorted(snap.ids, ids[0][found])] = scores[0][found]
         return out
 
-    def _confidence(self, dense: np.ndarray, keyword: np.ndarray, valid: np.ndarray) -> str:
+    def _confidence(self, dense: np.ndarray, spread: np.ndarray, keyword: np.ndarray, valid: np.ndarray,
+                    role_found: bool) -> str:
         """"sure", "weak" or "none": does the best passage stand out from this question's own scores?
 
-        e5 similarities bunch together, so no absolute threshold works: the best dense score is
-        measured against the spread of all scores (z), and the keywords against what BM25 finds.
+        e5 similarities bunch together, so no absolute threshold works: the best dense score within the
+        filters is measured against the spread of the question's scores over the whole index (z) — a
+        narrow filter leaves too few scores to have a spread — and the keywords against what BM25 finds.
+        A question that asks for a role itself ("下步打算") is answered by any passage playing it.
         """
-        scores = dense[valid & (dense > 0)]
-        z = (scores.max() - np.median(scores)) / (scores.std() or 1e-6) if len(scores) >= 5 else np.inf
+        scores = spread[spread > 0]
+        best = float(dense[valid].max())
+        z = (best - np.median(scores)) / (scores.std() or 1e-6) if len(scores) >= 5 else np.inf
         best_keyword = float(keyword[valid].max())
-        if z >= self.settings.min_dense_z or best_keyword >= self.settings.min_keyword_score:
+        if z >= self.settings.min_dense_z or best_keyword >= self.settings.min_keyword_score or role_found:
             return "sure"
         return "weak" if best_keyword > 0 else "none"
 
