@@ -31,10 +31,12 @@ class Evidence:
     def of(cls, snap: Snapshot, q: Question, s: Settings) -> "Evidence":
         n = len(snap.ids)
         roles, boost = list(q.roles), s.role_only_boost if q.only_role else s.role_boost
-        if not roles and s.implied_role_boost:
+        # No role word: a target for a year asks for the plan, a year's figure for the review. Not when
+        # the question names a report: what a report "提出" may sit in either part of it.
+        if not roles and s.implied_role_boost and not q.report_years:
             if q.target:
                 roles, boost = ["plan"], s.implied_role_boost
-            elif q.years or q.report_years:
+            elif q.years:
                 roles, boost = list(RESULT_ROLES), s.implied_role_boost
         role = np.zeros(n, dtype=bool)
         for r in roles:
