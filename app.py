@@ -117,15 +117,17 @@ def _progress_bar():
     """A progress callback that shows a bar only once passages are being embedded, and its closer."""
     from tqdm import tqdm
 
+    from retrieval.progress import ProgressEvent, Stage
+
     bar = None
 
-    def update(done: int, total: int, what: str) -> None:
+    def update(event: ProgressEvent) -> None:
         nonlocal bar
-        if what == "embedding":
+        if event.stage is Stage.EMBEDDING:
             if bar is None:
-                bar = tqdm(total=total, unit="chunk", file=sys.stderr, mininterval=0.5, desc="embedding")
-            bar.total = total
-            bar.n = done
+                bar = tqdm(total=event.total, unit="chunk", file=sys.stderr, mininterval=0.5, desc="embedding")
+            bar.total = event.total
+            bar.n = event.done
             bar.refresh()
 
     def close() -> None:

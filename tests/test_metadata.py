@@ -85,7 +85,7 @@ def test_vocabulary_files_are_well_formed():
     lines = [l.split() for l in (DATA / "units.txt").read_text(encoding="utf-8").splitlines() if l and l[0] != "#"]
     names = [a for row in lines for a in row]
     assert len(names) == len(set(names)), "a name belongs to one unit only"
-    assert [k.name for k in report_kinds()][0] == "政府工作报告"
+    assert [k.name for k in report_kinds()][0] == "政府工作报告"  # every kind has its years (else KeyError)
     assert all(-1 <= k.review <= 1 and 0 <= k.plan <= 1 for k in report_kinds())
     assert {role for role, _ in paragraph_cues()} <= {"problem", "cause", "plan", "work", "highlight"}
     assert all(isinstance(p, re.Pattern) for _, p in paragraph_cues())

@@ -14,7 +14,7 @@ from retrieval.ingest.roles import paragraph_roles
 from retrieval.search.question import intent, quantity_unit
 from retrieval.text import normalize_question
 
-from conftest import BENCH, CORPUS, DEV_QUESTIONS, GOV_QUESTIONS, ROOT, load_jsonl
+from conftest import BENCH, CORPUS, DEV_QUESTIONS, GOV_DEV_QUESTIONS, ROOT, load_jsonl
 
 
 GOV_FLOORS = {"hit@1": 0.0, "hit@5": 0.0, "mrr@10": 0.0, "items@3": 0.0}  # pinned a little under measured
@@ -161,7 +161,7 @@ def test_quality_floor_with_the_benchmark_reports_as_distractors(distractor_app)
 @pytest.mark.slow
 def test_government_questions_among_many_look_alike_reports(distractor_app):
     """Right province, right year, right part of the report: gov_dev over the seeds + all of bench."""
-    m = scores(distractor_app, load_jsonl(GOV_QUESTIONS))
+    m = scores(distractor_app, load_jsonl(GOV_DEV_QUESTIONS))
     assert m["hit@1"] >= GOV_FLOORS["hit@1"]
     assert m["hit@5"] >= GOV_FLOORS["hit@5"]
     assert m["mrr@10"] >= GOV_FLOORS["mrr@10"]

@@ -42,26 +42,29 @@ def five_year_plan(n: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class ReportKind:
-    name: str
-    pattern: re.Pattern
-    review: int  # year its review part is about, relative to the report's year
+    name: str  # as data/report_kinds.txt names it
+    review: int  # year its review part is about, relative to the report's own year
     plan: int  # year its plan part is about
 
 
 @lru_cache(maxsize=1)
 def report_kinds() -> list[ReportKind]:
-    out = []
-    for line in (DATA / "report_kinds.txt").read_text(encoding="utf-8").splitlines():
+    """Kinds of report, most specific first (data/report_kinds.txt), with the years their parts are
+    about (data/report_years.txt)."""
+    names = [w.strip() for w in (DATA / "report_kinds.txt").read_text(encoding="utf-8").splitlines()
+             if w.strip() and not w.startswith("#")]
+    offsets = {}
+    for line in (DATA / "report_years.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            name, pattern, review, plan = line.split("\t")
-            out.append(ReportKind(name, re.compile(pattern), int(review), int(plan)))
-    return out
+            name, review, plan = line.split()
+            offsets[name] = (int(review), int(plan))
+    return [ReportKind(name, *offsets[name]) for name in names]
 
 
 def report_kind(title: str, source: str) -> str | None:
-    """The first kind of report (data/report_kinds.txt order) its title or file name names."""
+    """The first kind of report (most specific first) that its title or file name names."""
     parts = [unicodedata.normalize("NFKC", part) for part in (title, source)]
-    return next((kind.name for kind in report_kinds() if any(kind.pattern.search(p) for p in parts)), None)
+    return next((kind.name for kind in report_kinds() if any(kind.name in p for p in parts)), None)
 
 
 def heading_years(heading: str, year: int | None, kind: ReportKind | None) -> tuple[int, int] | None:

@@ -5,13 +5,14 @@ questions read) · keyword (BM25) · ann (IVF for large indexes) · cache (embed
 · indexer (corpus → index, incremental).
 """
 from .ann import ANN_FILE, ApproximateIndex
-from .cache import EmbeddingCache, Progress, embed_passages
-from .generations import IndexBusy, Manifest, current_generation
+from .cache import EmbeddingCache, embed_passages
+from ..errors import IndexBusy
+from .generations import Manifest, current_generation
 from .indexer import IndexReport, is_stale, parser_version, update_index
 from .keyword import KeywordIndex
 from .snapshot import Snapshot
 from .writer import Writer
 
 __all__ = ["ANN_FILE", "ApproximateIndex", "EmbeddingCache", "IndexBusy", "IndexReport", "KeywordIndex", "Manifest",
-           "Progress", "Snapshot", "Writer", "current_generation", "embed_passages", "is_stale", "parser_version",
+           "Snapshot", "Writer", "current_generation", "embed_passages", "is_stale", "parser_version",
            "update_index"]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-Progress = Callable[[int, int, str], None]  # done, total, what
+from ..progress import Progress, ProgressEvent, Stage
 
 
 class EmbeddingCache:
@@ -61,7 +60,7 @@ def embed_passages(encoder, cache: EmbeddingCache, texts: list[str], batch_size:
         cache.put(batch, vectors)
         known.update({cache.key(t): v for t, v in zip(batch, vectors)})
         if progress:
-            progress(min(start + step, len(todo)), len(todo), "embedding")
+            progress(ProgressEvent(Stage.EMBEDDING, min(start + step, len(todo)), len(todo)))
     if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32)
     return np.stack([known[cache.key(t)] for t in texts])

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..ingest import PARSER_VERSION, ReadError, chunk_document, corpus_files, parse_file, sha256_file
 from ..text import tokenize
-from .cache import EmbeddingCache, Progress, embed_passages
+from ..progress import Progress, ProgressEvent, Stage
+from .cache import EmbeddingCache, embed_passages
 from .generations import Manifest, current_generation
 from .writer import Writer
 
@@ -75,8 +76,9 @@ def is_stale(settings: Settings, model_id: str) -> bool:
 
 
 def update_index(settings: Settings, encoder, rebuild: bool = False, progress: Progress | None = None,
-                 lock_timeout: float = 0) -> IndexReport:
-    """Bring the index in line with the corpus; see the module docstring."""
+                 lock_timeout: float = 0, force: frozenset[str] = frozenset()) -> IndexReport:
+    """Bring the index in line with the corpus; see the module docstring. Files named in ``force``
+    are read and indexed again even when unchanged (re-index one report)."""
     report = IndexReport()
     files, skipped = corpus_files(settings.corpus_dir)
     report.errors.update(skipped)
@@ -94,7 +96,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
         for name, entry in previous.items():
             if name not in files:
                 report.removed.append(name)
-            if not entry.get("duplicate_of") and (name not in files or entry["sha256"] != hashes[name]):
+            if not entry.get("duplicate_of") and (name not in files or entry["sha256"] != hashes[name] or name in force):
                 writer.remove_source(name)
         parsed = []  # (name, sha, doc, chunks, was indexed before)
         names = sorted(files)
@@ -108,7 +110,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
                 manifest.files[name] = {"sha256": sha, "size": files[name].stat().st_size, "chunk_ids": [],
                                         "duplicate_of": by_hash[sha]}
                 continue
-            if entry and entry["sha256"] == sha and not entry.get("duplicate_of"):
+            if entry and entry["sha256"] == sha and not entry.get("duplicate_of") and name not in force:
                 manifest.files[name] = entry
                 by_hash[sha] = name
                 report.unchanged += 1
@@ -118,7 +120,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
                 report.errors[name] = f"file too large ({size / 2**20:.1f} MB; limit {settings.max_file_mb:g} MB)"
                 continue
             if progress:
-                progress(n, len(names), f"reading {name}")
+                progress(ProgressEvent(Stage.READING, n, len(names), name))
             try:
                 doc = parse_file(files[name], name)
             except ReadError as e:
@@ -150,6 +152,8 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
         report.chunks = sum(len(e["chunk_ids"]) for e in manifest.files.values())
         before = (old.files, old.errors) if old else ({}, {})
         if report.changed or (manifest.files, report.errors) != before or live is None:
+            if progress:
+                progress(ProgressEvent(Stage.COMMITTING))
             writer.commit()
         else:
             writer.abort()
