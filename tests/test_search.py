@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.eval import score
-from retrieval.ingest.roles import paragraph_roles
+from retrieval.ingest.roles import cues, paragraph_roles
 from retrieval.search.question import intent, quantity_unit
 from retrieval.text import normalize_question
 
@@ -87,8 +87,9 @@ def test_a_passage_and_its_section_never_both_appear(seed_app):
 @pytest.mark.slow
 def test_filters_by_report_year_and_section_type(seed_app):
     only_plan = seed_app.search("党建工作", 10, section_types=["plan"]).passages
-    # a plan section, or a passage whose own paragraphs state the plan ("下一步，我们将…")
-    assert only_plan and all(p.section_type == "plan" or "plan" in paragraph_roles(p.text) for p in only_plan)
+    # a plan section, under a heading naming the plan ("存在的问题及下一步打算"), or a passage whose own
+    # paragraphs state it ("下一步，我们将…")
+    assert only_plan and all("plan" in {p.section_type, *cues(p.section), *paragraph_roles(p.text)} for p in only_plan)
     one = next(CORPUS.glob("004_*.txt")).name
     only_004 = seed_app.search("党建工作", 10, reports=[one]).passages
     assert only_004 and {p.source for p in only_004} == {one}
@@ -184,10 +185,9 @@ def test_scores_fall_with_rank(seed_app):
 
 @pytest.mark.slow
 def test_list_completion_only_for_lists_and_never_demotes_the_best(seed_app):
-    from retrieval.engine import Yandu
+    from retrieval.search import Searcher
 
-    plain = Yandu(seed_app.settings.with_overrides(list_completion=False))
-    plain._encoder = seed_app.encoder
+    plain = Searcher(seed_app.settings.with_overrides(list_completion=False), seed_app.encoder)
     for q in load_jsonl(DEV_QUESTIONS):
         best = plain.search(q["question"], 10).passages[0]
         top = seed_app.search(q["question"], 10).passages[0]

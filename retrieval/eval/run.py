@@ -33,7 +33,9 @@ ABLATIONS: dict[str, dict] = {
 
 
 def yandu_results(app, questions: list[dict], top_k: int) -> list[dict]:
-    app.ensure_index()
+    """Yandu's answers (``app``: the Yandu facade, or a Searcher over its index)."""
+    if hasattr(app, "ensure_index"):
+        app.ensure_index()
     return [{"id": q["id"], "passages": [p.to_json() for p in app.search(q["question"], top_k).passages]}
             for q in questions]
 
@@ -59,6 +61,7 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
              ablations: bool = False) -> str:
     """The metrics table (one row per set, half and system) as text, its JSON on the last line."""
     from ..engine import Yandu
+    from ..search import Searcher
 
     app = Yandu(settings)
     table: dict[str, dict] = {}
@@ -69,8 +72,7 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
             row["generic RAG"] = split_scores(questions, baseline_results(settings, app.encoder, questions, top_k))
         if ablations:
             for name, override in ABLATIONS.items():
-                variant = Yandu(settings.with_overrides(**override))
-                variant._encoder = app.encoder  # same model, loaded once
+                variant = Searcher(settings.with_overrides(**override), app.encoder)  # same index and model
                 row[name] = split_scores(questions, yandu_results(variant, questions, top_k))
         table[path.stem] = row
     return format_table(table, settings.corpus_dir)
