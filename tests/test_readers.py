@@ -12,7 +12,7 @@ import docx
 import pymupdf  # test-only (AGPL): builds the PDFs that pypdf reads
 import pytest
 
-from retrieval.ingest import ReadError, read_file
+from retrieval.ingest import ReadError, ReadOptions, read_file
 
 BENCH_DOCX = Path("/work/shared/bench/gov_provincial_2025_docx")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -103,7 +103,7 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
     path = tmp_path / "报告.docx"
     document.save(path)
     assert read_file(path).text.split("\n") == [
-        "一、基本情况", "全年经济运行稳中有进。", "指标\t数值\t增速", "GDP\t5.3万亿\t5.2%", "合计",
+        "一、基本情况", "全年经济运行稳中有进。", "指标：GDP，数值：5.3万亿，增速：5.2%", "合计",
         "二、下一步工作", "  保持原样的段落\t含制表符  ",
     ]
 
@@ -172,9 +172,10 @@ def test_doc_without_libreoffice(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(ole_file("WordDocument"))
     assert read_error(path) == ("LibreOffice is needed to read .doc/.wps files "
-                                "(install it, e.g. apt-get install libreoffice-writer)")
+                                "(install it, e.g. apt-get install libreoffice-writer-nogui)")
 
 
+@pytest.mark.slow  # LibreOffice starts in ~5 s
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
 def test_doc_through_libreoffice(tmp_path):
     source = tmp_path / "src.docx"
@@ -210,13 +211,25 @@ def test_pdf_pages(tmp_path):
     assert raw.text[raw.page_starts[1]:].startswith("二、存在问题")
 
 
-def test_scanned_pdf(tmp_path):
+def test_pdf_without_text_or_images(tmp_path):
     document = pymupdf.open()
     document.new_page().draw_rect(pymupdf.Rect(72, 72, 300, 400), color=(0, 0, 0), fill=(0.6, 0.6, 0.6))
     document.new_page()
+    path = tmp_path / "空白.pdf"
+    document.save(path)
+    assert read_error(path) == "no text in the PDF (no text layer, no scanned page)"
+
+
+def test_scanned_pdf_with_ocr_off(tmp_path):
+    document = pymupdf.open()
+    pixmap = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 40, 40), False)
+    pixmap.set_rect(pixmap.irect, (200, 200, 200))
+    document.new_page().insert_image(pymupdf.Rect(72, 72, 300, 300), pixmap=pixmap)
     path = tmp_path / "扫描件.pdf"
     document.save(path)
-    assert read_error(path) == "scanned PDF, no text layer"
+    with pytest.raises(ReadError) as info:
+        read_file(path, options=ReadOptions(ocr=False))
+    assert str(info.value) == "扫描件.pdf: scanned PDF, no text layer (OCR is switched off)"
 
 
 def test_password_protected_pdf(tmp_path):

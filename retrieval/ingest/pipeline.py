@@ -5,14 +5,14 @@ from pathlib import Path
 
 from ..errors import ReadError
 from .chunker import chunk_document
-from .clean import clean
+from .clean import PAGE_MARK, clean
 from .document import Chunk, Document, RawText, Removed
 from .readers import ReadOptions, read_file
 from .sections import parse_text
 
 # Bump whenever a change to reading, cleaning, parsing, roles or chunking changes what is indexed:
 # every index built with another number is rebuilt. (Editing a comment must not force a rebuild.)
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: table rows name their columns; running headers/footers removed
 
 
 def parse_raw(raw: RawText, source: str) -> Document:
@@ -21,9 +21,6 @@ def parse_raw(raw: RawText, source: str) -> Document:
     doc = parse_text(text, source, page_starts)
     doc.removed = removed
     return doc
-
-
-PAGE_MARK = "\ue000"
 
 
 def clean_with_pages(raw: RawText):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import Settings
-from ..ingest import PARSER_VERSION, ReadError, chunk_document, corpus_files, parse_file, sha256_file
+from ..ingest import PARSER_VERSION, ReadError, ReadOptions, chunk_file, corpus_files, parse_file, sha256_file
 from ..text import tokenize
 from ..progress import Progress, ProgressEvent, Stage
 from .cache import EmbeddingCache, embed_passages
@@ -121,12 +121,14 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
             if progress:
                 progress(ProgressEvent(Stage.READING, n, len(names), name))
             try:
-                doc = parse_file(files[name], name)
+                options = ReadOptions.from_settings(settings, progress)
+                doc = parse_file(files[name], name, options=options)
+                chunks = chunk_file(doc, files[name], settings.chunk_target, settings.chunk_max, options)
             except ReadError as e:
                 report.errors[name] = e.reason
                 continue
             by_hash[sha] = name
-            parsed.append((name, sha, doc, chunk_document(doc, settings.chunk_target, settings.chunk_max), bool(entry)))
+            parsed.append((name, sha, doc, chunks, bool(entry)))
 
         texts = [c.match_text for *_, chunks, _ in parsed for c in chunks]
         cache = EmbeddingCache(settings.index_dir / "embeddings.sqlite", encoder.model_id)

@@ -20,7 +20,7 @@ from .package import TextBudget
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every odd object it meets
 
-MIN_PAGE_CHARS = 10  # fewer non-blank characters in a page's text layer: the page is a scan
+MIN_PAGE_CHARS = 10  # a page with an image and fewer characters than this in its text layer is a scan
 OCR_DPI = 200  # PP-OCR reads 12-point text at 150-300 dpi alike; 200 keeps small print legible
 
 
@@ -42,21 +42,31 @@ def read_pdf(path: Path, data: bytes, options: ReadOptions) -> RawText:
         raise ReadError(path, f"corrupt PDF ({type(exc).__name__}: {exc})") from exc
     if not pages:
         raise ReadError(path, "corrupt PDF (no pages)")
-    scanned = [i for i, text in enumerate(pages) if len("".join(text.split())) < MIN_PAGE_CHARS]
+    scanned = [i for i, text in enumerate(pages)
+               if len("".join(text.split())) < MIN_PAGE_CHARS and has_image(reader.pages[i])]
     if scanned:
         if not options.ocr:
-            if len(scanned) == len(pages):
+            if not "".join(pages).strip():
                 raise ReadError(path, "scanned PDF, no text layer (OCR is switched off)")
         else:
             for i, text in zip(scanned, ocr_images(path, render(path, data, scanned), options, len(scanned))):
                 pages[i] = budget.take(text)
     if not "".join(pages).strip():
-        raise ReadError(path, "scanned PDF, no text found on its pages")
+        raise ReadError(path, "no text in the PDF (no text layer, no scanned page)" if not scanned
+                        else "scanned PDF, OCR found no text on its pages")
     starts, offset = [], 0
     for text in pages:
         starts.append(offset)
         offset += len(text) + 1
     return RawText("\n".join(pages), starts)
+
+
+def has_image(page) -> bool:
+    """Whether the page draws an image (directly or inside a form XObject)."""
+    try:
+        return bool(page.images)
+    except Exception:  # an image pypdf cannot decode is still an image to render
+        return True
 
 
 def render(path: Path, data: bytes, pages: list[int]):
