@@ -67,16 +67,14 @@ def test_page_numbers_stay_on_chunks(scanned):
     path, raw, _ = scanned
     doc = parse_raw(raw, path.name)
     chunks = chunk_document(doc)
-    assert {c.page for c in chunks} == set(range(1, len(raw.page_starts) + 1))
-    last_page_text = raw.text[raw.page_starts[-1]:]
-    sample = "".join(last_page_text.split())[:12]
-    assert all(c.page == len(raw.page_starts) for c in chunks if sample in "".join(c.text.split()))
+    pages = [c.page for c in chunks]
+    assert pages == sorted(pages) and pages[0] == 1 and pages[-1] == len(raw.page_starts)
+    assert set(pages) == set(range(1, len(raw.page_starts) + 1))
 
 
 def test_cached_pages_are_not_read_again(scanned, cache):
     path, raw, _ = scanned
-    ocr._close_pool()
-    ocr._POOL = None
+    ocr._drop_pool()
     again = read_file(path, options=ReadOptions(ocr_cache=cache))
     assert again.text == raw.text
     assert ocr._POOL is None  # no worker was started: every page came from the cache

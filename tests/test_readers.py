@@ -177,17 +177,32 @@ def test_doc_without_libreoffice(tmp_path, name):
 
 @pytest.mark.slow  # LibreOffice starts in ~5 s
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
-def test_doc_through_libreoffice(tmp_path):
-    source = tmp_path / "src.docx"
-    document = docx.Document()
-    document.add_paragraph("一、基本情况")
-    document.add_paragraph("经济运行稳中有进。")
-    document.save(source)
-    subprocess.run([SOFFICE, "--headless", "--convert-to", "doc", "--outdir", str(tmp_path), str(source)],
+def test_doc_and_wps_through_libreoffice(tmp_path):
+    """A .doc made by LibreOffice from a seed report with a table reads back as the report (a .wps
+    from WPS Writer is the same Word binary format)."""
+    from conftest import seed
+
+    paragraphs = [p for p in seed("004").read_text(encoding="utf-8").split("\n") if p.strip()]
+    source = tmp_path / "src.html"  # Writer keeps an HTML table through .doc (python-docx's default one it drops)
+    source.write_text("<html><head><meta charset='utf-8'></head><body>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+                      + "<table border='1'><tr><td>指标</td><td>2021年</td><td>2022年</td></tr>"
+                      "<tr><td>新发展党员</td><td>12名</td><td>17名</td></tr></table></body></html>", encoding="utf-8")
+    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "doc:MS Word 97", "--outdir", str(tmp_path), str(source)],
                    check=True, timeout=120, capture_output=True)
-    path = tmp_path / "旧报告.doc"
-    (tmp_path / "src.doc").rename(path)
-    assert read_file(path).text.split("\n")[:2] == ["一、基本情况", "经济运行稳中有进。"]
+    data = (tmp_path / "src.doc").read_bytes()
+    for name in ("旧报告.doc", "金山.wps"):
+        lines = [line for line in read_file(tmp_path / name, data).text.split("\n") if line.strip()]
+        assert lines == paragraphs + ["指标：新发展党员，2021年：12名，2022年：17名"], name
+    assert not (tmp_path / "旧报告.doc").exists()  # read from the bytes given, never from the path
+
+
+def test_damaged_doc_through_libreoffice(tmp_path):
+    if SOFFICE is None:
+        pytest.skip("LibreOffice is not installed")
+    path = tmp_path / "坏.doc"
+    path.write_bytes(ole_file("WordDocument"))
+    assert read_error(path).startswith("LibreOffice could not convert the file")
 
 
 # --- PDF ----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import re
 import sqlite3
 import statistics
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -90,19 +91,30 @@ def _sureness(lines: list[Line]) -> float:
     return sum(line.score * len(line.text) for line in lines) / chars if chars else 0.0
 
 
+def _horizontal(lines: list[Line]) -> bool:
+    """Most boxes wider than tall: the page's lines run left to right as read."""
+    return sum(line.x1 - line.x0 >= line.y1 - line.y0 for line in lines) > len(lines) / 2
+
+
 def recognise(image: np.ndarray) -> list[Line]:
-    """The text lines of one page image (RGB), read upright; runs in a worker process."""
+    """The text lines of one page image (RGB), read upright; runs in a worker process.
+
+    A page is tried turned when its lines stand upright or read unsurely; the orientation with
+    horizontal lines and the most surely read characters wins (the recogniser reads single
+    vertical boxes too, so sureness alone would keep a turned page as it came).
+    """
     image = without_red(image)
     lines = _lines(image)
-    if len(lines) >= 3 and _sureness(lines) >= UPRIGHT_SCORE:
-        upright = sum(line.x1 - line.x0 >= line.y1 - line.y0 for line in lines) >= len(lines) / 2
-        if upright:
-            return [line for line in lines if line.score >= MIN_SCORE]
+    if len(lines) >= 3 and _sureness(lines) >= UPRIGHT_SCORE and _horizontal(lines):
+        return [line for line in lines if line.score >= MIN_SCORE]
+
+    def rank(found: list[Line]) -> tuple[bool, float]:
+        return _horizontal(found), _sureness(found) * sum(len(line.text) for line in found)
+
     best = lines
     for turns in (1, 2, 3):  # numpy turns counter-clockwise
         turned = _lines(np.ascontiguousarray(np.rot90(image, turns)))
-        if _sureness(turned) * len("".join(t.text for t in turned)) > \
-                _sureness(best) * len("".join(t.text for t in best)):
+        if rank(turned) > rank(best):
             best = turned
     return [line for line in best if line.score >= MIN_SCORE]
 
@@ -126,9 +138,12 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
 
 @atexit.register
-def _close_pool() -> None:
+def _drop_pool() -> None:
+    """Stop the workers (at exit, or after one died); the next OCR starts a new pool."""
+    global _POOL
     if _POOL is not None:
-        _POOL.shutdown(cancel_futures=True)
+        _POOL.shutdown(wait=False, cancel_futures=True)
+        _POOL = None
 
 
 class OcrCache:
@@ -205,9 +220,11 @@ def ocr_pages(images: Iterable[np.ndarray], total: int, name: str, options: Read
             pending[_pool(workers).submit(recognise, image)] = (i, key)
         while pending:
             collect()
-    except BaseException:
+    except BaseException as exc:
         for future in pending:
             future.cancel()
+        if isinstance(exc, BrokenProcessPool):  # a worker died (killed, out of memory): start afresh next time
+            _drop_pool()
         raise
     finally:
         cache.close()
@@ -249,7 +266,9 @@ def page_text(lines: list[Line], recognised: bool = True) -> str:
     paragraphs: list[str] = []
     previous = None
     for row in grouped:
-        text = "".join(line.text for line in row)  # cells of one row stay on one line
+        text = row[0].text  # boxes of one row stay on one line; a wide gap (table cells) keeps a space
+        for before, line in zip(row, row[1:]):
+            text += (" " if line.x0 - before.x1 > 1.5 * height else "") + line.text
         if previous is not None:
             joined = (row[0].x0 - left < 0.8 * height and previous[-1].x1 > right - 1.5 * height
                       and row[0].y0 - previous[0].y0 < 1.6 * pitch)
