@@ -314,3 +314,40 @@ def test_a_line_on_one_page_only_is_kept(tmp_path):
     doc = parse_file(path)
     assert not [r for r in doc.removed if r.rule == "page_furniture"]
     assert doc.title == PARAGRAPHS[0]
+
+
+@pytest.mark.slow  # imports gradio (~10 s)
+def test_uploads_accept_the_new_types(tmp_path):
+    from retrieval.web.ui import save_uploads
+
+    settings = Settings().with_overrides(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    names = ["公文.ofd", "网页.html", "网页.htm", "归档.mht", "扫描.png", "扫描.jpg", "扫描.tif", "扫描.bmp", "旧.wps"]
+    paths = []
+    for n, name in enumerate(names):
+        path = tmp_path / "uploads" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(f"内容{n}".encode())
+        paths.append(str(path))
+    outcomes = {u.original: u.outcome for u in save_uploads(settings, paths)}
+    assert "rejected" not in outcomes.values(), outcomes
+    assert sorted(p.name for p in settings.corpus_dir.iterdir()) == sorted(names)
+
+
+def test_pdf_table_rows_name_their_columns(tmp_path):
+    import pymupdf
+
+    document = pymupdf.open()
+    page = document.new_page()
+    page.insert_text((72, 72), "一、主要指标完成情况", fontname="china-s", fontsize=12)
+    rows = [["指标", "2021年", "2022年", "增长"], ["地区生产总值", "5.3万亿元", "5.6万亿元", "5.2%"],
+            ["一般公共预算收入", "3200亿元", "3350亿元", "4.7%"], ["城镇新增就业", "12万人", "13万人", "8.3%"]]
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            page.insert_text((72 + c * 120, 100 + r * 20), cell, fontname="china-s", fontsize=11)
+    page.insert_text((72, 200), "全年经济运行稳中有进，主要指标好于预期。", fontname="china-s", fontsize=12)
+    path = tmp_path / "指标.pdf"
+    document.save(path)
+    assert read_file(path).text.split("\n") == [
+        "一、主要指标完成情况", "指标：地区生产总值，2021年：5.3万亿元，2022年：5.6万亿元，增长：5.2%",
+        "指标：一般公共预算收入，2021年：3200亿元，2022年：3350亿元，增长：4.7%",
+        "指标：城镇新增就业，2021年：12万人，2022年：13万人，增长：8.3%", "全年经济运行稳中有进，主要指标好于预期。"]

@@ -1,4 +1,5 @@
-"""PDF: the text layer of each page (pypdf), and OCR for pages without a usable one.
+"""PDF: the text layer of each page (pypdf; table rows as lines naming their columns), and OCR for
+pages without a usable one.
 
 Whether to OCR is decided page by page, so a PDF with a few scanned pages (a signed last page)
 reads whole. Pages needing OCR are rendered by PDFium (pypdfium2) at ``OCR_DPI``.
@@ -17,6 +18,7 @@ from ..document import RawText
 from .images import ocr_images
 from .options import ReadOptions
 from .package import TextBudget
+from .tables import text_table_lines
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every odd object it meets
 
@@ -33,7 +35,8 @@ def read_pdf(path: Path, data: bytes, options: ReadOptions) -> RawText:
             raise ReadError(path, "password-protected PDF")
         pages = []
         for page in reader.pages:
-            pages.append(budget.take((page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n")))
+            text = (page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n")
+            pages.append(budget.take(text_table_lines(text)))
     except ReadError:
         raise
     except DependencyError as exc:

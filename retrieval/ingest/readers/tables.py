@@ -49,3 +49,38 @@ def row_lines(rows: list[Row]) -> list[str]:
                  for name, cell in zip_longest(names, row, fillvalue="") if cell]
         lines.append("，".join(pairs))
     return lines
+
+
+SENTENCE_MARK = re.compile(r"[。；，、！？]")
+MIN_TABLE_LINES = 3  # a header and two rows: fewer is too easily an ordinary pair of lines
+
+
+def text_table_lines(text: str) -> str:
+    """Tables inside a text layer (a PDF page gives each row as one line, cells split by spaces)
+    rewritten as row lines naming their columns; every other line kept as it is.
+
+    A table is a run of lines without sentence punctuation that split into the same number
+    (two or more) of cells, under a header of names, with digits in its rows.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        cells = _cells(lines[i])
+        j = i + 1
+        while cells and j < len(lines) and len(_cells(lines[j]) or ()) == len(cells):
+            j += 1
+        rows = [_cells(line) for line in lines[i:j]]
+        if cells and j - i >= MIN_TABLE_LINES and has_header(rows) and \
+                all(any(ch.isdigit() for ch in "".join(row)) for row in rows[1:]):
+            out += row_lines(rows)
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return "\n".join(out)
+
+
+def _cells(line: str) -> list[str] | None:
+    cells = line.split()
+    return cells if len(cells) >= 2 and not SENTENCE_MARK.search(line) else None
