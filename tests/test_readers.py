@@ -197,9 +197,9 @@ def test_doc_and_wps_through_libreoffice(tmp_path):
     assert not (tmp_path / "旧报告.doc").exists()  # read from the bytes given, never from the path
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
 def test_damaged_doc_through_libreoffice(tmp_path):
-    if SOFFICE is None:
-        pytest.skip("LibreOffice is not installed")
     path = tmp_path / "坏.doc"
     path.write_bytes(ole_file("WordDocument"))
     assert read_error(path).startswith("LibreOffice could not convert the file")

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import docx
 from docx.oxml.ns import qn
@@ -48,21 +49,19 @@ def read_docx(path: Path, data: bytes, options: ReadOptions) -> RawText:
     return RawText("\n".join(lines))
 
 
-def body_lines(element, parent) -> list[str]:
-    """Lines of a block container (body, cell, content control) in order."""
-    lines: list[str] = []
+def body_lines(element, parent) -> Iterator[str]:
+    """Lines of a block container (body, cell, content control) in order, as they are read."""
     for child in element.iterchildren():
         if child.tag == qn("w:p"):
-            lines.append(Paragraph(child, parent).text)
+            yield Paragraph(child, parent).text
         elif child.tag == qn("w:tbl"):
-            lines += table_lines(Table(child, parent))
+            yield from table_lines(Table(child, parent))
         elif child.tag == qn("w:sdt"):
             content = child.find(qn("w:sdtContent"))
             if content is not None:
-                lines += body_lines(content, parent)
+                yield from body_lines(content, parent)
         elif child.tag in (qn("w:customXml"), qn("w:ins"), qn("w:smartTag")):  # wrappers of blocks
-            lines += body_lines(child, parent)
-    return lines
+            yield from body_lines(child, parent)
 
 
 def table_lines(table: Table) -> list[str]:
@@ -77,7 +76,7 @@ def table_lines(table: Table) -> list[str]:
                 cells.append(None)
                 continue
             previous = cell._tc
-            inner = body_lines(cell._tc, cell)
+            inner = list(body_lines(cell._tc, cell))
             if any(child.tag == qn("w:tbl") for child in cell._tc.iterchildren()):
                 cells.append(inner[0] if inner else "")
                 if cell._tc not in seen:  # a vertical merge shows the same nested table again
