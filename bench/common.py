@@ -12,11 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from retrieval.config import ROOT
+from retrieval.eval.questions import BENCH, DEV_QUESTIONS, load_jsonl
+
 SEEDS = ROOT / "corpus"
-SHARED = ROOT.parent / "shared"
-BENCH = SHARED / "bench"
-DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
 
 # Questions a reader of government work reports asks, added to the seed dev questions so the
 # latency sample also exercises the national and provincial reports.
@@ -32,10 +31,7 @@ NEW_REPORT_NAME = "新增报告.txt"
 
 
 def questions() -> list[str]:
-    dev = []
-    if DEV_QUESTIONS.exists():
-        with open(DEV_QUESTIONS, encoding="utf-8") as f:
-            dev = [json.loads(line)["question"] for line in f if line.strip()]
+    dev = [q["question"] for q in load_jsonl(DEV_QUESTIONS)] if DEV_QUESTIONS.exists() else []
     return dev + EXTRA_QUESTIONS
 
 

@@ -316,9 +316,8 @@ def test_a_line_on_one_page_only_is_kept(tmp_path):
     assert doc.title == PARAGRAPHS[0]
 
 
-@pytest.mark.slow  # imports gradio (~10 s)
 def test_uploads_accept_the_new_types(tmp_path):
-    from retrieval.web.ui import save_uploads
+    from retrieval.ingest import save_uploads
 
     settings = Settings().with_overrides(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
     names = ["公文.ofd", "网页.html", "网页.htm", "归档.mht", "扫描.png", "扫描.jpg", "扫描.tif", "扫描.bmp", "旧.wps"]

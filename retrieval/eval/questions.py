@@ -4,6 +4,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..config import ROOT
+
+# The shared development data beside the project (never shipped): seeds, benchmark reports, question sets.
+SHARED = ROOT.parent / "shared"
+BENCH = SHARED / "bench"
+DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
+GOV_DEV_QUESTIONS = SHARED / "eval" / "gov_dev_questions.jsonl"
+
 
 def load_jsonl(path: Path) -> list[dict]:
     """Every non-empty line of a JSONL file, parsed."""

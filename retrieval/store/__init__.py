@@ -6,7 +6,8 @@ questions read) · keyword (BM25) · ann (IVF for large indexes) · cache (embed
 """
 from .ann import ANN_FILE, ApproximateIndex
 from .cache import EmbeddingCache, embed_passages
-from .generations import IndexBusy, Manifest, current_generation
+from ..errors import IndexBusy
+from .generations import Manifest, current_generation
 from .indexer import IndexReport, is_stale, parser_version, update_index
 from .keyword import KeywordIndex
 from .snapshot import Snapshot

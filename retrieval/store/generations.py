@@ -14,8 +14,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import IndexBusy
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     source TEXT PRIMARY KEY, title TEXT, year INTEGER, unit TEXT, text TEXT,

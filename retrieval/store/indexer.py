@@ -76,8 +76,9 @@ def is_stale(settings: Settings, model_id: str) -> bool:
 
 
 def update_index(settings: Settings, encoder, rebuild: bool = False, progress: Progress | None = None,
-                 lock_timeout: float = 0) -> IndexReport:
-    """Bring the index in line with the corpus; see the module docstring."""
+                 lock_timeout: float = 0, force: frozenset[str] = frozenset()) -> IndexReport:
+    """Bring the index in line with the corpus; see the module docstring. Files named in ``force``
+    are read and indexed again even when unchanged (re-index one report)."""
     report = IndexReport()
     files, skipped = corpus_files(settings.corpus_dir)
     report.errors.update(skipped)
@@ -95,7 +96,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
         for name, entry in previous.items():
             if name not in files:
                 report.removed.append(name)
-            if not entry.get("duplicate_of") and (name not in files or entry["sha256"] != hashes[name]):
+            if not entry.get("duplicate_of") and (name not in files or entry["sha256"] != hashes[name] or name in force):
                 writer.remove_source(name)
         parsed = []  # (name, sha, doc, chunks, was indexed before)
         names = sorted(files)
@@ -109,7 +110,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
                 manifest.files[name] = {"sha256": sha, "size": files[name].stat().st_size, "chunk_ids": [],
                                         "duplicate_of": by_hash[sha]}
                 continue
-            if entry and entry["sha256"] == sha and not entry.get("duplicate_of"):
+            if entry and entry["sha256"] == sha and not entry.get("duplicate_of") and name not in force:
                 manifest.files[name] = entry
                 by_hash[sha] = name
                 report.unchanged += 1

@@ -14,10 +14,10 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from ..config import Settings
+from ..errors import IndexBusy
 from ..ingest.document import Chunk, Document
 from .ann import ANN_FILE, build_ivf, ideal_nlist
-from .generations import (SCHEMA, TOKEN_SEP, IndexBusy, Manifest, _fsync_dir, _fsync_write, current_generation,
-                          split_tokens)
+from .generations import SCHEMA, TOKEN_SEP, Manifest, _fsync_dir, _fsync_write, current_generation, split_tokens
 from .keyword import KeywordIndex
 
 
