@@ -5,7 +5,6 @@ PyMuPDF (AGPL) lays out and renders the pages here, in tests only; the app never
 from __future__ import annotations
 
 import io
-import random
 
 import numpy as np
 import pymupdf

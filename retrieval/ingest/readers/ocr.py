@@ -27,7 +27,6 @@ import numpy as np
 from ...progress import ProgressEvent, Stage
 from .options import ReadOptions
 
-log = logging.getLogger(__name__)
 
 # Bump when recognition changes (engine settings, seal removal, rotation): cached pages are then re-read.
 OCR_VERSION = "rapidocr-3.10.0/ppocrv6-small/1"
