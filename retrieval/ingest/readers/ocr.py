@@ -151,10 +151,14 @@ class OcrCache:
     def __init__(self, path: Path | None):
         self.db = None
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, lines TEXT NOT NULL)")
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(path, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, lines TEXT NOT NULL)")
+            except (sqlite3.Error, OSError) as exc:  # a damaged or unwritable cache costs time, not the read
+                logging.getLogger(__name__).warning("OCR cache %s not used: %s", path, exc)
+                self.db = None
 
     def get(self, key: str) -> list[Line] | None:
         if self.db is None:
@@ -258,8 +262,9 @@ def page_text(lines: list[Line], recognised: bool = True) -> str:
     if not grouped:
         return ""
     height = statistics.median(l.y1 - l.y0 for l in lines)
-    left = min(row[0].x0 for row in grouped)
-    right = max(row[-1].x1 for row in grouped)
+    # margins from most rows, so a stray box in the margin (a mark, a page number) moves neither
+    left = float(np.percentile([row[0].x0 for row in grouped], 20))
+    right = float(np.percentile([row[-1].x1 for row in grouped], 90))
     pitches = [b[0].y0 - a[0].y0 for a, b in zip(grouped, grouped[1:])]
     pitch = statistics.median(pitches) if pitches else height
     paragraphs: list[str] = []
