@@ -209,10 +209,10 @@ class Yandu:
 
     def outline(self, source: str) -> dict:
         """A report's section tree, passages and removed noise, parsed from its corpus file (``parse`` view)."""
-        from .ingest import chunk_document, parse_file
+        from .ingest import ReadOptions, chunk_document, parse_file
 
         path = self.report_path(source)
-        doc = parse_file(path, source)
+        doc = parse_file(path, source, options=ReadOptions.from_settings(self.settings))  # OCR'd pages from the cache
         chunks = chunk_document(doc, self.settings.chunk_target, self.settings.chunk_max)
 
         def node(s) -> dict:
