@@ -1,6 +1,6 @@
 """Yandu benchmarks: indexing throughput, query latency, cold start, incremental add, memory, size.
 
-    python -m bench                     # seeds, bench (../shared/bench + seeds) and scale (≥ 100 000 chunks)
+    python -m bench                     # seeds, bench (../shared/bench + seeds), scale (≥ 100 000 chunks), ocr
     python -m bench --quick             # smaller samples, scale at 20 000 chunks: a few minutes
     python -m bench --only seeds        # one run (repeatable / comma-separated)
     python -m bench --speedups          # also the before/after measurements of each speed-up

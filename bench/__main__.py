@@ -11,13 +11,13 @@ import tempfile
 import traceback
 from pathlib import Path
 
-RUNS = ("seeds", "bench", "scale")
+RUNS = ("seeds", "bench", "scale", "ocr")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description="Yandu benchmarks (see docs/BENCHMARKS.md)")
     p.add_argument("--only", action="append", default=[],
-                   help="seeds, bench, scale or speedups; repeatable or comma-separated (default: the three runs)")
+                   help="seeds, bench, scale, ocr or speedups; repeatable or comma-separated (default: the four runs)")
     p.add_argument("--quick", action="store_true", help="fewer queries and samples, scale at 20 000 chunks")
     p.add_argument("--speedups", action="store_true", help="also measure each speed-up against the state before it")
     p.add_argument("--scale-chunks", type=int, help="chunks in the scale run (default 100 000; 20 000 with --quick)")
@@ -45,6 +45,10 @@ def worker(args) -> int:
             from .scale import run
 
             result = run(args.workdir, args.quick, args.scale_chunks, args.cache)
+        elif args.worker == "ocr":
+            from .ocr import run
+
+            result = run(args.workdir)
         elif args.worker == "speedups":
             from .speedups import run
 

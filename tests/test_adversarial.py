@@ -336,12 +336,11 @@ def test_a_file_with_too_many_passages_is_refused_before_embedding_and_remembere
     from retrieval.store import update_index
 
     many = "工作报告\n" + "".join(f"{n}. 第{n}项工作。" + "内容" * 300 + "\n" for n in range(1, 40))
-    settings = make(tmp_path, {"a.txt": report("正常报告"), "many.txt": many}, max_chunks_per_file=20)
+    settings = make(tmp_path, {"a.txt": report("正常报告"), "many.txt": many}, max_chunks=20)
     (settings.corpus_dir / "bad.docx").write_bytes(b"PK\x03\x04" + os.urandom(4000))
     events = Events()
     result = update_index(settings, encoder, progress=events)
-    assert result.errors["many.txt"].startswith("too many passages (")
-    assert result.errors["many.txt"].endswith("; limit 20 per file, max_chunks_per_file)")
+    assert result.errors["many.txt"].endswith(" passages in one file (limit 20, max_chunks)")
     assert result.errors["bad.docx"].startswith("corrupt .docx")
     assert max(e.total for e in events.events if e.stage.value == "embedding") == 2  # a.txt's only
     # the next runs do not read them again (same content), and still name them

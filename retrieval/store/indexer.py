@@ -10,7 +10,7 @@ Nothing is lost: a missing or empty corpus folder never empties an index that ho
 followed) and the bytes hashed are the bytes parsed; a file that vanishes or changes while the
 run uses it is skipped with a note and keeps its previous version, so the next run picks it up.
 Bounded work: a file over ``max_file_mb`` is refused unread, one cut into more than
-``max_chunks_per_file`` passages is refused before embedding, and content that failed is
+``max_chunks`` passages is refused before embedding, and content that failed is
 remembered by its hash, so a bad file costs once, not every run.
 """
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import CorpusMissing, IndexWriteError
-from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReportBytes, chunk_document, corpus_files, parse_file,
+from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReadOptions, ReportBytes, chunk_file, corpus_files, parse_file,
                       read_report)
-from ..ingest.readers import NO_SOFFICE
+from ..ingest.readers.word import NO_SOFFICE
 from ..text import tokenize
 from ..progress import Progress, ProgressEvent, Stage
 from .cache import EmbeddingCache, embed_passages
@@ -240,15 +240,11 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
             if progress:
                 progress(ProgressEvent(Stage.READING, n, len(names), name))
             try:
-                doc = parse_file(path, name, data=got.data)
-                chunks = chunk_document(doc, settings.chunk_target, settings.chunk_max)
+                options = ReadOptions.from_settings(settings, progress)
+                doc = parse_file(path, name, data=got.data, options=options)
+                chunks = chunk_file(doc, path, settings.chunk_target, settings.chunk_max, options)
             except ReadError as e:
                 fail(report, manifest, name, sha, e.reason)
-                drop(name)
-                continue
-            if len(chunks) > settings.max_chunks_per_file:
-                fail(report, manifest, name, sha, f"too many passages ({len(chunks)}; limit "
-                                                  f"{settings.max_chunks_per_file} per file, max_chunks_per_file)")
                 drop(name)
                 continue
             by_hash[sha] = name
