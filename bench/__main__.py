@@ -22,6 +22,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--speedups", action="store_true", help="also measure each speed-up against the state before it")
     p.add_argument("--scale-chunks", type=int, help="chunks in the scale run (default 100 000; 20 000 with --quick)")
     p.add_argument("--keep", action="store_true", help="keep the temporary corpora and indexes (path printed)")
+    p.add_argument("--load", action="store_true",
+                   help="instead: 16 clients search a loopback server for 60 s during two uploads and a rebuild")
+    p.add_argument("--load-seconds", type=float, default=60)
+    p.add_argument("--load-clients", type=int, default=16)
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -61,6 +65,12 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.worker:
         return worker(args)
+    if args.load:
+        from .load import main as load
+
+        result = load(args.load_seconds, args.load_clients)
+        print(json.dumps({"load": result}, ensure_ascii=False))
+        return 1 if result["failed"] else 0
     wanted = [w.strip() for item in args.only for w in item.split(",") if w.strip()] or list(RUNS)
     unknown = set(wanted) - {*RUNS, "speedups"}
     if unknown:

@@ -72,7 +72,10 @@ class Settings:
     max_xml_mb: float = 10.0
     max_parts: int = 2000
     max_chars: int = 1_000_000
-    max_chunks: int = 3000
+    # A file cut into more passages than this is not indexed, checked before embedding — the cost that
+    # grows with a file. Measured: the largest of the 116 real reports has 130 passages (mean 46); a 1 MB
+    # decompression bomb made 60 001 (hours of embedding).
+    max_chunks: int = field(default_factory=lambda: _env_number("YANDU_MAX_CHUNKS", 2000))
     # Ranking (see retrieval/search.py).
     fusion: str = "score"  # "score" (rescaled scores, weighted sum) or "rrf" (reciprocal rank fusion)
     rrf_k: int = 60
@@ -81,6 +84,13 @@ class Settings:
     role_boost: float = 0.2  # soft: fused score × (1 + boost) where the section role fits the question
     role_only_boost: float = 1.0  # …stronger when the question asks for nothing but the role ("存在问题的原因是什么？")
     quantity_boost: float = 0.3  # how-many questions: passages stating a number with the unit asked
+    sentence_weight: float = 0.0  # score × (1 + weight × share of the question's keywords (IDF) in the best sentence)
+    implied_role_boost: float = 0.2  # no role word: a target asks for the plan, a year's result for the review
+    unit_boost: float = 1.0  # passages from the unit (province, organ) the question names
+    year_boost: float = 1.0  # passages about the year (in the report of the year) the question names
+    paragraph_roles: bool = True  # roles stated by a passage's own paragraphs count, not only headings
+    use_paraphrases: bool = True  # everyday wording also searches its official terms (data/paraphrases.txt)
+    list_completion: bool = True  # list questions: the parts of one list shown together
     fusion_depth: int = 100  # candidates taken from each ranking
     min_dense_z: float = 2.9  # sure of an answer when the best passage stands out this far (z)…
     min_keyword_score: float = 2.0  # …or the keywords match this well (BM25); no keyword at all: nothing
