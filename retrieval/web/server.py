@@ -8,14 +8,18 @@ import logging
 import os
 import signal
 import threading
+import time
+from contextlib import contextmanager
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..config import Settings
 from ..engine import Yandu
 from ..errors import IndexBusy
+from ..progress import ProgressEvent
 from .handlers import WebApp
-from .layout import CSS, build, theme
+from .layout import CSS, JS, build, theme
 from .worker import CorpusWatcher
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,78 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+# Gradio picks its own words (upload box, API link, toasts) by the browser's language; the page is
+# Chinese for every user, so the browser is told its language is Chinese before Gradio starts.
+CHINESE_UI = (b'<script>(() => { try { const p = Navigator.prototype;'
+              b' Object.defineProperty(p, "language", {get: () => "zh-CN", configurable: true});'
+              b' Object.defineProperty(p, "languages", {get: () => ["zh-CN", "zh"], configurable: true});'
+              b' } catch (e) {} })();</script>')
+
+
+class ChineseUI:
+    """ASGI middleware: the page's HTML gets ``lang="zh-CN"`` and :data:`CHINESE_UI` first in its head."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "GET":
+            return await self.app(scope, receive, send)
+        start, chunks = None, []
+
+        async def send_html(message):
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if b"text/html" in dict(message.get("headers") or []).get(b"content-type", b""):
+                    start = message
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = b"".join(chunks).replace(b"<head>", b"<head>" + CHINESE_UI, 1)
+                body = body.replace(b'<html lang="en"', b'<html lang="zh-CN"', 1)
+                headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+                await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_html)
+
+
+@contextmanager
+def heartbeat(what: str, every: float = 10.0):
+    """Log `what` with the seconds spent every `every` seconds while the block runs (first start:
+    converting the model and indexing take a minute or more, and must not look like a hang)."""
+    stop, start = threading.Event(), time.monotonic()
+
+    def beat():
+        while not stop.wait(every):
+            log.info("%s … %.0f s", what, time.monotonic() - start)
+
+    thread = threading.Thread(target=beat, name="yandu-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        log.info("%s: done in %.0f s", what, time.monotonic() - start)
+
+
+class _IndexProgressLog:
+    """Index progress as log lines, at most one every few seconds."""
+
+    def __init__(self, every: float = 5.0):
+        self.every, self.last = every, 0.0
+
+    def __call__(self, event: ProgressEvent) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            log.info("index: %s", event.describe())
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -56,9 +132,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         return 2
 
     app = Yandu(settings)
-    log.info("Yandu: corpus %s, index %s; loading model %s …", settings.corpus_dir, settings.index_dir, settings.model)
+    log.info("Yandu: corpus %s, index %s", settings.corpus_dir, settings.index_dir)
     try:
-        report = app.ensure_index()
+        with heartbeat(f"preparing the embedding model {settings.model} (the first start converts it: 1–2 minutes)"):
+            app.encoder
+        with heartbeat("checking the index"):
+            report = app.ensure_index(progress=_IndexProgressLog())
     except IndexBusy as e:  # no index yet, and another process is building the first one
         log.error("error: %s", e)
         return 3
@@ -82,9 +161,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         demo.queue(default_concurrency_limit=2)
+        # quiet: Gradio's own banner would suggest share=True, meaningless offline; the line above says where.
         demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",
-                    max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, footer_links=["api"],
-                    ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=False)
+                    max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, js=JS, footer_links=["api"],
+                    ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=True,
+                    app_kwargs={"middleware": [Middleware(ChineseUI)]})
     except OSError as e:
         log.error("error: cannot serve on %s:%s: %s", host, port, e)
         return 1
