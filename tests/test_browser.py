@@ -173,7 +173,7 @@ def test_ask_cite_context_download_export(page, server, tmp_path):
     doc_text = "\n".join(p.text for p in Document(str(tmp_path / "export.docx")).paragraphs)
     assert QUESTION in doc_text and f"来源：{first['source']}" in doc_text and first["text"].strip()[:20] in doc_text
 
-    page.locator("#yd-chat").evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "screenshot-desktop.png")
 
 
@@ -279,9 +279,11 @@ def test_history_survives_reload_and_follow_ups_keep_the_topic(page, server):
     page.locator('#yd-chat a.yd-cite[href^="#cite-0-"]').first.click()
     page.locator("#yd-context mark.yd-focus").wait_for()
     page.locator("#yd-clear").click()
+    page.wait_for_function("document.querySelectorAll('#yd-chat .message-row').length === 0")
+    page.wait_for_timeout(1500)  # the emptied conversation is stored in the browser
     page.reload()
     page.locator("#yd-question textarea").wait_for()
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(1500)
     assert page.locator("#yd-chat .message-row").count() == 0
 
 

@@ -223,11 +223,11 @@ def test_chat_answers_with_citations(api):
     assert all(f'href="#cite-0-{p["rank"]}"' in text for p in expected)
     # internal ranking figures are not shown to users (the API keeps them in `why`)
     assert "语义第" not in text and "关键词第" not in text and "得分" not in text
-    # …and the answer can be exported as Markdown and Word with its citations
-    for button, suffix in ((export, ".md"), (export_docx, ".docx")):
-        path = button["value"] if isinstance(button, dict) else button
-        path = path.get("path") if isinstance(path, dict) else path
-        assert str(path).endswith(suffix)
+    # …and the answer can be exported as Markdown with its citations (Word follows in a second step,
+    # so it never delays the answer: tests/test_browser.py downloads it)
+    path = export["value"] if isinstance(export, dict) else export
+    path = path.get("path") if isinstance(path, dict) else path
+    assert str(path).endswith(".md")
 
 
 def test_chat_shows_passages_in_rank_order(api):

@@ -57,9 +57,8 @@ def build(web: WebApp) -> gr.Blocks:
     s = web.status()
     with gr.Blocks(title=TITLE, delete_cache=(3600, 86400)) as demo:
         turns = gr.State([])  # this session's conversation (server side: what citations resolve against)
-        saved = gr.BrowserState([], storage_key="yandu-conversation")  # its copy kept across reloads
+        saved = gr.BrowserState({"turns": []}, storage_key="yandu-conversation")  # its copy kept across reloads
         known_docs = gr.State([])
-        selected = gr.State("")
         with gr.Sidebar(label="检索范围与报告", open=True, position="right", width=340, elem_id="yd-side"):
             with gr.Accordion("检索范围", open=True, elem_id="yd-filters"):
                 reports = gr.Dropdown(choices=web.report_choices(s), value=[], multiselect=True,
@@ -134,6 +133,8 @@ def build(web: WebApp) -> gr.Blocks:
                     lib_remove = gr.Button("删除报告", size="sm", variant="stop", interactive=False,
                                            elem_id="yd-lib-remove", scale=0, min_width=100)
                 lib_result = gr.Markdown("", elem_id="yd-lib-result")
+                # the report the buttons act on (a component, not a State: the delete confirmation reads it)
+                selected = gr.Textbox("", elem_id="yd-lib-selected", elem_classes="yd-hidden", container=False)
                 outline = gr.HTML(LIBRARY_HINT, elem_id="yd-outline")
 
         filters = [top_k, reports, years, section_types]
@@ -141,20 +142,24 @@ def build(web: WebApp) -> gr.Blocks:
         chat_kwargs = dict(fn=web.chat, inputs=[question, turns, *filters], outputs=chat_outputs,
                            concurrency_limit=4, show_progress_on=[chatbot])
         keep = dict(fn=web.keep, inputs=[turns], outputs=[saved], api_visibility="private", show_progress="hidden")
+        word = dict(fn=web.export_word, inputs=[turns], outputs=[export_docx], api_visibility="private",
+                    show_progress="hidden")
         question.submit(**chat_kwargs, api_name="chat",
                         api_description="Ask a question; returns the chat with the cited answer.").then(
-            **keep).then(None, js=SCROLL_TO_ANSWER)
-        ask.click(**chat_kwargs, api_name="ask", api_visibility="private").then(**keep).then(None, js=SCROLL_TO_ANSWER)
+            None, js=SCROLL_TO_ANSWER).then(**keep).then(**word)
+        ask.click(**chat_kwargs, api_name="ask", api_visibility="private").then(
+            None, js=SCROLL_TO_ANSWER).then(**keep).then(**word)
         chatbot.example_select(web.example_chat, inputs=[turns, *filters], outputs=chat_outputs,
-                               api_visibility="private", concurrency_limit=4).then(**keep).then(None, js=SCROLL_TO_ANSWER)
+                               api_visibility="private", concurrency_limit=4).then(
+            None, js=SCROLL_TO_ANSWER).then(**keep).then(**word)
         compare.click(web.compare_turn, inputs=[question, turns, reports, years, section_types], outputs=chat_outputs,
                       api_visibility="private", concurrency_limit=2, show_progress_on=[chatbot]).then(
-            **keep).then(None, js=SCROLL_TO_ANSWER)
+            None, js=SCROLL_TO_ANSWER).then(**keep).then(**word)
         cite_go.click(web.cited, inputs=[cite_key, turns], outputs=[context, original], api_visibility="private",
                       show_progress="hidden").then(None, js=SCROLL_TO_PASSAGE)
         clear.click(web.clear, outputs=[chatbot, turns, context, original, export, export_docx],
                     api_visibility="private").then(**keep)
-        demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export, export_docx], api_visibility="private")
+        demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
 
         upload.upload(web.api_add_reports, inputs=[upload], outputs=[upload_json], api_name="add_reports",
                       show_progress_on=[upload_result], concurrency_limit=1, concurrency_id="corpus",

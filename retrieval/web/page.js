@@ -21,4 +21,13 @@
     else if (tries > 0) setTimeout(() => closeDrawerOnPhone(tries - 1), 100);
   };
   closeDrawerOnPhone(30);
+  // Gradio titles its notices with the English type name ("Warning", "Error"); say it in Chinese.
+  const TITLES = {Warning: '提示', Info: '提示', Success: '完成', Error: '出错了'};
+  const retitle = () => document.querySelectorAll('.toast-title').forEach((el) => {
+    for (const node of el.childNodes) {
+      const word = node.nodeType === 3 && node.textContent.trim();
+      if (word && TITLES[word]) node.textContent = node.textContent.replace(word, TITLES[word]);
+    }
+  });
+  new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true, characterData: true});
 }
