@@ -128,18 +128,23 @@ class WebApp:
         md.write_text(export_markdown(turns), encoding="utf-8")
         return gr.update(value=str(md), interactive=True)
 
+    @staticmethod
+    def word_enabled(turns: list[dict] | None):
+        return gr.update(interactive=bool(turns))
+
     def export_word(self, turns: list[dict] | None, request: gr.Request = None):
-        """The conversation as a Word file. Runs after the answer is shown: python-docx takes ~0.1 s a
-        turn (measured 4.3 s for 20 turns on the busy 2-core box), which must not delay the passages."""
+        """The conversation as a Word file, built when asked for: python-docx takes ~0.1 s a turn
+        (measured 4.3 s for 20 turns on the busy 2-core box); rebuilt after every answer it slowed the
+        next question (Enter → first passage grew from 0.4 to 2 s over 20 questions)."""
         turns = list(turns or [])
         if not turns:
-            return gr.update(value=None, interactive=False)
+            return gr.update(value=None)
         folder = self._session_folder(request)
         for old in folder.glob("*.docx"):
             old.unlink(missing_ok=True)
         docx = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.docx"
         export_docx(turns, docx)
-        return gr.update(value=str(docx), interactive=True)
+        return gr.update(value=str(docx))
 
     @staticmethod
     def _messages(turns: list[dict]) -> list[dict]:
@@ -174,7 +179,7 @@ class WebApp:
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
                                        note, len(turns), understood.topic, titles)
         turns.append(turn)
-        return self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=False)
+        return self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
     def compare_turn(self, question: str, turns: list[dict] | None, reports: list[str] | None, years: list[int] | None,
                 section_types: list[str] | None, request: gr.Request = None):
@@ -189,7 +194,7 @@ class WebApp:
         note = filters_note(reports, years, section_types, self._titles() if reports else None) or "全部报告"
         turns.append({"kind": "compare", "question": question, "rows": rows, "note": note,
                       "answer": render_compare(question, rows, note)})
-        return self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=False)
+        return self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
     def api_compare(self, question: str, reports: list[str] = [], years: list[int] = [],  # noqa: B006
                     section_types: list[str] = []) -> list[dict]:  # noqa: B006
@@ -243,7 +248,7 @@ class WebApp:
 
     def clear(self):
         off = gr.update(value=None, interactive=False)
-        return [], [], CONTEXT_HINT, off, off, off
+        return [], [], CONTEXT_HINT, off, off, gr.update(interactive=False)
 
     # ---- corpus -------------------------------------------------------------------------------
 

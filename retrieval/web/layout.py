@@ -109,8 +109,11 @@ def build(web: WebApp) -> gr.Blocks:
                             compare = gr.Button("对比各报告", size="sm", elem_id="yd-compare", scale=0, min_width=100)
                             export = gr.DownloadButton("导出 Markdown", value=None, interactive=False, size="sm",
                                                        elem_id="yd-export", scale=0, min_width=110)
-                            export_docx = gr.DownloadButton("导出 Word", value=None, interactive=False, size="sm",
-                                                            elem_id="yd-export-docx", scale=0, min_width=96)
+                            # Word is built when asked for (python-docx: ~0.1 s a turn, too slow to redo per answer)
+                            export_docx = gr.Button("导出 Word", interactive=False, size="sm",
+                                                    elem_id="yd-export-docx", scale=0, min_width=96)
+                            docx_file = gr.DownloadButton("docx", value=None, elem_id="yd-docx-file",
+                                                          elem_classes="yd-hidden")
                             clear = gr.Button("清空对话", size="sm", elem_id="yd-clear", scale=0, min_width=90)
                     with gr.Column(scale=4, min_width=300, elem_id="yd-context-col"):
                         context = gr.HTML(CONTEXT_HINT, elem_id="yd-context")
@@ -142,19 +145,22 @@ def build(web: WebApp) -> gr.Blocks:
         chat_kwargs = dict(fn=web.chat, inputs=[question, turns, *filters], outputs=chat_outputs,
                            concurrency_limit=4, show_progress_on=[chatbot])
         keep = dict(fn=web.keep, inputs=[turns], outputs=[saved], api_visibility="private", show_progress="hidden")
-        word = dict(fn=web.export_word, inputs=[turns], outputs=[export_docx], api_visibility="private",
+        word = dict(fn=web.word_enabled, inputs=[turns], outputs=[export_docx], api_visibility="private",
                     show_progress="hidden")
         question.submit(**chat_kwargs, api_name="chat",
                         api_description="Ask a question; returns the chat with the cited answer.").then(
-            None, js=SCROLL_TO_ANSWER).then(**keep).then(**word)
+            None, js=SCROLL_TO_ANSWER).then(**keep)
         ask.click(**chat_kwargs, api_name="ask", api_visibility="private").then(
-            None, js=SCROLL_TO_ANSWER).then(**keep).then(**word)
+            None, js=SCROLL_TO_ANSWER).then(**keep)
         chatbot.example_select(web.example_chat, inputs=[turns, *filters], outputs=chat_outputs,
                                api_visibility="private", concurrency_limit=4).then(
-            None, js=SCROLL_TO_ANSWER).then(**keep).then(**word)
+            None, js=SCROLL_TO_ANSWER).then(**keep)
         compare.click(web.compare_turn, inputs=[question, turns, reports, years, section_types], outputs=chat_outputs,
                       api_visibility="private", concurrency_limit=2, show_progress_on=[chatbot]).then(
-            None, js=SCROLL_TO_ANSWER).then(**keep).then(**word)
+            None, js=SCROLL_TO_ANSWER).then(**keep)
+        export_docx.click(web.export_word, inputs=[turns], outputs=[docx_file], api_visibility="private",
+                          show_progress_on=[export_docx]).then(
+            None, js="() => setTimeout(() => document.querySelector('#yd-docx-file').click(), 50)")
         cite_go.click(web.cited, inputs=[cite_key, turns], outputs=[context, original], api_visibility="private",
                       show_progress="hidden").then(None, js=SCROLL_TO_PASSAGE)
         clear.click(web.clear, outputs=[chatbot, turns, context, original, export, export_docx],
