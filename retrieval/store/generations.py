@@ -17,15 +17,16 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     source TEXT PRIMARY KEY, title TEXT, year INTEGER, unit TEXT, text TEXT,
-    sha256 TEXT, removed TEXT, page_starts TEXT, aliases TEXT DEFAULT '[]');
+    sha256 TEXT, removed TEXT, page_starts TEXT, aliases TEXT DEFAULT '[]', kind TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, source TEXT, ord INTEGER, title TEXT, heading_path TEXT,
     section_type TEXT, text TEXT, start INTEGER, "end" INTEGER, item TEXT, year INTEGER,
-    page INTEGER, section_start INTEGER, section_end INTEGER, tokens TEXT);
+    page INTEGER, section_start INTEGER, section_end INTEGER, tokens TEXT,
+    unit TEXT, kind TEXT, year_from INTEGER, year_to INTEGER, roles TEXT DEFAULT '');
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 """
 CHUNK_COLUMNS = ("id", "source", "ord", "title", "heading_path", "section_type", "text", "start", "end",
-                 "item", "year", "page", "section_start", "section_end")
+                 "item", "year", "page", "section_start", "section_end", "unit", "kind", "year_from", "year_to", "roles")
 
 # Chunk tokens are stored joined by this separator (jieba never puts a control character in a token):
 # splitting is ~15× faster than JSON-decoding, and every commit re-reads every chunk's tokens for BM25.
@@ -45,8 +46,9 @@ class Manifest:
     model_id: str
     dim: int
     parser_version: str
-    files: dict[str, dict] = field(default_factory=dict)  # name -> sha256, size, chunk_ids, duplicate_of
+    files: dict[str, dict] = field(default_factory=dict)  # name -> sha256, size, mtime_ns, chunk_ids, duplicate_of
     errors: dict[str, str] = field(default_factory=dict)  # name -> reason, from the last run
+    failed: dict[str, str] = field(default_factory=dict)  # sha256 -> reason: content not tried again
     next_id: int = 0
     updated: float = 0.0
 

@@ -33,6 +33,19 @@ class KeywordIndex:
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if len(ids) else None
         return cls(bm25, ids)
 
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of each token the index knows (unknown tokens left out)."""
+        if self.bm25 is None:
+            return {}
+        vocab, indptr = self.bm25.vocab_dict, self.bm25.scores["indptr"]
+        n = self.bm25.scores["num_docs"]
+        out = {}
+        for t in tokens:
+            if t in vocab:
+                df = int(indptr[vocab[t] + 1] - indptr[vocab[t]])
+                out[t] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk, aligned with `self.ids`."""
         if self.bm25 is None or not query_tokens:

@@ -39,19 +39,36 @@ class Snapshot:
             self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
         self.keyword = KeywordIndex.load(folder / "keyword")
         self.db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        rows = self.db.execute("SELECT id, source, year, section_type, heading_path FROM chunks ORDER BY id").fetchall()
+        rows = self.db.execute("SELECT id, source, year, section_type, heading_path, unit, year_from, year_to, roles"
+                               " FROM chunks ORDER BY id").fetchall()
         self.ids = np.array([r[0] for r in rows], dtype=np.int64)
         self.sources = np.array([r[1] for r in rows], dtype=object)
-        self.years = np.array([r[2] or 0 for r in rows], dtype=np.int64)
+        self.years = np.array([r[2] or 0 for r in rows], dtype=np.int64)  # the report's year
         self.types = np.array([r[3] for r in rows], dtype=object)
-        # Every role a chunk plays: its own type and any role its headings name ("问题及原因").
+        self.units = np.array([r[5] or "" for r in rows], dtype=object)  # the report's unit
+        # The years each chunk's section is about (0 when unknown).
+        self.years_from = np.array([r[6] or 0 for r in rows], dtype=np.int64)
+        self.years_to = np.array([r[7] or 0 for r in rows], dtype=np.int64)
+        # Every role a chunk plays by its headings: its own type and any role they name ("问题及原因")…
         roles = [{r[3], *cues(" ".join(json.loads(r[4])))} for r in rows]
         self.role_masks = {role: np.array([role in rs for rs in roles], dtype=bool) for role in set().union(*roles)}
+        # …and the roles its own paragraphs state without a heading ("同时也要清醒看到…").
+        stated = [set((r[8] or "").split()) for r in rows]
+        self.paragraph_masks = {role: np.array([role in rs for rs in stated], dtype=bool)
+                                for role in set().union(set(), *stated)}
         self.aliases = {
             src: json.loads(a) for src, a in self.db.execute("SELECT source, aliases FROM documents")
         }
+        known = sorted({int(y) for y in self.years if y})
+        self.newest_year = known[-1] if known else None  # anchors 今年 / 去年 in questions
+        self.unit_names = tuple(sorted({u for u in self.units if u}))
         self._by_source: dict[str, list[dict]] = {}
         self._keyword_rows: np.ndarray | None = None
+
+    def plays(self, role: str, paragraphs: bool = True) -> np.ndarray:
+        """Rows that play a role: by their headings, and (``paragraphs``) by their own paragraphs."""
+        mask = self.role_masks.get(role, np.zeros(len(self.ids), dtype=bool))
+        return mask | self.paragraph_masks[role] if paragraphs and role in self.paragraph_masks else mask
 
     @property
     def keyword_rows(self) -> np.ndarray:
@@ -82,7 +99,7 @@ class Snapshot:
             rows = self.db.execute(f"SELECT {cols} FROM chunks WHERE source = ? ORDER BY ord", (source,))
             cached = [chunk_row(r) for r in rows]
             if len(self._by_source) >= 256:
-                self._by_source.pop(next(iter(self._by_source)))
+                self._by_source.pop(next(iter(list(self._by_source))), None)  # safe beside other readers
             self._by_source[source] = cached
         return cached
 

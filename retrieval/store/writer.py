@@ -86,16 +86,17 @@ class Writer:
         ids = list(range(self.manifest.next_id, self.manifest.next_id + len(chunks)))
         self.manifest.next_id += len(chunks)
         self.db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]')",
+            "INSERT OR REPLACE INTO documents (source, title, year, unit, text, sha256, removed, page_starts, kind)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc.source, doc.title, doc.year, doc.unit, doc.text, sha256,
-             json.dumps([asdict(r) for r in doc.removed], ensure_ascii=False), json.dumps(doc.page_starts)),
+             json.dumps([asdict(r) for r in doc.removed], ensure_ascii=False), json.dumps(doc.page_starts), doc.kind),
         )
         self.db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (i, c.source, c.order, c.title, json.dumps(c.heading_path, ensure_ascii=False), c.section_type,
                  c.text, c.start, c.end, c.item, c.year, c.page, c.section_start, c.section_end,
-                 TOKEN_SEP.join(t))
+                 TOKEN_SEP.join(t), c.unit, c.kind, c.year_from, c.year_to, " ".join(c.roles))
                 for i, c, t in zip(ids, chunks, tokens)
             ],
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from ..config import SECTION_TYPE_NAMES
 from ..engine import UnknownReport, Yandu
@@ -42,12 +43,18 @@ class WebApp:
     # ---- data -------------------------------------------------------------------------------
 
     def status(self) -> dict:
+        """The facade's status, with the last background update's failure beside it (the last good
+        index keeps answering)."""
         try:
-            return self.app.status()
+            s = self.app.status()
         except Exception as e:  # a half-deleted index folder, say: show it, keep serving
             log.warning("status: %s", e)
-            return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None,
-                    "errors": {}, "documents": [], "years": [], "problem": str(e)}
+            s = {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None,
+                 "errors": {}, "documents": [], "years": [], "problem": str(e)}
+        run = self.worker.last_run
+        if run is not None:
+            s["update_error"] = run.error
+        return s
 
     def titles(self, status: dict | None = None) -> dict[str, str]:
         status = status or self.status()
@@ -307,9 +314,13 @@ class WebApp:
             outcome is one of added, duplicate, duplicate_indexed, rejected, unreadable, not_indexed.
         """
         paths = self._upload_paths(files)
-        if paths:
-            progress(0, desc="保存文件")
-        results = self.add_files(paths, progress) if paths else []
+        results = []
+        try:
+            if paths:
+                progress(0, desc="保存文件")
+                results = self.add_files(paths, progress)
+        finally:
+            discard_uploads(paths)  # saved ones were copied into the corpus; refused ones must not linger
         s = self.status()
         return {"files": results, "reports": s["reports"], "chunks": s["chunks"]}
 
@@ -319,10 +330,14 @@ class WebApp:
         message = upload_markdown(files) if files else "请选择要添加的报告文件。"
         return (message, *self.side_updates(reports, years), None)
 
-    def rebuild(self, reports=None, years=None, progress=gr.Progress()):
+    def rebuild(self, reports=None, years=None, confirm_empty: bool = False, progress=gr.Progress()):
+        """Re-index every report; ``confirm_empty``: the user agrees that a missing or empty corpus
+        folder empties the index (refused, with a question, otherwise)."""
         progress(0, desc="重建索引")
-        run = self._wait_with_progress(self.worker.request(rebuild=True), progress)
-        if run.error:
+        run = self._wait_with_progress(self.worker.request(rebuild=True, allow_empty=bool(confirm_empty)), progress)
+        if run.needs_confirmation:
+            message = (f"**索引未清空**：{html.escape(run.error)}。如确需清空索引，请勾选“确认清空索引”后再点“重建索引”。")
+        elif run.error:
             message = f"**重建失败**：{html.escape(run.error)}"
         else:
             message = "**索引已重建**：" + html.escape(run.report.lines()[-1])
@@ -445,3 +460,19 @@ class WebApp:
         message = (f"**重新索引失败** {_code(source)}：{html.escape(result['error'])}" if result["error"] else
                    f"**已重新索引** {_code(source)}：{result['passages']} 个段落")
         return message, self.library_table(query, kind), self.outline(source)
+
+
+def discard_uploads(paths: list[str]) -> None:
+    """Delete Gradio's temporary copies of uploaded files (and their emptied folders) once handled;
+    only files inside Gradio's upload folder are touched."""
+    root = Path(get_upload_folder()).resolve()
+    for p in paths:
+        path = Path(p).resolve()
+        if not path.is_relative_to(root) or path == root:
+            continue
+        path.unlink(missing_ok=True)
+        try:
+            if path.parent != root:
+                path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+        except OSError:
+            pass

@@ -1,6 +1,10 @@
-"""Serving: check the binding and credentials, bring the index up to date, launch the page.
+"""Serving: check the binding and credentials, launch the page, bring the index up to date behind it.
 
-Auth, binding and launch options live here and only here.
+Auth, binding and launch options live here and only here. The server listens at once: the index is
+updated by the background worker while the last good index answers, and an update that fails
+(a missing corpus, a full disk, another writer) is shown in the status panel, never fatal.
+With ``--auth`` the login page shows nothing of the corpus and login attempts are throttled
+(``guard``).
 """
 from __future__ import annotations
 
@@ -16,8 +20,7 @@ from starlette.middleware import Middleware
 
 from ..config import Settings
 from ..engine import Yandu
-from ..errors import IndexBusy
-from ..progress import ProgressEvent
+from .guard import AuthGuard
 from .handlers import WebApp
 from .layout import CSS, JS, build, theme
 from .worker import CorpusWatcher
@@ -101,17 +104,13 @@ def heartbeat(what: str, every: float = 10.0):
         log.info("%s: done in %.0f s", what, time.monotonic() - start)
 
 
-class _IndexProgressLog:
-    """Index progress as log lines, at most one every few seconds."""
-
-    def __init__(self, every: float = 5.0):
-        self.every, self.last = every, 0.0
-
-    def __call__(self, event: ProgressEvent) -> None:
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self.last = now
-            log.info("index: %s", event.describe())
+def _prepare_model(app: Yandu) -> None:
+    """Load (on the first start: convert) the embedding model, saying how long it has been at it."""
+    try:
+        with heartbeat(f"preparing the embedding model {app.settings.model} (the first start converts it: 1–2 minutes)"):
+            app.encoder
+    except Exception as e:  # the index run meets it too and shows it in the status panel
+        log.error("error: cannot load the embedding model: %s", e)
 
 
 def _interrupt(signum, frame):
@@ -132,28 +131,21 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         return 2
 
     app = Yandu(settings)
-    log.info("Yandu: corpus %s, index %s", settings.corpus_dir, settings.index_dir)
-    try:
-        with heartbeat(f"preparing the embedding model {settings.model} (the first start converts it: 1–2 minutes)"):
-            app.encoder
-        with heartbeat("checking the index"):
-            report = app.ensure_index(progress=_IndexProgressLog())
-    except IndexBusy as e:  # no index yet, and another process is building the first one
-        log.error("error: %s", e)
-        return 3
-    if report is None:
-        s = app.status()
-        log.info("index: up to date — %s reports, %s chunks", s["reports"], s["chunks"])
-    else:
-        for line in report.lines():
-            log.info("index: %s", line)
-
+    log.info("Yandu: corpus %s, index %s; model %s", settings.corpus_dir, settings.index_dir, settings.model)
     demo, web = build_app(app, watch=watch)
+    # The model first (converted on the first start: 1–2 minutes, logged as it goes), then the index run
+    # (which waits for it); the page answers from the last good index meanwhile.
+    threading.Thread(target=_prepare_model, args=(app,), name="yandu-model", daemon=True).start()
+    web.worker.request()  # in the background: the page answers from the last good index meanwhile
     watcher = None
     if watch:
-        watcher = CorpusWatcher(settings.corpus_dir, web.worker)
-        watcher.start()
-        log.info("watching %s for reports appearing or leaving", settings.corpus_dir)
+        try:
+            watcher = CorpusWatcher(settings.corpus_dir, web.worker)
+            watcher.start()
+            log.info("watching %s for reports appearing or leaving", settings.corpus_dir)
+        except OSError as e:  # a missing corpus folder: serve anyway, say why nothing is watched
+            watcher = None
+            log.warning("cannot watch %s (%s); serving without --watch", settings.corpus_dir, e.strerror or e)
     shown = "localhost" if host in LOOPBACK else host
     log.info('Yandu (研读) on http://%s:%s/  (API: Client(url).predict("问题", 5, api_name="/search"))', shown, port)
     if threading.current_thread() is threading.main_thread():
@@ -165,7 +157,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",
                     max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, js=JS, footer_links=["api"],
                     ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=True,
-                    app_kwargs={"middleware": [Middleware(ChineseUI)]})
+                    app_kwargs={"middleware": [Middleware(ChineseUI), *([Middleware(AuthGuard)] if credentials else [])]})
     except OSError as e:
         log.error("error: cannot serve on %s:%s: %s", host, port, e)
         return 1
