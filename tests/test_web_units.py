@@ -336,3 +336,32 @@ def test_compare_and_labels_over_a_real_index(app):
     assert rows["无题.txt"].title.startswith("无标题报告（")
     assert [r.source for r in app.compare("红色走读", years=[2023])] == ["乙.txt"]
     assert {d["label"] for d in app.status()["documents"]} >= {"某区机关党支部2024年度党建工作总结"}
+
+
+def test_chinese_ui_middleware_marks_the_page_only():
+    import asyncio
+
+    from retrieval.web.locale import CHINESE_UI, ChineseUI
+
+    async def page(scope, receive, send):
+        body = b'<!doctype html><html lang="en"><head><title>t</title></head></html>' if scope["path"] == "/" else b"{}"
+        kind = b"text/html; charset=utf-8" if scope["path"] == "/" else b"application/json"
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    def get(path):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(ChineseUI(page)({"type": "http", "method": "GET", "path": path}, None, send))
+        headers = dict(sent[0]["headers"])
+        body = b"".join(m.get("body", b"") for m in sent[1:])
+        assert int(headers[b"content-length"]) == len(body)
+        return body
+
+    html_page = get("/")
+    assert html_page.startswith(b'<!doctype html><html lang="zh-CN"><head>' + CHINESE_UI)
+    assert get("/config") == b"{}"

@@ -172,7 +172,7 @@ class WebApp:
         if not question:
             gr.Warning("请输入问题。", duration=3, title="提示")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        reports, years, section_types = list(reports or []), [int(y) for y in years or []], list(section_types or [])
+        reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
         previous = next((t for t in reversed(turns) if t.get("kind") != "compare"), None)
         understood = follow_up(question, previous)
         if understood.topic and not reports and not years:
@@ -196,7 +196,7 @@ class WebApp:
         if not question:
             gr.Warning("请输入要对比的问题，例如：各单位的存在问题有什么共性？", duration=4, title="提示")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        reports, years, section_types = list(reports or []), [int(y) for y in years or []], list(section_types or [])
+        reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
         rows = [r.to_json() for r in self.app.compare(question, reports, years, section_types)]
         note = filters_note(reports, years, section_types, self._titles() if reports else None) or "全部报告"
         turns.append({"kind": "compare", "question": question, "rows": rows, "note": note,
@@ -210,7 +210,7 @@ class WebApp:
         Returns:
             A list of {source, title, year, passage}; passage is the report's best passage (as /search) or null.
         """
-        return [r.to_json() for r in self.app.compare(question or "", reports or [], [int(y) for y in years or []],
+        return [r.to_json() for r in self.app.compare(question or "", reports or [], _years(years),
                                                       section_types or [])]
 
     def example_chat(self, turns, top_k, reports, years, section_types, evt: gr.SelectData, request: gr.Request = None):
@@ -460,6 +460,11 @@ class WebApp:
         message = (f"**重新索引失败** {_code(source)}：{html.escape(result['error'])}" if result["error"] else
                    f"**已重新索引** {_code(source)}：{result['passages']} 个段落")
         return message, self.library_table(query, kind), self.outline(source)
+
+
+def _years(years) -> list[int]:
+    """Years chosen on the page (a typed value that is not a year is ignored)."""
+    return [int(y) for y in years or [] if str(y).strip().isdigit()]
 
 
 def discard_uploads(paths: list[str]) -> None:

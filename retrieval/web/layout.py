@@ -61,9 +61,11 @@ def build(web: WebApp) -> gr.Blocks:
         known_docs = gr.State([])
         with gr.Sidebar(label="检索范围与报告", open=True, position="right", width=340, elem_id="yd-side"):
             with gr.Accordion("检索范围", open=True, elem_id="yd-filters"):
-                reports = gr.Dropdown(choices=web.report_choices(s), value=[], multiselect=True,
+                # Custom values allowed: the choices fill in once the index is up (the page is served
+                # before the startup index run ends), and API callers name reports by file name.
+                reports = gr.Dropdown(choices=web.report_choices(s), value=[], multiselect=True, allow_custom_value=True,
                                       label="报告", info="不选则检索全部报告", elem_id="yd-reports")
-                years = gr.Dropdown(choices=web.year_choices(s), value=[], multiselect=True,
+                years = gr.Dropdown(choices=web.year_choices(s), value=[], multiselect=True, allow_custom_value=True,
                                     label="年份", info="不选则不限", elem_id="yd-years")
                 section_types = gr.CheckboxGroup(
                     choices=[(label, key) for key, label in SECTION_TYPE_NAMES.items()], value=[],
