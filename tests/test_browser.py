@@ -382,7 +382,7 @@ def test_phone_layout(browser, server):
         assert "open" not in (side.get_attribute("class") or "")
         ask(pg, QUESTION)
         last_answer(pg).locator(".yd-cite").first.wait_for()
-        pg.locator("#yd-chat").evaluate("el => el.scrollIntoView({block: 'start'})")
+        pg.evaluate("window.scrollTo(0, 0)")
         screenshot(pg, "screenshot-phone.png")
         pg.locator("#yd-side > button").click()
         pg.locator("#yd-reports").wait_for(state="visible")

@@ -2,7 +2,7 @@
 
 - How-many questions: the first sentence (of the top passages) that states a number with the unit
   asked, next to what was asked about — quoted verbatim with its [n].
-- List questions ("有哪些问题"): the items the top passages enumerate, each quoted verbatim (its
+- List questions ("有哪些问题", read by ``search.question.understand``): the items the top passages enumerate, each quoted verbatim (its
   first sentence) with its [n].
 - Follow-ups ("那原因呢？"): a question with no topic of its own keeps the previous question's topic
   and report scope.
@@ -16,14 +16,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..search.question import INTENT, NUMBER, quantity_unit
-from ..text import DATA, normalize, tokenize
+from ..search.question import INTENT, NUMBER, understand
+from ..text import DATA, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
 MAX_ITEMS = 8
 ITEM_CHARS = 80  # an item longer than this is cut at a clause end (shown with "…")
 SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
-LIST_QUESTION = re.compile(r"哪些|有什么|哪几|几个方面|几点|包括什么")
 ITEM_START = re.compile(
     r"(?:^|(?<=[。；\n]))\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]+、"
     r"|\d{1,2}[.、．](?!\d)|第[一二三四五六七八九十]+[，,、])"
@@ -38,18 +37,14 @@ class Quote:
     rank: int
 
 
-def _terms(question: str) -> list[str]:
-    return [t for t in tokenize(question) if len(t) >= 2]
-
-
 def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     """For a how-many question, the sentence that states the figure (number + the unit asked, next to
     what was asked about: a term of 3+ characters or two terms of the question)."""
-    unit = quantity_unit(question)
-    if unit is None:
+    asked = understand(normalize_question(question))
+    if asked.quantity is None:
         return None
-    number = re.compile(NUMBER + unit)
-    terms = _terms(question)
+    number = re.compile(NUMBER + asked.quantity)
+    terms = [t for t in asked.tokens if len(t) >= 2]
     for p in passages[:TOP]:
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
@@ -90,7 +85,7 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     """For a list question, the enumerated items: those of the first top passage that enumerates two
     or more; else top passages that are each one item (a section of a list, an 一是 item). At least two,
     or none."""
-    if not LIST_QUESTION.search(question) or quantity_unit(question):
+    if not understand(normalize_question(question)).is_list:
         return []
     singles: list[Quote] = []
     for p in passages[:TOP]:
