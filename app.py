@@ -342,7 +342,7 @@ def cmd_compare(args) -> int:
     lines = []
     for r in rows:
         p = r.passage
-        lines.append(f"{r.title}（{r.year or '-'}）: " + (f"[{p.section or '导语'}] {p.text.strip()[:120]}" if p else "未找到"))
+        lines.append(f"{r.title}（{r.year or '-'}）: " + (f"[{p.section or '导语'}] {' '.join(p.text.split())[:120]}" if p else "未找到"))
     _emit(args, [r.to_json() for r in rows], lines)
     return 0
 
