@@ -286,7 +286,7 @@ def test_ofd_text_in_page_order(tmp_path):
 
 
 def test_corrupt_ofd(tmp_path):
-    assert reason(tmp_path / "坏.ofd", b"not a zip").startswith("corrupt .ofd (not a zip package")
+    assert reason(tmp_path / "坏.ofd", b"not a zip") == "corrupt .ofd (not an OFD package)"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("OFD.xml", f"<ofd:OFD {NS}><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"
