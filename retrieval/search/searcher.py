@@ -109,7 +109,7 @@ class Searcher:
                 dense_rank=int(d_rank[i]) + 1 if d_rank[i] >= 0 else None, dense_score=round(float(dense[i]), 4),
                 keyword_rank=int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, keyword_score=round(float(keyword[i]), 3),
                 role=bool(evidence.role[i]), quantity=quantity[i], roles_asked=evidence.roles,
-                unit=bool(evidence.unit[i]), year=bool(evidence.year[i]))
+                unit=bool(evidence.unit[i]), year=bool(evidence.year[i] > 0))
             row["score"] = round(float(fused[i]), 5)
             passages.append(row)
         if q.is_list and s.list_completion:
