@@ -70,7 +70,7 @@ class Settings:
     role_only_boost: float = 1.0  # …stronger when the question asks for nothing but the role ("存在问题的原因是什么？")
     quantity_boost: float = 0.3  # how-many questions: passages stating a number with the unit asked
     sentence_weight: float = 0.0  # score × (1 + weight × share of the question's keywords (IDF) in the best sentence)
-    implied_role_boost: float = 0.2  # no role word: a target asks for the plan, a year's result for the review
+    implied_role_boost: float = 1.0  # no role word: a target asks for the plan, a year's result for the review
     unit_boost: float = 1.0  # passages from the unit (province, organ) the question names
     year_boost: float = 1.0  # passages about the year (in the report of the year) the question names
     paragraph_roles: bool = True  # roles stated by a passage's own paragraphs count, not only headings

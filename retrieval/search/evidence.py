@@ -44,7 +44,7 @@ class Evidence:
         unit = np.isin(snap.units, q.units) if q.units else np.zeros(n, dtype=bool)
         year = year_agreement(q, snap.years_from, snap.years_to, snap.years)
         factor = (np.where(role, 1.0 + boost, 1.0) * np.where(unit, 1.0 + s.unit_boost, 1.0)
-                  * np.where(year, 1.0 + s.year_boost, 1.0))
+                  * (1.0 + s.year_boost * year))
         return cls(roles, role, unit, year, factor)
 
 
