@@ -10,7 +10,7 @@ from .sections import parse_text
 
 # Bump whenever a change to reading, cleaning, parsing, roles or chunking changes what is indexed:
 # every index built with another number is rebuilt. (Editing a comment must not force a rebuild.)
-PARSER_VERSION = 2  # 3: unit, kind, section years, paragraph roles; year never from a page number
+PARSER_VERSION = 3  # 3: unit, kind, section years, paragraph roles; year never from a page number
 
 
 def parse_raw(raw: RawText, source: str) -> Document:
