@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="bring the index in line with the corpus (incremental)")
     _common(p)
     p.add_argument("--rebuild", action="store_true", help="re-index everything")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="let a missing or empty corpus folder empty the index (refused otherwise)")
 
     p = sub.add_parser("query", help="ask a question; a missing or stale index is updated first")
     _common(p)
@@ -75,13 +77,16 @@ def settings_from(args) -> Settings:
 
 
 def cmd_parse(args) -> int:
-    from retrieval.ingest import ReadError, chunk_document, parse_file
+    from retrieval.ingest import ReadError, ReadOptions, chunk_document, parse_file
 
-    try:
-        doc = parse_file(args.file)
+    progress, close_bar = _progress_bar()
+    try:  # settings give the OCR switch, limits and the page cache (in the index folder)
+        doc = parse_file(args.file, options=ReadOptions.from_settings(settings_from(args), progress))
     except ReadError as e:
         print(e, file=sys.stderr)
         return 1
+    finally:
+        close_bar()
     chunks = chunk_document(doc)
     if args.json:
         out = {"title": doc.title, "year": doc.year, "unit": doc.unit, "kind": doc.kind,
@@ -114,24 +119,28 @@ def _section_json(s) -> dict:
 
 
 def _progress_bar():
-    """A progress callback that shows a bar only once passages are being embedded, and its closer."""
+    """A progress callback that shows bars for OCR (pages of one file) and embedding, and its closer."""
     from tqdm import tqdm
 
     from retrieval.progress import ProgressEvent, Stage
 
-    bar = None
+    bars: dict = {}
+    shown = {Stage.OCR: "page", Stage.EMBEDDING: "chunk"}
 
     def update(event: ProgressEvent) -> None:
-        nonlocal bar
-        if event.stage is Stage.EMBEDDING:
-            if bar is None:
-                bar = tqdm(total=event.total, unit="chunk", file=sys.stderr, mininterval=0.5, desc="embedding")
-            bar.total = event.total
-            bar.n = event.done
-            bar.refresh()
+        if event.stage not in shown:
+            return
+        key = (event.stage, event.name)
+        if key not in bars:
+            desc = f"OCR {event.name}" if event.stage is Stage.OCR else "embedding"
+            bars[key] = tqdm(total=event.total, unit=shown[event.stage], file=sys.stderr, mininterval=0.5, desc=desc)
+        bar = bars[key]
+        bar.total = event.total
+        bar.n = event.done
+        bar.refresh()
 
     def close() -> None:
-        if bar is not None:
+        for bar in bars.values():
             bar.close()
 
     return update, close
@@ -143,7 +152,7 @@ def cmd_index(args) -> int:
 
     progress, close_bar = _progress_bar()
     try:
-        report = Yandu(settings_from(args)).index(rebuild=args.rebuild, progress=progress)
+        report = Yandu(settings_from(args)).index(rebuild=args.rebuild, progress=progress, allow_empty=args.allow_empty)
     except IndexBusy as e:
         print(f"error: {e}", file=sys.stderr)
         return 3

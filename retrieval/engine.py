@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import SECTION_TYPE_NAMES, Settings
-from .errors import IndexBusy, YanduError
+from .errors import YanduError
 from .ingest import Upload, corpus_files, corpus_hashes, place_file, save_uploads
 from .search import Filters, Result, Searcher
 from .progress import Progress
@@ -62,6 +62,16 @@ class ReportInfo:
 log = logging.getLogger(__name__)
 
 
+class _OnFirstUse:
+    """Stands for the encoder until something of it is needed; then loads it (once, under the facade's lock)."""
+
+    def __init__(self, load):
+        self._load = load
+
+    def __getattr__(self, name: str):
+        return getattr(self._load(), name)
+
+
 class Yandu:
     """The library facade the CLI and the web app share: index, search, context, status."""
 
@@ -70,6 +80,8 @@ class Yandu:
         self._encoder = None
         self._searcher: Searcher | None = None
         self._load = threading.Lock()
+        self._make = threading.Lock()
+        self.update_error: str | None = None  # why the last ensure_index could not update (index still served)
 
     @property
     def encoder(self):
@@ -82,28 +94,40 @@ class Yandu:
 
     @property
     def searcher(self) -> Searcher:
-        if self._searcher is None:
-            self._searcher = Searcher(self.settings, self.encoder)
-        return self._searcher
+        """Safe for concurrent readers. The model loads on the first question, not here: the status
+        and the page need only the index (so ``serve`` listens at once)."""
+        with self._make:
+            if self._searcher is None:
+                self._searcher = Searcher(self.settings, _OnFirstUse(lambda: self.encoder))
+            return self._searcher
 
     def index(self, rebuild: bool = False, progress: Progress | None = None, lock_timeout: float = 0,
-              force: frozenset[str] = frozenset()) -> IndexReport:
-        """Bring the index in line with the corpus; ``force``: reports read again even if unchanged."""
-        self.settings.corpus_dir.mkdir(parents=True, exist_ok=True)
+              force: frozenset[str] = frozenset(), allow_empty: bool = False) -> IndexReport:
+        """Bring the index in line with the corpus (see ``store.indexer``); ``force``: reports read again
+        even if unchanged; ``allow_empty``: a missing or empty corpus may empty the index (refused
+        otherwise). Raises ``YanduError``s: ``CorpusMissing``, ``IndexBusy``, ``IndexWriteError``."""
         return update_index(self.settings, self.encoder, rebuild=rebuild, progress=progress, lock_timeout=lock_timeout,
-                            force=frozenset(force))
+                            force=frozenset(force), allow_empty=allow_empty)
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
-        """Update a missing or stale index; if another process is writing it, use what is live."""
-        if not is_stale(self.settings, self.encoder.model_id):
-            return None
+        """Update a missing or stale index. When the update fails (another writer, a missing corpus,
+        a full disk) but an index exists, answer from it: the failure is kept in ``update_error``
+        (one line, also in ``status()``) and logged. Without any index the failure is raised."""
+        self.update_error = None
         try:
+            if not is_stale(self.settings, self.encoder.model_id):
+                return None
             return self.index(progress=progress)
-        except IndexBusy as e:
+        except YanduError as e:
             if current_generation(self.settings.index_dir) is None:
                 raise
-            log.warning("%s; answering from the current index", e)
+            self.update_error = str(e)
+            log.warning("index not updated: %s; answering from the current index (of %s)", e, self._updated())
             return None
+
+    def _updated(self) -> str:
+        m = self._manifest()
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(m.updated)) if m and m.updated else "?"
 
     def rebuild(self, progress: Progress | None = None, lock_timeout: float = 0) -> IndexReport:
         return self.index(rebuild=True, progress=progress, lock_timeout=lock_timeout)
@@ -209,10 +233,11 @@ class Yandu:
 
     def outline(self, source: str) -> dict:
         """A report's section tree, passages and removed noise, parsed from its corpus file (``parse`` view)."""
-        from .ingest import chunk_document, parse_file
+        from .ingest import ReadOptions, chunk_document, parse_file, read_report
 
         path = self.report_path(source)
-        doc = parse_file(path, source)
+        got = read_report(self.settings.corpus_dir, path, int(self.settings.max_file_mb * 2**20))
+        doc = parse_file(path, source, data=got.data, options=ReadOptions.from_settings(self.settings))
         chunks = chunk_document(doc, self.settings.chunk_target, self.settings.chunk_max)
 
         def node(s) -> dict:
@@ -232,9 +257,11 @@ class Yandu:
     def status(self) -> dict:
         snap = self.searcher.snapshot() if current_generation(self.settings.index_dir) else None
         if snap is None:
-            return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {}}
+            return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {},
+                    "update_error": self.update_error}
         m = snap.manifest
         return {
+            "update_error": self.update_error,
             "reports": len(snap.documents()),
             "chunks": len(snap.ids),
             "model": m.model_id,

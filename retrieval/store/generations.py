@@ -46,8 +46,9 @@ class Manifest:
     model_id: str
     dim: int
     parser_version: str
-    files: dict[str, dict] = field(default_factory=dict)  # name -> sha256, size, chunk_ids, duplicate_of
+    files: dict[str, dict] = field(default_factory=dict)  # name -> sha256, size, mtime_ns, chunk_ids, duplicate_of
     errors: dict[str, str] = field(default_factory=dict)  # name -> reason, from the last run
+    failed: dict[str, str] = field(default_factory=dict)  # sha256 -> reason: content not tried again
     next_id: int = 0
     updated: float = 0.0
 

@@ -99,7 +99,7 @@ class Snapshot:
             rows = self.db.execute(f"SELECT {cols} FROM chunks WHERE source = ? ORDER BY ord", (source,))
             cached = [chunk_row(r) for r in rows]
             if len(self._by_source) >= 256:
-                self._by_source.pop(next(iter(self._by_source)))
+                self._by_source.pop(next(iter(list(self._by_source))), None)  # safe beside other readers
             self._by_source[source] = cached
         return cached
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from ..config import SECTION_TYPE_NAMES
 from ..engine import Yandu
@@ -39,12 +40,18 @@ class WebApp:
     # ---- data -------------------------------------------------------------------------------
 
     def status(self) -> dict:
+        """The facade's status, with the last background update's failure beside it (the last good
+        index keeps answering)."""
         try:
-            return self.app.status()
+            s = self.app.status()
         except Exception as e:  # a half-deleted index folder, say: show it, keep serving
             log.warning("status: %s", e)
-            return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None,
-                    "errors": {}, "documents": [], "years": [], "problem": str(e)}
+            s = {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None,
+                 "errors": {}, "documents": [], "years": [], "problem": str(e)}
+        run = self.worker.last_run
+        if run is not None:
+            s["update_error"] = run.error
+        return s
 
     def titles(self, status: dict | None = None) -> dict[str, str]:
         status = status or self.status()
@@ -241,14 +248,21 @@ class WebApp:
         paths = self._upload_paths(files)
         if not paths:
             return ("请选择要添加的报告文件。", *self.side_updates(reports, years), None)
-        progress(0, desc="保存文件")
-        results = self.add_files(paths, progress)
+        try:
+            progress(0, desc="保存文件")
+            results = self.add_files(paths, progress)
+        finally:
+            discard_uploads(paths)  # saved ones were copied into the corpus; refused ones must not linger
         return (upload_markdown(results), *self.side_updates(reports, years), None)
 
-    def rebuild(self, reports=None, years=None, progress=gr.Progress()):
+    def rebuild(self, reports=None, years=None, confirm_empty: bool = False, progress=gr.Progress()):
+        """Re-index every report; ``confirm_empty``: the user agrees that a missing or empty corpus
+        folder empties the index (refused, with a question, otherwise)."""
         progress(0, desc="重建索引")
-        run = self._wait_with_progress(self.worker.request(rebuild=True), progress)
-        if run.error:
+        run = self._wait_with_progress(self.worker.request(rebuild=True, allow_empty=bool(confirm_empty)), progress)
+        if run.needs_confirmation:
+            message = (f"**索引未清空**：{html.escape(run.error)}。如确需清空索引，请勾选“确认清空索引”后再点“重建索引”。")
+        elif run.error:
             message = f"**重建失败**：{html.escape(run.error)}"
         else:
             message = "**索引已重建**：" + html.escape(run.report.lines()[-1])
@@ -263,3 +277,19 @@ class WebApp:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         _, rep, yrs = self.side_updates(reports, years)
         return text, rep, yrs, docs
+
+
+def discard_uploads(paths: list[str]) -> None:
+    """Delete Gradio's temporary copies of uploaded files (and their emptied folders) once handled;
+    only files inside Gradio's upload folder are touched."""
+    root = Path(get_upload_folder()).resolve()
+    for p in paths:
+        path = Path(p).resolve()
+        if not path.is_relative_to(root) or path == root:
+            continue
+        path.unlink(missing_ok=True)
+        try:
+            if path.parent != root:
+                path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+        except OSError:
+            pass

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 
 from ..config import SECTION_TYPE_NAMES
+from ..ingest import one_line
 from ..text import normalize, tokenize
 
 TITLE = "研读 · 工作报告检索"
@@ -193,8 +194,9 @@ CONTEXT_HINT = '<div class="yd-ctx yd-ctx-empty">提问后，选择一个段落�
 
 
 def _code(name: str) -> str:
-    """A file name as inline code (backticks cannot close it early)."""
-    return "`" + str(name).replace("`", "'") + "`"
+    """A file name as inline code on one line: control characters escaped (``one_line``), backticks
+    cannot close it early."""
+    return "`" + one_line(str(name)).replace("`", "'") + "`"
 
 
 def _fmt_time(ts: float | None) -> str:
@@ -212,6 +214,8 @@ def status_markdown(s: dict, watch: bool = False, indexing: str | None = None) -
         lines.append("自动更新：正在监视报告文件夹")
     if indexing:
         lines.append(f"**正在更新索引**：{indexing}（可继续提问）")
+    if s.get("update_error"):
+        lines.append(f"**索引未更新**：{html.escape(s['update_error'])}（仍使用上次的索引回答）")
     if s.get("problem"):
         lines.append(f"**读取索引出错**：{html.escape(s['problem'])}")
     text = "  \n".join(lines)

@@ -1,6 +1,10 @@
-"""Serving: check the binding and credentials, bring the index up to date, launch the page.
+"""Serving: check the binding and credentials, launch the page, bring the index up to date behind it.
 
-Auth, binding and launch options live here and only here.
+Auth, binding and launch options live here and only here. The server listens at once: the index is
+updated by the background worker while the last good index answers, and an update that fails
+(a missing corpus, a full disk, another writer) is shown in the status panel, never fatal.
+With ``--auth`` the login page shows nothing of the corpus and login attempts are throttled
+(``guard``).
 """
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ import signal
 import threading
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..config import Settings
 from ..engine import Yandu
-from ..errors import IndexBusy
+
+from .guard import AuthGuard
 from .handlers import WebApp
 from .layout import CSS, build, theme
 from .worker import CorpusWatcher
@@ -56,25 +62,18 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         return 2
 
     app = Yandu(settings)
-    log.info("Yandu: corpus %s, index %s; loading model %s …", settings.corpus_dir, settings.index_dir, settings.model)
-    try:
-        report = app.ensure_index()
-    except IndexBusy as e:  # no index yet, and another process is building the first one
-        log.error("error: %s", e)
-        return 3
-    if report is None:
-        s = app.status()
-        log.info("index: up to date — %s reports, %s chunks", s["reports"], s["chunks"])
-    else:
-        for line in report.lines():
-            log.info("index: %s", line)
-
+    log.info("Yandu: corpus %s, index %s; model %s", settings.corpus_dir, settings.index_dir, settings.model)
     demo, web = build_app(app, watch=watch)
+    web.worker.request()  # in the background: the page answers from the last good index meanwhile
     watcher = None
     if watch:
-        watcher = CorpusWatcher(settings.corpus_dir, web.worker)
-        watcher.start()
-        log.info("watching %s for reports appearing or leaving", settings.corpus_dir)
+        try:
+            watcher = CorpusWatcher(settings.corpus_dir, web.worker)
+            watcher.start()
+            log.info("watching %s for reports appearing or leaving", settings.corpus_dir)
+        except OSError as e:  # a missing corpus folder: serve anyway, say why nothing is watched
+            watcher = None
+            log.warning("cannot watch %s (%s); serving without --watch", settings.corpus_dir, e.strerror or e)
     shown = "localhost" if host in LOOPBACK else host
     log.info('Yandu (研读) on http://%s:%s/  (API: Client(url).predict("问题", 5, api_name="/search"))', shown, port)
     if threading.current_thread() is threading.main_thread():
@@ -83,6 +82,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     try:
         demo.queue(default_concurrency_limit=2)
         demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",
+                    app_kwargs={"middleware": [Middleware(AuthGuard)]} if credentials else None,
                     max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, footer_links=["api"],
                     ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=False)
     except OSError as e:

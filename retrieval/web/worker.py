@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import SUPPORTED_SUFFIXES
-from ..errors import IndexBusy
+from ..errors import CorpusMissing, IndexBusy, YanduError
 from ..progress import ProgressEvent, Stage
 from ..store import IndexReport
 
@@ -26,6 +26,7 @@ class IndexRun:
     covers: int
     report: IndexReport | None = None
     error: str | None = None
+    needs_confirmation: bool = False  # the corpus is missing or empty: emptying the index needs a yes
     finished: float = field(default_factory=time.time)
 
 
@@ -45,17 +46,20 @@ class IndexWorker:
         self._started = 0
         self._rebuild = False
         self._force: set[str] = set()
+        self._allow_empty = False
         self._runs: list[IndexRun] = []
         self.running = False
         self.progress = ProgressEvent(Stage.READING)
         self._thread = threading.Thread(target=self._loop, name="yandu-indexer", daemon=True)
         self._thread.start()
 
-    def request(self, rebuild: bool = False, force: frozenset[str] = frozenset()) -> int:
-        """Ask for a run (a full rebuild, or reports to read again); returns the ticket to wait on."""
+    def request(self, rebuild: bool = False, force: frozenset[str] = frozenset(), allow_empty: bool = False) -> int:
+        """Ask for a run (a full rebuild, or reports to read again; ``allow_empty``: the user confirmed
+        that an empty corpus folder may empty the index); returns the ticket to wait on."""
         with self._cond:
             self._requested += 1
             self._rebuild |= rebuild
+            self._allow_empty |= allow_empty
             self._force |= set(force)
             self._cond.notify_all()
             return self._requested
@@ -73,6 +77,11 @@ class IndexWorker:
                     return None
                 self._cond.wait(left)
 
+    @property
+    def last_run(self) -> IndexRun | None:
+        with self._cond:
+            return self._runs[-1] if self._runs else None
+
     def _on_progress(self, event: ProgressEvent) -> None:
         self.progress = event
 
@@ -81,15 +90,20 @@ class IndexWorker:
             with self._cond:
                 while self._requested <= self._started:
                     self._cond.wait()
-                covers, rebuild, force = self._requested, self._rebuild, frozenset(self._force)
-                self._started, self._rebuild, self._force = covers, False, set()
+                covers, rebuild, force, allow_empty = (self._requested, self._rebuild, frozenset(self._force),
+                                                       self._allow_empty)
+                self._started, self._rebuild, self._force, self._allow_empty = covers, False, set(), False
                 self.running, self.progress = True, ProgressEvent(Stage.READING)
             run = IndexRun(covers)
             try:
                 run.report = self.app.index(rebuild=rebuild, progress=self._on_progress,
-                                            lock_timeout=self.lock_timeout, force=force)
+                                            lock_timeout=self.lock_timeout, force=force, allow_empty=allow_empty)
             except IndexBusy as e:
                 run.error = f"索引正被其他进程更新，请稍后再试（{e}）"
+            except CorpusMissing as e:  # the page asks the user to confirm before the index is emptied
+                run.error, run.needs_confirmation = f"报告文件夹缺失或为空，索引未清空（{e}）", True
+            except YanduError as e:  # disk full, read-only index folder …: one line, the live index is kept
+                run.error = f"索引未更新（{e}）"
             except Exception as e:  # reported to the user; the worker keeps running
                 log.exception("index run failed")
                 run.error = f"索引失败：{type(e).__name__}: {e}"
