@@ -67,6 +67,17 @@ def test_how_many():
     assert ask("召开了多少次党组会？").quantity == "次"
     assert ask("新入党的同志有几个？").quantity  # any counted unit
     assert ask("意识形态工作存在哪些问题？").quantity is None
+    assert ask("新能源装机占多大比重？").quantity  # measured quantities too
+
+
+def test_a_measured_quantity_is_stated():
+    from retrieval.search.question import states_quantity
+
+    q = ask("全年粮食总产量是多少？")
+    assert states_quantity("全年粮食总产量达76.28亿斤，超额完成任务。", q.tokens, q.quantity)
+    assert not states_quantity("粮食总产量再创新高，超额完成任务。", q.tokens, q.quantity)
+    q = ask("新能源装机占多大比重？")
+    assert states_quantity("新能源和清洁能源装机占比达到49.7%。", q.tokens, q.quantity)
 
 
 def test_everyday_wording_also_searches_official_terms():

@@ -46,3 +46,13 @@ def test_year_agreement_reads_what_a_section_is_about():
     assert year_agreement(same, years_from, years_to, report).tolist() == [False, False, False, True]
     none = understand("粮食产量是多少?", 2026)
     assert not year_agreement(none, years_from, years_to, report).any()
+
+
+def test_a_year_inside_a_longer_span_gets_part_credit():
+    # rows: "2025年和十四五" review (2021–2025), "2024年工作回顾" (2024), "十五五" plan (2026–2030)
+    years_from, years_to = np.array([2021, 2024, 2026]), np.array([2025, 2024, 2030])
+    report = np.array([2026, 2025, 2026])
+    credit = year_agreement(understand("2024年粮食产量?", 2026), years_from, years_to, report)
+    assert credit.tolist() == [0.5, 1.0, 0.0]
+    credit = year_agreement(understand("2025年粮食产量?", 2026), years_from, years_to, report)
+    assert credit.tolist() == [1.0, 0.0, 0.0]

@@ -17,7 +17,8 @@ from retrieval.text import normalize_question
 from conftest import BENCH, CORPUS, DEV_QUESTIONS, GOV_DEV_QUESTIONS, ROOT, load_jsonl
 
 
-GOV_FLOORS = {"hit@1": 0.0, "hit@5": 0.0, "mrr@10": 0.0, "items@3": 0.0}  # pinned a little under measured
+# gov_dev over the seeds + all of bench, measured 0.883 / 0.967 / 0.925 / 0.96 (hit@1, hit@5, MRR, items@3)
+GOV_FLOORS = {"hit@1": 0.85, "hit@5": 0.93, "mrr@10": 0.90, "items@3": 0.92}
 
 
 def scores(app, questions, top_k=10):

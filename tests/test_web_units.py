@@ -162,7 +162,8 @@ def test_remove_moves_to_trash_and_restore_brings_it_back(app):
     assert not (app.settings.corpus_dir / "乙.txt").exists()
     app.index()
     assert {r.source for r in app.library()} == {"甲.txt"}
-    assert app.search("邻里议事会举办了多少场？").passages[0].source == "甲.txt"  # gone from the index
+    # gone from the index (what remains is off-topic for this question, so it may answer nothing at all)
+    assert all(p.source == "甲.txt" for p in app.search("邻里议事会举办了多少场？").passages)
     assert app.restore_report(app.trash()[0]["path"]) == "乙.txt"
     app.index()
     assert app.search("邻里议事会举办了多少场？").passages[0].source == "乙.txt"

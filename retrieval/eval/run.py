@@ -28,7 +28,7 @@ ABLATIONS: dict[str, dict] = {
     "no list completion": {"list_completion": False},
     "no role boost": {"role_boost": 0.0, "role_only_boost": 0.0},
     "no quantity": {"quantity_boost": 0.0},
-    "with sentence evidence": {"sentence_weight": 0.5},
+    "no sentence evidence": {"sentence_weight": 0.0},
 }
 
 

@@ -24,7 +24,7 @@ class Evidence:
     roles: list[str]  # roles asked, or implied (a target asks for the plan, a year's result for the review)
     role: np.ndarray  # bool per row: plays a role asked
     unit: np.ndarray  # bool per row: from a unit the question names
-    year: np.ndarray  # bool per row: about the years (from the reports) the question names
+    year: np.ndarray  # per row, 0–1: about the years (in the reports) the question names
     factor: np.ndarray  # multiplier of the fused score
 
     @classmethod
@@ -44,25 +44,31 @@ class Evidence:
         unit = np.isin(snap.units, q.units) if q.units else np.zeros(n, dtype=bool)
         year = year_agreement(q, snap.years_from, snap.years_to, snap.years)
         factor = (np.where(role, 1.0 + boost, 1.0) * np.where(unit, 1.0 + s.unit_boost, 1.0)
-                  * np.where(year, 1.0 + s.year_boost, 1.0))
+                  * (1.0 + s.year_boost * year))
         return cls(roles, role, unit, year, factor)
 
 
+PART_OF_SPAN = 0.5  # credit for a year inside a longer span ("十四五" 2021–2025 asked about 2023)
+
+
 def year_agreement(q: Question, years_from: np.ndarray, years_to: np.ndarray, report_years: np.ndarray) -> np.ndarray:
-    """Rows whose section is about a year the question asks about (``years_from``–``years_to``), in a
-    report of a year it names (``report_years``); either condition alone when the question gives one."""
+    """Per row, how well its section is about a year the question asks about (``years_from``–``years_to``):
+    1 for that very year or a span ending in it (a review of "2025年和十四五" is about 2025 first),
+    PART_OF_SPAN for a year inside a longer span; and it must be in a report of a year the question
+    names (``report_years``). Either condition alone when the question gives only one."""
     n = len(years_from)
     if not (q.years or q.report_years):
-        return np.zeros(n, dtype=bool)
-    ok = np.ones(n, dtype=bool)
+        return np.zeros(n)
+    credit = np.ones(n)
     if q.years:
-        about = np.zeros(n, dtype=bool)
+        about = np.zeros(n)
         for y in q.years:
-            about |= (years_from <= y) & (y <= years_to)
-        ok &= about
+            inside = (years_from <= y) & (y <= years_to)
+            about = np.maximum(about, np.where(inside & (years_to == y), 1.0, np.where(inside, PART_OF_SPAN, 0.0)))
+        credit *= about
     if q.report_years:
-        ok &= np.isin(report_years, list(q.report_years))
-    return ok
+        credit *= np.isin(report_years, list(q.report_years))
+    return credit
 
 
 def sentence_coverage(text: str, weights: dict[str, float]) -> float:

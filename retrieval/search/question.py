@@ -104,18 +104,21 @@ def read_years(text: str, newest: int | None) -> tuple[set[int], set[int]]:
     return about, reports
 
 
-QUANTITY = re.compile(r"(?:多少|几)([名个次人场篇项家期批户条件所位元]?)")
+COUNTED = "名个次人场篇项家期批户条件所位元"
+QUANTITY = re.compile(rf"(?:多少|几)([{COUNTED}]?)|多大|多高|多长|多快|比重|占比|增速|增幅|增长率")
 NUMBER = r"[0-9一二三四五六七八九十百千万两]+(?:\.\d+)?余?"
-ANY_UNIT = "[名个次人场篇项家期批户条件所位元]"
+# Any counted or measured quantity: "3名", "76.28亿斤", "49.7%", "9048万千瓦", "400万亩".
+ANY_UNIT = (rf"[万亿千百]?(?:[{COUNTED}斤吨亩台辆套座间张册株头只倍]|千瓦|公里|千米|平方米|立方米|公顷|千克"
+            r"|%|％|个百分点)")
 SENTENCE_END = re.compile(r"[。；！？\n]")
 
 
 def quantity_unit(question: str) -> str | None:
-    """For a how-many question, the unit asked about as a regex ("次"); None otherwise."""
+    """For a how-many / how-much question, the unit asked about as a regex ("次"); None otherwise."""
     m = QUANTITY.search(question)
     if not m:
         return None
-    return ANY_UNIT if m.group(1) in ("", "个") else m.group(1)
+    return m.group(1) if m.group(1) and m.group(1) != "个" else ANY_UNIT
 
 
 def understand(text: str, newest_year: int | None = None, known_units: tuple[str, ...] = ()) -> Question:

@@ -88,8 +88,7 @@ class Searcher:
         order = [i for i in np.argsort(-fused, kind="stable")[: top_k * 4] if fused[i] > 0]
         if not order:
             return Result([], "没有找到相关内容。")
-        spread = dense if mask is None else self._dense_scores(snap, q.text, np.ones(len(snap.ids), dtype=bool))
-        confidence = self._confidence(dense, spread, keyword, valid, q.only_role and bool((evidence.role & valid).any()))
+        confidence = self._confidence(snap, tokens, dense, keyword, valid, q.only_role and bool((evidence.role & valid).any()))
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
@@ -109,7 +108,7 @@ class Searcher:
                 dense_rank=int(d_rank[i]) + 1 if d_rank[i] >= 0 else None, dense_score=round(float(dense[i]), 4),
                 keyword_rank=int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, keyword_score=round(float(keyword[i]), 3),
                 role=bool(evidence.role[i]), quantity=quantity[i], roles_asked=evidence.roles,
-                unit=bool(evidence.unit[i]), year=bool(evidence.year[i]))
+                unit=bool(evidence.unit[i]), year=bool(evidence.year[i] > 0))
             row["score"] = round(float(fused[i]), 5)
             passages.append(row)
         if q.is_list and s.list_completion:
@@ -131,21 +130,26 @@ class Searcher:
         out[np.searchsorted(snap.ids, ids[0][found])] = scores[0][found]
         return out
 
-    def _confidence(self, dense: np.ndarray, spread: np.ndarray, keyword: np.ndarray, valid: np.ndarray,
-                    role_found: bool) -> str:
-        """"sure", "weak" or "none": does the best passage stand out from this question's own scores?
+    def _confidence(self, snap: Snapshot, tokens: list[str], dense: np.ndarray, keyword: np.ndarray,
+                    valid: np.ndarray, role_found: bool) -> str:
+        """"sure", "weak" or "none": is there a passage that is about what was asked?
 
-        e5 similarities bunch together, so no absolute threshold works: the best dense score within the
-        filters is measured against the spread of the question's scores over the whole index (z) — a
-        narrow filter leaves too few scores to have a spread — and the keywords against what BM25 finds.
-        A question that asks for a role itself ("下步打算") is answered by any passage playing it.
+        Sure when the best passage is as close to the question as answers are (``min_dense_score``), or
+        when one sentence of a top keyword passage holds most of the question's keyword weight
+        (``min_coverage``; words the index has never seen weigh as much as its rarest word, so an
+        off-topic question is not "covered" by its one common word), or when a question asking for a
+        role itself ("下步打算") finds passages playing it. Weak when only some keywords match; none when
+        nothing matches at all.
         """
-        scores = spread[spread > 0]
-        best = float(dense[valid].max())
-        z = (best - np.median(scores)) / (scores.std() or 1e-6) if len(scores) >= 5 else np.inf
+        s = self.settings
         best_keyword = float(keyword[valid].max())
-        if z >= self.settings.min_dense_z or best_keyword >= self.settings.min_keyword_score or role_found:
+        if float(dense[valid].max()) >= s.min_dense_score or role_found:
             return "sure"
+        if best_keyword >= s.min_keyword_score:
+            weights = snap.keyword.idf(tokens)
+            rarest = max(weights.values(), default=1.0)
+            weights = {t: weights.get(t, rarest) for t in tokens if len(t) > 1 or t in weights}
+            top = [int(snap.ids[i]) for i in np.argsort(-np.where(valid, keyword, 0))[:5]]
+            if max((sentence_coverage(r["text"], weights) for r in snap.chunks(top)), default=0.0) >= s.min_coverage:
+                return "sure"
         return "weak" if best_keyword > 0 else "none"
-
-
