@@ -20,7 +20,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="seeds, bench, scale or speedups; repeatable or comma-separated (default: the three runs)")
     p.add_argument("--quick", action="store_true", help="fewer queries and samples, scale at 20 000 chunks")
     p.add_argument("--speedups", action="store_true", help="also measure each speed-up against the state before it")
-    p.add_argument("--scale-chunks", type=int, help="chunks in the scale run (default 100 000; 20 000 with --quick)")
+    p.add_argument("--scale-chunks", help="chunks in the scale runs, comma-separated (default 100000,1000000; "
+                                          "20000 with --quick)")
     p.add_argument("--keep", action="store_true", help="keep the temporary corpora and indexes (path printed)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -40,7 +41,7 @@ def worker(args) -> int:
         elif args.worker == "scale":
             from .scale import run
 
-            result = run(args.workdir, args.quick, args.scale_chunks, args.cache)
+            result = run(args.workdir, args.quick, int(args.scale_chunks), args.cache)
         elif args.worker == "speedups":
             from .speedups import run
 
@@ -64,7 +65,7 @@ def main(argv=None) -> int:
         return 2
     if args.speedups and "speedups" not in wanted:
         wanted.append("speedups")
-    scale_chunks = args.scale_chunks or (20_000 if args.quick else 100_000)
+    scale_chunks = [int(n) for n in (args.scale_chunks or ("20000" if args.quick else "100000,1000000")).split(",")]
 
     from .common import BENCH, machine
     from .report import render
@@ -76,11 +77,13 @@ def main(argv=None) -> int:
     root = Path(tempfile.mkdtemp(prefix="yandu-bench-"))
     results, speedups = [], None
     try:
-        for name in [w for w in (*RUNS, "speedups") if w in wanted]:
-            print(f"bench: {name} …", file=sys.stderr, flush=True)
-            out = root / f"{name}.json"
-            cmd = [sys.executable, "-m", "bench", "--worker", name, "--workdir", str(root / name), "--out", str(out),
-                   "--scale-chunks", str(scale_chunks)]
+        jobs = [(w, n) for w in (*RUNS, "speedups") if w in wanted for n in (scale_chunks if w == "scale" else [0])]
+        for name, chunks in jobs:
+            print(f"bench: {name} {chunks or ''}…", file=sys.stderr, flush=True)
+            tag = f"{name}-{chunks}" if chunks else name
+            out = root / f"{tag}.json"
+            cmd = [sys.executable, "-m", "bench", "--worker", name, "--workdir", str(root / tag), "--out", str(out),
+                   "--scale-chunks", str(chunks)]
             if args.quick:
                 cmd.append("--quick")
             cache = root / "bench" / "index" / "embeddings.sqlite"
@@ -93,6 +96,8 @@ def main(argv=None) -> int:
                 result = {"corpus": name, "error": f"worker exited with {proc.returncode} and no result"}
             if "error" in result:
                 print(f"bench: {name} failed:\n{result['error']}", file=sys.stderr)
+            if name == "scale" and not args.keep:  # a 1M-chunk corpus and index take GBs: not two at once
+                shutil.rmtree(root / tag, ignore_errors=True)
             if name == "speedups":
                 speedups = result
             else:

@@ -8,7 +8,7 @@ from .config import Settings
 from .errors import IndexBusy
 from .search import Filters, Result, Searcher
 from .progress import Progress
-from .store import IndexReport, current_generation, is_stale, update_index
+from .store import IndexReport, is_stale, update_index
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Yandu:
         try:
             return self.index(progress=progress)
         except IndexBusy as e:
-            if current_generation(self.settings.index_dir) is None:
+            if self.searcher.store.manifest() is None:
                 raise
             log.warning("%s; answering from the current index", e)
             return None
@@ -58,7 +58,7 @@ class Yandu:
         return self.searcher.search(question, top_k, filters)
 
     def status(self) -> dict:
-        snap = self.searcher.snapshot() if current_generation(self.settings.index_dir) else None
+        snap = self.searcher.snapshot()
         if snap is None:
             return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {}}
         m = snap.manifest

@@ -27,3 +27,7 @@ class IndexBusy(YanduError):
 
 class ModelUnavailable(YanduError):
     """The requested embedding model cannot be loaded on this machine."""
+
+
+class StoreUnavailable(YanduError):
+    """The configured store cannot be used (its client library is missing, or it cannot be reached)."""

@@ -5,15 +5,13 @@ the section role the question asks about → complete list answers → passages.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-import faiss
 import numpy as np
 
 from ..config import Settings
 from ..passage import Passage, Why
-from ..store import Snapshot, current_generation
+from ..store import Snapshot, open_store
 from ..text import expand, normalize_question, tokenize
 from .filters import Filters
 from .fusion import rank_of, rescale, rrf
@@ -40,17 +38,11 @@ class Searcher:
 
     def __init__(self, settings: Settings, encoder):
         self.settings, self.encoder = settings, encoder
-        self._snap: Snapshot | None = None
-        self._lock = threading.Lock()
+        self.store = open_store(settings)
 
     def snapshot(self) -> Snapshot | None:
-        live = current_generation(self.settings.index_dir)
-        with self._lock:
-            if live is None:
-                return None
-            if self._snap is None or self._snap.folder != live:
-                self._snap = Snapshot(live, self.settings.ann_nprobe)
-            return self._snap
+        """The store's last commit (local or Milvus: the same interface)."""
+        return self.store.snapshot()
 
     def search(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Result:
         s = self.settings
@@ -69,12 +61,10 @@ class Searcher:
         if not valid.any():
             return Result([], "没有符合筛选条件的报告段落。")
 
-        dense = self._dense_scores(snap, text, valid)
-        keyword = np.zeros(len(snap.ids), dtype=np.float32)
-        tokens = tokenize(text)
-        kw = snap.keyword.scores(expand(tokens))
-        keyword[snap.keyword_rows] = kw
         depth = s.fusion_depth
+        dense = self._dense_scores(snap, text, valid)
+        tokens = tokenize(text)
+        keyword = snap.keyword_scores(expand(tokens), depth, None if mask is None else valid)
         d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
         if s.fusion == "rrf":
             fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
@@ -116,18 +106,8 @@ class Searcher:
         return Result([to_passage(rank, p) for rank, p in enumerate(passages, 1)], note)
 
     def _dense_scores(self, snap: Snapshot, text: str, valid: np.ndarray) -> np.ndarray:
-        vector = self.encoder.encode_queries([text]).astype(np.float32)
-        n = len(snap.ids)
-        k = min(n, self.settings.fusion_depth)
-        params = None
-        if not valid.all():
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(snap.ids[valid]))
-            k = min(k, int(valid.sum()))
-        scores, ids = snap.vectors.search(vector, k, params=params)
-        out = np.zeros(n, dtype=np.float32)
-        found = ids[0] >= 0
-        out[np.searchsorted(snap.ids, ids[0][found])] = scores[0][found]
-        return out
+        vector = self.encoder.encode_queries([text]).astype(np.float32)[0]
+        return snap.dense_scores(vector, self.settings.fusion_depth, None if valid.all() else valid)
 
     def _confidence(self, dense: np.ndarray, keyword: np.ndarray, valid: np.ndarray) -> str:
         """"sure", "weak" or "none": does the best passage stand out from this question's own scores?

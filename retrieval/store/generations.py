@@ -1,11 +1,17 @@
-"""The index on disk: FAISS vectors, chunk metadata (SQLite), BM25 and a manifest.
+"""The index on disk: immutable segments, and generations that list them.
 
-``index_dir/CURRENT`` names the live generation folder ``gen-NNNNNN/`` holding
-``vectors.faiss``, ``chunks.sqlite``, ``keyword/`` and ``manifest.json`` — and, from
-``Settings.ann_threshold`` vectors on, ``vectors.ivf.faiss``: an approximate (IVF) copy of the
-vectors that readers search instead of the exact flat index. A writer builds the
-next generation beside it and flips CURRENT with an atomic rename: readers never see a
-half-written index, and a killed writer leaves the live one as it was. One writer at a time.
+Layout of ``index_dir``::
+
+    CURRENT                 names the live generation folder
+    gen-NNNNNN/manifest.json  the Manifest: files, next id, and the segments that make the index,
+                            each with the reports deleted from it since it was written
+    segments/seg-NNNNNN/    one immutable segment (``segment.py``): chunk and document rows
+                            (SQLite), vectors, per-row columns, BM25 postings, and from
+                            ``Settings.ann_threshold`` rows an IVF copy of its vectors
+
+A writer writes new segments beside the live ones, then a new generation folder, and flips CURRENT
+with an atomic rename: readers never see a half-written index, and a killed writer leaves the live
+one as it was (its orphan segments are swept by the next writer). One writer at a time.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import IndexBusy
+from ..ingest.roles import cues
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -28,10 +35,31 @@ CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 """
 CHUNK_COLUMNS = ("id", "source", "ord", "title", "heading_path", "section_type", "text", "start", "end",
                  "item", "year", "page", "section_start", "section_end")
+DOCUMENT_COLUMNS = ("source", "title", "year", "unit", "text", "sha256", "removed", "page_starts", "aliases")
+
+
+def chunk_roles(row: dict) -> str:
+    """Every role a chunk plays: its own type and any role its headings name ("问题及原因"), '|'-joined."""
+    return "|".join(sorted({row["section_type"], *cues(" ".join(row["heading_path"]))}))
+
+
+# Per-row columns every snapshot holds in memory (filters, ranking boosts), computed from a chunk row
+# (CHUNK_COLUMNS, heading_path decoded) once, when its segment is written. A new filter or boost adds
+# a line here; stores read and write whatever is listed. Values are str or int (0 for none).
+ROW_COLUMNS = {
+    "source": lambda r: r["source"],
+    "year": lambda r: int(r["year"] or 0),
+    "section_type": lambda r: r["section_type"],
+    "roles": chunk_roles,
+}
 
 # Chunk tokens are stored joined by this separator (jieba never puts a control character in a token):
-# splitting is ~15× faster than JSON-decoding, and every commit re-reads every chunk's tokens for BM25.
+# splitting is ~15× faster than JSON-decoding; merges re-read the tokens of the segments they join.
 TOKEN_SEP = "\x1f"
+
+# Bumped when the on-disk layout changes: part of the index's parser version, so an index written
+# by an older layout is rebuilt (from the embedding cache) instead of misread.
+LAYOUT = "segments-1"
 
 
 def split_tokens(stored: str | None) -> list[str]:
@@ -51,10 +79,18 @@ class Manifest:
     errors: dict[str, str] = field(default_factory=dict)  # name -> reason, from the last run
     next_id: int = 0
     updated: float = 0.0
+    # local store: the live segments, oldest first (ids ascending): name, rows, deleted (reports removed
+    # since written); Milvus store: one entry for the chunks collection (milvus.py: doc_gens, pending)
+    segments: list[dict] = field(default_factory=list)
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # source -> other names of the same content
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Manifest":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def _fsync_write(path: Path, data: str) -> None:
@@ -81,3 +117,5 @@ def current_generation(index_dir: Path) -> Path | None:
     return folder if (folder / "manifest.json").exists() else None
 
 
+__all__ = ["CHUNK_COLUMNS", "DOCUMENT_COLUMNS", "IndexBusy", "LAYOUT", "Manifest", "ROW_COLUMNS", "SCHEMA",
+           "TOKEN_SEP", "current_generation", "split_tokens"]

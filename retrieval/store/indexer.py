@@ -14,13 +14,13 @@ from ..ingest import PARSER_VERSION, ReadError, chunk_document, corpus_files, pa
 from ..text import tokenize
 from ..progress import Progress, ProgressEvent, Stage
 from .cache import EmbeddingCache, embed_passages
-from .generations import Manifest, current_generation
-from .writer import Writer
+from .backend import open_store
+from .generations import LAYOUT, Manifest
 
 
 def parser_version(settings: Settings) -> str:
     """Changes whenever parsing or the settings that shape chunks change, so the index rebuilds."""
-    return f"{PARSER_VERSION}/{settings.chunk_target}/{settings.chunk_max}"
+    return f"{PARSER_VERSION}/{settings.chunk_target}/{settings.chunk_max}/{LAYOUT}"
 
 
 @dataclass
@@ -53,10 +53,9 @@ class IndexReport:
 
 def is_stale(settings: Settings, model_id: str) -> bool:
     """Whether the index is missing or out of date with the corpus (cheap: sizes and hashes)."""
-    live = current_generation(settings.index_dir)
-    if not live:
+    manifest = open_store(settings).manifest()
+    if manifest is None:
         return True
-    manifest = Manifest.read(live / "manifest.json")
     if manifest.model_id != model_id or manifest.parser_version != parser_version(settings):
         return True
     files, skipped = corpus_files(settings.corpus_dir)
@@ -81,8 +80,8 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
     report = IndexReport()
     files, skipped = corpus_files(settings.corpus_dir)
     report.errors.update(skipped)
-    live = current_generation(settings.index_dir)
-    old = Manifest.read(live / "manifest.json") if live else None
+    store = open_store(settings)
+    old = store.manifest()
     version = parser_version(settings)
     fresh = rebuild or old is None or old.model_id != encoder.model_id or old.dim != encoder.dim or old.parser_version != version
     report.rebuilt = fresh and old is not None
@@ -91,7 +90,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
 
     hashes = {name: sha256_file(path) for name, path in files.items()}
     by_hash: dict[str, str] = {}
-    with Writer(settings.index_dir, manifest, fresh=fresh, lock_timeout=lock_timeout, settings=settings) as writer:
+    with store.writer(manifest, fresh=fresh, lock_timeout=lock_timeout) as writer:
         for name, entry in previous.items():
             if name not in files:
                 report.removed.append(name)
@@ -150,7 +149,7 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
         report.files = len(by_hash)
         report.chunks = sum(len(e["chunk_ids"]) for e in manifest.files.values())
         before = (old.files, old.errors) if old else ({}, {})
-        if report.changed or (manifest.files, report.errors) != before or live is None:
+        if report.changed or (manifest.files, report.errors) != before or old is None:
             if progress:
                 progress(ProgressEvent(Stage.COMMITTING))
             writer.commit()
