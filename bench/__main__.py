@@ -11,13 +11,13 @@ import tempfile
 import traceback
 from pathlib import Path
 
-RUNS = ("seeds", "bench", "scale")
+RUNS = ("seeds", "bench", "scale", "encoder")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description="Yandu benchmarks (see docs/BENCHMARKS.md)")
     p.add_argument("--only", action="append", default=[],
-                   help="seeds, bench, scale or speedups; repeatable or comma-separated (default: the three runs)")
+                   help="seeds, bench, scale, encoder or speedups; repeatable or comma-separated (default: all but speedups)")
     p.add_argument("--quick", action="store_true", help="fewer queries and samples, scale at 20 000 chunks")
     p.add_argument("--speedups", action="store_true", help="also measure each speed-up against the state before it")
     p.add_argument("--scale-chunks", help="chunks in the scale runs, comma-separated (default 100000,1000000; "
@@ -42,6 +42,10 @@ def worker(args) -> int:
             from .scale import run
 
             result = run(args.workdir, args.quick, int(args.scale_chunks), args.cache)
+        elif args.worker == "encoder":
+            from .hardware import run
+
+            result = run(args.workdir, args.quick)
         elif args.worker == "speedups":
             from .speedups import run
 
@@ -75,7 +79,7 @@ def main(argv=None) -> int:
         wanted.remove("bench")
     info = machine()
     root = Path(tempfile.mkdtemp(prefix="yandu-bench-"))
-    results, speedups = [], None
+    results, speedups, encoder_rates = [], None, None
     try:
         jobs = [(w, n) for w in (*RUNS, "speedups") if w in wanted for n in (scale_chunks if w == "scale" else [0])]
         for name, chunks in jobs:
@@ -100,6 +104,8 @@ def main(argv=None) -> int:
                 shutil.rmtree(root / tag, ignore_errors=True)
             if name == "speedups":
                 speedups = result
+            elif name == "encoder":
+                encoder_rates = result
             else:
                 results.append(result)
     finally:
@@ -108,12 +114,15 @@ def main(argv=None) -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
     info["loadavg_end"] = round(os.getloadavg()[0], 2)
-    print(render(results, speedups, info, quick=args.quick))
+    print(render(results, speedups, info, quick=args.quick, encoder=encoder_rates))
     payload = {"runs": results, "machine": info}
+    if encoder_rates is not None:
+        payload["encoder"] = encoder_rates
     if speedups is not None:
         payload["speedups"] = speedups
     print(json.dumps(payload, ensure_ascii=False))
-    return 1 if any("error" in r for r in results) or (speedups and "error" in speedups) else 0
+    failed = [r for r in (*results, speedups, encoder_rates) if r and "error" in r]
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("YANDU_SHARED") or ROOT.parent / "shared")  # a git worktree: point it at shared/
 BENCH = SHARED / "bench"
 DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
 

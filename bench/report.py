@@ -61,7 +61,24 @@ def _mark(run: str, key: str, value) -> str:
     return f" ({'✓' if ok else '✗'} {op} {limit})"
 
 
-def render(results: list[dict], speedups: dict | None, info: dict, quick: bool = False) -> str:
+def render_encoder(e: dict) -> list[str]:
+    """The encoder at the hardware's pace: tokens/s against the matmul bounds measured in the same run."""
+    if "error" in e:
+        return ["", f"encoder: FAILED — {e['error'].strip().splitlines()[-1]}"]
+    lines = ["", f"encoder vs hardware ({e['passages']} passages, {e['mean_tokens']} tokens on average, "
+             f"{e['mflop_per_token']} MFLOP/token; {e['threads']} threads; load average {e['loadavg_start']} → "
+             f"{e['loadavg_end']}):", "| variant | matmul rate | bound | tokens/s | share of bound |", "|---|---:|---:|---:|---:|"]
+    for kind, unit in (("fp32", "GFLOP/s"), ("int8", "GOP/s")):
+        rate = e[f"matmul_gflops_{kind}" if kind == "fp32" else f"matmul_gops_{kind}"]
+        ratio = e[f"ratio_to_bound_{kind}"]
+        goal = " (✓ ≥ 0.6)" if kind == "int8" and ratio >= 0.6 else " (✗ ≥ 0.6)" if kind == "int8" else ""
+        lines.append(f"| {kind} | {_fmt(rate)} {unit} | {_fmt(e[f'bound_tokens_per_s_{kind}'])} | "
+                     f"{_fmt(e[f'tokens_per_s_{kind}'])} | {ratio:.2f}{goal} |")
+    return lines
+
+
+def render(results: list[dict], speedups: dict | None, info: dict, quick: bool = False,
+           encoder: dict | None = None) -> str:
     runs = [r for r in results if "error" not in r]
     lines = [
         f"Yandu benchmark{' (--quick)' if quick else ''} — {info.get('cpu')}, {info.get('cores')} cores, "
@@ -103,6 +120,8 @@ def render(results: list[dict], speedups: dict | None, info: dict, quick: bool =
     for r in results:
         if "error" in r:
             lines.append(f"- {r.get('corpus')}: FAILED — {r['error'].strip().splitlines()[-1]}")
+    if encoder is not None:
+        lines += render_encoder(encoder)
     if speedups is not None:
         lines += ["", "speed-ups (each against the state before it; best of "
                   f"{speedups.get('repeats')} runs on {speedups.get('sample_passages')} bench passages):"]

@@ -158,7 +158,7 @@ class MilvusStore:
                 schema.add_field("v", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs a vector field in a collection
                 index = c.prepare_index_params()
                 index.add_index("v", index_type="FLAT", metric_type="L2")
-                c.create_collection(name, schema=schema, index_params=index)
+                self._create(name, schema, index)
         name = self.chunks_collection(dim)
         if c.has_collection(name):
             return
@@ -179,7 +179,13 @@ class MilvusStore:
         index.add_index("vector", index_type="FLAT" if embedded else "HNSW", metric_type="IP",
                         **({} if embedded else {"params": {"M": 16, "efConstruction": 200}}))
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        c.create_collection(name, schema=schema, index_params=index)
+        self._create(name, schema, index)
+
+    def _create(self, name: str, schema, index) -> None:
+        # create_index(sync=True) polls a timestamp call milvus-lite lacks (seconds of retries per index)
+        self.client.create_collection(name, schema=schema)
+        self.client.create_index(name, index, sync=False)
+        self.client.load_collection(name)
 
     def close(self) -> None:
         """Close the connection; an embedded milvus-lite also stops serving the .db (and unlocks it)."""
