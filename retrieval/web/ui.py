@@ -35,7 +35,7 @@ from ..engine import Yandu
 from ..errors import IndexBusy
 from ..progress import ProgressEvent, Stage
 from ..ingest import corpus_files, sha256_file
-from ..store import IndexReport, Manifest, current_generation
+from ..store import IndexReport, open_store
 from ..text import normalize, tokenize
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -238,8 +238,7 @@ def _place(part: Path, corpus_dir: Path, name: str) -> Path:
 def corpus_hashes(settings: Settings) -> dict[str, str]:
     """sha256 → file name for every report in the corpus (from the manifest where still valid)."""
     files, _ = corpus_files(settings.corpus_dir)
-    live = current_generation(settings.index_dir)
-    manifest = Manifest.read(live / "manifest.json") if live else None
+    manifest = open_store(settings).manifest()
     out: dict[str, str] = {}
     for name, path in files.items():
         entry = manifest.files.get(name) if manifest else None
@@ -700,8 +699,7 @@ class WebApp:
             run = self._wait_with_progress(self.worker.request(), progress)
         snap = None
         if run is not None and run.report is not None:
-            live = current_generation(self.settings.index_dir)
-            snap = Manifest.read(live / "manifest.json") if live else None
+            snap = open_store(self.settings).manifest()
         for u in uploads:
             if u.outcome == "duplicate":
                 lines.append(f"**已存在** {_code(u.original)}：内容与 {_code(u.name)} 相同，未重复添加")
