@@ -237,6 +237,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.slow  # starts a writer process per round (seconds of imports each)
 def test_a_writer_killed_at_any_point_leaves_the_last_commit_answering(store, seed_docs):
     """SIGKILL a writer process at random moments of its write; after each kill the last commit is
     whole (every report's rows, each once) and a new writer goes on."""
