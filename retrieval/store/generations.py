@@ -3,8 +3,9 @@
 Layout of ``index_dir``::
 
     CURRENT                 names the live generation folder
-    gen-NNNNNN/manifest.json  the Manifest: files, next id, and the segments that make the index,
-                            each with the reports deleted from it since it was written
+    gen-NNNNNN/manifest.json  the Manifest: files, errors, next id
+    gen-NNNNNN/segments.json  the segments that make the index, each with the reports deleted from it
+                            since it was written, and aliases (apart: a writer reads only this)
     segments/seg-NNNNNN/    one immutable segment (``segment.py``): chunk and document rows
                             (SQLite), vectors, per-row columns, BM25 postings, and from
                             ``Settings.ann_threshold`` rows an IVF copy of its vectors
@@ -86,11 +87,29 @@ class Manifest:
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        """``…/manifest.json``, with ``segments.json`` beside it when there is one."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.update(read_segments(path.parent))
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict:
+        """The fields as they are (no deep copy: a manifest lists every chunk id)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Manifest":
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+SPLIT_FIELDS = ("segments", "aliases")  # stored in segments.json
+
+
+def read_segments(generation: Path) -> dict:
+    """The segments and aliases of a generation folder ({} when it has none)."""
+    try:
+        return json.loads((generation / "segments.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
 
 
 def _fsync_write(path: Path, data: str) -> None:

@@ -23,7 +23,6 @@ import json
 import logging
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -300,7 +299,7 @@ class MilvusWriter:
         self.manifest.updated = time.time()
         for name in (self.chunks, self.store.documents):
             self.client.flush(name)
-        self.client.upsert(self.store.meta, _parts(f"manifest-{self.gen}", asdict(self.manifest)))
+        self.client.upsert(self.store.meta, _parts(f"manifest-{self.gen}", self.manifest.to_dict()))
         self.client.flush(self.store.meta)
         self.client.upsert(self.store.meta, _parts("current", {"gen": self.gen}))
         self.client.flush(self.store.meta)

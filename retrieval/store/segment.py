@@ -141,7 +141,9 @@ class Segment:
             codes = np.load(folder / f"col-{name}.npy")
             self.columns[name] = (json.loads(values.read_text(encoding="utf-8")) if values.exists() else None, codes)
         self.postings = Postings.load(folder)
-        self.ann = ApproximateIndex(faiss.read_index(str(folder / ANN_FILE)), nprobe) if (folder / ANN_FILE).exists() else None
+        # mapped, not read: a new process opens a 1M-chunk index without reading its GBs of vectors
+        self.ann = (ApproximateIndex(faiss.read_index(str(folder / ANN_FILE), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY), nprobe)
+                    if (folder / ANN_FILE).exists() else None)
         self.db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
 
     def __len__(self) -> int:

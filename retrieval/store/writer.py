@@ -28,7 +28,8 @@ from filelock import FileLock, Timeout
 
 from ..config import Settings
 from ..ingest.document import Chunk, Document
-from .generations import IndexBusy, Manifest, _fsync_dir, _fsync_write, current_generation
+from .generations import (SPLIT_FIELDS, IndexBusy, Manifest, _fsync_dir, _fsync_write, current_generation,
+                          read_segments)
 from .segment import Segment, SegmentBuilder
 
 
@@ -63,11 +64,11 @@ class Writer:
             raise IndexBusy(f"the index in {index_dir} is being updated by another process; try again when it finishes") from None
         self._sweep()
         live = None if fresh else current_generation(index_dir)
-        before = Manifest.read(live / "manifest.json") if live else None
+        before = read_segments(live) if live else {}
         self.segments_dir = index_dir / "segments"
         self.segments_dir.mkdir(exist_ok=True)
-        self.segments = [dict(s, deleted=list(s["deleted"])) for s in before.segments] if before else []
-        self.aliases = dict(before.aliases) if before else {}
+        self.segments = [dict(s, deleted=list(s["deleted"])) for s in before.get("segments", [])]
+        self.aliases = dict(before.get("aliases", {}))
         self._sources: dict[str, dict[str, int]] = {}  # segment name -> rows per report
         self.builder: SegmentBuilder | None = None
         self.created: list[Path] = []
@@ -93,7 +94,7 @@ class Writer:
         used = set()
         for g in keep:
             try:
-                used.update(s["name"] for s in Manifest.read(g / "manifest.json").segments)
+                used.update(s["name"] for s in read_segments(g).get("segments", []))
             except (OSError, ValueError):
                 continue
         for seg in (self.index_dir / "segments").glob("seg-*"):
@@ -191,7 +192,9 @@ class Writer:
         folder = self.index_dir / f"gen-{self.number:06d}"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
-        _fsync_write(folder / "manifest.json", json.dumps(asdict(self.manifest), ensure_ascii=False))
+        data = self.manifest.to_dict()
+        _fsync_write(folder / "segments.json", json.dumps({k: data.pop(k) for k in SPLIT_FIELDS}, ensure_ascii=False))
+        _fsync_write(folder / "manifest.json", json.dumps(data, ensure_ascii=False))
         _fsync_dir(folder)
         tmp = self.index_dir / "CURRENT.tmp"
         _fsync_write(tmp, folder.name)
