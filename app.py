@@ -4,7 +4,7 @@
     python app.py parse FILE [--json]
     python app.py index [--corpus DIR] [--index-dir DIR] [--rebuild]
     python app.py query "问题" [--top-k K] [--json] [--batch QUESTIONS.jsonl]
-    python app.py eval QUESTIONS.jsonl
+    python app.py eval QUESTIONS.jsonl [MORE.jsonl …] [--ablation]
 """
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="bring the index in line with the corpus (incremental)")
     _common(p)
     p.add_argument("--rebuild", action="store_true", help="re-index everything")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="let a missing or empty corpus folder empty the index (refused otherwise)")
 
     p = sub.add_parser("query", help="ask a question; a missing or stale index is updated first")
     _common(p)
@@ -62,11 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("eval", help="score Yandu and a generic RAG baseline on a question set")
+    p = sub.add_parser("eval", help="score Yandu and a generic RAG baseline on question sets (odd/even halves apart)")
     _common(p)
-    p.add_argument("questions", type=Path)
+    p.add_argument("questions", type=Path, nargs="+", help="one or more JSONL question sets")
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--no-baseline", action="store_true", help="score Yandu only")
+    p.add_argument("--ablation", action="store_true", help="also score Yandu with each ranking part switched off")
     return parser
 
 
@@ -76,24 +79,34 @@ def settings_from(args) -> Settings:
 
 
 def cmd_parse(args) -> int:
-    from retrieval.ingest import ReadError, chunk_document, parse_file
+    from retrieval.ingest import ReadError, ReadOptions, chunk_document, parse_file
 
-    try:
-        doc = parse_file(args.file)
+    progress, close_bar = _progress_bar()
+    try:  # settings give the OCR switch, limits and the page cache (in the index folder)
+        doc = parse_file(args.file, options=ReadOptions.from_settings(settings_from(args), progress))
     except ReadError as e:
         print(e, file=sys.stderr)
         return 1
+    finally:
+        close_bar()
     chunks = chunk_document(doc)
     if args.json:
-        out = {"title": doc.title, "year": doc.year, "unit": doc.unit,
+        out = {"title": doc.title, "year": doc.year, "unit": doc.unit, "kind": doc.kind,
                "sections": [_section_json(s) for s in doc.sections],
                "removed": [asdict(r) for r in doc.removed],
                "chunks": [{**asdict(c), "section": c.section} for c in chunks]}
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
-    print(f"{doc.title}  (year: {doc.year or '-'}, unit: {doc.unit or '-'}, {len(chunks)} chunks)")
+    print(f"{doc.title}  (year: {doc.year or '-'}, unit: {doc.unit or '-'}, kind: {doc.kind or '-'}, "
+          f"{len(chunks)} chunks)")
     for s in doc.walk():
-        print(f"{'  ' * s.level}[{s.section_type}] {s.heading}")
+        about = f" (about {s.years[0]}{'' if s.years[0] == s.years[1] else f'–{s.years[1]}'})" if s.years else ""
+        print(f"{'  ' * s.level}[{s.section_type}] {s.heading}{about}")
+    stated = [c for c in chunks if c.roles]
+    if stated:
+        print("\nroles stated by paragraphs (no heading names them):")
+        for c in stated:
+            print(f"  [{', '.join(c.roles)}] {c.section or '(preamble)'}: {c.text[:40]!r}")
     if doc.removed:
         print("\nremoved noise:")
         for r in doc.removed:
@@ -103,28 +116,33 @@ def cmd_parse(args) -> int:
 
 def _section_json(s) -> dict:
     return {"level": s.level, "number": s.number, "heading": s.heading, "section_type": s.section_type,
+            "years": list(s.years) if s.years else None,
             "start": s.start, "end": s.end, "children": [_section_json(c) for c in s.children]}
 
 
 def _progress_bar():
-    """A progress callback that shows a bar only once passages are being embedded, and its closer."""
+    """A progress callback that shows bars for OCR (pages of one file) and embedding, and its closer."""
     from tqdm import tqdm
 
     from retrieval.progress import ProgressEvent, Stage
 
-    bar = None
+    bars: dict = {}
+    shown = {Stage.OCR: "page", Stage.EMBEDDING: "chunk"}
 
     def update(event: ProgressEvent) -> None:
-        nonlocal bar
-        if event.stage is Stage.EMBEDDING:
-            if bar is None:
-                bar = tqdm(total=event.total, unit="chunk", file=sys.stderr, mininterval=0.5, desc="embedding")
-            bar.total = event.total
-            bar.n = event.done
-            bar.refresh()
+        if event.stage not in shown:
+            return
+        key = (event.stage, event.name)
+        if key not in bars:
+            desc = f"OCR {event.name}" if event.stage is Stage.OCR else "embedding"
+            bars[key] = tqdm(total=event.total, unit=shown[event.stage], file=sys.stderr, mininterval=0.5, desc=desc)
+        bar = bars[key]
+        bar.total = event.total
+        bar.n = event.done
+        bar.refresh()
 
     def close() -> None:
-        if bar is not None:
+        for bar in bars.values():
             bar.close()
 
     return update, close
@@ -136,7 +154,7 @@ def cmd_index(args) -> int:
 
     progress, close_bar = _progress_bar()
     try:
-        report = Yandu(settings_from(args)).index(rebuild=args.rebuild, progress=progress)
+        report = Yandu(settings_from(args)).index(rebuild=args.rebuild, progress=progress, allow_empty=args.allow_empty)
     except IndexBusy as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
@@ -189,7 +207,8 @@ def cmd_query(args) -> int:
 def cmd_eval(args) -> int:
     from retrieval.eval import run_eval
 
-    print(run_eval(settings_from(args), args.questions, args.top_k, baseline=not args.no_baseline))
+    print(run_eval(settings_from(args), args.questions, args.top_k, baseline=not args.no_baseline,
+                   ablations=args.ablation))
     return 0
 
 

@@ -1,9 +1,10 @@
 """Yandu benchmarks: indexing throughput, query latency, cold start, incremental add, memory, size.
 
-    python -m bench                     # seeds, bench (../shared/bench + seeds) and scale (≥ 100 000 chunks)
+    python -m bench                     # seeds, bench (../shared/bench + seeds), scale (≥ 100 000 chunks), ocr
     python -m bench --quick             # smaller samples, scale at 20 000 chunks: a few minutes
     python -m bench --only seeds        # one run (repeatable / comma-separated)
     python -m bench --speedups          # also the before/after measurements of each speed-up
+    python -m bench --load              # 16 clients × 60 s of /search on loopback during uploads and a rebuild
 
 Prints one table and, as its last line, ``{"runs": [...]}`` (see docs/BENCHMARKS.md). Every run
 works in fresh temporary folders (corpus copy, index, embedding cache), in its own process so

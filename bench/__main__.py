@@ -11,18 +11,23 @@ import tempfile
 import traceback
 from pathlib import Path
 
-RUNS = ("seeds", "bench", "scale", "encoder")
+RUNS = ("seeds", "bench", "scale", "ocr", "encoder")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description="Yandu benchmarks (see docs/BENCHMARKS.md)")
     p.add_argument("--only", action="append", default=[],
-                   help="seeds, bench, scale, encoder or speedups; repeatable or comma-separated (default: all but speedups)")
+                   help="seeds, bench, scale, ocr, encoder or speedups; repeatable or comma-separated "
+                        "(default: all but speedups)")
     p.add_argument("--quick", action="store_true", help="fewer queries and samples, scale at 20 000 chunks")
     p.add_argument("--speedups", action="store_true", help="also measure each speed-up against the state before it")
     p.add_argument("--scale-chunks", help="chunks in the scale runs, comma-separated (default 100000,1000000; "
                                           "20000 with --quick)")
     p.add_argument("--keep", action="store_true", help="keep the temporary corpora and indexes (path printed)")
+    p.add_argument("--load", action="store_true",
+                   help="instead: 16 clients search a loopback server for 60 s during two uploads and a rebuild")
+    p.add_argument("--load-seconds", type=float, default=60)
+    p.add_argument("--load-clients", type=int, default=16)
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -46,6 +51,10 @@ def worker(args) -> int:
             from .hardware import run
 
             result = run(args.workdir, args.quick)
+        elif args.worker == "ocr":
+            from .ocr import run
+
+            result = run(args.workdir)
         elif args.worker == "speedups":
             from .speedups import run
 
@@ -62,6 +71,12 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.worker:
         return worker(args)
+    if args.load:
+        from .load import main as load
+
+        result = load(args.load_seconds, args.load_clients)
+        print(json.dumps({"load": result}, ensure_ascii=False))
+        return 1 if result["failed"] else 0
     wanted = [w.strip() for item in args.only for w in item.split(",") if w.strip()] or list(RUNS)
     unknown = set(wanted) - {*RUNS, "speedups"}
     if unknown:

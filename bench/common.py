@@ -12,11 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from retrieval.config import ROOT
+from retrieval.eval.questions import BENCH, DEV_QUESTIONS, load_jsonl
+
 SEEDS = ROOT / "corpus"
-SHARED = Path(os.environ.get("YANDU_SHARED") or ROOT.parent / "shared")  # a git worktree: point it at shared/
-BENCH = SHARED / "bench"
-DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
 
 # Questions a reader of government work reports asks, added to the seed dev questions so the
 # latency sample also exercises the national and provincial reports.
@@ -32,10 +31,7 @@ NEW_REPORT_NAME = "新增报告.txt"
 
 
 def questions() -> list[str]:
-    dev = []
-    if DEV_QUESTIONS.exists():
-        with open(DEV_QUESTIONS, encoding="utf-8") as f:
-            dev = [json.loads(line)["question"] for line in f if line.strip()]
+    dev = [q["question"] for q in load_jsonl(DEV_QUESTIONS)] if DEV_QUESTIONS.exists() else []
     return dev + EXTRA_QUESTIONS
 
 
@@ -75,6 +71,12 @@ def new_report_text() -> str:
 def rss_mb() -> float:
     """Peak resident memory of this process so far (MB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def index_mb(index_dir: Path) -> float:
+    """The index on disk: segments and the generations kept (the embedding cache is reported apart)."""
+    return round(sum(p.stat().st_size for p in Path(index_dir).rglob("*")
+                     if p.is_file() and p.name != "embeddings.sqlite") / 2**20, 1)
 
 
 def folder_mb(path: Path) -> float:

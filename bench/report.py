@@ -27,6 +27,12 @@ ROWS = [  # key, label, unit
     ("index_mb", "index on disk", "MB"),
     ("cache_mb", "embedding cache", "MB"),
     ("encoder_load_s", "encoder load", "s"),
+    ("ocr_pages", "scanned pages (OCR fixture)", ""),
+    ("ocr_wall_s_per_page", "OCR per page, one thread (wall)", "s"),
+    ("ocr_cpu_s_per_page", "OCR per page, one thread (CPU)", "s"),
+    ("ocr_file_wall_s_per_page", "OCR per page, worker pool (wall)", "s"),
+    ("ocr_cached_file_s", "re-read of the scanned file from the page cache", "s"),
+    ("ocr_character_error", "OCR character error vs the text", ""),
 ]
 
 TARGETS = {  # (run, key): (comparison, value) from the issues; "scale" means every scale run
@@ -89,7 +95,7 @@ def render(results: list[dict], speedups: dict | None, info: dict, quick: bool =
         f"{info.get('loadavg_end')}",
     ]
     if runs:
-        lines.append("encoder: " + "; ".join(sorted({r.get("encoder", "?") for r in runs})))
+        lines.append("encoder: " + "; ".join(sorted({r["encoder"] for r in runs if "encoder" in r})))
         lines.append("")
         lines.append("| metric | unit | " + " | ".join(r["corpus"] for r in runs) + " |")
         lines.append("|---|---|" + "---:|" * len(runs))

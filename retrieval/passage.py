@@ -15,11 +15,14 @@ class Why:
     role: bool  # its section role fits the role the question asks about
     quantity: bool  # a how-many question, and one sentence states a number with the unit asked
     roles_asked: list[str] = field(default_factory=list)
+    unit: bool = False  # from a unit the question names
+    year: bool = False  # about the year (in a report of the year) the question names
 
     def to_json(self) -> dict:
         return {"dense": {"rank": self.dense_rank, "score": self.dense_score},
                 "keyword": {"rank": self.keyword_rank, "score": self.keyword_score},
-                "role": self.role, "quantity": self.quantity, "roles_asked": list(self.roles_asked)}
+                "role": self.role, "quantity": self.quantity, "roles_asked": list(self.roles_asked),
+                "unit": self.unit, "year": self.year}
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,49 @@ def synonyms() -> dict[str, list[str]]:
     return out
 
 
+def _lines(name: str) -> list[list[str]]:
+    """Whitespace-separated fields of each non-comment line of a data file."""
+    rows = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        fields = line.split("#")[0].split()
+        if fields:
+            rows.append(fields)
+    return rows
+
+
+@lru_cache(maxsize=1)
+def unit_aliases() -> dict[str, str]:
+    """Every name of a unit (official, short, capital city) → its official name (data/units.txt)."""
+    return {alias: row[0] for row in _lines("units.txt") for alias in row}
+
+
+def units_named(text: str) -> list[str]:
+    """Official names of the units a text names, in order of first mention; a longer name wins over
+    the shorter one inside it ("广西壮族自治区" is one mention, not also "广西")."""
+    text = normalize(text)
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for alias in sorted(unit_aliases(), key=len, reverse=True):
+        for m in re.finditer(re.escape(alias), text):
+            if not any(a < m.end() and m.start() < b for a, b in taken):
+                taken.append((m.start(), m.end()))
+                found.append((m.start(), unit_aliases()[alias]))
+    return list(dict.fromkeys(u for _, u in sorted(found)))
+
+
+@lru_cache(maxsize=1)
+def paraphrases() -> list[tuple[str, list[str]]]:
+    """(everyday wording, official terms) pairs (data/paraphrases.txt), longest wording first."""
+    return sorted(((row[0], row[1:]) for row in _lines("paraphrases.txt")), key=lambda p: -len(p[0]))
+
+
+def official_terms(question: str) -> list[str]:
+    """The official terms for the everyday wording a question uses (each once, none it already has)."""
+    q = normalize(question)
+    terms = [t for everyday, official in paraphrases() if everyday in q for t in official]
+    return [t for t in dict.fromkeys(terms) if t not in q]
+
+
 def expand(tokens: list[str]) -> list[str]:
     """Query tokens plus the tokens of their synonyms (each once)."""
     extra = [t for tok in tokens for syn in synonyms().get(tok, []) for t in tokenize(syn)]

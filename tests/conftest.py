@@ -3,11 +3,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from retrieval.config import ROOT
+from retrieval.eval.questions import BENCH, DEV_QUESTIONS, GOV_DEV_QUESTIONS, SHARED, load_jsonl  # noqa: F401
+
 CORPUS = ROOT / "corpus"
-SHARED = ROOT.parent / "shared"
-BENCH = SHARED / "bench"
-DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
 
 
 def seed(prefix: str) -> Path:
@@ -34,13 +33,6 @@ def seed_app(tmp_path_factory):
     app = Yandu(Settings().with_overrides(corpus_dir=root / "corpus", index_dir=root / "index"))
     app.index()
     return app
-
-
-def load_jsonl(path):
-    import json
-
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def consistent(settings):

@@ -12,7 +12,7 @@ import docx
 import pymupdf  # test-only (AGPL): builds the PDFs that pypdf reads
 import pytest
 
-from retrieval.ingest import ReadError, read_file
+from retrieval.ingest import ReadError, ReadOptions, read_file
 
 BENCH_DOCX = Path("/work/shared/bench/gov_provincial_2025_docx")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -103,7 +103,7 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
     path = tmp_path / "报告.docx"
     document.save(path)
     assert read_file(path).text.split("\n") == [
-        "一、基本情况", "全年经济运行稳中有进。", "指标\t数值\t增速", "GDP\t5.3万亿\t5.2%", "合计",
+        "一、基本情况", "全年经济运行稳中有进。", "指标：GDP，数值：5.3万亿，增速：5.2%", "合计",
         "二、下一步工作", "  保持原样的段落\t含制表符  ",
     ]
 
@@ -172,21 +172,37 @@ def test_doc_without_libreoffice(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(ole_file("WordDocument"))
     assert read_error(path) == ("LibreOffice is needed to read .doc/.wps files "
-                                "(install it, e.g. apt-get install libreoffice-writer)")
+                                "(install it, e.g. apt-get install libreoffice-writer-nogui)")
 
 
+@pytest.mark.slow  # LibreOffice starts in ~5 s
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
-def test_doc_through_libreoffice(tmp_path):
-    source = tmp_path / "src.docx"
-    document = docx.Document()
-    document.add_paragraph("一、基本情况")
-    document.add_paragraph("经济运行稳中有进。")
-    document.save(source)
-    subprocess.run([SOFFICE, "--headless", "--convert-to", "doc", "--outdir", str(tmp_path), str(source)],
+def test_doc_and_wps_through_libreoffice(tmp_path):
+    """A .doc made by LibreOffice from a seed report with a table reads back as the report (a .wps
+    from WPS Writer is the same Word binary format)."""
+    from conftest import seed
+
+    paragraphs = [p for p in seed("004").read_text(encoding="utf-8").split("\n") if p.strip()]
+    source = tmp_path / "src.html"  # Writer keeps an HTML table through .doc (python-docx's default one it drops)
+    source.write_text("<html><head><meta charset='utf-8'></head><body>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+                      + "<table border='1'><tr><td>指标</td><td>2021年</td><td>2022年</td></tr>"
+                      "<tr><td>新发展党员</td><td>12名</td><td>17名</td></tr></table></body></html>", encoding="utf-8")
+    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "doc:MS Word 97", "--outdir", str(tmp_path), str(source)],
                    check=True, timeout=120, capture_output=True)
-    path = tmp_path / "旧报告.doc"
-    (tmp_path / "src.doc").rename(path)
-    assert read_file(path).text.split("\n")[:2] == ["一、基本情况", "经济运行稳中有进。"]
+    data = (tmp_path / "src.doc").read_bytes()
+    for name in ("旧报告.doc", "金山.wps"):
+        lines = [line for line in read_file(tmp_path / name, data).text.split("\n") if line.strip()]
+        assert lines == paragraphs + ["指标：新发展党员，2021年：12名，2022年：17名"], name
+    assert not (tmp_path / "旧报告.doc").exists()  # read from the bytes given, never from the path
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+def test_damaged_doc_through_libreoffice(tmp_path):
+    path = tmp_path / "坏.doc"
+    path.write_bytes(ole_file("WordDocument"))
+    assert read_error(path).startswith("LibreOffice could not convert the file")
 
 
 # --- PDF ----------------------------------------------------------------------------------------
@@ -210,13 +226,25 @@ def test_pdf_pages(tmp_path):
     assert raw.text[raw.page_starts[1]:].startswith("二、存在问题")
 
 
-def test_scanned_pdf(tmp_path):
+def test_pdf_without_text_or_images(tmp_path):
     document = pymupdf.open()
     document.new_page().draw_rect(pymupdf.Rect(72, 72, 300, 400), color=(0, 0, 0), fill=(0.6, 0.6, 0.6))
     document.new_page()
+    path = tmp_path / "空白.pdf"
+    document.save(path)
+    assert read_error(path) == "no text in the PDF (no text layer, no scanned page)"
+
+
+def test_scanned_pdf_with_ocr_off(tmp_path):
+    document = pymupdf.open()
+    pixmap = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 40, 40), False)
+    pixmap.set_rect(pixmap.irect, (200, 200, 200))
+    document.new_page().insert_image(pymupdf.Rect(72, 72, 300, 300), pixmap=pixmap)
     path = tmp_path / "扫描件.pdf"
     document.save(path)
-    assert read_error(path) == "scanned PDF, no text layer"
+    with pytest.raises(ReadError) as info:
+        read_file(path, options=ReadOptions(ocr=False))
+    assert str(info.value) == "扫描件.pdf: scanned PDF, no text layer (OCR is switched off)"
 
 
 def test_password_protected_pdf(tmp_path):

@@ -74,8 +74,14 @@ class Server:
         self.log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def wait(self, timeout: float = STARTUP_TIMEOUT) -> "Server":
+    def wait(self, timeout: float = STARTUP_TIMEOUT, indexed: bool = True) -> "Server":
+        """Until it answers — and, with ``indexed``, until its startup index run (in the background,
+        the server listens before it) has finished."""
         deadline = time.monotonic() + timeout
+        while indexed and "index:" not in self.output() and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()[-4000:]}")
+            time.sleep(0.5)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()[-4000:]}")
@@ -146,6 +152,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 def test_startup_indexed_and_said_so(server):
+    """The server listens at once and indexes in the background (issue 15), then says so."""
     out = server.output()
     assert "index:" in out and "5 reports" in out
     assert (server.index / "CURRENT").exists()

@@ -2,7 +2,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+from ..config import ROOT
+
+# The shared development data beside the project (never shipped): seeds, benchmark reports, question sets.
+# YANDU_SHARED names it for a checkout that is not beside it (a git worktree elsewhere).
+SHARED = Path(os.environ.get("YANDU_SHARED") or ROOT.parent / "shared")
+BENCH = SHARED / "bench"
+DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
+GOV_DEV_QUESTIONS = SHARED / "eval" / "gov_dev_questions.jsonl"
 
 
 def load_jsonl(path: Path) -> list[dict]:

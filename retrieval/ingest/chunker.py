@@ -9,6 +9,7 @@ import math
 import re
 
 from .document import Chunk, Document, Section
+from .roles import paragraph_roles
 
 SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”’」』）)]*|\n|$)")
 ITEM = re.compile(
@@ -117,6 +118,7 @@ def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[C
             if end <= start:
                 continue
             item = ITEM.match(doc.text, start)
+            years = path[-1].years if path else None
             chunks.append(
                 Chunk(
                     id=f"{doc.source}#{len(chunks)}",
@@ -133,6 +135,11 @@ def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[C
                     section_start=block_start,
                     section_end=block_end,
                     order=len(chunks),
+                    unit=doc.unit,
+                    kind=doc.kind,
+                    year_from=years[0] if years else None,
+                    year_to=years[1] if years else None,
+                    roles=paragraph_roles(doc.text[start:end]),
                 )
             )
     return chunks

@@ -25,6 +25,41 @@ def _sub(pattern: re.Pattern, text: str, repl: str = "") -> tuple[str, list[str]
     return pattern.sub(take, text), removed
 
 
+PAGE_MARK = "\ue000"  # a line of its own between pages of a paged source (see pipeline.clean_with_pages)
+EDGE_LINES = 2  # lines at the top and at the bottom of a page where running headers and footers sit
+MAX_FURNITURE = 60  # characters; longer lines are body text
+DIGITS = re.compile(r"\d+")
+
+
+def page_furniture(text: str) -> tuple[str, list[str]]:
+    """Running headers and footers ("XX市人民政府文件", "- 3 -", a page watermark): short lines at a
+    page's top or bottom that recur on at least half of the pages (two at least), digits aside."""
+    pages = text.split(PAGE_MARK)
+    if len(pages) < 2:
+        return text, []
+
+    def key(line: str) -> str:
+        return DIGITS.sub("#", "".join(line.split()))
+
+    def edge(lines: list[str]) -> set[int]:
+        body = [i for i, line in enumerate(lines) if line.strip()]
+        return {i for i in body[:EDGE_LINES] + body[-EDGE_LINES:] if len(lines[i].strip()) <= MAX_FURNITURE}
+
+    split = [page.split("\n") for page in pages]
+    count: dict[str, int] = {}
+    for lines in split:
+        for k in {key(lines[i]) for i in edge(lines)}:
+            count[k] = count.get(k, 0) + 1
+    furniture = {k for k, n in count.items() if n >= max(2, (len(pages) + 1) // 2)}
+    removed: list[str] = []
+    out = []
+    for lines in split:
+        cut = {i for i in edge(lines) if key(lines[i]) in furniture}
+        removed += [lines[i] for i in sorted(cut)]
+        out.append("\n".join(line for i, line in enumerate(lines) if i not in cut))
+    return PAGE_MARK.join(out), removed
+
+
 PAID_MARKER = re.compile(r"##paid(?:begin|end)##")
 
 
@@ -125,6 +160,7 @@ def whitespace(text: str) -> tuple[str, list[str]]:
 
 RULES: list[tuple[str, Rule]] = [
     ("paid_marker", paid_markers),
+    ("page_furniture", page_furniture),
     ("page_chrome", page_chrome),
     ("watermark", watermarks),
     ("password", password_lines),

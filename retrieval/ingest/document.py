@@ -34,6 +34,7 @@ class Section:
     end: int = 0  # end of the section (children included)
     children: list["Section"] = field(default_factory=list)
     paragraphs: list[tuple[int, int]] = field(default_factory=list)  # own body spans, children excluded
+    years: tuple[int, int] | None = None  # the years the section is about (ingest/years.py)
 
     def walk(self):
         yield self
@@ -51,7 +52,8 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     preamble: tuple[int, int] = (0, 0)
     year: int | None = None
-    unit: str | None = None
+    unit: str | None = None  # official name of the unit it is from (data/units.txt), else the organ in its title
+    kind: str | None = None  # 政府工作报告, 述职报告, 工作总结, … (data/report_kinds.txt)
     removed: list[Removed] = field(default_factory=list)
     page_starts: list[int] | None = None
 
@@ -88,6 +90,11 @@ class Chunk:
     section_start: int = 0  # span of the section text this chunk was cut from (list completion)
     section_end: int = 0
     order: int = 0  # position inside the document
+    unit: str | None = None  # the report's unit and kind (Document)
+    kind: str | None = None
+    year_from: int | None = None  # the years its section is about (Section.years)
+    year_to: int | None = None
+    roles: list[str] = field(default_factory=list)  # roles its own paragraphs state (roles.paragraph_roles)
 
     @property
     def section(self) -> str:

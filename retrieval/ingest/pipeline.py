@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .clean import clean
-from .document import Document, RawText, Removed
-from .readers import read_file
+from ..errors import ReadError
+from .chunker import chunk_document
+from .clean import PAGE_MARK, clean
+from .document import Chunk, Document, RawText, Removed
+from .readers import ReadOptions, read_file
 from .sections import parse_text
 
 # Bump whenever a change to reading, cleaning, parsing, roles or chunking changes what is indexed:
 # every index built with another number is rebuilt. (Editing a comment must not force a rebuild.)
-PARSER_VERSION = 1
+PARSER_VERSION = 4  # 4: unit, kind, section years, paragraph roles; table rows name their columns; running headers/footers removed
 
 
 def parse_raw(raw: RawText, source: str) -> Document:
@@ -19,9 +21,6 @@ def parse_raw(raw: RawText, source: str) -> Document:
     doc = parse_text(text, source, page_starts)
     doc.removed = removed
     return doc
-
-
-PAGE_MARK = "\ue000"
 
 
 def clean_with_pages(raw: RawText):
@@ -48,6 +47,19 @@ def clean_with_pages(raw: RawText):
     return joined, removed, [min(s, len(joined)) for s in starts]
 
 
-def parse_file(path: Path, source: str | None = None) -> Document:
-    """Read, clean and parse one report file (raises readers.ReadError with a one-line reason)."""
-    return parse_raw(read_file(path), source or path.name)
+def parse_file(path: Path, source: str | None = None, data: bytes | None = None,
+               options: ReadOptions | None = None) -> Document:
+    """Read, clean and parse one report file (raises ReadError with a one-line reason).
+
+    ``data``: the file's bytes when the caller has opened it (the path is then not opened again).
+    """
+    return parse_raw(read_file(path, data, options), source or Path(path).name)
+
+
+def chunk_file(doc: Document, path: Path, target: int, limit: int, options: ReadOptions | None = None) -> list[Chunk]:
+    """The chunks of a parsed file, refused (ReadError) when more than ``options.max_chunks``."""
+    chunks = chunk_document(doc, target, limit)
+    most = (options or ReadOptions()).max_chunks
+    if len(chunks) > most:
+        raise ReadError(path, f"{len(chunks):,} passages in one file (limit {most:,}, max_chunks)")
+    return chunks

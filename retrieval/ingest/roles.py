@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
+from ..text import DATA
 from .document import Document, Section
 
 # Strong cues: a heading that names the role. Checked on the heading text only.
@@ -66,3 +68,29 @@ def _names_role(heading: str) -> bool:
     """A heading that is about the role itself (short, or opens with it), not one that mentions it."""
     body = re.sub(r"^[\W\d一二三四五六七八九十]+", "", heading)
     return len(body) <= 14 or any(p.match(body) for p in ROLE_CUES.values())
+
+
+PARAGRAPH_HEAD = re.compile(r"[^。！？!?]*[。！？!?]?[^。！？!?]*")  # a paragraph's first two sentences
+
+
+@lru_cache(maxsize=1)
+def paragraph_cues() -> list[tuple[str, re.Pattern]]:
+    """(role, pattern) of wording that opens a paragraph of that role (data/role_cues.txt)."""
+    out = []
+    for line in (DATA / "role_cues.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            role, pattern = line.split("\t")
+            out.append((role, re.compile(pattern)))
+    return out
+
+
+def paragraph_roles(text: str) -> list[str]:
+    """Roles the paragraphs of a passage state without a heading ("同时也要清醒看到…" → problem),
+    read from the first two sentences of each paragraph; in order of first appearance."""
+    found: list[str] = []
+    for paragraph in unicodedata.normalize("NFKC", text).split("\n"):
+        head = PARAGRAPH_HEAD.match(paragraph.strip()).group(0)
+        for role, pattern in paragraph_cues():
+            if role not in found and pattern.search(head):
+                found.append(role)
+    return found

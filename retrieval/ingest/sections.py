@@ -12,7 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 from .document import Document, Section
+from ..text import units_named
 from .roles import assign_roles
+from .years import assign_years, report_kind
 
 CN_NUM = "一二三四五六七八九十百零〇两"
 
@@ -35,7 +37,9 @@ MARKERS: list[tuple[str, re.Pattern]] = [
 ]
 SENTENCE_END = re.compile(r"[。！？!?]|[；;](?=\S)")
 TITLE_WORDS = re.compile(r"报告|总结|述职|汇报|计划|情况|讲话|要点|方案|发言|材料|工作")
-YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+YEAR = re.compile(r"(?<![\d第])(19[5-9]\d|20[0-4]\d)(?![\d页])")  # never a page number ("第1950页")
+YEAR_IN_TEXT = re.compile(r"(?<![\d第])(19[5-9]\d|20[0-4]\d)(?=年)")  # in running text only "2023年" counts
+OPENING = 300  # characters of the opening lines that name a report's year and unit
 UNIT = re.compile(
     r"^(?:\d{4}年?度?)?(.{2,20}?(?:自治区|省|市|县|区|局|厅|委员会|委|部|办公室|办|中心|公司|院|校|所|党委|党组|党支部|支部))"
 )
@@ -111,9 +115,21 @@ def parse_text(text: str, source: str, page_starts: list[int] | None = None) -> 
     _close(doc.sections, len(text))
     assign_roles(doc)
     doc.year = _year(doc.title, text, source)
-    m = UNIT.match(doc.title)
-    doc.unit = m.group(1) if m and title else None
+    doc.unit = _unit(doc.title if title else "", text[:OPENING], source)
+    doc.kind = report_kind(doc.title, source)
+    assign_years(doc)
     return doc
+
+
+def _unit(title: str, opening: str, source: str) -> str | None:
+    """The unit a report is from: a unit of data/units.txt named by the title, the opening lines or
+    the file name (in that order), else the organ a title starts with ("市委组织部机关党委…")."""
+    for part in (title, opening, source):
+        named = units_named(part)
+        if named:
+            return named[0]
+    m = UNIT.match(re.sub(r"^\d{4}年?度?", "", unicodedata.normalize("NFKC", title)))
+    return m.group(1) if m else None
 
 
 def _close(sections: list[Section], end: int) -> None:
@@ -126,9 +142,9 @@ def _close(sections: list[Section], end: int) -> None:
 def _year(title: str, text: str, source: str) -> int | None:
     """The report's year: from the title, the opening lines, the file name, else the most cited."""
     title, text = unicodedata.normalize("NFKC", title), unicodedata.normalize("NFKC", text)
-    for part in (title, text[:300], source):
-        m = YEAR.search(part)
+    for part, pattern in ((title, YEAR), (text[:OPENING], YEAR_IN_TEXT), (source, YEAR)):
+        m = pattern.search(part)
         if m:
             return int(m.group(1))
-    years = Counter(YEAR.findall(text))
+    years = Counter(YEAR_IN_TEXT.findall(text))
     return int(years.most_common(1)[0][0]) if years else None

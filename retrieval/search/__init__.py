@@ -4,7 +4,7 @@ question (what is asked) · filters (user's scope) · fusion (plain functions) �
 answers) · searcher (the pipeline over one index snapshot).
 """
 from .filters import Filters
-from .question import intent, quantity_unit
+from .question import Question, intent, quantity_unit, understand
 from .searcher import Result, Searcher
 
-__all__ = ["Filters", "Result", "Searcher", "intent", "quantity_unit"]
+__all__ = ["Filters", "Question", "Result", "Searcher", "intent", "quantity_unit", "understand"]

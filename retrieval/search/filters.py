@@ -27,8 +27,11 @@ class Filters:
             keep &= np.isin(snap.sources, list(wanted))
         if self.years:
             keep &= np.isin(snap.years, [int(y) for y in self.years])
-        if self.section_types:
-            keep &= np.isin(snap.types, list(self.section_types))
+        if self.section_types:  # every passage that plays the role: by its headings or its own paragraphs
+            plays = np.zeros(len(snap.ids), dtype=bool)
+            for role in self.section_types:
+                plays |= snap.plays(role)
+            keep &= plays
         return keep
 
 

@@ -8,8 +8,8 @@ def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int
     """Answer list questions whole: parts of one split section are shown together.
 
     The whole section replaces its parts when it fits in `limit` characters; otherwise the parts
-    that ranked stand together, in document order, at the rank of the best one. A passage and
-    the section it belongs to never both appear.
+    that ranked stand together at the rank of the best one: the best first (never demoted), the
+    others after it in document order. A passage and the section it belongs to never both appear.
     """
     groups: dict[tuple[str, int], list[dict]] = {}
     for p in passages:
@@ -27,8 +27,13 @@ def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int
             out.append({**p, "text": text, "start": start, "end": end, "item": None,
                         "completed_from": [x["id"] for x in parts]})
         else:
-            out.extend(sorted(hits, key=lambda h: h["start"]))
+            out.extend(stand_together(hits))
     return merge_siblings(snap, out, limit, window)
+
+
+def stand_together(hits: list[dict]) -> list[dict]:
+    """Ranked parts of one list: the best (first) keeps its place, the others follow in document order."""
+    return [hits[0], *sorted(hits[1:], key=lambda h: h["start"])]
 
 
 def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:

@@ -1,22 +1,65 @@
 """Question understanding: what a question asks for, read from its wording alone.
 
-The section role it asks about (问题 → problem, 原因 → cause, 下一步 → plan, 做法 → work), whether it
-asks for nothing but that role, and for how-many questions the unit counted.
+`understand` reads, in one place: the section role it asks about (问题 → problem, 原因 → cause,
+下一步 → plan, 做法 → work) and whether it asks for nothing but that role; the units it names
+(宁夏 → 宁夏回族自治区, data/units.txt); the years it is about and the report years it names
+("2025年政府工作报告" names a report, "2024年粮食产量" a year; 今年/去年/明年 count from the newest
+report; 十四五 is 2021–2025); whether it asks for a target or a plan rather than a result; whether
+it asks for a list (有哪些, 哪几个, 存在哪些问题); for how-many questions the unit counted; and the
+official terms for its everyday wording (data/paraphrases.txt).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from ..text import normalize
+from ..ingest.years import CN_DIGIT, cn_number, five_year_plan
+from ..text import expand, normalize, official_terms, tokenize, units_named
 
 MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and said so)
 
 INTENT: list[tuple[str, re.Pattern]] = [
     ("cause", re.compile(r"原因|根源|为什么|为何|症结")),
-    ("problem", re.compile(r"问题|不足|差距|短板|薄弱|缺点|不够|欠缺")),
+    ("problem", re.compile(r"问题|不足|差距|短板|薄弱|缺点|不够|欠缺|困难(?!群众|家庭|职工|户|党员|人员|学生|群体|企业)|挑战|风险")),
     ("plan", re.compile(r"下一步|下步|打算|计划|思路|明年|今后|将来|未来|目标|规划")),
     ("work", re.compile(r"做法|措施|开展|成效|成绩|如何|怎样|怎么|哪些活动|举措|经验")),
 ]
+# Asking for a target, a plan or a task set for a year, not for what was achieved in it.
+TARGET = re.compile(r"目标|预期|计划|打算|安排|任务|要办|要完成|要达到|将|定为|定在|提出|部署|力争|确定")
+LIST = re.compile(r"哪些|哪几|包括什么|都有什么|都是什么|几个方面|几方面|清单")
+LIST_ROLES = {"problem", "cause"}
+GENERIC = re.compile(r"^(?:\d+|年|年度|工作|情况|方面|主要|具体|存在)$")  # words that do not narrow a role question
+
+ARABIC_YEAR = re.compile(r"(?<![\d第])(1[89]\d\d|20\d\d)(?=\s*年)")
+CN_YEAR = re.compile(r"([零〇○一二三四五六七八九]{4})(?=年)")
+# A year that names a report: "2025年政府工作报告", "一九五七年的报告", "2023年度述职报告".
+REPORT_YEAR = re.compile(r"^[度的\s]{0,2}(?:[^\s，。？、]{0,8}?)(?:政府工作报告|报告|述职|总结)")
+SAME_YEAR = re.compile(r"当年|同年|本年|该年")
+RELATIVE = {"前年": -2, "去年": -1, "上年": -1, "今年": 0, "本年度": 0, "明年": 1, "来年": 1}
+FIVE_YEAR = re.compile(r"([一二三四五六七八九十]{1,3})五(?:规划|计划|时期|期间)?")
+FIVE_YEAR_QUOTED = re.compile(r"[“\"]([一二三四五六七八九十]{1,3})五[”\"]|([一二三四五六七八九十]{1,3})五(?:规划|计划|时期|期间)")
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question asks for; every field is soft evidence for ranking, never a filter."""
+
+    text: str  # matching form (normalised)
+    tokens: list[str]  # keyword tokens, synonyms and official terms included
+    roles: list[str] = field(default_factory=list)  # section roles asked about
+    only_role: bool = False  # asks for nothing but that role ("存在问题的原因是什么？")
+    units: list[str] = field(default_factory=list)  # official names of the units named
+    years: frozenset[int] = frozenset()  # years the answer is about
+    report_years: frozenset[int] = frozenset()  # years of the reports named
+    target: bool = False  # asks for a target / plan / task, not a result
+    is_list: bool = False  # asks for every item of a list
+    quantity: str | None = None  # how-many questions: the unit counted, as a regex
+    official: list[str] = field(default_factory=list)  # official terms for its everyday wording
+
+    @property
+    def dense_text(self) -> str:
+        """What the embedder reads: the question, then the official terms of its everyday wording."""
+        return " ".join([self.text, *self.official])
 
 
 def intent(question: str) -> list[str]:
@@ -25,6 +68,40 @@ def intent(question: str) -> list[str]:
         if pattern.search(question):
             return ["highlight", "work"] if role == "work" else [role]
     return []
+
+
+def asks_only_role(text: str) -> bool:
+    """A question with nothing but role words (years and generic words aside) asks for that kind of
+    section itself ("存在问题的原因是什么？", "2023年的工作思路是什么？", "下步打算")."""
+    for _, pattern in INTENT:
+        text = pattern.sub(" ", text)
+    return all(GENERIC.match(t) or len(t) == 1 for t in tokenize(text))
+
+
+def cn_year(digits: str) -> int:
+    """"一九五四" → 1954."""
+    return int("".join(str(CN_DIGIT[c]) for c in digits))
+
+
+def read_years(text: str, newest: int | None) -> tuple[set[int], set[int]]:
+    """(years the question is about, years of the reports it names)."""
+    about: set[int] = set()
+    reports: set[int] = set()
+    found = [(m.start(), m.end(), int(m.group(1))) for m in ARABIC_YEAR.finditer(text)]
+    found += [(m.start(), m.end(), cn_year(m.group(1))) for m in CN_YEAR.finditer(text)]
+    for _, end, year in found:
+        after = text[end + 1:]  # past the 年
+        (reports if REPORT_YEAR.match(after) else about).add(year)
+    if SAME_YEAR.search(text):
+        about |= reports
+    if newest:
+        for word, offset in RELATIVE.items():
+            if word in text:
+                about.add(newest + offset)
+    for m in FIVE_YEAR_QUOTED.finditer(text):
+        first, last = five_year_plan(cn_number(m.group(1) or m.group(2)))
+        about |= set(range(first, last + 1))
+    return about, reports
 
 
 QUANTITY = re.compile(r"(?:多少|几)([名个次人场篇项家期批户条件所位元]?)")
@@ -41,6 +118,26 @@ def quantity_unit(question: str) -> str | None:
     return ANY_UNIT if m.group(1) in ("", "个") else m.group(1)
 
 
+def understand(text: str, newest_year: int | None = None, known_units: tuple[str, ...] = ()) -> Question:
+    """Read a (normalised) question. ``newest_year`` anchors 今年/去年/明年; ``known_units`` are the
+    units of the indexed reports, so a question naming an organ ("市委组织部") prefers its reports."""
+    official = official_terms(text)
+    tokens = expand(tokenize(text))
+    tokens += [t for term in official for t in tokenize(term) if t not in tokens]
+    roles = intent(text)
+    units = units_named(text)
+    units += [u for u in known_units if len(u) >= 3 and u not in units and normalize(u) in text]
+    about, reports = read_years(text, newest_year)
+    only_role = bool(roles) and asks_only_role(text)
+    quantity = quantity_unit(text)
+    # A list: list wording, a role asked for itself, or the problems / causes of something (answered by
+    # the items of a 存在问题 / 原因 section) — never a how-many question.
+    is_list = only_role or bool(LIST.search(text)) or (bool(set(roles) & LIST_ROLES) and not quantity)
+    return Question(text=text, tokens=tokens, roles=roles, only_role=only_role, units=units,
+                    years=frozenset(about), report_years=frozenset(reports), target=bool(TARGET.search(text)),
+                    is_list=is_list, quantity=quantity, official=official)
+
+
 def states_quantity(text: str, tokens: list[str], unit: str) -> bool:
     """Does one sentence of the passage give a number with that unit next to what was asked about
     (a term of 3+ characters, or two terms of the question)?"""
@@ -52,10 +149,3 @@ def states_quantity(text: str, tokens: list[str], unit: str) -> bool:
             if len(found) >= 2 or any(len(t) >= 3 for t in found):
                 return True
     return False
-
-
-def asks_only_role(tokens: list[str]) -> bool:
-    """A question whose every keyword is a role word asks for that kind of section itself."""
-    return all(any(p.search(t) for _, p in INTENT) for t in tokens)
-
-

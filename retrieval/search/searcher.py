@@ -14,9 +14,10 @@ from ..passage import Passage, Why
 from ..store import Snapshot, open_store
 from ..text import expand, normalize_question, tokenize
 from .filters import Filters
-from .fusion import rank_of, rescale, rrf
+from .evidence import Evidence, sentence_coverage
+from .fusion import falling_scores, rank_of, rescale, rrf
 from .lists import complete_lists
-from .question import MAX_QUESTION, asks_only_role, intent, quantity_unit, states_quantity
+from .question import MAX_QUESTION, states_quantity, understand
 
 
 def to_passage(rank: int, row: dict) -> Passage:
@@ -60,38 +61,37 @@ class Searcher:
         valid = np.ones(len(snap.ids), dtype=bool) if mask is None else mask
         if not valid.any():
             return Result([], "没有符合筛选条件的报告段落。")
+        q = understand(text, snap.newest_year, snap.unit_names)
 
+        dense = self._dense_scores(snap, q.dense_text if s.use_paraphrases else q.text, valid)
+        tokens = q.tokens if s.use_paraphrases else expand(tokenize(text))
         depth = s.fusion_depth
-        dense = self._dense_scores(snap, text, valid)
-        tokens = tokenize(text)
-        keyword = snap.keyword_scores(expand(tokens), depth, None if mask is None else valid)
+        keyword = snap.keyword_scores(tokens, depth, mask)
         d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
         if s.fusion == "rrf":
             fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
         else:
             fused = s.dense_weight * rescale(dense, d_rank) + s.keyword_weight * rescale(keyword, k_rank)
-        roles = intent(text)
-        role_hit = np.zeros(len(snap.ids), dtype=bool)
-        for role in roles:
-            role_hit |= snap.role_masks.get(role, False)
-        boost = s.role_only_boost if roles and asks_only_role(tokens) else s.role_boost
-        fused = fused * np.where(role_hit, 1.0 + boost, 1.0)
+        evidence = Evidence.of(snap, q, s)
+        fused = fused * evidence.factor
         fused[~valid] = 0
 
         order = [i for i in np.argsort(-fused, kind="stable")[: top_k * 4] if fused[i] > 0]
         if not order:
             return Result([], "没有找到相关内容。")
-        confidence = self._confidence(dense, keyword, valid)
+        spread = dense if mask is None else self._dense_scores(snap, q.text, np.ones(len(snap.ids), dtype=bool))
+        confidence = self._confidence(dense, spread, keyword, valid, q.only_role and bool((evidence.role & valid).any()))
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
             note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
         rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
         texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
-        unit = quantity_unit(text)
-        quantity = {i: bool(unit) and states_quantity(texts[i], expand(tokens), unit) for i in order}
+        quantity = {i: bool(q.quantity) and states_quantity(texts[i], tokens, q.quantity) for i in order}
+        weights = snap.keyword_idf(tokens) if s.sentence_weight else {}
+        covered = {i: sentence_coverage(texts[i], weights) for i in order}
         for i in order:
-            fused[i] *= 1.0 + s.quantity_boost * quantity[i]
+            fused[i] *= (1.0 + s.quantity_boost * quantity[i]) * (1.0 + s.sentence_weight * covered[i])
         order.sort(key=lambda i: -fused[i])
         passages = []
         for i in order:
@@ -99,26 +99,33 @@ class Searcher:
             row["why"] = Why(
                 dense_rank=int(d_rank[i]) + 1 if d_rank[i] >= 0 else None, dense_score=round(float(dense[i]), 4),
                 keyword_rank=int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, keyword_score=round(float(keyword[i]), 3),
-                role=bool(role_hit[i]), quantity=quantity[i], roles_asked=roles)
+                role=bool(evidence.role[i]), quantity=quantity[i], roles_asked=evidence.roles,
+                unit=bool(evidence.unit[i]), year=bool(evidence.year[i]))
             row["score"] = round(float(fused[i]), 5)
             passages.append(row)
-        passages = complete_lists(snap, passages, s.chunk_max, top_k)[:top_k]
+        if q.is_list and s.list_completion:
+            passages = complete_lists(snap, passages, s.chunk_max, top_k)
+        passages = falling_scores(passages[:top_k])
         return Result([to_passage(rank, p) for rank, p in enumerate(passages, 1)], note)
 
     def _dense_scores(self, snap: Snapshot, text: str, valid: np.ndarray) -> np.ndarray:
         vector = self.encoder.encode_queries([text]).astype(np.float32)[0]
         return snap.dense_scores(vector, self.settings.fusion_depth, None if valid.all() else valid)
 
-    def _confidence(self, dense: np.ndarray, keyword: np.ndarray, valid: np.ndarray) -> str:
+    def _confidence(self, dense: np.ndarray, spread: np.ndarray, keyword: np.ndarray, valid: np.ndarray,
+                    role_found: bool) -> str:
         """"sure", "weak" or "none": does the best passage stand out from this question's own scores?
 
-        e5 similarities bunch together, so no absolute threshold works: the best dense score is
-        measured against the spread of all scores (z), and the keywords against what BM25 finds.
+        e5 similarities bunch together, so no absolute threshold works: the best dense score within the
+        filters is measured against the spread of the question's scores over the whole index (z) — a
+        narrow filter leaves too few scores to have a spread — and the keywords against what BM25 finds.
+        A question that asks for a role itself ("下步打算") is answered by any passage playing it.
         """
-        scores = dense[valid & (dense > 0)]
-        z = (scores.max() - np.median(scores)) / (scores.std() or 1e-6) if len(scores) >= 5 else np.inf
+        scores = spread[spread > 0]
+        best = float(dense[valid].max())
+        z = (best - np.median(scores)) / (scores.std() or 1e-6) if len(scores) >= 5 else np.inf
         best_keyword = float(keyword[valid].max())
-        if z >= self.settings.min_dense_z or best_keyword >= self.settings.min_keyword_score:
+        if z >= self.settings.min_dense_z or best_keyword >= self.settings.min_keyword_score or role_found:
             return "sure"
         return "weak" if best_keyword > 0 else "none"
 

@@ -8,7 +8,8 @@ text) · indexer (corpus → index, incremental) · milvus (the Milvus store; op
 from .ann import ANN_FILE, ApproximateIndex
 from .backend import LocalStore, Store, open_store
 from .cache import EmbeddingCache, embed_passages
-from .generations import IndexBusy, Manifest, current_generation
+from ..errors import IndexBusy
+from .generations import Manifest, current_generation
 from .indexer import IndexReport, is_stale, parser_version, update_index
 from .keyword import Postings, bm25_scores
 from .segment import Segment

@@ -27,20 +27,21 @@ from ..ingest.roles import cues
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     source TEXT PRIMARY KEY, title TEXT, year INTEGER, unit TEXT, text TEXT,
-    sha256 TEXT, removed TEXT, page_starts TEXT, aliases TEXT DEFAULT '[]');
+    sha256 TEXT, removed TEXT, page_starts TEXT, aliases TEXT DEFAULT '[]', kind TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, source TEXT, ord INTEGER, title TEXT, heading_path TEXT,
     section_type TEXT, text TEXT, start INTEGER, "end" INTEGER, item TEXT, year INTEGER,
-    page INTEGER, section_start INTEGER, section_end INTEGER, tokens TEXT);
+    page INTEGER, section_start INTEGER, section_end INTEGER, tokens TEXT,
+    unit TEXT, kind TEXT, year_from INTEGER, year_to INTEGER, roles TEXT DEFAULT '');
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 """
 CHUNK_COLUMNS = ("id", "source", "ord", "title", "heading_path", "section_type", "text", "start", "end",
-                 "item", "year", "page", "section_start", "section_end")
-DOCUMENT_COLUMNS = ("source", "title", "year", "unit", "text", "sha256", "removed", "page_starts", "aliases")
+                 "item", "year", "page", "section_start", "section_end", "unit", "kind", "year_from", "year_to", "roles")
+DOCUMENT_COLUMNS = ("source", "title", "year", "unit", "text", "sha256", "removed", "page_starts", "aliases", "kind")
 
 
-def chunk_roles(row: dict) -> str:
-    """Every role a chunk plays: its own type and any role its headings name ("问题及原因"), '|'-joined."""
+def heading_roles(row: dict) -> str:
+    """Every role a chunk plays by its headings: its own type and any role they name ("问题及原因"), '|'-joined."""
     return "|".join(sorted({row["section_type"], *cues(" ".join(row["heading_path"]))}))
 
 
@@ -49,9 +50,13 @@ def chunk_roles(row: dict) -> str:
 # a line here; stores read and write whatever is listed. Values are str or int (0 for none).
 ROW_COLUMNS = {
     "source": lambda r: r["source"],
-    "year": lambda r: int(r["year"] or 0),
+    "year": lambda r: int(r["year"] or 0),  # the report's year
     "section_type": lambda r: r["section_type"],
-    "roles": chunk_roles,
+    "heading_roles": heading_roles,
+    "paragraph_roles": lambda r: "|".join((r["roles"] or "").split()),  # roles its own paragraphs state
+    "unit": lambda r: r["unit"] or "",  # the report's unit
+    "year_from": lambda r: int(r["year_from"] or 0),  # the years the chunk's section is about (0: unknown)
+    "year_to": lambda r: int(r["year_to"] or 0),
 }
 
 # Chunk tokens are stored joined by this separator (jieba never puts a control character in a token):
@@ -76,8 +81,9 @@ class Manifest:
     model_id: str
     dim: int
     parser_version: str
-    files: dict[str, dict] = field(default_factory=dict)  # name -> sha256, size, chunk_ids, duplicate_of
+    files: dict[str, dict] = field(default_factory=dict)  # name -> sha256, size, mtime_ns, chunk_ids, duplicate_of
     errors: dict[str, str] = field(default_factory=dict)  # name -> reason, from the last run
+    failed: dict[str, str] = field(default_factory=dict)  # sha256 -> reason: content not tried again
     next_id: int = 0
     updated: float = 0.0
     # local store: the live segments, oldest first (ids ascending): name, rows, deleted (reports removed

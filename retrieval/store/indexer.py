@@ -4,18 +4,35 @@ New files are added, changed files re-chunked and re-embedded, deleted files rem
 vectors; a model or parser change rebuilds. Unreadable files are reported and skipped; every
 other file is indexed. Embeddings are cached by passage text, so unchanged text is never
 embedded twice — and a run killed mid-way resumes where it stopped.
+
+Nothing is lost: a missing or empty corpus folder never empties an index that holds reports
+(``CorpusMissing``, unless ``allow_empty``); each file is read once (``read_report``: no symlink
+followed) and the bytes hashed are the bytes parsed; a file that vanishes or changes while the
+run uses it is skipped with a note and keeps its previous version, so the next run picks it up.
+Bounded work: a file over ``max_file_mb`` is refused unread, one cut into more than
+``max_chunks`` passages is refused before embedding, and content that failed is
+remembered by its hash, so a bad file costs once, not every run.
 """
 from __future__ import annotations
 
+import errno
+import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..config import Settings
-from ..ingest import PARSER_VERSION, ReadError, chunk_document, corpus_files, parse_file, sha256_file
+from ..errors import CorpusMissing, IndexWriteError
+from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReadOptions, ReportBytes, chunk_file, corpus_files, parse_file,
+                      read_report)
+from ..ingest.readers.word import NO_SOFFICE
 from ..text import tokenize
 from ..progress import Progress, ProgressEvent, Stage
 from .cache import EmbeddingCache, embed_passages
 from .backend import open_store
 from .generations import LAYOUT, Manifest
+
+# Failures that say nothing about the content (the reader may appear later): tried again every run.
+NOT_REMEMBERED = (NO_SOFFICE,)
 
 
 def parser_version(settings: Settings) -> str:
@@ -25,12 +42,15 @@ def parser_version(settings: Settings) -> str:
 
 @dataclass
 class IndexReport:
+    """What a run did; names are as ``corpus_files`` gives them (escaped: one line each)."""
+
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     duplicates: dict[str, str] = field(default_factory=dict)  # name -> the name it duplicates
     errors: dict[str, str] = field(default_factory=dict)  # name -> reason
+    notes: dict[str, str] = field(default_factory=dict)  # name -> why it was skipped this run only
     chunks: int = 0
     files: int = 0
     rebuilt: bool = False
@@ -43,16 +63,22 @@ class IndexReport:
     def lines(self) -> list[str]:
         out = [f"{name}: {reason}" for name, reason in sorted(self.errors.items())]
         out += [f"{name}: same content as {orig} (indexed once, both names known)" for name, orig in sorted(self.duplicates.items())]
+        out += [f"{name}: {note}" for name, note in sorted(self.notes.items())]
         out.append(
             f"{self.files} reports, {self.chunks} chunks — added {len(self.added)}, updated {len(self.updated)}, "
             f"removed {len(self.removed)}, unchanged {self.unchanged}"
             + (", rebuilt" if self.rebuilt else "") + (f", {len(self.errors)} not indexed" if self.errors else "")
+            + (f", {len(self.notes)} skipped this run" if self.notes else "")
         )
         return out
 
 
+def max_bytes(settings: Settings) -> int:
+    return int(settings.max_file_mb * 2**20)
+
+
 def is_stale(settings: Settings, model_id: str) -> bool:
-    """Whether the index is missing or out of date with the corpus (cheap: sizes and hashes)."""
+    """Whether the index is missing or out of date with the corpus (cheap: sizes, times, hashes)."""
     manifest = open_store(settings).manifest()
     if manifest is None:
         return True
@@ -62,91 +88,196 @@ def is_stale(settings: Settings, model_id: str) -> bool:
     if set(files) | set(skipped) != set(manifest.files) | set(manifest.errors):
         return True
     for name, path in files.items():
+        try:
+            st = path.stat()
+        except OSError:
+            return True
         entry = manifest.files.get(name)
         if entry is None:  # a file that failed last time: stale only if it changed since
-            if manifest.errors.get(name) and path.stat().st_mtime <= manifest.updated:
+            if manifest.errors.get(name) and st.st_mtime <= manifest.updated:
                 continue
             return True
-        if entry["size"] != path.stat().st_size or (
-            path.stat().st_mtime > manifest.updated and entry["sha256"] != sha256_file(path)
-        ):
+        if entry["size"] != st.st_size:
+            return True
+        if entry.get("mtime_ns") == st.st_mtime_ns or ("mtime_ns" not in entry and st.st_mtime <= manifest.updated):
+            continue
+        try:
+            if read_report(settings.corpus_dir, path, max_bytes(settings)).sha256 != entry["sha256"]:
+                return True
+        except ReadError:
             return True
     return False
 
 
+def check_corpus(settings: Settings, files: dict, old: Manifest | None, allow_empty: bool) -> None:
+    """Refuse a run that would empty an index holding reports because the corpus is missing or empty."""
+    corpus = settings.corpus_dir
+    held = sum(1 for e in old.files.values() if not e.get("duplicate_of")) if old else 0
+    if allow_empty or files:
+        return
+    if not corpus.is_dir():
+        raise CorpusMissing(f"corpus folder {corpus} does not exist (a typo, or a share not mounted?); "
+                            f"the index was not changed{f' and still holds {held} reports' if held else ''}. "
+                            "To index it as empty: app.py index --allow-empty")
+    if held:
+        raise CorpusMissing(f"corpus folder {corpus} holds no reports but the index holds {held}; the index was not "
+                            "emptied. To remove them all: app.py index --allow-empty")
+
+
+@dataclass
+class Pending:
+    """A file read and chunked, waiting for its vectors."""
+
+    name: str
+    path: Path
+    got: ReportBytes
+    doc: object
+    chunks: list
+    previous: dict | None
+
+
 def update_index(settings: Settings, encoder, rebuild: bool = False, progress: Progress | None = None,
-                 lock_timeout: float = 0) -> IndexReport:
-    """Bring the index in line with the corpus; see the module docstring."""
+                 lock_timeout: float = 0, force: frozenset[str] = frozenset(), allow_empty: bool = False) -> IndexReport:
+    """Bring the index in line with the corpus; see the module docstring. Files named in ``force``
+    are read and indexed again even when unchanged (re-index one report).
+
+    Raises ``CorpusMissing`` (nothing changed), ``IndexBusy``, or ``IndexWriteError`` when the index
+    folder cannot be written (disk full, read-only, not a folder) — the live index stays as it was.
+    """
+    try:
+        return _update(settings, encoder, rebuild, progress, lock_timeout, force, allow_empty)
+    except (OSError, sqlite3.Error) as e:
+        raise IndexWriteError(write_failure(settings.index_dir, e)) from e
+    except RuntimeError as e:  # FAISS reports its I/O failures as RuntimeError("Error in faiss::FileIOWriter …")
+        if "faiss::" not in str(e):
+            raise
+        raise IndexWriteError(write_failure(settings.index_dir, e)) from e
+
+
+def write_failure(index_dir: Path, e: Exception) -> str:
+    """One line: why the index folder cannot be written."""
+    code = getattr(e, "errno", None)
+    text = str(e).lower()
+    if code in (errno.ENOSPC, errno.EDQUOT) or "no space" in text or "disk is full" in text or "disk full" in text:
+        why = "the disk is full"
+    elif code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text or "readonly" in text:
+        why = "the folder is read-only (no permission to write)"
+    elif code in (errno.EEXIST, errno.ENOTDIR) or index_dir.exists() and not index_dir.is_dir():
+        why = "that path is a file, not a folder"
+    else:
+        why = getattr(e, "strerror", None) or str(e).splitlines()[0]
+    return f"cannot write the index in {index_dir}: {why}; the index in use was not changed"
+
+
+def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | None, lock_timeout: float,
+            force: frozenset[str], allow_empty: bool) -> IndexReport:
     report = IndexReport()
     files, skipped = corpus_files(settings.corpus_dir)
     report.errors.update(skipped)
     store = open_store(settings)
     old = store.manifest()
+    check_corpus(settings, files, old, allow_empty)
     version = parser_version(settings)
     fresh = rebuild or old is None or old.model_id != encoder.model_id or old.dim != encoder.dim or old.parser_version != version
     report.rebuilt = fresh and old is not None
     manifest = Manifest(encoder.model_id, encoder.dim, version, next_id=0 if fresh else old.next_id)
     previous = {} if fresh else old.files
+    failed_before = {} if fresh else old.failed
+    limit = max_bytes(settings)
 
-    hashes = {name: sha256_file(path) for name, path in files.items()}
     by_hash: dict[str, str] = {}
     with store.writer(manifest, fresh=fresh, lock_timeout=lock_timeout) as writer:
+        def drop(name: str) -> None:
+            """Take a file's previous version out of the index (not a duplicate: it had chunks)."""
+            entry = previous.get(name)
+            if entry and not entry.get("duplicate_of"):
+                writer.remove_source(name)
+
+        def keep(name: str) -> None:
+            """Leave a file as the last run indexed it (it is skipped this run)."""
+            entry = previous.get(name)
+            if entry:
+                manifest.files[name] = entry
+                if not entry.get("duplicate_of"):
+                    by_hash.setdefault(entry["sha256"], name)
+
         for name, entry in previous.items():
             if name not in files:
                 report.removed.append(name)
-            if not entry.get("duplicate_of") and (name not in files or entry["sha256"] != hashes[name]):
-                writer.remove_source(name)
-        parsed = []  # (name, sha, doc, chunks, was indexed before)
+                drop(name)
+        pending: list[Pending] = []
         names = sorted(files)
         for n, name in enumerate(names):
-            sha = hashes[name]
             entry = previous.get(name)
+            path = files[name]
+            try:
+                got = read_report(settings.corpus_dir, path, limit)
+            except FileMoved as e:
+                report.notes[name] = e.reason
+                keep(name)
+                continue
+            except ReadError as e:
+                report.errors[name] = e.reason
+                drop(name)
+                continue
+            sha = got.sha256
             if sha in by_hash:
-                if entry and not entry.get("duplicate_of") and entry["sha256"] == sha:
-                    writer.remove_source(name)  # was indexed on its own; now a second name
+                drop(name)  # was indexed on its own, or changed into a copy of another report
                 report.duplicates[name] = by_hash[sha]
-                manifest.files[name] = {"sha256": sha, "size": files[name].stat().st_size, "chunk_ids": [],
+                manifest.files[name] = {"sha256": sha, "size": got.size, "mtime_ns": got.mtime_ns, "chunk_ids": [],
                                         "duplicate_of": by_hash[sha]}
                 continue
-            if entry and entry["sha256"] == sha and not entry.get("duplicate_of"):
-                manifest.files[name] = entry
+            if entry and entry["sha256"] == sha and not entry.get("duplicate_of") and name not in force:
+                manifest.files[name] = {**entry, "size": got.size, "mtime_ns": got.mtime_ns}
                 by_hash[sha] = name
                 report.unchanged += 1
                 continue
-            size = files[name].stat().st_size
-            if size > settings.max_file_mb * 2**20:
-                report.errors[name] = f"file too large ({size / 2**20:.1f} MB; limit {settings.max_file_mb:g} MB)"
+            if sha in failed_before and name not in force:
+                fail(report, manifest, name, sha, failed_before[sha])
+                drop(name)
                 continue
             if progress:
                 progress(ProgressEvent(Stage.READING, n, len(names), name))
             try:
-                doc = parse_file(files[name], name)
+                options = ReadOptions.from_settings(settings, progress)
+                doc = parse_file(path, name, data=got.data, options=options)
+                chunks = chunk_file(doc, path, settings.chunk_target, settings.chunk_max, options)
             except ReadError as e:
-                report.errors[name] = e.reason
+                fail(report, manifest, name, sha, e.reason)
+                drop(name)
                 continue
             by_hash[sha] = name
-            parsed.append((name, sha, doc, chunk_document(doc, settings.chunk_target, settings.chunk_max), bool(entry)))
+            pending.append(Pending(name, path, got, doc, chunks, entry))
 
-        texts = [c.match_text for *_, chunks, _ in parsed for c in chunks]
+        texts = [c.match_text for p in pending for c in p.chunks]
         cache = EmbeddingCache(settings.index_dir / "embeddings.sqlite", encoder.model_id)
         try:
             vectors = embed_passages(encoder, cache, texts, settings.embed_batch_size, progress)
         finally:
             cache.close()
         offset = 0
-        for name, sha, doc, chunks, existed in parsed:
-            tokens = [tokenize(c.match_text) for c in chunks]
-            ids = writer.add_document(doc, sha, chunks, vectors[offset:offset + len(chunks)], tokens)
-            offset += len(chunks)
-            manifest.files[name] = {"sha256": sha, "size": files[name].stat().st_size, "chunk_ids": ids}
-            (report.updated if existed else report.added).append(name)
+        for p in pending:
+            vecs = vectors[offset:offset + len(p.chunks)]
+            offset += len(p.chunks)
+            if not p.got.same_file(p.path):  # changed or gone since it was read: what we have is stale
+                report.notes[p.name] = ("changed during the run (skipped; indexed on the next run)"
+                                        if p.path.exists() else "removed during the run (skipped)")
+                by_hash.pop(p.got.sha256, None)
+                keep(p.name)
+                continue
+            drop(p.name)
+            tokens = [tokenize(c.match_text) for c in p.chunks]
+            ids = writer.add_document(p.doc, p.got.sha256, p.chunks, vecs, tokens)
+            manifest.files[p.name] = {"sha256": p.got.sha256, "size": p.got.size, "mtime_ns": p.got.mtime_ns,
+                                      "chunk_ids": ids}
+            (report.updated if p.previous else report.added).append(p.name)
         aliases: dict[str, list[str]] = {}
         for dup, orig in report.duplicates.items():
             aliases.setdefault(orig, []).append(dup)
         for orig in by_hash.values():
             writer.set_aliases(orig, aliases.get(orig, []))
         manifest.errors = dict(report.errors)
-        report.files = len(by_hash)
+        report.files = sum(1 for e in manifest.files.values() if not e.get("duplicate_of"))
         report.chunks = sum(len(e["chunk_ids"]) for e in manifest.files.values())
         before = (old.files, old.errors) if old else ({}, {})
         if report.changed or (manifest.files, report.errors) != before or old is None:
@@ -156,3 +287,10 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
         else:
             writer.abort()
     return report
+
+
+def fail(report: IndexReport, manifest: Manifest, name: str, sha: str, reason: str) -> None:
+    """A file not indexed; its content is remembered unless the failure may go away by itself."""
+    report.errors[name] = reason
+    if reason not in NOT_REMEMBERED:
+        manifest.failed[sha] = reason

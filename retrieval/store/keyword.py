@@ -57,6 +57,31 @@ class Postings:
         return np.asarray(self.rows[lo:hi]), np.asarray(self.tf[lo:hi])
 
 
+def _document_frequency(parts: list[tuple[Postings, np.ndarray]], term: str) -> tuple[list, int]:
+    """Each part's live (rows, tf) for the term, and its document frequency over all live rows."""
+    hits = []
+    for p, live in parts:
+        rows, tf = p.hits(term)
+        keep = live[rows]
+        hits.append((rows[keep], tf[keep]))
+    return hits, sum(len(r) for r, _ in hits)
+
+
+def _idf(n: int, df: int) -> np.float32:
+    return np.float32(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+
+def bm25_idf(parts: list[tuple[Postings, np.ndarray]], tokens: list[str]) -> dict[str, float]:
+    """BM25 inverse document frequency of each token found in a live row (unknown tokens left out)."""
+    n = sum(int(live.sum()) for _, live in parts)
+    out = {}
+    for t in dict.fromkeys(tokens):
+        _, df = _document_frequency(parts, t)
+        if df:
+            out[t] = float(_idf(n, df))
+    return out
+
+
 def bm25_scores(parts: list[tuple[Postings, np.ndarray]], query_tokens: list[str]) -> list[np.ndarray]:
     """BM25 of every row of every part (postings, live mask) for the query; deleted rows score 0 and
     count nowhere. A token repeated in the query counts each time (as in bm25s)."""
@@ -67,15 +92,10 @@ def bm25_scores(parts: list[tuple[Postings, np.ndarray]], query_tokens: list[str
     avgdl = sum(float(p.lengths[live].sum()) for p, live in parts) / n
     norms = [K1 * (1 - B + B * p.lengths.astype(np.float32) / avgdl) for p, _ in parts]
     for term, repeat in zip(*np.unique(np.asarray(query_tokens, dtype=object), return_counts=True)):
-        hits = []
-        for p, live in parts:
-            rows, tf = p.hits(term)
-            keep = live[rows]
-            hits.append((rows[keep], tf[keep]))
-        df = sum(len(r) for r, _ in hits)
+        hits, df = _document_frequency(parts, term)
         if not df:
             continue
-        idf = np.float32(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        idf = _idf(n, df)
         for (rows, tf), norm, scores in zip(hits, norms, out):
             scores[rows] += repeat * idf * tf / (norm[rows] + tf)
     return out

@@ -4,7 +4,7 @@
 What is stored where (collections prefixed ``Settings.milvus_collection``, default "yandu"):
 
 ``{p}_chunks_d{dim}``  one row per chunk: every CHUNK_COLUMNS field, every ROW_COLUMNS field (the
-                       filters and role boosts), the dense vector (inner product) and ``match`` — the
+                       filters and ranking evidence), the dense vector (inner product) and ``match`` — the
                        normalised matching text, cut by Milvus's jieba analyzer with our domain
                        dictionary and stopwords (retrieval/data) into a BM25 sparse vector, so
                        keyword search is Milvus's own BM25; ``gen`` = the commit that wrote it
@@ -33,14 +33,18 @@ from ..errors import IndexBusy, StoreUnavailable
 from ..ingest.document import Chunk, Document
 from ..text import DATA, normalize, stopwords
 from .generations import CHUNK_COLUMNS, DOCUMENT_COLUMNS, ROW_COLUMNS, Manifest
+from .snapshot import RowView
 from .writer import chunk_values, document_values
 
 log = logging.getLogger(__name__)
 
 PART = 16_000  # characters of JSON per VARCHAR part (≤ 65 535 bytes in UTF-8)
-TEXT_FIELDS = {"source": 1024, "title": 2048, "heading_path": 8192, "section_type": 64, "text": 16384,
-               "item": 256, "roles": 512}
-INT_FIELDS = ("ord", "start", "end", "year", "page", "section_start", "section_end")
+# Stored fields: every chunk column and every row column (generations.py), so a column added there is
+# a field here. Integers are INT64 (0 for none); text is VARCHAR of these many bytes (others 1024).
+FIELDS = [c for c in CHUNK_COLUMNS if c != "id"] + [c for c in ROW_COLUMNS if c not in CHUNK_COLUMNS]
+INT_FIELDS = {"ord", "start", "end", "year", "page", "section_start", "section_end", "year_from", "year_to"}
+TEXT_LENGTHS = {"text": 16384, "heading_path": 8192, "title": 2048}
+NULLABLE = {"item", "year", "page", "unit", "kind", "year_from", "year_to"}  # 0 or "" read back as None
 MAX_IN = 16_384  # largest id list sent in a filter, and Milvus's top-k limit
 
 
@@ -152,7 +156,7 @@ class MilvusStore:
                 schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=2048)
                 schema.add_field("blob", DataType.VARCHAR, max_length=65535)
                 if name == self.documents:
-                    schema.add_field("source", DataType.VARCHAR, max_length=TEXT_FIELDS["source"])
+                    schema.add_field("source", DataType.VARCHAR, max_length=1024)
                     schema.add_field("gen", DataType.INT64)
                 schema.add_field("v", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs a vector field in a collection
                 index = c.prepare_index_params()
@@ -164,11 +168,13 @@ class MilvusStore:
         schema = c.create_schema(auto_id=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
         schema.add_field("gen", DataType.INT64)
-        for field, length in TEXT_FIELDS.items():
-            schema.add_field(field, DataType.VARCHAR, max_length=length)
-        for field in INT_FIELDS:
-            schema.add_field(field, DataType.INT64)
-        schema.add_field("match", DataType.VARCHAR, max_length=65535, enable_analyzer=True, analyzer_params=_analyzer())
+        for field in FIELDS:
+            if field in INT_FIELDS:
+                schema.add_field(field, DataType.INT64)
+            else:
+                schema.add_field(field, DataType.VARCHAR, max_length=TEXT_LENGTHS.get(field, 1024))
+        schema.add_field("match", DataType.VARCHAR, max_length=65535, enable_analyzer=True, enable_match=True,
+                         analyzer_params=_analyzer())
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
         schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["match"],
@@ -199,15 +205,12 @@ def _row(chunk_id: int, gen: int, c: Chunk, vector: np.ndarray) -> dict:
     values = chunk_values(chunk_id, c)
     row = {"id": chunk_id, "gen": gen, "vector": np.asarray(vector, dtype=np.float32).tolist(),
            "match": normalize(c.match_text)}
-    for field in TEXT_FIELDS:
+    for field in FIELDS:
+        value = values[field] if field in CHUNK_COLUMNS else ROW_COLUMNS[field](values)
         if field == "heading_path":
-            row[field] = json.dumps(values[field], ensure_ascii=False)
-        elif field in ROW_COLUMNS:
-            row[field] = str(ROW_COLUMNS[field](values))
+            row[field] = json.dumps(value, ensure_ascii=False)
         else:
-            row[field] = values[field] or ""
-    for field in INT_FIELDS:
-        row[field] = int(values[field] or 0)
+            row[field] = int(value or 0) if field in INT_FIELDS else str(value or "")
     return row
 
 
@@ -332,7 +335,7 @@ class MilvusWriter:
         self.release()
 
 
-class MilvusSnapshot:
+class MilvusSnapshot(RowView):
     """One Milvus commit, read like the local Snapshot: row arrays in id order, scores aligned to them."""
 
     def __init__(self, store: MilvusStore, gen: int):
@@ -352,23 +355,11 @@ class MilvusSnapshot:
                 for name in fields:
                     columns[name][r["id"]] = r[name]
         self.columns = {name: np.asarray([values.get(int(i)) for i in self.ids],
-                                         dtype=np.int64 if name == "year" else object) for name, values in columns.items()}
-        roles = [set((r or "").split("|")) - {""} for r in self.columns["roles"]]
-        self.role_masks = {role: np.array([role in rs for rs in roles], dtype=bool) for role in set().union(*roles)}
+                                         dtype=np.int64 if name in INT_FIELDS else object)
+                        for name, values in columns.items()}
+        self._derive()
         self.aliases = dict(self.manifest.aliases)
         self._by_source: dict[str, list[dict]] = {}
-
-    @property
-    def sources(self) -> np.ndarray:
-        return self.columns["source"]
-
-    @property
-    def years(self) -> np.ndarray:
-        return self.columns["year"]
-
-    @property
-    def types(self) -> np.ndarray:
-        return self.columns["section_type"]
 
     def _filter(self, valid: np.ndarray | None) -> tuple[str, int]:
         """A Milvus filter for this commit (and the valid rows, when few enough to name) and a limit
@@ -410,13 +401,24 @@ class MilvusSnapshot:
             return np.zeros(len(self.ids), dtype=np.float32)
         return self._scores(" ".join(query_tokens), "sparse", k, valid, {"metric_type": "BM25"})
 
+    def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of each token found in this commit's rows: document
+        frequencies counted by Milvus text match (the analyzer may cut a token further: then the rows
+        matching any of its parts count)."""
+        n = len(self.ids)
+        out = {}
+        for t in dict.fromkeys(tokens):
+            rows = self.client.query(self.chunks_name, filter=f"gen <= {self.gen} and TEXT_MATCH(match, {_quote(t)})",
+                                     output_fields=["count(*)"])
+            df = int(rows[0]["count(*)"]) if rows else 0
+            if df:
+                out[t] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
     def _decode(self, r: dict) -> dict:
-        out = {c: r.get(c) for c in CHUNK_COLUMNS}
+        out = {c: (r.get(c) or None) if c in NULLABLE else r.get(c) for c in CHUNK_COLUMNS}
         out["heading_path"] = json.loads(r["heading_path"])
         out["section"] = " › ".join(out["heading_path"])
-        out["item"] = r["item"] or None
-        for field in ("year", "page"):
-            out[field] = r[field] or None
         return out
 
     def chunks(self, ids: list[int]) -> list[dict]:
@@ -439,7 +441,7 @@ class MilvusSnapshot:
             live = set(self.ids.tolist())
             cached = sorted((self._decode(r) for r in rows if r["id"] in live), key=lambda c: c["ord"])
             if len(self._by_source) >= 256:
-                self._by_source.pop(next(iter(self._by_source)))
+                self._by_source.pop(next(iter(list(self._by_source))), None)  # safe beside other readers
             self._by_source[source] = cached
         return cached
 

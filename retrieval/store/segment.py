@@ -26,6 +26,9 @@ from .generations import CHUNK_COLUMNS, DOCUMENT_COLUMNS, ROW_COLUMNS, SCHEMA, T
 from .keyword import Postings
 
 
+STORED_COLUMNS = ", ".join(f'"{c}"' for c in (*CHUNK_COLUMNS, "tokens"))  # "end" is an SQL keyword
+
+
 def chunk_row(row) -> dict:
     """A stored chunk row (CHUNK_COLUMNS order) as a dict, heading path decoded."""
     out = dict(zip(CHUNK_COLUMNS, row))
@@ -66,9 +69,10 @@ class SegmentBuilder:
     def add(self, document: tuple, rows: list[dict], tokens: list[list[str]], vectors: np.ndarray) -> None:
         """One report: its documents row (DOCUMENT_COLUMNS order), chunk rows (CHUNK_COLUMNS keys,
         heading_path a list) with their tokens and vectors."""
-        self.db.execute(f"INSERT OR REPLACE INTO documents VALUES ({','.join('?' * len(DOCUMENT_COLUMNS))})", document)
+        self.db.execute(f"INSERT OR REPLACE INTO documents ({', '.join(DOCUMENT_COLUMNS)}) "
+                        f"VALUES ({','.join('?' * len(DOCUMENT_COLUMNS))})", document)
         self.db.executemany(
-            f"INSERT INTO chunks VALUES ({','.join('?' * (len(CHUNK_COLUMNS) + 1))})",
+            f"INSERT INTO chunks ({STORED_COLUMNS}) VALUES ({','.join('?' * (len(CHUNK_COLUMNS) + 1))})",
             [(*(json.dumps(r[c], ensure_ascii=False) if c == "heading_path" else r[c] for c in CHUNK_COLUMNS),
               TOKEN_SEP.join(t)) for r, t in zip(rows, tokens)])
         self.sources[document[0]] = len(rows)

@@ -14,11 +14,72 @@ import faiss
 import numpy as np
 
 from .generations import DOCUMENT_COLUMNS, Manifest
-from .keyword import bm25_scores
+from .keyword import bm25_idf, bm25_scores
 from .segment import Segment
 
 
-class Snapshot:
+class RowView:
+    """What every store's snapshot derives from its per-row ``columns`` (generations.ROW_COLUMNS):
+    the arrays filters and ranking read, role masks, the newest year and the units named."""
+
+    ids: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    def _derive(self) -> None:
+        # Every role a chunk plays by its headings (its own type, roles they name: "问题及原因")…
+        self.role_masks = self._role_masks("heading_roles")
+        # …and the roles its own paragraphs state without a heading ("同时也要清醒看到…").
+        self.paragraph_masks = self._role_masks("paragraph_roles")
+        known = sorted({int(y) for y in self._distinct("year") if y})
+        self.newest_year = known[-1] if known else None  # anchors 今年 / 去年 in questions
+        self.unit_names = tuple(sorted({u for u in self._distinct("unit") if u}))
+
+    def _distinct(self, column: str) -> set:
+        values = self.columns.get(column)
+        return set(np.unique(values).tolist()) if values is not None and len(values) else set()
+
+    def _where(self, column: str, keep) -> np.ndarray:
+        """Rows whose `column` value passes `keep(value)`."""
+        values = self.columns[column]
+        return np.isin(values, [v for v in self._distinct(column) if keep(v)])
+
+    def _role_masks(self, column: str) -> dict[str, np.ndarray]:
+        """Role -> rows whose '|'-joined `column` names it."""
+        roles = {r for v in self._distinct(column) for r in v.split("|") if r}
+        return {role: self._where(column, lambda v, r=role: r in v.split("|")) for role in roles}
+
+    def plays(self, role: str, paragraphs: bool = True) -> np.ndarray:
+        """Rows that play a role: by their headings, and (``paragraphs``) by their own paragraphs."""
+        mask = self.role_masks.get(role, np.zeros(len(self.ids), dtype=bool))
+        return mask | self.paragraph_masks[role] if paragraphs and role in self.paragraph_masks else mask
+
+    # the columns filters and ranking read, by their familiar names
+    @property
+    def sources(self) -> np.ndarray:
+        return self.columns.get("source", np.zeros(0, dtype=object))
+
+    @property
+    def years(self) -> np.ndarray:
+        return self.columns.get("year", np.zeros(0, dtype=np.int64))
+
+    @property
+    def types(self) -> np.ndarray:
+        return self.columns.get("section_type", np.zeros(0, dtype=object))
+
+    @property
+    def units(self) -> np.ndarray:
+        return self.columns.get("unit", np.zeros(0, dtype=object))
+
+    @property
+    def years_from(self) -> np.ndarray:
+        return self.columns.get("year_from", np.zeros(0, dtype=np.int64))
+
+    @property
+    def years_to(self) -> np.ndarray:
+        return self.columns.get("year_to", np.zeros(0, dtype=np.int64))
+
+
+class Snapshot(RowView):
     """A read-only view of one generation: vectors, keyword statistics, metadata for filters."""
 
     def __init__(self, folder: Path, nprobe: int | None = None, previous: "Snapshot | None" = None):
@@ -41,31 +102,28 @@ class Snapshot:
         self.ids = self._concat(lambda seg, rows: seg.ids[rows], np.int64)
         self.columns = {name: self._concat(lambda seg, rows, n=name: seg.column(n, rows))
                         for name in (self.segments[0].columns if self.segments else ())}
-        roles = {r for seg in self.segments for r in "|".join(seg.columns["roles"][0] or []).split("|") if r}
-        self.role_masks = {role: self._concat(lambda seg, rows, r=role: seg.column_mask("roles", rows, lambda v: r in v.split("|")), bool)
-                           for role in roles}
+        self._derive()
         self.aliases = dict(self.manifest.aliases)
         self._home: dict[str, int] = {}  # report -> the segment holding its live rows
         for i, (seg, deleted) in enumerate(zip(self.segments, self.deleted)):
             self._home.update({s: i for s in seg.sources if s not in deleted})
         self._by_source: dict[str, list[dict]] = {}
 
+    # per segment, by the codes of its text columns: no sorting of a million strings at start
+    def _distinct(self, column: str) -> set:
+        out = set()
+        for seg, rows in zip(self.segments, self.live_rows):
+            values, codes = seg.columns[column]
+            used = np.unique(codes[rows]).tolist()
+            out.update(used if values is None else (values[i] for i in used))
+        return out
+
+    def _where(self, column: str, keep) -> np.ndarray:
+        return self._concat(lambda seg, rows: seg.column_mask(column, rows, keep), bool)
+
     def _concat(self, part, dtype=object) -> np.ndarray:
         parts = [part(seg, rows) for seg, rows in zip(self.segments, self.live_rows)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-    # the columns filters and ranking read, by their familiar names
-    @property
-    def sources(self) -> np.ndarray:
-        return self.columns.get("source", np.zeros(0, dtype=object))
-
-    @property
-    def years(self) -> np.ndarray:
-        return self.columns.get("year", np.zeros(0, dtype=np.int64))
-
-    @property
-    def types(self) -> np.ndarray:
-        return self.columns.get("section_type", np.zeros(0, dtype=object))
 
     def keyword_scores(self, query_tokens: list[str], k: int | None = None, valid: np.ndarray | None = None) -> np.ndarray:
         """Exact BM25 of every row (corpus-wide statistics; keyword.bm25_scores). `k`, `valid`: unused
@@ -73,6 +131,10 @@ class Snapshot:
         parts = list(zip((seg.postings for seg in self.segments), self.live))
         scores = bm25_scores(parts, query_tokens)
         return self._concat_scores(scores)
+
+    def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency (corpus-wide, live rows) of each token the index knows."""
+        return bm25_idf(list(zip((seg.postings for seg in self.segments), self.live)), tokens)
 
     def _concat_scores(self, per_segment: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([s[rows] for s, rows in zip(per_segment, self.live_rows)]) if per_segment else np.zeros(0, np.float32)
@@ -134,7 +196,7 @@ class Snapshot:
             home = self._home.get(source)
             cached = self.segments[home].source_rows(source) if home is not None else []
             if len(self._by_source) >= 256:
-                self._by_source.pop(next(iter(self._by_source)))
+                self._by_source.pop(next(iter(list(self._by_source))), None)  # safe beside other readers
             self._by_source[source] = cached
         return cached
 

@@ -37,13 +37,14 @@ def chunk_values(chunk_id: int, c: Chunk) -> dict:
     """The stored row of a chunk (generations.CHUNK_COLUMNS)."""
     return {"id": chunk_id, "source": c.source, "ord": c.order, "title": c.title, "heading_path": list(c.heading_path),
             "section_type": c.section_type, "text": c.text, "start": c.start, "end": c.end, "item": c.item,
-            "year": c.year, "page": c.page, "section_start": c.section_start, "section_end": c.section_end}
+            "year": c.year, "page": c.page, "section_start": c.section_start, "section_end": c.section_end,
+            "unit": c.unit, "kind": c.kind, "year_from": c.year_from, "year_to": c.year_to, "roles": " ".join(c.roles)}
 
 
 def document_values(doc: Document, sha256: str) -> tuple:
     """The stored row of a document (generations.DOCUMENT_COLUMNS)."""
     return (doc.source, doc.title, doc.year, doc.unit, doc.text, sha256,
-            json.dumps([asdict(r) for r in doc.removed], ensure_ascii=False), json.dumps(doc.page_starts), "[]")
+            json.dumps([asdict(r) for r in doc.removed], ensure_ascii=False), json.dumps(doc.page_starts), "[]", doc.kind)
 
 
 class Writer:

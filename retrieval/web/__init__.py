@@ -1,4 +1,24 @@
-"""The web chat (Gradio): layout, handlers, rendering, the background index worker, serving."""
-from .ui import build_app, serve
+"""The web chat (Gradio): layout, handlers, rendering, the background index worker, serving.
 
-__all__ = ["build_app", "serve"]
+layout (Blocks) · handlers (events → facade) · render (Markdown/HTML, marks, export) · worker (index
+thread, corpus watcher) · server (auth, binding, launch) · style.css
+
+The Gradio-dependent names load on first use, so rendering and the worker import without Gradio.
+"""
+from importlib import import_module
+
+from .render import export_markdown, mark_spans, marked, render_answer, render_context, status_markdown
+from .worker import CorpusWatcher, IndexRun, IndexWorker
+
+_LAZY = {"WebApp": "handlers", "EXAMPLES": "layout", "build": "layout", "theme": "layout",
+         "LOOPBACK": "server", "build_app": "server", "parse_auth": "server", "serve": "server"}
+
+__all__ = ["EXAMPLES", "LOOPBACK", "CorpusWatcher", "IndexRun", "IndexWorker", "WebApp", "build", "build_app",
+           "export_markdown", "mark_spans", "marked", "parse_auth", "render_answer", "render_context", "serve",
+           "status_markdown", "theme"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,184 @@
+"""`python -m bench --load`: searches from many clients while reports are uploaded and the index rebuilt.
+
+A real `python app.py serve` on loopback (a free port, never another host) over a copy of the seed
+reports, indexed before the server starts. For ``seconds`` (default 60), ``clients`` threads
+(default 16) each send `/search` requests through gradio_client back to back; meanwhile one more
+client uploads two new reports and asks for a rebuild. Reported: requests, failures, latency
+percentiles of `/search`, requests per second, the server's memory (start, peak, end) and how long
+the uploads and the rebuild took. Nothing is asserted: this measures (issue 15: 0 failed requests,
+p95 of `/search`, memory flat).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .common import SEEDS, machine, new_report_text, percentile, questions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return float("nan")
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "gradio_api/info", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("server did not answer in time")
+
+
+def run(seconds: float = 60, clients: int = 16, workdir: Path | None = None) -> dict:
+    from gradio_client import Client, handle_file
+
+    root = Path(workdir or tempfile.mkdtemp(prefix="yandu-load-"))
+    corpus, index = root / "corpus", root / "index"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for seed in sorted(SEEDS.glob("*.txt")):
+        shutil.copy2(seed, corpus / seed.name)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+           "NO_PROXY": "127.0.0.1,localhost"}
+    env.pop("YANDU_AUTH", None)
+    subprocess.run([sys.executable, "app.py", "index", "--corpus", str(corpus), "--index-dir", str(index)],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = open(root / "server.log", "w", encoding="utf-8")
+    server = subprocess.Popen([sys.executable, "app.py", "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--corpus", str(corpus), "--index-dir", str(index)],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(url, server)
+        return _load(url, server.pid, root, seconds, clients, Client, handle_file)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        if workdir is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _load(url: str, pid: int, root: Path, seconds: float, clients: int, Client, handle_file) -> dict:
+    qs = questions()
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    memory = [server_rss_mb(pid)]
+    events: dict[str, float] = {}
+
+    def searcher(n: int) -> None:
+        client = Client(url, verbose=False)
+        k = n
+        while not stop.is_set():
+            question = qs[k % len(qs)]
+            k += clients
+            began = time.perf_counter()
+            try:
+                passages = client.predict(question, 5, api_name="/search")
+                ok = isinstance(passages, list)
+                error = "" if ok else f"unexpected answer {type(passages).__name__}"
+            except Exception as e:  # every failure is counted and its first words kept
+                ok, error = False, f"{type(e).__name__}: {e}"[:200]
+            with lock:
+                if ok:
+                    latencies.append(time.perf_counter() - began)
+                else:
+                    failures.append(error)
+
+    def corpus_work() -> None:
+        """Two uploads and a rebuild, spread over the run."""
+        client = Client(url, verbose=False)
+        text = new_report_text()
+        for n, at in enumerate((0.1, 0.35)):
+            while not stop.is_set() and time.monotonic() - t0 < at * seconds:
+                time.sleep(0.2)
+            path = root / f"上传报告{n + 1}.txt"
+            path.write_text(text.replace("新增述职报告（基准测试）", f"新增述职报告（负载测试{n + 1}）")
+                            .replace("；", "；" if n == 0 else "。"), encoding="utf-8")
+            began = time.perf_counter()
+            try:
+                client.predict([handle_file(str(path))], api_name="/add_reports")
+                events[f"upload_{n + 1}_s"] = round(time.perf_counter() - began, 1)
+            except Exception as e:
+                failures.append(f"upload: {type(e).__name__}: {e}"[:200])
+        while not stop.is_set() and time.monotonic() - t0 < 0.6 * seconds:
+            time.sleep(0.2)
+        began = time.perf_counter()
+        try:
+            client.predict(api_name="/rebuild_index")
+            events["rebuild_s"] = round(time.perf_counter() - began, 1)
+        except Exception as e:
+            failures.append(f"rebuild: {type(e).__name__}: {e}"[:200])
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=searcher, args=(n,), daemon=True) for n in range(clients)]
+    threads.append(threading.Thread(target=corpus_work, daemon=True))
+    for t in threads:
+        t.start()
+    while time.monotonic() - t0 < seconds:
+        time.sleep(1)
+        memory.append(server_rss_mb(pid))
+    stop.set()
+    for t in threads:
+        t.join(timeout=120)
+    memory.append(server_rss_mb(pid))
+    wall = time.monotonic() - t0
+    ms = [x * 1000 for x in latencies]
+    return {
+        "clients": clients, "seconds": round(wall, 1), "requests": len(latencies) + len(failures),
+        "failed": len(failures), "failures": sorted(set(failures))[:5],
+        "search_p50_ms": round(percentile(ms, 50)), "search_p95_ms": round(percentile(ms, 95)),
+        "search_max_ms": round(max(ms)) if ms else None, "requests_per_s": round(len(latencies) / wall, 1),
+        "rss_start_mb": memory[0], "rss_peak_mb": max(memory), "rss_end_mb": memory[-1], **events,
+    }
+
+
+def render(result: dict) -> str:
+    lines = [f"load: {result['clients']} clients × {result['seconds']} s on loopback, two uploads and a rebuild",
+             f"  /search requests {result['requests']}, failed {result['failed']}, "
+             f"{result['requests_per_s']}/s; p50 {result['search_p50_ms']} ms, p95 {result['search_p95_ms']} ms, "
+             f"max {result['search_max_ms']} ms",
+             f"  server memory: start {result['rss_start_mb']} MB, peak {result['rss_peak_mb']} MB, "
+             f"end {result['rss_end_mb']} MB",
+             "  " + ", ".join(f"{k} {v}" for k, v in result.items() if k.startswith(("upload", "rebuild")))]
+    lines += [f"  failure: {f}" for f in result["failures"]]
+    return "\n".join(lines)
+
+
+def main(seconds: float, clients: int) -> dict:
+    result = {**run(seconds, clients), "machine": machine()}
+    print(render(result))
+    return result

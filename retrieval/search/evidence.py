@@ -1,0 +1,74 @@
+"""Soft evidence a question gives about each passage: role, unit and year agreement.
+
+Each kind of evidence multiplies a passage's fused score by (1 + its weight) where it holds; none
+ever removes a passage. Weights live in ``Settings`` and were chosen on the odd-numbered dev
+questions (see docs in ``retrieval/eval``): a passage from the unit and the year the question names
+must outrank a look-alike passage of another province or another year's report.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import Settings
+from ..store import Snapshot
+from ..text import normalize
+from .question import SENTENCE_END, Question
+
+RESULT_ROLES = ["work", "highlight"]  # a year's result is stated where the report reviews that year
+
+
+@dataclass
+class Evidence:
+    roles: list[str]  # roles asked, or implied (a target asks for the plan, a year's result for the review)
+    role: np.ndarray  # bool per row: plays a role asked
+    unit: np.ndarray  # bool per row: from a unit the question names
+    year: np.ndarray  # bool per row: about the years (from the reports) the question names
+    factor: np.ndarray  # multiplier of the fused score
+
+    @classmethod
+    def of(cls, snap: Snapshot, q: Question, s: Settings) -> "Evidence":
+        n = len(snap.ids)
+        roles, boost = list(q.roles), s.role_only_boost if q.only_role else s.role_boost
+        # No role word: a target for a year asks for the plan, a year's figure for the review. Not when
+        # the question names a report: what a report "提出" may sit in either part of it.
+        if not roles and s.implied_role_boost and not q.report_years:
+            if q.target:
+                roles, boost = ["plan"], s.implied_role_boost
+            elif q.years:
+                roles, boost = list(RESULT_ROLES), s.implied_role_boost
+        role = np.zeros(n, dtype=bool)
+        for r in roles:
+            role |= snap.plays(r, s.paragraph_roles)
+        unit = np.isin(snap.units, q.units) if q.units else np.zeros(n, dtype=bool)
+        year = year_agreement(q, snap.years_from, snap.years_to, snap.years)
+        factor = (np.where(role, 1.0 + boost, 1.0) * np.where(unit, 1.0 + s.unit_boost, 1.0)
+                  * np.where(year, 1.0 + s.year_boost, 1.0))
+        return cls(roles, role, unit, year, factor)
+
+
+def year_agreement(q: Question, years_from: np.ndarray, years_to: np.ndarray, report_years: np.ndarray) -> np.ndarray:
+    """Rows whose section is about a year the question asks about (``years_from``–``years_to``), in a
+    report of a year it names (``report_years``); either condition alone when the question gives one."""
+    n = len(years_from)
+    if not (q.years or q.report_years):
+        return np.zeros(n, dtype=bool)
+    ok = np.ones(n, dtype=bool)
+    if q.years:
+        about = np.zeros(n, dtype=bool)
+        for y in q.years:
+            about |= (years_from <= y) & (y <= years_to)
+        ok &= about
+    if q.report_years:
+        ok &= np.isin(report_years, list(q.report_years))
+    return ok
+
+
+def sentence_coverage(text: str, weights: dict[str, float]) -> float:
+    """Share of the question's keyword weight (IDF) that the passage's best single sentence holds:
+    a passage whose one sentence says what was asked beats one that spreads the words out."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return max(sum(w for t, w in weights.items() if t in sentence) for sentence in SENTENCE_END.split(normalize(text))) / total

@@ -1,0 +1,94 @@
+"""Serving: check the binding and credentials, launch the page, bring the index up to date behind it.
+
+Auth, binding and launch options live here and only here. The server listens at once: the index is
+updated by the background worker while the last good index answers, and an update that fails
+(a missing corpus, a full disk, another writer) is shown in the status panel, never fatal.
+With ``--auth`` the login page shows nothing of the corpus and login attempts are throttled
+(``guard``).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+from ..config import Settings
+from ..engine import Yandu
+
+from .guard import AuthGuard
+from .handlers import WebApp
+from .layout import CSS, build, theme
+from .worker import CorpusWatcher
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def build_app(app: Yandu, watch: bool = False) -> tuple[gr.Blocks, WebApp]:
+    web = WebApp(app, watch=watch)
+    return build(web), web
+
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """`user:password` → (user, password); raises ValueError for anything else."""
+    if auth is None or auth == "":
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("--auth / YANDU_AUTH must look like user:password (both non-empty)")
+    return user, password
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
+          watch: bool = False) -> int:
+    """Check the binding, bring the index up to date, and run the web app until interrupted."""
+    try:
+        credentials = parse_auth(auth if auth else os.environ.get("YANDU_AUTH"))
+    except ValueError as e:
+        log.error("error: %s", e)
+        return 2
+    if host not in LOOPBACK and credentials is None:
+        log.error("error: refusing to serve on %s: anyone who can reach this machine could read and add reports. "
+                  "Give --auth user:password (or set YANDU_AUTH), or use the default --host 127.0.0.1.", host)
+        return 2
+
+    app = Yandu(settings)
+    log.info("Yandu: corpus %s, index %s; model %s", settings.corpus_dir, settings.index_dir, settings.model)
+    demo, web = build_app(app, watch=watch)
+    web.worker.request()  # in the background: the page answers from the last good index meanwhile
+    watcher = None
+    if watch:
+        try:
+            watcher = CorpusWatcher(settings.corpus_dir, web.worker)
+            watcher.start()
+            log.info("watching %s for reports appearing or leaving", settings.corpus_dir)
+        except OSError as e:  # a missing corpus folder: serve anyway, say why nothing is watched
+            watcher = None
+            log.warning("cannot watch %s (%s); serving without --watch", settings.corpus_dir, e.strerror or e)
+    shown = "localhost" if host in LOOPBACK else host
+    log.info('Yandu (研读) on http://%s:%s/  (API: Client(url).predict("问题", 5, api_name="/search"))', shown, port)
+    if threading.current_thread() is threading.main_thread():
+        # `kill PID` shuts down like Ctrl-C: the server closes and temporary exports are removed.
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        demo.queue(default_concurrency_limit=2)
+        demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",
+                    app_kwargs={"middleware": [Middleware(AuthGuard)]} if credentials else None,
+                    max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, footer_links=["api"],
+                    ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=False)
+    except OSError as e:
+        log.error("error: cannot serve on %s:%s: %s", host, port, e)
+        return 1
+    finally:
+        if watcher is not None:
+            watcher.stop()
+    return 0

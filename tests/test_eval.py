@@ -1,0 +1,68 @@
+"""The project's own scorer gives exactly what the scorer the project is judged with gives."""
+import importlib.util
+import random
+
+import pytest
+
+from retrieval.eval import score
+from retrieval.eval.metrics import MAX_CHARS
+
+from conftest import DEV_QUESTIONS, GOV_DEV_QUESTIONS, SHARED, load_jsonl
+
+SHARED_SCORER = SHARED / "eval" / "score.py"
+
+
+@pytest.fixture(scope="module")
+def judged():
+    if not SHARED_SCORER.exists():
+        pytest.skip("../shared/eval/score.py is not present")
+    spec = importlib.util.spec_from_file_location("shared_score", SHARED_SCORER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def synthetic_results(questions: list[dict], seed: int) -> list[dict]:
+    """Passages that hit, miss, repeat, run over the length limit, carry noise or full-width forms."""
+    rng = random.Random(seed)
+    spans = [g["span"] for q in questions for g in q["gold"] + q.get("items", [])]
+    out = []
+    for q in questions:
+        passages = []
+        for _ in range(rng.randint(0, 12)):
+            kind = rng.random()
+            span = rng.choice(spans)
+            if kind < 0.3:
+                text = f"前文。{span}。后文"
+            elif kind < 0.4:
+                text = " ".join(span)  # whitespace inside the span still matches
+            elif kind < 0.5:
+                text = span + "甲" * MAX_CHARS  # over the limit: a miss
+            elif kind < 0.6:
+                text = f"##paidbegin##{span}"
+            else:
+                text = "无关的段落，" * rng.randint(1, 30)
+            passages.append({"text": text, "source": "x.txt"})
+        if rng.random() < 0.1:
+            continue  # a question with no result line at all
+        out.append({"id": q["id"], "passages": passages})
+    return out
+
+
+@pytest.mark.parametrize("path", [DEV_QUESTIONS, GOV_DEV_QUESTIONS], ids=["dev", "gov_dev"])
+@pytest.mark.parametrize("seed", range(5))
+def test_same_numbers_as_the_shared_scorer(judged, path, seed):
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    questions = load_jsonl(path)
+    results = synthetic_results(questions, seed)
+    assert score(questions, results) == judged.score(questions, results)
+
+
+def test_a_hit_needs_the_span_inside_a_short_enough_passage():
+    questions = [{"id": "q", "gold": [{"span": "发展党员3名"}], "items": [{"span": "甲"}, {"span": "乙"}]}]
+    summary, ranks = score(questions, [{"id": "q", "passages": [{"text": "别的"}, {"text": "全年发展党员 3 名，甲"}]}])
+    assert ranks == {"q": 1}
+    assert (summary["hit@1"], summary["hit@3"], summary["mrr@10"], summary["items@3"]) == (0.0, 1.0, 0.5, 0.5)
+    summary, ranks = score(questions, [{"id": "q", "passages": [{"text": "发展党员3名" + "。" * MAX_CHARS}]}])
+    assert ranks == {"q": None} and summary["hit@5"] == 0.0

@@ -1,0 +1,107 @@
+"""Parse-time metadata: unit, report year, kind of report, the years each section is about, paragraph roles;
+and the vocabulary data files they read."""
+import re
+
+from retrieval.ingest import chunk_document
+from retrieval.ingest.roles import paragraph_cues, paragraph_roles
+from retrieval.ingest.sections import parse_text
+from retrieval.ingest.years import cn_number, five_year_plan, report_kinds
+from retrieval.text import DATA, official_terms, paraphrases, unit_aliases, units_named
+
+GOV = """2026年湖南省政府工作报告
+——2026年1月20日在湖南省第十四届人民代表大会第五次会议上
+各位代表：
+一、2025年工作回顾
+过去一年，全省地区生产总值增长5.5%，城镇新增就业75万人。
+我们也清醒看到，发展中还面临一些困难和问题：有效需求不足，部分企业经营困难。
+二、“十五五”时期主要目标
+（一）经济实力再上新台阶。
+三、2026年重点工作
+（一）扩大内需。城镇新增就业70万人以上。
+四、全面加强政府自身建设
+坚持依法行政。"""
+
+REPORT = """县统计局党组书记2023年度述职报告
+一、工作情况
+组织学习12次，第1950页的材料不计。
+二、存在的问题
+学习不够深入。
+三、下步打算
+加强学习。"""
+
+
+def test_government_report_metadata_and_section_years():
+    doc = parse_text(GOV, "hn.txt")
+    assert (doc.year, doc.unit, doc.kind) == (2026, "湖南省", "政府工作报告")
+    years = {s.heading[:4]: s.years for s in doc.walk()}
+    assert years["一、20"] == (2025, 2025)  # named by the heading
+    assert years["二、“十"] == (2026, 2030)  # a five-year plan
+    assert years["三、20"] == (2026, 2026)
+    assert years["（一）经"] == (2026, 2030)  # inherited
+    assert years["四、全面"] == (2025, 2025)  # unnamed, not a plan: the reviewed year of a government report
+
+
+def test_work_report_reviews_its_own_year_and_plans_the_next():
+    doc = parse_text(REPORT, "r.txt")
+    assert (doc.year, doc.kind) == (2023, "述职报告")
+    by_type = {s.section_type: s.years for s in doc.walk()}
+    assert by_type["work"] == (2023, 2023) and by_type["problem"] == (2023, 2023) and by_type["plan"] == (2024, 2024)
+
+
+def test_a_page_number_is_never_a_year():
+    doc = parse_text("一、工作情况\n见第1950页，1950 页。\n二、问题\n无。", "untitled.txt")
+    assert doc.year is None
+    doc = parse_text("一、工作情况\n第1950页。2021年完成了任务。", "x.txt")
+    assert doc.year == 2021
+
+
+def test_unit_from_title_opening_lines_or_file_name():
+    assert parse_text("政府工作报告\n——在宁夏回族自治区第十三届人民代表大会上\n一、回顾\n略。", "a.txt").unit == "宁夏回族自治区"
+    assert parse_text("政府工作报告\n一、回顾\n略。", "2025年广西政府工作报告.docx").unit == "广西壮族自治区"
+    assert parse_text(REPORT, "r.txt").unit == "县统计局"  # an organ named by the title
+
+
+def test_paragraph_roles_come_from_content_cues():
+    chunks = chunk_document(parse_text(GOV, "hn.txt"))
+    stated = {c.heading_path[0][:4]: c.roles for c in chunks if c.roles}
+    assert stated == {"一、20": ["problem"]}
+    review = next(c for c in chunks if c.heading_path and c.heading_path[0].startswith("一、"))
+    assert review.section_type == "work" and (review.unit, review.kind, review.year_from) == ("湖南省", "政府工作报告", 2025)
+    assert paragraph_roles("政府工作还存在不足，作风建设需要加强。") == ["problem"]
+    assert paragraph_roles("究其原因，主要是学习不深入。") == ["cause"]
+    assert paragraph_roles("下一步，我们将继续加强学习。") == ["plan"]
+    assert paragraph_roles("我们走访慰问困难群众120户，解决实际问题35个。") == []
+
+
+def test_numbers_and_five_year_plans():
+    assert [cn_number(x) for x in ("十四", "五", "十", "二十一", "3")] == [14, 5, 10, 21, 3]
+    assert five_year_plan(1) == (1953, 1957) and five_year_plan(14) == (2021, 2025) and five_year_plan(15) == (2026, 2030)
+
+
+def test_vocabulary_files_are_well_formed():
+    aliases = unit_aliases()
+    assert len(set(aliases.values())) >= 35 and all(len(a) >= 2 for a in aliases)  # no one-character short names
+    assert aliases["宁夏"] == "宁夏回族自治区" and aliases["太原"] == "山西省"
+    lines = [l.split() for l in (DATA / "units.txt").read_text(encoding="utf-8").splitlines() if l and l[0] != "#"]
+    names = [a for row in lines for a in row]
+    assert len(names) == len(set(names)), "a name belongs to one unit only"
+    assert [k.name for k in report_kinds()][0] == "政府工作报告"  # every kind has its years (else KeyError)
+    assert all(-1 <= k.review <= 1 and 0 <= k.plan <= 1 for k in report_kinds())
+    assert {role for role, _ in paragraph_cues()} <= {"problem", "cause", "plan", "work", "highlight"}
+    assert all(isinstance(p, re.Pattern) for _, p in paragraph_cues())
+    for everyday, official in paraphrases():
+        assert official and everyday not in official
+    assert units_named("甘肃和兰州") == ["甘肃省"]
+    assert official_terms("办丧事要花多少钱") == ["殡葬"]
+
+
+def test_parse_command_shows_the_metadata(tmp_path, capsys):
+    import app
+
+    report = tmp_path / "hn.txt"
+    report.write_text(GOV, encoding="utf-8")
+    assert app.main(["parse", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "unit: 湖南省" in out and "kind: 政府工作报告" in out and "year: 2026" in out
+    assert "一、2025年工作回顾 (about 2025)" in out and "(about 2026–2030)" in out
+    assert "[problem] 一、2025年工作回顾" in out  # the unheaded problem paragraph

@@ -1,0 +1,76 @@
+"""Question understanding on its own: units, years and what they mean, roles, lists, quantities, paraphrases."""
+from retrieval.search.question import understand
+from retrieval.text import normalize_question
+
+
+def ask(question: str, newest: int | None = 2026, units: tuple[str, ...] = ()):
+    return understand(normalize_question(question), newest, units)
+
+
+def test_units_by_official_name_short_name_and_capital():
+    assert ask("内蒙古2025年的粮食产量？").units == ["内蒙古自治区"]
+    assert ask("广西壮族自治区今年的目标").units == ["广西壮族自治区"]  # the long name is one mention
+    assert ask("成都的地铁修了多少公里？").units == ["四川省"]
+    assert ask("意识形态工作存在哪些问题？").units == []
+
+
+def test_an_organ_the_index_knows_is_a_unit():
+    q = ask("市委组织部的党建工作有哪些亮点？", units=("市委组织部", "县统计局"))
+    assert q.units == ["市委组织部"]
+
+
+def test_a_year_is_what_the_answer_is_about_unless_it_names_a_report():
+    q = ask("湖南2024年城镇新增就业多少人？")
+    assert q.years == {2024} and not q.report_years and not q.target
+    q = ask("湖南2025年政府工作报告提出的就业目标是多少？")
+    assert q.report_years == {2025} and not q.years and q.target
+    q = ask("2019年政府工作报告提出当年赤字率是多少？")
+    assert q.report_years == {2019} and q.years == {2019}  # 当年 = the report's year
+
+
+def test_years_written_in_chinese_numerals():
+    q = ask("周总理一九五五年的报告讲，一九五四年基本建设投资多少？")
+    assert q.report_years == {1955} and q.years == {1954}
+
+
+def test_relative_years_count_from_the_newest_report():
+    assert ask("去年全省粮食产量是多少？", newest=2026).years == {2025}
+    assert ask("明年的工作打算有哪些？", newest=2023).years == {2024}
+    assert ask("去年全省粮食产量是多少？", newest=None).years == set()
+
+
+def test_a_five_year_plan_is_its_five_years():
+    assert ask("“十四五”期间新增了多少就业？").years == set(range(2021, 2026))
+    assert ask("十五五规划的主要目标").years == set(range(2026, 2031))
+
+
+def test_target_or_result():
+    assert ask("浙江2026年经济增长预期目标是多少？").target
+    assert ask("浙江2026年计划新建多少所学校？").target
+    assert not ask("浙江2025年地区生产总值增长了多少？").target
+
+
+def test_roles_and_lists():
+    q = ask("意识形态工作存在哪些问题？")
+    assert q.roles == ["problem"] and q.is_list
+    q = ask("存在问题的原因是什么？")
+    assert q.roles == ["cause"] and q.only_role and q.is_list
+    q = ask("2024年的工作思路是什么？")
+    assert q.roles == ["plan"] and q.only_role and q.is_list  # a year and generic words do not narrow it
+    assert ask("发展中还面临哪些困难和挑战？").roles == ["problem"]
+    assert ask("开展了哪些慰问困难群众的活动？").roles != ["problem"]  # 困难群众 are people, not a problem
+    assert not ask("全年发展了多少名党员？").is_list
+    assert not ask("下一步如何加强执纪监督？").is_list
+
+
+def test_how_many():
+    assert ask("召开了多少次党组会？").quantity == "次"
+    assert ask("新入党的同志有几个？").quantity  # any counted unit
+    assert ask("意识形态工作存在哪些问题？").quantity is None
+
+
+def test_everyday_wording_also_searches_official_terms():
+    q = ask("现在看病挂号方便吗？")
+    assert {"就医", "号源"} <= set(q.official)
+    assert "就医" in q.dense_text and "就医" in q.tokens
+    assert ask("殡葬服务费降了多少？").official == []  # official wording needs nothing added

@@ -1,0 +1,48 @@
+"""Ranking parts on small arrays: fusion, falling scores, list order, year agreement."""
+import numpy as np
+
+from retrieval.search.evidence import year_agreement
+from retrieval.search.fusion import RANKED_FLOOR, falling_scores, rank_of, rescale
+from retrieval.search.lists import stand_together
+from retrieval.search.question import understand
+
+
+def test_rank_of_keeps_valid_positive_rows_within_depth():
+    scores = np.array([0.5, 0.9, 0.0, 0.7, 0.8])
+    valid = np.array([True, True, True, True, False])
+    assert rank_of(scores, valid, 2).tolist() == [-1, 0, -1, 1, -1]
+
+
+def test_rescale_never_discards_the_last_ranked_candidate():
+    scores = np.array([0.80, 0.85, 0.90, 0.10])
+    ranks = np.array([2, 1, 0, -1])
+    out = rescale(scores, ranks)
+    assert out[2] == 1.0 and out[0] == RANKED_FLOOR > 0 and out[3] == 0.0
+    assert out[2] > out[1] > out[0]
+    one = rescale(np.array([0.3, 0.0]), np.array([0, -1]))  # a filter that leaves one candidate
+    assert one[0] > 0
+
+
+def test_shown_scores_fall_with_rank():
+    ranked = falling_scores([{"score": 2.0}, {"score": 2.5}, {"score": 1.0}, {"score": 1.2}])
+    assert [p["score"] for p in ranked] == [2.0, 2.0, 1.0, 1.0]
+
+
+def test_list_parts_stand_together_without_demoting_the_best():
+    hits = [{"start": 300, "id": "best"}, {"start": 100, "id": "a"}, {"start": 500, "id": "b"}, {"start": 200, "id": "c"}]
+    assert [h["id"] for h in stand_together(hits)] == ["best", "a", "c", "b"]
+
+
+def test_year_agreement_reads_what_a_section_is_about():
+    # rows: 2026 report review (2025), 2026 report plan (2026), 2025 report review (2024), 2025 report plan (2025)
+    years_from = np.array([2025, 2026, 2024, 2025])
+    years_to = np.array([2025, 2026, 2024, 2025])
+    report = np.array([2026, 2026, 2025, 2025])
+    fact = understand("2025年粮食产量是多少?", 2026)
+    assert year_agreement(fact, years_from, years_to, report).tolist() == [True, False, False, True]
+    named = understand("2025年政府工作报告提出的目标是多少?", 2026)
+    assert year_agreement(named, years_from, years_to, report).tolist() == [False, False, True, True]
+    same = understand("2025年政府工作报告提出当年的目标是多少?", 2026)
+    assert year_agreement(same, years_from, years_to, report).tolist() == [False, False, False, True]
+    none = understand("粮食产量是多少?", 2026)
+    assert not year_agreement(none, years_from, years_to, report).any()

@@ -1,0 +1,239 @@
+"""The web layer's parts on their own (fast tier): rendering, uploads, the index worker and the facade's
+library operations, over a real index built with a tiny deterministic encoder (no model needed)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.config import Settings
+from retrieval.engine import TRASH, UnknownReport, Yandu, report_kind
+from retrieval.ingest import corpus_hashes, safe_filename, save_uploads
+from retrieval.passage import PASSAGE_KEYS
+from retrieval.web.render import export_markdown, mark_spans, marked, render_answer, render_context
+from retrieval.web.worker import CorpusWatcher, IndexWorker
+
+REPORT = "某区机关党支部2024年度党建工作总结\n一、主要工作\n（一）创新教育载体\n全年共开展“红色走读”活动17次。\n" \
+         "二、存在问题\n（一）学习不够深入\n个别党员理论学习流于形式。\n"
+OTHER = "某街道2023年工作总结\n一、主要工作\n全年举办“邻里议事会”23场。\n"
+
+
+class HashEncoder:
+    """A real (if crude) encoder: hashed character bigrams, L2-normalised — enough to rank tiny corpora."""
+
+    model_id, dim, runtime, query_prompt, passage_prompt = "test-hash-64", 64, "numpy", "", ""
+
+    def _encode(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for a, b in zip(t, t[1:]):
+                out[i, int(hashlib.md5((a + b).encode()).hexdigest(), 16) % self.dim] += 1
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+    def encode_queries(self, texts):
+        return self._encode(texts)
+
+    def encode_passages(self, texts, batch_size=32):
+        return self._encode(texts)
+
+    def token_counts(self, texts):
+        return [len(t) for t in texts]
+
+
+@pytest.fixture
+def app(tmp_path) -> Yandu:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "甲.txt").write_text(REPORT, encoding="utf-8")
+    (corpus / "乙.txt").write_text(OTHER, encoding="utf-8")
+    y = Yandu(Settings().with_overrides(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    y._encoder = HashEncoder()
+    y.index()
+    return y
+
+
+def passage(**kw) -> dict:
+    base = dict(rank=1, score=0.5, source="甲.txt", title="某区机关党支部2024年度党建工作总结", section="一、主要工作",
+                section_type="work", text="全年共开展“红色走读”活动17次。", year=2024, page=None, item=None,
+                start=30, end=46, why=None)
+    base.update(kw)
+    assert tuple(base) == PASSAGE_KEYS
+    return base
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def test_marks_match_normalised_forms_but_keep_the_original_characters():
+    text = "全年开展ＡＢＣ活动，党员学习"
+    spans = mark_spans(text, ["abc", "党员"])
+    assert [text[s:e] for s, e in spans] == ["ＡＢＣ", "党员"]
+    assert marked("a<b>", ["b"]).count("<mark>") == 1 and "&lt;" in marked("a<b>", ["b"])
+
+
+def test_answer_lists_every_passage_with_its_citation():
+    ps = [passage(), passage(rank=2, source="乙.txt", title="某街道2023年工作总结", text="举办“邻里议事会”23场。")]
+    md = render_answer("红色走读开展了多少次？", ps, "")
+    assert "[1]" in md and "[2]" in md and "某街道2023年工作总结" in md and "<mark>" in md
+
+
+def test_nothing_found_says_so():
+    assert "没有找到" in render_answer("量子计算", [], "")
+
+
+def test_export_has_question_citations_and_quotes():
+    md = export_markdown([{"question": "问？", "passages": [passage()], "message": "", "note": ""}])
+    assert "## 问题 1：问？" in md and "来源：甲.txt" in md and "> 全年共开展“红色走读”活动17次。" in md
+
+
+def test_context_marks_the_passage_inside_its_section():
+    ctx = {"source": "甲.txt", "title": "T", "section": "一、主要工作", "before": "前文<", "passage": "全年共开展“红色走读”活动17次。",
+           "after": "后文"}
+    out = render_context(ctx, passage())
+    assert '<mark class="yd-focus">全年共开展“红色走读”活动17次。</mark>' in out and "前文&lt;" in out
+    assert "不在当前索引" in render_context(None, passage())
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("报告.txt", "报告.txt"), ("../../逃逸.md", "逃逸.md"), ("..\\a\\b.docx", "b.docx"), (".hidden.txt", "hidden.txt"),
+    ("a\x07b.TXT", "ab.txt"), ("txt", ""), ("  .. .pdf", ""),
+])
+def test_safe_filename(given, expected):
+    assert safe_filename(given) == expected
+
+
+def test_long_names_are_cut_to_200_bytes_keeping_the_suffix():
+    name = safe_filename("很" * 150 + ".docx")
+    assert name.endswith(".docx") and len(name.encode()) <= 200
+
+
+def test_save_uploads_never_replaces_or_duplicates(tmp_path):
+    corpus, incoming = tmp_path / "corpus", tmp_path / "in"
+    corpus.mkdir(), incoming.mkdir()
+    (corpus / "a.txt").write_text("旧内容", encoding="utf-8")
+    same_name = incoming / "a.txt"
+    same_name.write_text("新内容", encoding="utf-8")
+    same_content = incoming / "b.txt"
+    same_content.write_text("旧内容", encoding="utf-8")
+    bad, empty = incoming / "x.sh", incoming / "e.txt"
+    bad.write_text("echo", encoding="utf-8")
+    empty.write_bytes(b"")
+    res = save_uploads(corpus, [same_name, same_content, bad, empty, incoming / "gone.txt"], 1)
+    assert [(u.outcome, u.name) for u in res[:2]] == [("saved", "a (2).txt"), ("duplicate", "a.txt")]
+    assert [u.outcome for u in res[2:]] == ["rejected"] * 3
+    assert (corpus / "a.txt").read_text(encoding="utf-8") == "旧内容"
+    assert sorted(p.name for p in corpus.iterdir()) == ["a (2).txt", "a.txt"]  # no .part left behind
+
+
+def test_corpus_hashes_trust_known_entries_only_while_unchanged(tmp_path):
+    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    real = corpus_hashes(tmp_path)
+    fake = {"a.txt": {"size": 1, "sha256": "cached"}}
+    assert corpus_hashes(tmp_path, fake, time.time() + 10) == {"cached": "a.txt"}
+    assert corpus_hashes(tmp_path, fake, 0) == real  # modified after the manifest: hashed again
+
+
+# --- facade: adding, removing, re-indexing, the library ------------------------------------------
+
+
+def test_library_lists_reports_with_figures_and_failures(app):
+    (app.settings.corpus_dir / "坏.docx").write_bytes(b"not a docx")
+    app.index()
+    lib = {r.source: r for r in app.library()}
+    assert lib["甲.txt"].title == "某区机关党支部2024年度党建工作总结" and lib["甲.txt"].year == 2024
+    assert lib["甲.txt"].kind == "工作总结" and lib["甲.txt"].passages >= 2
+    assert set(lib["甲.txt"].sections) >= {"work", "problem"}
+    assert lib["坏.docx"].error and lib["坏.docx"].passages == 0
+    assert report_kind("2024年政府工作报告") == "政府工作报告" and report_kind("随笔") == "其他"
+
+
+def test_remove_moves_to_trash_and_restore_brings_it_back(app):
+    target = app.remove_report("乙.txt")
+    assert target.is_relative_to(app.settings.corpus_dir / TRASH) and target.read_text(encoding="utf-8") == OTHER
+    assert not (app.settings.corpus_dir / "乙.txt").exists()
+    app.index()
+    assert {r.source for r in app.library()} == {"甲.txt"}
+    assert app.search("邻里议事会举办了多少场？").passages[0].source == "甲.txt"  # gone from the index
+    assert app.restore_report(app.trash()[0]["path"]) == "乙.txt"
+    app.index()
+    assert app.search("邻里议事会举办了多少场？").passages[0].source == "乙.txt"
+
+
+def test_names_outside_the_corpus_are_refused(app, tmp_path):
+    (tmp_path / "outside.txt").write_text("secret", encoding="utf-8")
+    for name in ("../outside.txt", str(tmp_path / "outside.txt"), "无此报告.txt", f"{TRASH}/x.txt"):
+        with pytest.raises(UnknownReport):
+            app.remove_report(name)
+        with pytest.raises(UnknownReport):
+            app.outline(name)
+    assert (tmp_path / "outside.txt").exists()
+
+
+def test_reindex_one_report_reads_it_again(app):
+    report = app.reindex_report("甲.txt")
+    assert report.updated == ["甲.txt"] and report.unchanged == 1
+
+
+def test_outline_is_the_parse_view(app):
+    out = app.outline("甲.txt")
+    assert [s["heading"] for s in out["sections"]] == ["一、主要工作", "二、存在问题"]
+    assert out["sections"][1]["section_type"] == "problem" and out["passages"] >= 2
+
+
+def test_add_files_saves_under_safe_names(app, tmp_path):
+    up = tmp_path / "上传 报告.txt"
+    up.write_text("某局2024年工作总结\n一、主要工作\n开展廉政谈话136人次。\n", encoding="utf-8")
+    again = tmp_path / "again.txt"
+    again.write_text(REPORT, encoding="utf-8")
+    res = app.add_files([up, again])
+    assert [(u.outcome, u.name) for u in res] == [("saved", "上传 报告.txt"), ("duplicate", "甲.txt")]
+
+
+# --- the index worker ------------------------------------------------------------------------------
+
+
+def test_worker_runs_requests_and_coalesces(app):
+    worker = IndexWorker(app)
+    (app.settings.corpus_dir / "丙.txt").write_text("某镇2022年工作总结\n一、主要工作\n新建村级活动场所5个。\n", encoding="utf-8")
+    tickets = [worker.request() for _ in range(3)]
+    run = worker.wait(tickets[-1], timeout=60)
+    assert run is not None and run.error is None and run.covers >= tickets[-1]
+    assert worker.wait(tickets[0], timeout=1) is not None  # an earlier ticket is covered by a later run
+    assert "丙.txt" in {r.source for r in app.library() if r.passages}
+    run = worker.wait(worker.request(force=frozenset({"甲.txt"})), timeout=60)
+    assert run.report.updated == ["甲.txt"]
+
+
+def test_worker_reports_a_failed_run_and_keeps_going(app):
+    worker = IndexWorker(app, lock_timeout=0)
+    from filelock import FileLock
+
+    lock = FileLock(str(app.settings.index_dir / ".write.lock"))
+    lock.acquire()
+    try:
+        (app.settings.corpus_dir / "丁.txt").write_text("某县2021年工作总结\n一、主要工作\n修路3条。\n", encoding="utf-8")
+        run = worker.wait(worker.request(), timeout=60)
+    finally:
+        lock.release()
+    assert run.report is None and run.error
+    run = worker.wait(worker.request(), timeout=60)
+    assert run.error is None and "丁.txt" in run.report.added
+
+
+def test_watcher_reacts_to_report_files_only(tmp_path):
+    class Event:
+        def __init__(self, path, kind="created", is_dir=False):
+            self.src_path, self.event_type, self.is_directory = path, kind, is_dir
+
+    assert CorpusWatcher.relevant(Event(str(tmp_path / "a.docx")))
+    assert not CorpusWatcher.relevant(Event(str(tmp_path / ".upload-1.part")))
+    assert not CorpusWatcher.relevant(Event(str(tmp_path / "notes.xlsx")))
+    assert CorpusWatcher.relevant(Event(str(tmp_path / "sub"), "deleted", True))
