@@ -130,6 +130,23 @@ def test_add_change_delete(store, seed_docs):
     assert all(snap.sources[i] != names[1] for i in np.flatnonzero(keyword))
 
 
+def test_every_column_is_stored_and_read_back(store, seed_docs):
+    """Each chunk comes back with every CHUNK_COLUMNS value it was written with, and the snapshot's
+    per-row columns are ROW_COLUMNS of those rows (a column added in generations.py reaches every store)."""
+    from retrieval.store.generations import CHUNK_COLUMNS, ROW_COLUMNS
+    from retrieval.store.writer import chunk_values
+
+    snap = write(store, list(seed_docs.values()))
+    rows = snap.chunks(snap.ids.tolist())
+    for row in rows:
+        chunk = seed_docs[row["source"]][1][row["ord"]]
+        expected = chunk_values(row["id"], chunk)
+        assert {c: row[c] for c in CHUNK_COLUMNS} == {c: expected[c] for c in CHUNK_COLUMNS}
+    for name, value in ROW_COLUMNS.items():
+        assert snap.columns[name].tolist() == [value(r) for r in rows], name
+    assert any(r["unit"] for r in rows) and any(r["year_from"] for r in rows) and any(r["roles"] for r in rows)
+
+
 def test_search_finds_each_chunk_by_its_vector_and_its_words(store, seed_docs):
     snap = write(store, list(seed_docs.values()))
     rng = np.random.default_rng(3)
