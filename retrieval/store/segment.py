@@ -156,14 +156,15 @@ class Segment:
     def live_mask(self, deleted: list[str]) -> np.ndarray:
         """Rows whose report has not been deleted since the segment was written."""
         values, codes = self.columns["source"]
-        gone = [i for i, s in enumerate(values or []) if s in set(deleted)]
+        deleted = set(deleted)
+        gone = [i for i, s in enumerate(values or []) if s in deleted]
         return ~np.isin(codes, gone) if gone else np.ones(len(self.ids), dtype=bool)
 
     def column(self, name: str, rows: np.ndarray) -> np.ndarray:
         values, codes = self.columns[name]
         if values is None:
             return codes[rows]
-        return np.asarray(values + [""], dtype=object)[codes[rows]] if len(codes) else np.zeros(0, dtype=object)
+        return np.asarray(values, dtype=object)[codes[rows]] if values else np.zeros(len(rows), dtype=object)
 
     def column_mask(self, name: str, rows: np.ndarray, keep) -> np.ndarray:
         """Rows whose text column value passes `keep(value)` (e.g. a role among the '|'-joined roles)."""

@@ -171,7 +171,7 @@ class Writer:
             i, j = run
             olds = self.segments[i:j]
             merged: list[dict] = []
-            if sum(self._live_rows(s) for s in olds) or any(set(self._segment_sources(s["name"])) - set(s["deleted"]) for s in olds):
+            if any(set(self._segment_sources(s["name"])) - set(s["deleted"]) for s in olds):  # a live report left
                 builder = self._new_builder()
                 for old in olds:
                     segment = Segment(self.segments_dir / old["name"])
