@@ -406,3 +406,14 @@ def test_milvus_missing_names_the_install_command(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_pymilvus)
     with pytest.raises(YanduError, match=r"pip install -r requirements-milvus\.txt"):
         open_store(Settings().with_overrides(index_dir=tmp_path, store=str(tmp_path / "m.db")))
+
+
+def test_best_rows_equals_a_stable_sort_of_all_rows():
+    from retrieval.search.fusion import best_rows
+
+    rng = np.random.default_rng(5)
+    for n in (1, 7, 100):
+        scores = rng.integers(0, 20, 1000).astype(np.float32)  # many ties
+        rows = np.flatnonzero(scores > 3)
+        expected = rows[np.argsort(-scores[rows], kind="stable")][:n]
+        assert best_rows(scores, rows, n).tolist() == expected.tolist()

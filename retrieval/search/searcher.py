@@ -15,7 +15,7 @@ from ..store import Snapshot, open_store
 from ..text import expand, normalize_question, tokenize
 from .filters import Filters
 from .evidence import Evidence, sentence_coverage
-from .fusion import falling_scores, rank_of, rescale, rrf
+from .fusion import best_rows, falling_scores, rank_of, rescale, rrf
 from .lists import complete_lists
 from .question import MAX_QUESTION, states_quantity, understand
 
@@ -76,7 +76,7 @@ class Searcher:
         fused = fused * evidence.factor
         fused[~valid] = 0
 
-        order = [i for i in np.argsort(-fused, kind="stable")[: top_k * 4] if fused[i] > 0]
+        order = [int(i) for i in best_rows(fused, np.flatnonzero(fused > 0), top_k * 4)]
         if not order:
             return Result([], "没有找到相关内容。")
         spread = dense if mask is None else self._dense_scores(snap, q.text, np.ones(len(snap.ids), dtype=bool))
