@@ -417,3 +417,11 @@ def test_best_rows_equals_a_stable_sort_of_all_rows():
         rows = np.flatnonzero(scores > 3)
         expected = rows[np.argsort(-scores[rows], kind="stable")][:n]
         assert best_rows(scores, rows, n).tolist() == expected.tolist()
+
+
+def test_manifest_stores_chunk_ids_as_runs_and_reads_them_back(tmp_path):
+    m = Manifest("m", 4, "v", files={"a.txt": {"sha256": "x", "chunk_ids": [3, 4, 5, 9, 10]},
+                                     "dup.txt": {"sha256": "x", "chunk_ids": [], "duplicate_of": "a.txt"}})
+    stored = m.to_dict()
+    assert stored["files"]["a.txt"]["chunk_runs"] == [[3, 6], [9, 11]] and "chunk_ids" not in stored["files"]["a.txt"]
+    assert Manifest.from_dict(stored).files == m.files

@@ -98,13 +98,41 @@ class Manifest:
         data.update(read_segments(path.parent))
         return cls.from_dict(data)
 
-    def to_dict(self) -> dict:
-        """The fields as they are (no deep copy: a manifest lists every chunk id)."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
     @classmethod
     def from_dict(cls, data: dict) -> "Manifest":
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        data["files"] = {name: _expand_ids(e) for name, e in data.get("files", {}).items()}
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        """The fields as stored: each file's chunk ids as runs of consecutive ids (a report's ids are one
+        run), so a million-chunk manifest is kilobytes, not megabytes, to write at every commit."""
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["files"] = {name: _compress_ids(e) for name, e in self.files.items()}
+        return out
+
+
+def _compress_ids(entry: dict) -> dict:
+    ids = entry.get("chunk_ids")
+    if not ids:
+        return entry
+    runs, start = [], ids[0]
+    for prev, cur in zip(ids, ids[1:]):
+        if cur != prev + 1:
+            runs.append([start, prev + 1])
+            start = cur
+    runs.append([start, ids[-1] + 1])
+    out = {k: v for k, v in entry.items() if k != "chunk_ids"}
+    out["chunk_runs"] = runs
+    return out
+
+
+def _expand_ids(entry: dict) -> dict:
+    if "chunk_runs" not in entry:
+        return entry
+    out = {k: v for k, v in entry.items() if k != "chunk_runs"}
+    out["chunk_ids"] = [i for a, b in entry["chunk_runs"] for i in range(a, b)]
+    return out
 
 
 SPLIT_FIELDS = ("segments", "aliases")  # stored in segments.json
