@@ -116,6 +116,8 @@ def _compress_ids(entry: dict) -> dict:
     ids = entry.get("chunk_ids")
     if not ids:
         return entry
+    if ids[-1] - ids[0] + 1 == len(ids):  # unique ascending ids (as add_document gives them): one run
+        return {**{k: v for k, v in entry.items() if k != "chunk_ids"}, "chunk_runs": [[ids[0], ids[-1] + 1]]}
     runs, start = [], ids[0]
     for prev, cur in zip(ids, ids[1:]):
         if cur != prev + 1:
@@ -131,7 +133,10 @@ def _expand_ids(entry: dict) -> dict:
     if "chunk_runs" not in entry:
         return entry
     out = {k: v for k, v in entry.items() if k != "chunk_runs"}
-    out["chunk_ids"] = [i for a, b in entry["chunk_runs"] for i in range(a, b)]
+    ids: list[int] = []
+    for a, b in entry["chunk_runs"]:
+        ids.extend(range(a, b))
+    out["chunk_ids"] = ids
     return out
 
 
