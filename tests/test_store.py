@@ -24,7 +24,7 @@ from retrieval.errors import SettingsError
 from retrieval.ingest import chunk_document, parse_file
 from retrieval.search import Filters
 from retrieval.search.lists import complete_lists
-from retrieval.store import IndexBusy, Manifest, Postings, bm25_scores, open_store
+from retrieval.store import CorpusStats, IndexBusy, Manifest, Postings, open_store
 from retrieval.text import tokenize
 
 from conftest import CORPUS, ROOT
@@ -329,8 +329,8 @@ def test_postings_round_trip_and_scores_of_an_unknown_word(tmp_path):
     rows, tf = q.hits("党建")
     assert rows.tolist() == [0] and tf.tolist() == [2.0] and q.lengths.tolist() == [3, 2, 0]
     live = np.ones(3, dtype=bool)
-    assert bm25_scores([(q, live)], ["没有的词"])[0].tolist() == [0, 0, 0]
-    assert bm25_scores([(q, np.array([False, True, True]))], ["党建"])[0].tolist() == [0, 0, 0]
+    assert CorpusStats([(q, live)]).scores(["没有的词"])[0].tolist() == [0, 0, 0]
+    assert CorpusStats([(q, np.array([False, True, True]))]).scores(["党建"])[0].tolist() == [0, 0, 0]
 
 
 def test_a_commit_writes_only_what_changed_and_merges_keep_segments_few(tmp_path, seed_docs, monkeypatch):

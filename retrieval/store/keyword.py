@@ -57,45 +57,52 @@ class Postings:
         return np.asarray(self.rows[lo:hi]), np.asarray(self.tf[lo:hi])
 
 
-def _document_frequency(parts: list[tuple[Postings, np.ndarray]], term: str) -> tuple[list, int]:
-    """Each part's live (rows, tf) for the term, and its document frequency over all live rows."""
-    hits = []
-    for p, live in parts:
-        rows, tf = p.hits(term)
-        keep = live[rows]
-        hits.append((rows[keep], tf[keep]))
-    return hits, sum(len(r) for r, _ in hits)
-
-
 def _idf(n: int, df: int) -> np.float32:
     return np.float32(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
 
-def bm25_idf(parts: list[tuple[Postings, np.ndarray]], tokens: list[str]) -> dict[str, float]:
-    """BM25 inverse document frequency of each token found in a live row (unknown tokens left out)."""
-    n = sum(int(live.sum()) for _, live in parts)
-    out = {}
-    for t in dict.fromkeys(tokens):
-        _, df = _document_frequency(parts, t)
-        if df:
-            out[t] = float(_idf(n, df))
-    return out
+class CorpusStats:
+    """The postings of every segment with its live rows, and the corpus-wide statistics BM25 needs
+    (live rows N, mean length, each row's length norm) — computed once per snapshot."""
 
+    def __init__(self, parts: list[tuple[Postings, np.ndarray]]):
+        self.parts = [(p, None if live.all() else live) for p, live in parts]  # None: every row live
+        self.sizes = [len(live) for _, live in parts]
+        self.n = sum(int(live.sum()) for _, live in parts)
+        self.avgdl = sum(float(p.lengths[live].sum()) for p, live in parts) / self.n if self.n else 1.0
+        self.norms = [K1 * (1 - B + B * p.lengths.astype(np.float32) / self.avgdl) for p, _ in parts]
 
-def bm25_scores(parts: list[tuple[Postings, np.ndarray]], query_tokens: list[str]) -> list[np.ndarray]:
-    """BM25 of every row of every part (postings, live mask) for the query; deleted rows score 0 and
-    count nowhere. A token repeated in the query counts each time (as in bm25s)."""
-    out = [np.zeros(len(live), np.float32) for _, live in parts]
-    n = sum(int(live.sum()) for _, live in parts)
-    if not n or not query_tokens:
+    def hits(self, term: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+        """Each part's live (rows, tf) for the term, and its document frequency over all live rows."""
+        out = []
+        for p, live in self.parts:
+            rows, tf = p.hits(term)
+            if live is not None:
+                keep = live[rows]
+                rows, tf = rows[keep], tf[keep]
+            out.append((rows, tf))
+        return out, sum(len(r) for r, _ in out)
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of each token found in a live row (unknown tokens left out)."""
+        out = {}
+        for t in dict.fromkeys(tokens):
+            _, df = self.hits(t)
+            if df:
+                out[t] = float(_idf(self.n, df))
         return out
-    avgdl = sum(float(p.lengths[live].sum()) for p, live in parts) / n
-    norms = [K1 * (1 - B + B * p.lengths.astype(np.float32) / avgdl) for p, _ in parts]
-    for term, repeat in zip(*np.unique(np.asarray(query_tokens, dtype=object), return_counts=True)):
-        hits, df = _document_frequency(parts, term)
-        if not df:
-            continue
-        idf = _idf(n, df)
-        for (rows, tf), norm, scores in zip(hits, norms, out):
-            scores[rows] += repeat * idf * tf / (norm[rows] + tf)
-    return out
+
+    def scores(self, query_tokens: list[str]) -> list[np.ndarray]:
+        """BM25 of every row of every part for the query; deleted rows score 0 and count nowhere. A
+        token repeated in the query counts each time (as in bm25s)."""
+        out = [np.zeros(size, np.float32) for size in self.sizes]
+        if not self.n or not query_tokens:
+            return out
+        for term, repeat in zip(*np.unique(np.asarray(query_tokens, dtype=object), return_counts=True)):
+            hits, df = self.hits(term)
+            if not df:
+                continue
+            idf = _idf(self.n, df)
+            for (rows, tf), norm, scores in zip(hits, self.norms, out):
+                scores[rows] += repeat * idf * tf / (norm[rows] + tf)
+        return out

@@ -14,7 +14,7 @@ import faiss
 import numpy as np
 
 from .generations import DOCUMENT_COLUMNS, Manifest
-from .keyword import bm25_idf, bm25_scores
+from .keyword import CorpusStats
 from .segment import Segment
 
 
@@ -103,6 +103,7 @@ class Snapshot(RowView):
         self.columns = {name: self._concat(lambda seg, rows, n=name: seg.column(n, rows))
                         for name in (self.segments[0].columns if self.segments else ())}
         self._derive()
+        self.keyword = CorpusStats(list(zip((seg.postings for seg in self.segments), self.live)))
         self.aliases = dict(self.manifest.aliases)
         self._home: dict[str, int] = {}  # report -> the segment holding its live rows
         for i, (seg, deleted) in enumerate(zip(self.segments, self.deleted)):
@@ -126,15 +127,13 @@ class Snapshot(RowView):
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
     def keyword_scores(self, query_tokens: list[str], k: int | None = None, valid: np.ndarray | None = None) -> np.ndarray:
-        """Exact BM25 of every row (corpus-wide statistics; keyword.bm25_scores). `k`, `valid`: unused
+        """Exact BM25 of every row (corpus-wide statistics; keyword.CorpusStats). `k`, `valid`: unused
         here (every row is scored), part of the store interface."""
-        parts = list(zip((seg.postings for seg in self.segments), self.live))
-        scores = bm25_scores(parts, query_tokens)
-        return self._concat_scores(scores)
+        return self._concat_scores(self.keyword.scores(query_tokens))
 
     def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
         """BM25 inverse document frequency (corpus-wide, live rows) of each token the index knows."""
-        return bm25_idf(list(zip((seg.postings for seg in self.segments), self.live)), tokens)
+        return self.keyword.idf(tokens)
 
     def _concat_scores(self, per_segment: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([s[rows] for s, rows in zip(per_segment, self.live_rows)]) if per_segment else np.zeros(0, np.float32)
