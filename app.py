@@ -5,6 +5,9 @@
     python app.py index [--corpus DIR] [--index-dir DIR] [--rebuild]
     python app.py query "问题" [--top-k K] [--json] [--batch QUESTIONS.jsonl]
     python app.py eval QUESTIONS.jsonl [MORE.jsonl …] [--ablation]
+    python app.py library [--json]            # the report library: every report, its figures or its error
+    python app.py add FILE… | remove NAME | restore NAME | reindex NAME
+    python app.py compare "问题" [--year Y] [--report NAME] [--json]
 """
 from __future__ import annotations
 
@@ -70,6 +73,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--no-baseline", action="store_true", help="score Yandu only")
     p.add_argument("--ablation", action="store_true", help="also score Yandu with each ranking part switched off")
+
+    p = sub.add_parser("library", help="list the reports: title, unit, year, kind, sections by role, passages, errors")
+    _common(p)
+    p.add_argument("name", nargs="?", help="one report: its section tree (the parse view)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("add", help="copy report files into the corpus (safe names, no duplicates) and index them")
+    _common(p)
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--json", action="store_true")
+
+    for name, text in (("remove", "move a report to the corpus's trash folder (recoverable) and drop it from the index"),
+                       ("restore", "put a report back from the trash folder and index it"),
+                       ("reindex", "read one report again and re-index it")):
+        p = sub.add_parser(name, help=text)
+        _common(p)
+        p.add_argument("name", help="file name in the corpus" if name != "restore" else "file name (or path) in the trash")
+        p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("compare", help="one question across reports: each report's best passage, or 未找到")
+    _common(p)
+    _filters(p)
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -167,6 +194,7 @@ def cmd_index(args) -> int:
 
 def cmd_query(args) -> int:
     from retrieval.engine import Yandu
+    from retrieval.ingest import one_line
     from retrieval.errors import IndexBusy
 
     app = Yandu(settings_from(args))
@@ -199,7 +227,9 @@ def cmd_query(args) -> int:
     if result.message:
         print(result.message)
     for p in result.passages:
-        print(f"\n[{p.rank}] {p.title} › {p.section or '（导语）'}  〔{SECTION_TYPE_NAMES[p.section_type]}〕 {p.source}")
+        # the citation line is one line whatever a report's title holds (names are escaped already)
+        print(f"\n[{p.rank}] {one_line(p.title)} › {one_line(p.section) or '（导语）'}  "
+              f"〔{SECTION_TYPE_NAMES[p.section_type]}〕 {p.source}")
         print(p.text)
     return 0
 
@@ -209,6 +239,116 @@ def cmd_eval(args) -> int:
 
     print(run_eval(settings_from(args), args.questions, args.top_k, baseline=not args.no_baseline,
                    ablations=args.ablation))
+    return 0
+
+
+def _emit(args, data, lines: list[str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        print("\n".join(lines))
+
+
+def cmd_library(args) -> int:
+    from retrieval.engine import Yandu
+
+    app = Yandu(settings_from(args))
+    if args.name:
+        outline = app.outline(args.name)
+
+        def walk(sections, depth=0):
+            for s in sections:
+                yield f"{'  ' * depth}[{s['section_type']}] {s['heading']}"
+                yield from walk(s["children"], depth + 1)
+
+        _emit(args, outline, [f"{outline['title']}  ({outline['passages']} passages)", *walk(outline["sections"])])
+        return 0
+    rows = app.library()
+    lines = []
+    for r in rows:
+        roles = ", ".join(f"{SECTION_TYPE_NAMES[t]} {n}" for t, n in r.sections.items())
+        state = f"error: {r.error}" if r.error else f"{r.passages} passages; {roles}"
+        lines.append(f"{r.source}\t{r.title}\t{r.unit or '-'}\t{r.year or '-'}\t{r.kind}\t{state}")
+    _emit(args, [r.to_json() for r in rows], lines)
+    return 2 if any(r.error for r in rows) else 0
+
+
+def _index_after(app, args, **kwargs):
+    """Index after a change to the corpus; the report's lines go to stderr, the result to stdout."""
+    report = app.index(**kwargs)
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    return report
+
+
+def cmd_add(args) -> int:
+    from retrieval.engine import Yandu
+
+    app = Yandu(settings_from(args))
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        print(f"error: not a file: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    uploads = app.add_files(args.files)
+    report = _index_after(app, args) if any(u.outcome == "saved" for u in uploads) else None
+    out = []
+    for u in uploads:
+        r = u.to_json()
+        if u.outcome == "saved" and report is not None and u.name in report.errors:
+            r.update(outcome="unreadable", reason=report.errors[u.name])
+        out.append(r)
+    _emit(args, out, [f"{r['original']}: {r['outcome']}" + (f" as {r['name']}" if r["name"] else "")
+                      + (f" ({r['reason']})" if r["reason"] else "") for r in out])
+    return 0 if all(r["outcome"] in ("saved", "duplicate") for r in out) else 2
+
+
+def cmd_remove(args) -> int:
+    from retrieval.engine import Yandu
+
+    app = Yandu(settings_from(args))
+    target = app.remove_report(args.name)
+    _index_after(app, args)
+    trashed = target.relative_to(app.settings.corpus_dir).as_posix()
+    _emit(args, {"source": args.name, "trashed": trashed},
+          [f"{args.name}: moved to {trashed} (restore with: app.py restore {json.dumps(trashed, ensure_ascii=False)})"])
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from retrieval.engine import Yandu
+
+    app = Yandu(settings_from(args))
+    name = app.restore_report(args.name)
+    _index_after(app, args)
+    _emit(args, {"source": name}, [f"{args.name}: restored as {name}"])
+    return 0
+
+
+def cmd_reindex(args) -> int:
+    from retrieval.engine import Yandu
+
+    app = Yandu(settings_from(args))
+    report = app.reindex_report(args.name, progress=None)
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    info = next((r for r in app.library() if r.source == args.name), None)
+    data = {"source": args.name, "passages": info.passages if info else 0,
+            "error": report.errors.get(args.name)}
+    _emit(args, data, [f"{args.name}: " + (f"error: {data['error']}" if data["error"] else f"{data['passages']} passages")])
+    return 2 if data["error"] else 0
+
+
+def cmd_compare(args) -> int:
+    from retrieval.engine import Yandu
+
+    app = Yandu(settings_from(args))
+    app.ensure_index()
+    rows = app.compare(args.question, args.report, args.year, args.section_type)
+    lines = []
+    for r in rows:
+        p = r.passage
+        lines.append(f"{r.title}（{r.year or '-'}）: " + (f"[{p.section or '导语'}] {' '.join(p.text.split())[:120]}" if p else "未找到"))
+    _emit(args, [r.to_json() for r in rows], lines)
     return 0
 
 
@@ -227,7 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0].startswith("--") and argv[0] not in ("-h", "--help"):
         argv = ["serve", *argv]
     args = parser.parse_args(argv)
-    commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval}
+    commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval,
+                "library": cmd_library, "add": cmd_add, "remove": cmd_remove, "restore": cmd_restore,
+                "reindex": cmd_reindex, "compare": cmd_compare}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

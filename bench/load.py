@@ -41,6 +41,15 @@ def server_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) the server has used: a figure other load cannot inflate."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
     import urllib.request
 
@@ -54,6 +63,16 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 300) -> Non
         except OSError:
             time.sleep(0.5)
     raise RuntimeError("server did not answer in time")
+
+
+def warm_up(client, timeout: float = 300) -> None:
+    """Measure the steady state: the startup index run (in the background) has ended, the model is loaded."""
+    deadline = time.monotonic() + timeout
+    while client.predict(api_name="/status").get("indexing"):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not finish its startup index run in time")
+        time.sleep(1)
+    client.predict(questions()[0], 5, api_name="/search")
 
 
 def run(seconds: float = 60, clients: int = 16, workdir: Path | None = None) -> dict:
@@ -77,6 +96,7 @@ def run(seconds: float = 60, clients: int = 16, workdir: Path | None = None) -> 
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, server)
+        warm_up(Client(url, verbose=False))
         return _load(url, server.pid, root, seconds, clients, Client, handle_file)
     finally:
         server.terminate()
@@ -143,6 +163,7 @@ def _load(url: str, pid: int, root: Path, seconds: float, clients: int, Client, 
         except Exception as e:
             failures.append(f"rebuild: {type(e).__name__}: {e}"[:200])
 
+    cpu0 = server_cpu_s(pid)
     t0 = time.monotonic()
     threads = [threading.Thread(target=searcher, args=(n,), daemon=True) for n in range(clients)]
     threads.append(threading.Thread(target=corpus_work, daemon=True))
@@ -155,6 +176,7 @@ def _load(url: str, pid: int, root: Path, seconds: float, clients: int, Client, 
     for t in threads:
         t.join(timeout=120)
     memory.append(server_rss_mb(pid))
+    cpu = server_cpu_s(pid) - cpu0
     wall = time.monotonic() - t0
     ms = [x * 1000 for x in latencies]
     return {
@@ -162,6 +184,7 @@ def _load(url: str, pid: int, root: Path, seconds: float, clients: int, Client, 
         "failed": len(failures), "failures": sorted(set(failures))[:5],
         "search_p50_ms": round(percentile(ms, 50)), "search_p95_ms": round(percentile(ms, 95)),
         "search_max_ms": round(max(ms)) if ms else None, "requests_per_s": round(len(latencies) / wall, 1),
+        "server_cpu_s": round(cpu, 1), "loadavg": round(os.getloadavg()[0], 1),
         "rss_start_mb": memory[0], "rss_peak_mb": max(memory), "rss_end_mb": memory[-1], **events,
     }
 
@@ -172,7 +195,8 @@ def render(result: dict) -> str:
              f"{result['requests_per_s']}/s; p50 {result['search_p50_ms']} ms, p95 {result['search_p95_ms']} ms, "
              f"max {result['search_max_ms']} ms",
              f"  server memory: start {result['rss_start_mb']} MB, peak {result['rss_peak_mb']} MB, "
-             f"end {result['rss_end_mb']} MB",
+             f"end {result['rss_end_mb']} MB; server CPU {result['server_cpu_s']} s "
+             f"(searches, uploads and rebuild; machine load average {result['loadavg']})",
              "  " + ", ".join(f"{k} {v}" for k, v in result.items() if k.startswith(("upload", "rebuild")))]
     lines += [f"  failure: {f}" for f in result["failures"]]
     return "\n".join(lines)

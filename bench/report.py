@@ -95,7 +95,8 @@ def render(results: list[dict], speedups: dict | None, info: dict, quick: bool =
         f"{info.get('loadavg_end')}",
     ]
     if runs:
-        lines.append("encoder: " + "; ".join(sorted({r["encoder"] for r in runs if "encoder" in r})))
+        if any("encoder" in r for r in runs):
+            lines.append("encoder: " + "; ".join(sorted({r["encoder"] for r in runs if "encoder" in r})))
         lines.append("")
         lines.append("| metric | unit | " + " | ".join(r["corpus"] for r in runs) + " |")
         lines.append("|---|---|" + "---:|" * len(runs))

@@ -11,16 +11,16 @@ import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from .config import SECTION_TYPE_NAMES, Settings
 from .errors import YanduError
 from .ingest import Upload, corpus_files, corpus_hashes, place_file, save_uploads
 from .search import Filters, Result, Searcher
+from .passage import Passage
 from .progress import Progress
 from .store import IndexReport, Manifest, is_stale, update_index
-from .text import DATA
+from .ingest.years import report_kind
 
 TRASH = ".trash"  # inside the corpus; hidden, so never indexed; files there can be restored
 
@@ -29,15 +29,31 @@ class UnknownReport(YanduError):
     """A report name that is not a file of the corpus."""
 
 
-@lru_cache(maxsize=1)
-def report_kinds() -> tuple[str, ...]:
-    lines = (DATA / "report_kinds.txt").read_text(encoding="utf-8").splitlines()
-    return tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+UNTITLED_CHARS = 16  # of the opening text shown for a report without a title
 
 
-def report_kind(title: str) -> str:
-    """The kind of report its title names (``retrieval/data/report_kinds.txt``), or "其他"."""
-    return next((k for k in report_kinds() if k in (title or "")), "其他")
+def report_label(source: str, title: str, text: str, year: int | None = None) -> str:
+    """How a report is named to users: its title; for a report without one (its title is the file
+    name), "无标题报告" with its year and opening words — never a bare file-name hash."""
+    if title and title != Path(source).stem:
+        return title
+    opening = " ".join((text or "").split())
+    opening = opening if len(opening) <= UNTITLED_CHARS else opening[:UNTITLED_CHARS] + "…"
+    return f"无标题报告（{str(year) + ' 年 · ' if year else ''}{opening or source}）"
+
+
+@dataclass
+class CompareRow:
+    """One report in a comparison: its best passage for the question, or None (未找到)."""
+
+    source: str
+    title: str
+    year: int | None
+    passage: Passage | None
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "title": self.title, "year": self.year,
+                "passage": self.passage.to_json() if self.passage else None}
 
 
 @dataclass
@@ -210,7 +226,8 @@ class Yandu:
         for name in sorted(set(files) | set(skipped) | set(m.errors if m else {})):
             path = files.get(name)
             st = path.stat() if path is not None else None
-            info = ReportInfo(source=name, title=Path(name).stem, added=st.st_mtime if st else None,
+            raw_title = Path(name).stem
+            info = ReportInfo(source=name, title=raw_title, added=st.st_mtime if st else None,
                               size=st.st_size if st else 0)
             entry = (m.files.get(name) if m else None) or {}
             info.duplicate_of = entry.get("duplicate_of")
@@ -220,14 +237,15 @@ class Yandu:
             doc = docs.get(name)
             if doc is not None:
                 full = snap.document(name)
-                info.title, info.year, info.unit = doc["title"], doc["year"], full.get("unit") if full else None
+                info.year, info.unit, raw_title = doc["year"], full.get("unit") if full else None, doc["title"]
+                info.title = report_label(name, doc["title"], full["text"] if full else "", doc["year"])
                 chunks = snap.source_chunks(name)
                 info.passages = len(chunks)
                 seen: dict[str, set] = {}
                 for c in chunks:
                     seen.setdefault(c["section_type"], set()).add(c["section_start"])
                 info.sections = {t: len(seen[t]) for t in SECTION_TYPE_NAMES if t in seen}
-            info.kind = report_kind(info.title)
+            info.kind = report_kind(raw_title, name) or "其他"
             out.append(info)
         return out
 
@@ -267,9 +285,35 @@ class Yandu:
             "model": m.model_id,
             "updated": m.updated,
             "errors": m.errors,
-            "documents": snap.documents(),
+            "documents": self._labelled(snap),
             "years": sorted({int(y) for y in snap.years if y}),
         }
+
+    def _labelled(self, snap) -> list[dict]:
+        """The snapshot's documents, each with its ``label`` (see :func:`report_label`); cached per generation."""
+        if getattr(self, "_labels_for", None) is not snap.folder:
+            labels = {}
+            for d in snap.documents():
+                text = snap.document(d["source"])["text"] if d["title"] == Path(d["source"]).stem else ""
+                labels[d["source"]] = report_label(d["source"], d["title"], text, d["year"])
+            self._labels, self._labels_for = labels, snap.folder
+        return [{**d, "label": self._labels.get(d["source"], d["title"])} for d in snap.documents()]
+
+    def compare(self, question: str, reports=(), years=(), section_types=()) -> list[CompareRow]:
+        """One question across reports: every report in scope (the chosen reports, else those of the
+        chosen years, else all) with its best passage, or None when nothing relevant is in it."""
+        snap = self.searcher.snapshot()
+        if snap is None:
+            return []
+        docs = self._labelled(snap)
+        wanted = set(reports or ())
+        years = {int(y) for y in years or ()}
+        scope = [d for d in docs if (d["source"] in wanted if wanted else not years or d["year"] in years)]
+        rows = []
+        for d in sorted(scope, key=lambda d: (-(d["year"] or 0), d["label"])):
+            found = self.search(question, 1, [d["source"]], (), section_types).passages
+            rows.append(CompareRow(d["source"], d["label"], d["year"], found[0] if found else None))
+        return rows
 
     def context(self, source: str, start: int, end: int) -> dict | None:
         """The section around a passage, from the indexed document only (never the file system)."""

@@ -286,7 +286,7 @@ def test_ofd_text_in_page_order(tmp_path):
 
 
 def test_corrupt_ofd(tmp_path):
-    assert reason(tmp_path / "坏.ofd", b"not a zip").startswith("corrupt .ofd (not a zip package")
+    assert reason(tmp_path / "坏.ofd", b"not a zip") == "corrupt .ofd (not an OFD package)"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("OFD.xml", f"<ofd:OFD {NS}><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"
@@ -350,3 +350,29 @@ def test_pdf_table_rows_name_their_columns(tmp_path):
         "一、主要指标完成情况", "指标：地区生产总值，2021年：5.3万亿元，2022年：5.6万亿元，增长：5.2%",
         "指标：一般公共预算收入，2021年：3200亿元，2022年：3350亿元，增长：4.7%",
         "指标：城镇新增就业，2021年：12万人，2022年：13万人，增长：8.3%", "全年经济运行稳中有进，主要指标好于预期。"]
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width × height pixels in a few bytes (what a decompression bomb starts with)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("width, height", [(30000, 30000), (12000, 12000)], ids=["pillow-limit", "ours"])
+def test_image_bomb_refused_before_decoding(tmp_path, width, height):
+    assert reason(tmp_path / "炸弹.png", png_header_only(width, height)) == "image too large to OCR (a decompression bomb?)"
+
+
+def test_tiff_with_more_frames_than_the_ocr_cap(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "多页.tif"
+    frame = Image.new("L", (20, 20), 255)
+    frame.save(path, save_all=True, append_images=[frame] * 4)
+    assert reason(path, ocr_max_pages=3) == "5 pages need OCR (limit 3, ocr_max_pages)"

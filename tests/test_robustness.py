@@ -190,7 +190,7 @@ def build_bad_corpus(root: Path) -> tuple[Settings, dict[str, str], set[str]]:
         "corrupt.docx": "corrupt .docx (not a Word .docx package)",
         "truncated.docx": "corrupt .docx (not a Word .docx package)",
         "corrupt.pdf": "corrupt PDF (",  # … and pypdf's own words
-        "scanned.pdf": "scanned PDF, no text layer",
+        "scanned.pdf": "scanned PDF, OCR found no text on its pages",  # a blank page image
         "locked.pdf": "password-protected PDF",
         "big.txt": "file too large (50.0 MB; limit 20 MB)",
         "link.txt": "symlink leading out of the corpus (not followed)",

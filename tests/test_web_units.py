@@ -3,6 +3,8 @@ library operations, over a real index built with a tiny deterministic encoder (n
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 import os
 import threading
 import time
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 from retrieval.config import Settings
-from retrieval.engine import TRASH, UnknownReport, Yandu, report_kind
+from retrieval.engine import TRASH, UnknownReport, Yandu
 from retrieval.ingest import corpus_hashes, safe_filename, save_uploads
 from retrieval.passage import PASSAGE_KEYS
 from retrieval.web.render import export_markdown, mark_spans, marked, render_answer, render_context
@@ -152,7 +154,6 @@ def test_library_lists_reports_with_figures_and_failures(app):
     assert lib["甲.txt"].kind == "工作总结" and lib["甲.txt"].passages >= 2
     assert set(lib["甲.txt"].sections) >= {"work", "problem"}
     assert lib["坏.docx"].error and lib["坏.docx"].passages == 0
-    assert report_kind("2024年政府工作报告") == "政府工作报告" and report_kind("随笔") == "其他"
 
 
 def test_remove_moves_to_trash_and_restore_brings_it_back(app):
@@ -237,3 +238,130 @@ def test_watcher_reacts_to_report_files_only(tmp_path):
     assert not CorpusWatcher.relevant(Event(str(tmp_path / ".upload-1.part")))
     assert not CorpusWatcher.relevant(Event(str(tmp_path / "notes.xlsx")))
     assert CorpusWatcher.relevant(Event(str(tmp_path / "sub"), "deleted", True))
+
+
+# --- quotes, direct answers, follow-ups, exports ------------------------------------------------
+
+
+def test_numbered_lines_render_without_visible_backslashes():
+    from markdown_it import MarkdownIt
+
+    from retrieval.web.render import _md_escape
+
+    md = MarkdownIt("commonmark")
+    for line in ("15.虚拟电厂建设", "1.“岳山造林”工程", "- 减号开头", "3) 括号", "a*b*c [x] `y` #z"):
+        shown = re.sub(r"<[^>]+>", "", md.render("> " + _md_escape(line))).strip()
+        assert html.unescape(shown) == line, (line, shown)
+
+
+def test_answer_keeps_rank_order_and_hides_internal_figures():
+    ps = [passage(rank=1), passage(rank=2, source="乙.txt", title="乙"), passage(rank=3), passage(rank=4, source="乙.txt", title="乙")]
+    md = render_answer("红色走读", ps, "")
+    assert [int(r) for r in re.findall(r"#cite-0-(\d+)\"[^>]*>\[\d+\]</a> ", md)] == [1, 2, 3, 4]
+    assert md.count('class="yd-report"') == 4  # the report is named again wherever it changes
+    assert "得分" not in md and "语义第" not in md
+
+
+def test_figure_sentence_is_quoted_verbatim_with_its_rank():
+    from retrieval.web.answers import figure_sentence
+
+    ps = [passage(rank=1, text="加强组织建设。全年发展党员15名，其中女性3名。下一步继续。"), passage(rank=2)]
+    quote = figure_sentence("全年发展了多少名党员？", ps)
+    assert quote.text == "全年发展党员15名，其中女性3名。" and quote.rank == 1
+    assert figure_sentence("全年举办了多少场音乐会？", ps) is None  # no sentence states it: no line
+    assert figure_sentence("意识形态工作存在哪些问题？", ps) is None  # not a how-many question
+
+
+def test_list_items_are_slices_of_passages():
+    from retrieval.web.answers import list_items
+
+    ps = [passage(rank=1, section="二、存在问题 › （二）意识形态工作还需加强", text="（二）意识形态工作还需加强。一是研究不够深入，创新举措不多。二是阵地管理有待加强。"),
+          passage(rank=2, text="一是宣传载体不丰富；二是引导力度不足。")]
+    items = list_items("意识形态工作存在哪些问题？", ps)
+    assert [(q.text, q.rank) for q in items] == [("一是研究不够深入，创新举措不多。", 1), ("二是阵地管理有待加强。", 1)]
+    assert all(q.text in ps[q.rank - 1]["text"] for q in items)
+    singles = [passage(rank=1, section="二、存在问题 › （一）学习不深", text="个别党员学习流于形式。"),
+               passage(rank=2, section="二、存在问题 › （二）阵地不严", text="部分阵地缺人。")]
+    assert [q.text for q in list_items("存在哪些问题？", singles)] == ["（一）学习不深", "（二）阵地不严"]
+    assert list_items("存在哪些问题？", singles[:1]) == []  # one item is not a list
+    assert list_items("全年发展了多少名党员？", ps) == []
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("意识形态工作存在哪些问题？", "意识形态工作"), ("那原因呢？", ""), ("下一步怎么打算？", ""),
+    ("基层党组织建设有哪些特色做法？", "基层党组织建设特色"),
+])
+def test_topic_of(question, topic):
+    from retrieval.web.answers import topic_of
+
+    assert topic_of(question) == topic
+
+
+def test_follow_up_keeps_topic_and_scope():
+    from retrieval.web.answers import follow_up
+
+    first = {"question": "意识形态工作存在哪些问题？", "topic": "", "scope": {"reports": ["甲.txt"], "years": []}}
+    f = follow_up("那原因呢？", first)
+    assert f.topic == "意识形态工作" and f.query.startswith("意识形态工作") and f.reports == ("甲.txt",)
+    second = {"question": "那原因呢？", "topic": f.topic, "scope": {"reports": list(f.reports), "years": []}}
+    assert follow_up("下一步怎么打算？", second).topic == "意识形态工作"  # carried on
+    assert follow_up("全年发展了多少名党员？", first).topic == ""  # a question of its own
+    assert follow_up("那原因呢？", None).topic == ""
+
+
+def test_docx_export_has_questions_quotes_citations_and_tables(tmp_path):
+    from docx import Document
+
+    from retrieval.web.render import export_docx
+
+    turns = [{"question": "全年发展了多少名党员？", "passages": [passage(text="全年发展党员15名。")], "message": "", "note": ""},
+             {"kind": "compare", "question": "各单位的问题？", "note": "全部报告",
+              "rows": [{"source": "甲.txt", "title": "甲报告", "year": 2024, "passage": passage()},
+                       {"source": "乙.txt", "title": "乙报告", "year": 2023, "passage": None}]}]
+    export_docx(turns, tmp_path / "a.docx")
+    doc = Document(str(tmp_path / "a.docx"))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "问题 1：全年发展了多少名党员？" in text and "全年发展党员15名。 [1]" in text and "来源：甲.txt" in text
+    rows = [[c.text for c in r.cells] for r in doc.tables[0].rows]
+    assert rows[0] == ["报告", "年份", "最相关段落", "来源"] and rows[2][2] == "未找到"
+    md = export_markdown(turns)
+    assert "## 对比 2：各单位的问题？" in md and "| 乙报告 | 2023 | — | 未找到 |" in md
+
+
+def test_compare_and_labels_over_a_real_index(app):
+    (app.settings.corpus_dir / "无题.txt").write_text("一年来，在县委的正确领导下，全年举办培训班12期。\n", encoding="utf-8")
+    app.index()
+    rows = {r.source: r for r in app.compare("红色走读活动开展了多少次？")}
+    assert set(rows) == {"甲.txt", "乙.txt", "无题.txt"} and rows["甲.txt"].passage.source == "甲.txt"
+    assert rows["无题.txt"].title.startswith("无标题报告（")
+    assert [r.source for r in app.compare("红色走读", years=[2023])] == ["乙.txt"]
+    assert {d["label"] for d in app.status()["documents"]} >= {"某区机关党支部2024年度党建工作总结"}
+
+
+def test_chinese_ui_middleware_marks_the_page_only():
+    import asyncio
+
+    from retrieval.web.locale import CHINESE_UI, ChineseUI
+
+    async def page(scope, receive, send):
+        body = b'<!doctype html><html lang="en"><head><title>t</title></head></html>' if scope["path"] == "/" else b"{}"
+        kind = b"text/html; charset=utf-8" if scope["path"] == "/" else b"application/json"
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    def get(path):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(ChineseUI(page)({"type": "http", "method": "GET", "path": path}, None, send))
+        headers = dict(sent[0]["headers"])
+        body = b"".join(m.get("body", b"") for m in sent[1:])
+        assert int(headers[b"content-length"]) == len(body)
+        return body
+
+    html_page = get("/")
+    assert html_page.startswith(b'<!doctype html><html lang="zh-CN"><head>' + CHINESE_UI)
+    assert get("/config") == b"{}"

@@ -1,7 +1,9 @@
 """The web chat (Gradio): layout, handlers, rendering, the background index worker, serving.
 
-layout (Blocks) · handlers (events → facade) · render (Markdown/HTML, marks, export) · worker (index
-thread, corpus watcher) · server (auth, binding, launch) · style.css
+layout (Blocks: 问答 and 报告库 tabs, sidebar) · handlers (events → facade) · render (Markdown/HTML, marks,
+Markdown and Word export) · answers (extractive direct answers, follow-ups) · worker (index thread,
+corpus watcher) · server (binding, launch) · guard (login throttle) · locale (Chinese for every
+browser) · style.css, page.js (citations, phone drawer)
 
 The Gradio-dependent names load on first use, so rendering and the worker import without Gradio.
 """

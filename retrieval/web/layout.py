@@ -7,7 +7,8 @@ import gradio as gr
 
 from ..config import SECTION_TYPE_NAMES, SUPPORTED_SUFFIXES
 from .handlers import WebApp
-from .render import CONTEXT_HINT, CTX_LABEL, TITLE
+from ..ingest.years import report_kinds
+from .render import CONTEXT_HINT, TITLE
 
 EXAMPLES = [
     "意识形态工作存在哪些问题？",
@@ -19,6 +20,26 @@ EXAMPLES = [
 FONTS = ["PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
          "Droid Sans Fallback", "system-ui", "sans-serif"]
 CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
+JS = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+# After an answer: bring its question to the top of the chat, so the reader starts at [1].
+SCROLL_TO_ANSWER = """() => { setTimeout(() => {
+  const users = document.querySelectorAll('#yd-chat .message-row.user-row, #yd-chat .user-row, #yd-chat [data-testid="user"]');
+  const last = users[users.length - 1];
+  if (last) last.scrollIntoView({block: 'start', behavior: 'instant'});
+  window.scrollTo(0, 0);
+}, 60); }"""
+# After a citation was opened: the marked passage centred in the context panel, the panel in view.
+SCROLL_TO_PASSAGE = """() => { setTimeout(() => {
+  const m = document.querySelector('#yd-context .yd-focus');
+  if (!m) return;
+  const body = m.closest('.yd-ctx-body');
+  if (body) body.scrollTop = m.offsetTop - body.offsetTop - body.clientHeight / 3;
+  const panel = document.querySelector('#yd-context');
+  const r = panel.getBoundingClientRect();
+  if (r.top < 0 || r.top > window.innerHeight - 80) panel.scrollIntoView({block: 'start'});
+}, 60); }"""
+LIBRARY_HINT = '<div class="yd-ctx yd-ctx-empty">点击表格中的一行，查看该报告的章节结构；可重新索引或删除（文件移到回收站，可恢复）。</div>'
+
 
 
 def theme():
@@ -31,95 +52,133 @@ def theme():
 
 
 def build(web: WebApp) -> gr.Blocks:
-    """The page: chat and context on the left, filters, status and upload on the right; the API."""
+    """The page: 问答 (chat, its context panel beside it) and 报告库 tabs; filters, status and upload in
+    a sidebar (a drawer on a phone); the API."""
     s = web.status()
     with gr.Blocks(title=TITLE, delete_cache=(3600, 86400)) as demo:
-        turns = gr.State([])
+        turns = gr.State([])  # this session's conversation (server side: what citations resolve against)
+        saved = gr.BrowserState({"turns": []}, storage_key="yandu-conversation")  # its copy kept across reloads
         known_docs = gr.State([])
+        with gr.Sidebar(label="检索范围与报告", open=True, position="right", width=340, elem_id="yd-side"):
+            with gr.Accordion("检索范围", open=True, elem_id="yd-filters"):
+                # Custom values allowed: the choices fill in once the index is up (the page is served
+                # before the startup index run ends), and API callers name reports by file name.
+                reports = gr.Dropdown(choices=web.report_choices(s), value=[], multiselect=True, allow_custom_value=True,
+                                      label="报告", info="不选则检索全部报告", elem_id="yd-reports")
+                years = gr.Dropdown(choices=web.year_choices(s), value=[], multiselect=True, allow_custom_value=True,
+                                    label="年份", info="不选则不限", elem_id="yd-years")
+                section_types = gr.CheckboxGroup(
+                    choices=[(label, key) for key, label in SECTION_TYPE_NAMES.items()], value=[],
+                    label="段落类型", info="不选则不限", elem_id="yd-types")
+                top_k = gr.Slider(1, 20, value=web.settings.top_k, step=1, label="返回段落数", elem_id="yd-topk")
+            with gr.Accordion("索引状态", open=True, elem_id="yd-status-box"):
+                status = gr.Markdown(web.status_markdown(s), elem_id="yd-status")
+                rebuild = gr.Button("重建索引", size="sm", variant="secondary", elem_id="yd-rebuild")
+                confirm_empty = gr.Checkbox(False, label="确认清空索引（仅当报告文件夹缺失或为空时需要）",
+                                            elem_id="yd-confirm-empty")
+                rebuild_result = gr.Markdown("", elem_id="yd-rebuild-result")
+            with gr.Accordion("添加报告", open=True, elem_id="yd-upload-box"):
+                # No `file_types`: Gradio would refuse a whole multi-file upload for one odd file and
+                # leave the batch in its temp folder; the handler names each refused file instead,
+                # adds the others, and deletes every temporary copy.
+                upload = gr.File(label="上传报告", file_count="multiple", type="filepath", elem_id="yd-upload",
+                                 height=120)
+                gr.Markdown(f"支持 {' '.join(SUPPORTED_SUFFIXES)}，单个文件不超过 {web.settings.max_file_mb:g} MB；"
+                            "内容相同的文件不会重复添加。", elem_classes="yd-hint")
+                upload_result = gr.Markdown("", elem_id="yd-upload-result")
+                upload_json = gr.JSON(visible=False)
         gr.HTML(
-            '<div class="yd-header"><div class="yd-logo">研</div><div>'
+            '<div class="yd-header"><div class="yd-logo">研</div><div class="yd-heading">'
             '<div class="yd-title">研读 <span>Yandu</span></div>'
             '<div class="yd-sub">工作报告检索助手：提问即可找到报告原文中的相关段落，每一段都注明出处</div>'
             "</div></div>"
         )
-        with gr.Row(equal_height=False, elem_id="yd-main"):
-            with gr.Column(scale=7, min_width=480):
-                chatbot = gr.Chatbot(
-                    label="问答", show_label=False, elem_id="yd-chat", height=600,
-                    buttons=["copy", "copy_all"], feedback_options=None, layout="panel",
-                    sanitize_html=True, line_breaks=True, render_markdown=True, latex_delimiters=[],
-                    placeholder='<div class="yd-empty"><b>向报告提问</b><br>'
-                                "答案是报告原文中的段落：按报告分组，注明章节、类型和得分，问题中的词语高亮显示。</div>",
-                    examples=[{"text": q} for q in EXAMPLES[:3]],
-                )
-                with gr.Row(elem_id="yd-ask-row", equal_height=True):
-                    question = gr.Textbox(
-                        label="问题", show_label=False, placeholder="输入问题，按回车发送，例如：全年发展了多少名党员？",
-                        elem_id="yd-question", scale=8, lines=1, max_lines=4, autofocus=True,
-                    )
-                    ask = gr.Button("提问", variant="primary", elem_id="yd-ask", scale=1, min_width=96)
-                with gr.Row(elem_id="yd-tools"):
-                    ctx_choice = gr.Dropdown(
-                        choices=[], value=None, label=CTX_LABEL, elem_id="yd-ctx-choice",
-                        interactive=False, scale=1, min_width=240, allow_custom_value=False,
-                    )
-                    ctx_button = gr.Button("在原文中查看", elem_id="yd-ctx-btn", scale=0, min_width=140)
-                    export = gr.DownloadButton("导出 Markdown", value=None, interactive=False,
-                                               elem_id="yd-export", scale=0, min_width=150)
-                    clear = gr.Button("清空对话", elem_id="yd-clear", scale=0, min_width=110)
-                context = gr.HTML(CONTEXT_HINT, elem_id="yd-context")
-                gr.Examples(EXAMPLES, inputs=[question], label="示例问题（点击填入输入框）", examples_per_page=10)
-            with gr.Column(scale=3, min_width=300, elem_id="yd-side"):
-                with gr.Accordion("检索范围", open=True, elem_id="yd-filters"):
-                    reports = gr.Dropdown(choices=web.report_choices(s), value=[], multiselect=True,
-                                          label="报告", info="不选则检索全部报告", elem_id="yd-reports")
-                    years = gr.Dropdown(choices=web.year_choices(s), value=[], multiselect=True,
-                                        label="年份", info="不选则不限", elem_id="yd-years")
-                    section_types = gr.CheckboxGroup(
-                        choices=[(label, key) for key, label in SECTION_TYPE_NAMES.items()], value=[],
-                        label="段落类型", info="不选则不限", elem_id="yd-types")
-                    top_k = gr.Slider(1, 20, value=web.settings.top_k, step=1, label="返回段落数",
-                                      elem_id="yd-topk")
-                with gr.Accordion("索引状态", open=True, elem_id="yd-status-box"):
-                    status = gr.Markdown(web.status_markdown(s), elem_id="yd-status")
-                    rebuild = gr.Button("重建索引", size="sm", variant="secondary", elem_id="yd-rebuild")
-                    confirm_empty = gr.Checkbox(False, label="确认清空索引（仅当报告文件夹缺失或为空时需要）",
-                                                elem_id="yd-confirm-empty")
-                    rebuild_result = gr.Markdown("", elem_id="yd-rebuild-result")
-                with gr.Accordion("添加报告", open=True, elem_id="yd-upload-box"):
-                    # No `file_types`: Gradio would refuse a whole multi-file upload for one odd file and
-                    # leave the batch in its temp folder; the handler names each refused file instead,
-                    # adds the others, and deletes every temporary copy.
-                    upload = gr.File(label="上传报告", file_count="multiple", type="filepath", elem_id="yd-upload",
-                                     height=150)
-                    gr.Markdown(f"支持 {' '.join(SUPPORTED_SUFFIXES)}，单个文件不超过 {web.settings.max_file_mb:g} MB；"
-                                "内容相同的文件不会重复添加。", elem_classes="yd-hint")
-                    upload_result = gr.Markdown("", elem_id="yd-upload-result")
+        with gr.Tabs(elem_id="yd-tabs"):
+            with gr.Tab("问答", id="chat", elem_id="yd-tab-chat"):
+                with gr.Row(equal_height=False, elem_id="yd-main"):
+                    with gr.Column(scale=6, min_width=320, elem_id="yd-chat-col"):
+                        chatbot = gr.Chatbot(
+                            label="问答", show_label=False, elem_id="yd-chat", height=620, autoscroll=False,
+                            buttons=["copy"], feedback_options=None, layout="panel",
+                            sanitize_html=True, line_breaks=True, render_markdown=True, latex_delimiters=[],
+                            placeholder='<div class="yd-empty"><b>向报告提问</b><br>'
+                                        "答案是报告原文中的段落，每段注明出处；点击引用编号可在右侧查看原文。</div>",
+                            examples=[{"text": q} for q in EXAMPLES[:4]],
+                        )
+                        with gr.Row(elem_id="yd-ask-row", equal_height=True):
+                            question = gr.Textbox(
+                                label="问题", show_label=False, placeholder="输入问题，按回车发送",
+                                elem_id="yd-question", scale=8, lines=1, max_lines=4, autofocus=True,
+                                submit_btn=False,
+                            )
+                            ask = gr.Button("提问", variant="primary", elem_id="yd-ask", scale=0, min_width=64)
+                        with gr.Row(elem_id="yd-tools"):
+                            compare = gr.Button("对比各报告", size="sm", elem_id="yd-compare", scale=0, min_width=100)
+                            export = gr.DownloadButton("导出 Markdown", value=None, interactive=False, size="sm",
+                                                       elem_id="yd-export", scale=0, min_width=110)
+                            # Word is built when asked for (python-docx: ~0.1 s a turn, too slow to redo per answer)
+                            export_docx = gr.Button("导出 Word", interactive=False, size="sm",
+                                                    elem_id="yd-export-docx", scale=0, min_width=96)
+                            docx_file = gr.DownloadButton("docx", value=None, elem_id="yd-docx-file",
+                                                          elem_classes="yd-hidden")
+                            clear = gr.Button("清空对话", size="sm", elem_id="yd-clear", scale=0, min_width=90)
+                    with gr.Column(scale=4, min_width=300, elem_id="yd-context-col"):
+                        context = gr.HTML(CONTEXT_HINT, elem_id="yd-context")
+                        original = gr.DownloadButton("下载原文", value=None, interactive=False, size="sm",
+                                                     elem_id="yd-original")
+                cite_key = gr.Textbox(elem_id="yd-cite-key", elem_classes="yd-hidden", show_label=False,
+                                      container=False)
+                cite_go = gr.Button("cite", elem_id="yd-cite-go", elem_classes="yd-hidden")
+            with gr.Tab("报告库", id="library", elem_id="yd-tab-library") as library_tab:
+                with gr.Row(elem_id="yd-lib-filters"):
+                    lib_query = gr.Textbox(label="查找", placeholder="标题、单位或文件名", elem_id="yd-lib-query", scale=3)
+                    lib_kind = gr.Dropdown(choices=["全部", *(k.name for k in report_kinds()), "其他"], value="全部", label="类型",
+                                           elem_id="yd-lib-kind", scale=1, min_width=140)
+                library = gr.Dataframe(headers=web.LIBRARY_COLUMNS, value=web.library_rows(), interactive=False,
+                                       wrap=True, elem_id="yd-library", max_height=420,
+                                       column_widths=["24%", "10%", "6%", "9%", "17%", "6%", "10%", "8%", "10%"])
+                with gr.Row(elem_id="yd-lib-actions"):
+                    lib_reindex = gr.Button("重新索引", size="sm", interactive=False, elem_id="yd-lib-reindex",
+                                            scale=0, min_width=100)
+                    lib_remove = gr.Button("删除报告", size="sm", variant="stop", interactive=False,
+                                           elem_id="yd-lib-remove", scale=0, min_width=100)
+                lib_result = gr.Markdown("", elem_id="yd-lib-result")
+                # the report the buttons act on (a component, not a State: the delete confirmation reads it)
+                selected = gr.Textbox("", elem_id="yd-lib-selected", elem_classes="yd-hidden", container=False)
+                outline = gr.HTML(LIBRARY_HINT, elem_id="yd-outline")
 
         filters = [top_k, reports, years, section_types]
-        chat_outputs = [chatbot, turns, question, ctx_choice, export]
-        submit_kwargs = dict(fn=web.chat, inputs=[question, turns, *filters], outputs=chat_outputs,
-                             concurrency_limit=4)
-        question.submit(**submit_kwargs, api_name="chat",
-                        api_description="Ask a question; returns the chat with the cited answer.")
-        ask.click(**submit_kwargs, api_visibility="private")
+        chat_outputs = [chatbot, turns, question, export, export_docx]
+        chat_kwargs = dict(fn=web.chat, inputs=[question, turns, *filters], outputs=chat_outputs,
+                           concurrency_limit=4, show_progress_on=[chatbot])
+        keep = dict(fn=web.keep, inputs=[turns], outputs=[saved], api_visibility="private", show_progress="hidden")
+        word = dict(fn=web.word_enabled, inputs=[turns], outputs=[export_docx], api_visibility="private",
+                    show_progress="hidden")
+        question.submit(**chat_kwargs, api_name="chat",
+                        api_description="Ask a question; returns the chat with the cited answer.").then(
+            None, js=SCROLL_TO_ANSWER).then(**keep)
+        ask.click(**chat_kwargs, api_name="ask", api_visibility="private").then(
+            None, js=SCROLL_TO_ANSWER).then(**keep)
         chatbot.example_select(web.example_chat, inputs=[turns, *filters], outputs=chat_outputs,
-                               api_visibility="private", concurrency_limit=4)
-        chatbot.select(web.select_turn, inputs=[turns], outputs=[ctx_choice], api_visibility="private",
-                       show_progress="hidden")
-        scroll = "() => { setTimeout(() => { const m = document.querySelector('#yd-context .yd-focus'); " \
-                 "if (m) m.scrollIntoView({block: 'center', behavior: 'smooth'}); }, 80); }"
-        ctx_button.click(web.show_context, inputs=[ctx_choice, turns], outputs=[context],
-                         api_visibility="private", show_progress="minimal").then(
-            None, js=scroll, api_visibility="private")
-        ctx_choice.input(web.show_context, inputs=[ctx_choice, turns], outputs=[context],
-                         api_visibility="private", show_progress="minimal").then(
-            None, js=scroll, api_visibility="private")
-        clear.click(web.clear, outputs=[chatbot, turns, ctx_choice, context, export], api_visibility="private")
-        upload.upload(web.add_reports, inputs=[upload, reports, years],
-                      outputs=[upload_result, status, reports, years, upload], api_name="add_reports",
+                               api_visibility="private", concurrency_limit=4).then(
+            None, js=SCROLL_TO_ANSWER).then(**keep)
+        compare.click(web.compare_turn, inputs=[question, turns, reports, years, section_types], outputs=chat_outputs,
+                      api_visibility="private", concurrency_limit=2, show_progress_on=[chatbot]).then(
+            None, js=SCROLL_TO_ANSWER).then(**keep)
+        export_docx.click(web.export_word, inputs=[turns], outputs=[docx_file], api_visibility="private",
+                          show_progress_on=[export_docx]).then(
+            None, js="() => setTimeout(() => document.querySelector('#yd-docx-file').click(), 50)")
+        cite_go.click(web.cited, inputs=[cite_key, turns], outputs=[context, original], api_visibility="private",
+                      show_progress="hidden").then(None, js=SCROLL_TO_PASSAGE)
+        clear.click(web.clear, outputs=[chatbot, turns, context, original, export, export_docx],
+                    api_visibility="private").then(**keep)
+        demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
+
+        upload.upload(web.api_add_reports, inputs=[upload], outputs=[upload_json], api_name="add_reports",
                       show_progress_on=[upload_result], concurrency_limit=1, concurrency_id="corpus",
-                      api_description="Add report files to the corpus and index them; says what happened to each.")
+                      api_description="Add report files to the corpus and index them; says what happened to each.").then(
+            web.after_upload, inputs=[upload_json, reports, years], outputs=[upload_result, status, reports, years, upload],
+            api_visibility="private")
         rebuild.click(web.rebuild, inputs=[reports, years, confirm_empty], outputs=[rebuild_result, status, reports, years],
                       api_name="rebuild_index", show_progress_on=[rebuild_result],
                       concurrency_limit=1, concurrency_id="corpus",
@@ -129,8 +188,31 @@ def build(web: WebApp) -> gr.Blocks:
                     show_progress="hidden", concurrency_limit=None)
         demo.load(**side)
         gr.Timer(4.0).tick(**side)
-        # Searches run side by side (the facade is safe for concurrent readers): queued behind 4 workers,
-        # 16 clients waited 2 s (p50; python -m bench --load).
+
+        lib_filter = dict(fn=web.library_table, inputs=[lib_query, lib_kind], outputs=[library],
+                          api_visibility="private", show_progress="hidden")
+        lib_query.change(**lib_filter)
+        lib_kind.change(**lib_filter)
+        library_tab.select(**lib_filter)
+        library.select(web.library_select, inputs=[library], outputs=[outline, selected, lib_reindex, lib_remove],
+                       api_visibility="private")
+        lib_remove.click(web.library_remove, inputs=[selected, lib_query, lib_kind],
+                         outputs=[lib_result, library, selected, lib_reindex, lib_remove], api_visibility="private",
+                         show_progress_on=[lib_result], concurrency_id="corpus", concurrency_limit=1,
+                         js="(s, q, k) => confirm('删除报告“' + s + '”？\\n文件将移到报告文件夹的回收站（可恢复），索引中不再包含它。') "
+                            "? [s, q, k] : ['', q, k]")
+        lib_reindex.click(web.library_reindex, inputs=[selected, lib_query, lib_kind],
+                          outputs=[lib_result, library, outline], api_visibility="private",
+                          show_progress_on=[lib_result], concurrency_id="corpus", concurrency_limit=1)
+
+        # Searches run side by side, up to 16 (the facade is safe for concurrent readers); the server's
+        # memory stayed flat with 16 clients during uploads and a rebuild (python -m bench --load).
         gr.api(web.api_search, api_name="search", concurrency_limit=16)
         gr.api(web.api_status, api_name="status", concurrency_limit=None)
+        gr.api(web.api_compare, api_name="compare", concurrency_limit=2)
+        gr.api(web.api_library, api_name="library", concurrency_limit=None)
+        gr.api(web.api_outline, api_name="outline", concurrency_limit=None)
+        gr.api(web.remove_report, api_name="remove_report", concurrency_limit=1, concurrency_id="corpus")
+        gr.api(web.restore_report, api_name="restore_report", concurrency_limit=1, concurrency_id="corpus")
+        gr.api(web.reindex_report, api_name="reindex_report", concurrency_limit=1, concurrency_id="corpus")
     return demo

@@ -17,14 +17,18 @@ TITLE = "研读 · 工作报告检索"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+>]|\d+[.)])", re.M)
+# A line that Markdown would read as a list item or quote: "15." "1、" are kept, the marker's punctuation
+# escaped ("15\." renders as "15."; a backslash before the digit would be shown literally).
+_MD_LINE_START = re.compile(r"^(\s*)(?:([-+>])|(\d+)([.)]))", re.M)
 
 
 def _md_escape(text: str) -> str:
-    """Text safe inside Markdown with inline HTML: HTML-escaped, Markdown syntax disarmed."""
+    """Text safe inside Markdown with inline HTML: HTML-escaped, Markdown syntax disarmed; renders as
+    the original characters (every backslash added escapes ASCII punctuation, which Markdown drops)."""
     text = html.escape(text, quote=False)
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)),
+                              text)
 
 
 def highlight_terms(question: str) -> list[str]:
@@ -77,24 +81,16 @@ def _badge(section_type: str) -> str:
     return f'<span class="yd-badge yd-{kind}">{html.escape(_type_label(section_type))}</span>'
 
 
-def _why(p: dict) -> str:
-    why = p.get("why") or {}
-    bits = []
-    if (why.get("dense") or {}).get("rank"):
-        bits.append(f"语义第 {why['dense']['rank']}")
-    if (why.get("keyword") or {}).get("rank"):
-        bits.append(f"关键词第 {why['keyword']['rank']}")
-    if why.get("role"):
-        bits.append("类型相符")
-    return " · ".join(bits)
 
 
-def group_by_report(passages: list[dict]) -> list[tuple[dict, list[dict]]]:
-    """Passages grouped under their report, reports in the order of their best passage."""
-    groups: dict[str, list[dict]] = {}
-    for p in passages:
-        groups.setdefault(p["source"], []).append(p)
-    return [(ps[0], ps) for ps in groups.values()]
+def display_title(p: dict, titles: dict[str, str] | None = None) -> str:
+    """A report's name as users see it: its label from the library when given, else its title."""
+    return (titles or {}).get(p["source"]) or p["title"]
+
+
+def cite(turn: int, rank: int) -> str:
+    """A clickable citation: opens passage `rank` of turn `turn` in context (see layout.CITE_JS)."""
+    return f'<a class="yd-cite" href="#cite-{turn}-{rank}" title="在原文中查看">[{rank}]</a>'
 
 
 def filters_note(reports, years, section_types, titles: dict[str, str] | None = None) -> str:
@@ -108,46 +104,121 @@ def filters_note(reports, years, section_types, titles: dict[str, str] | None = 
     return "；".join(parts)
 
 
-def render_answer(question: str, passages: list[dict], message: str, note: str = "") -> str:
-    """The assistant message: passages grouped by report, with citation, badge, score, marks."""
+def direct_answer_lines(turn_n: int, question: str, passages: list[dict]) -> list[str]:
+    """The extractive direct answer (figure sentence, or numbered list items), each with its [n]."""
+    from .answers import figure_sentence, list_items
+
+    figure = figure_sentence(question, passages)
+    if figure is not None:
+        return [f'<div class="yd-direct">{_md_escape(figure.text)} {cite(turn_n, figure.rank)}</div>', ""]
+    items = list_items(question, passages)
+    if items:
+        rows = "".join(f"<li>{html.escape(q.text)} {cite(turn_n, q.rank)}</li>" for q in items)
+        return [f'<div class="yd-direct"><ol>{rows}</ol></div>', ""]
+    return []
+
+
+def render_answer(question: str, passages: list[dict], message: str, note: str = "", turn_n: int = 0,
+                  topic: str = "", titles: dict[str, str] | None = None) -> str:
+    """The assistant message: an extractive direct answer when one exists, then the passages in rank
+    order (a report's name shown where the report changes), each with a clickable [n], its heading
+    path, role badge and page, and the question's terms marked in the quote."""
+    lines = []
+    if topic:
+        lines += [f'<span class="yd-note">按上一问的主题：{html.escape(topic)}</span>', ""]
     if not passages:
-        hint = "可以换一种说法、减少筛选条件，或在右侧“添加报告”上传相关报告。"
-        lines = [f"**{html.escape(message or '没有找到相关内容。')}**", "", hint]
+        hint = "可以换一种说法、减少筛选条件，或在“添加报告”中上传相关报告。"
+        lines += [f"**{html.escape(message or '没有找到相关内容。')}**", "", hint]
         if note:
             lines += ["", f'<span class="yd-note">当前筛选 — {html.escape(note)}</span>']
         return "\n".join(lines)
     terms = highlight_terms(question)
-    groups = group_by_report(passages)
-    head = f"找到 **{len(passages)}** 段相关内容，来自 **{len(groups)}** 份报告"
+    reports = len({p["source"] for p in passages})
+    head = f"找到 **{len(passages)}** 段相关内容，来自 **{reports}** 份报告"
     if note:
         head += f'（<span class="yd-note">筛选 — {html.escape(note)}</span>）'
-    lines = [head + "：", ""]
+    lines += [head + "：", ""]
     if message:
         lines += [f"*{html.escape(message)}*", ""]
-    for first, ps in groups:
-        year = f"{first['year']} 年 · " if first.get("year") else ""
-        lines.append(f'<span class="yd-report">{html.escape(first["title"])}</span> '
-                     f'<span class="yd-src">{year}{html.escape(first["source"])}</span>')
+    lines += direct_answer_lines(turn_n, question, passages)
+    shown = None
+    for p in passages:
+        if p["source"] != shown:
+            shown = p["source"]
+            year = f"{p['year']} 年 · " if p.get("year") else ""
+            lines.append(f'<span class="yd-report">{html.escape(display_title(p, titles))}</span> '
+                         f'<span class="yd-src">{year}{html.escape(p["source"])}</span>')
+            lines.append("")
+        section = _md_escape(p["section"]) if p.get("section") else "（导语）"
+        page = f'<span class="yd-src">第 {p["page"]} 页</span>' if p.get("page") else ""
+        lines.append(f"{cite(turn_n, p['rank'])} {section} {_badge(p['section_type'])} {page}".rstrip())
         lines.append("")
-        for p in ps:
-            section = _md_escape(p["section"]) if p.get("section") else "（导语）"
-            page = f" · 第 {p['page']} 页" if p.get("page") else ""
-            meta = f'<span class="yd-score">得分 {p["score"]:.4f}{page}'
-            why = _why(p)
-            meta += f" · {why}</span>" if why else "</span>"
-            lines.append(f"**[{p['rank']}]** {section} {_badge(p['section_type'])} {meta}")
-            lines.append("")
-            body = marked(p["text"].strip(), terms)
-            lines.extend("> " + (line if line.strip() else "") for line in body.split("\n"))
-            lines.append("")
+        body = marked(p["text"].strip(), terms)
+        lines.extend("> " + (line if line.strip() else "") for line in body.split("\n"))
+        lines.append("")
     return "\n".join(lines).rstrip()
 
 
+def render_compare(question: str, rows: list[dict], note: str = "") -> str:
+    """A comparison as a Markdown table: one row per report, its best passage or "未找到"."""
+    found = sum(1 for r in rows if r.get("passage"))
+    out = [f"**对比：{_md_escape(question)}** — {len(rows)} 份报告，{found} 份找到相关内容"
+           + (f'（<span class="yd-note">{html.escape(note)}</span>）' if note else ""), "",
+           "| 报告 | 年份 | 章节 | 最相关段落 |", "|---|---|---|---|"]
+
+    def cell(text: str) -> str:
+        return _md_escape(text).replace("\n", " ").replace("|", "\\|")
+
+    for r in rows:
+        p = r.get("passage")
+        year = str(r.get("year") or "—")
+        if p is None:
+            out.append(f"| {cell(r['title'])} | {year} | — | 未找到 |")
+        else:
+            excerpt = p["text"].strip()
+            excerpt = excerpt if len(excerpt) <= 160 else excerpt[:159] + "…"
+            out.append(f"| {cell(r['title'])} | {year} | {cell(p.get('section') or '（导语）')} | {cell(excerpt)} |")
+    return "\n".join(out)
+
+
+def _citation(p: dict) -> str:
+    cite_parts = [f"来源：{p['source']}"]
+    if p.get("year"):
+        cite_parts.append(f"{p['year']} 年")
+    if p.get("page"):
+        cite_parts.append(f"第 {p['page']} 页")
+    cite_parts.append(f"字符 {p['start']}–{p['end']}")
+    return "，".join(cite_parts)
+
+
+def _direct_quotes(turn: dict) -> list[tuple[str, int]]:
+    from .answers import figure_sentence, list_items
+
+    figure = figure_sentence(turn["question"], turn["passages"])
+    if figure is not None:
+        return [(figure.text, figure.rank)]
+    return [(q.text, q.rank) for q in list_items(turn["question"], turn["passages"])]
+
+
 def export_markdown(turns: list[dict]) -> str:
-    """The whole conversation as Markdown with full citations."""
+    """The conversation (answers and comparisons) as Markdown with full citations."""
     out = [f"# {TITLE} · 问答记录", "", f"导出时间：{datetime.now():%Y-%m-%d %H:%M}", ""]
     for n, turn in enumerate(turns, 1):
+        if turn.get("kind") == "compare":
+            out += [f"## 对比 {n}：{turn['question']}", ""]
+            if turn.get("note"):
+                out += [f"范围：{turn['note']}", ""]
+            out += ["| 报告 | 年份 | 章节 | 最相关段落 | 来源 |", "|---|---|---|---|---|"]
+            for r in turn["rows"]:
+                p = r.get("passage")
+                esc = lambda t: str(t).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+                out.append(f"| {esc(r['title'])} | {r.get('year') or '—'} | {esc(p.get('section') or '（导语）') if p else '—'} | "
+                           f"{esc(p['text'].strip()) if p else '未找到'} | {esc(_citation(p)) if p else esc(r['source'])} |")
+            out.append("")
+            continue
         out += [f"## 问题 {n}：{turn['question']}", ""]
+        if turn.get("topic"):
+            out += [f"按上一问的主题：{turn['topic']}", ""]
         if turn.get("note"):
             out += [f"筛选：{turn['note']}", ""]
         if not turn["passages"]:
@@ -155,42 +226,92 @@ def export_markdown(turns: list[dict]) -> str:
             continue
         if turn.get("message"):
             out += [turn["message"], ""]
+        quotes = _direct_quotes(turn)
+        if quotes:
+            out += ["**直接回答（摘自原文）**", ""]
+            out += [f"{i}. {text} [{rank}]" for i, (text, rank) in enumerate(quotes, 1)] + [""]
         for p in turn["passages"]:
             where = " › ".join(x for x in (p["title"], p.get("section")) if x)
             out += [f"### [{p['rank']}] {where}", ""]
-            cite = [f"来源：{p['source']}"]
-            if p.get("year"):
-                cite.append(f"{p['year']} 年")
-            if p.get("page"):
-                cite.append(f"第 {p['page']} 页")
-            cite.append(f"字符 {p['start']}–{p['end']}")
-            out += [f"- {'，'.join(cite)}", f"- 类型：{_type_label(p['section_type'])}；得分：{p['score']:.4f}", ""]
+            out += [f"- {_citation(p)}", f"- 类型：{_type_label(p['section_type'])}", ""]
             out += ["> " + line if line.strip() else ">" for line in p["text"].strip().split("\n")]
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
+def export_docx(turns: list[dict], path) -> None:
+    """The conversation as a Word document: questions, direct answers, quoted passages with citations,
+    comparisons as tables."""
+    from docx import Document
+    from docx.shared import Pt, RGBColor
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.size = Pt(11)
+    doc.add_heading(f"{TITLE} · 问答记录", 0)
+    doc.add_paragraph(f"导出时间：{datetime.now():%Y-%m-%d %H:%M}")
+    grey = RGBColor(0x6B, 0x72, 0x80)
+    for n, turn in enumerate(turns, 1):
+        if turn.get("kind") == "compare":
+            doc.add_heading(f"对比 {n}：{turn['question']}", 1)
+            if turn.get("note"):
+                doc.add_paragraph(f"范围：{turn['note']}")
+            table = doc.add_table(rows=1, cols=4)
+            table.style = "Table Grid"
+            for cell, text in zip(table.rows[0].cells, ("报告", "年份", "最相关段落", "来源")):
+                cell.text = text
+            for r in turn["rows"]:
+                p = r.get("passage")
+                cells = table.add_row().cells
+                cells[0].text = r["title"]
+                cells[1].text = str(r.get("year") or "—")
+                cells[2].text = p["text"].strip() if p else "未找到"
+                cells[3].text = f"{p.get('section') or '（导语）'}；{_citation(p)}" if p else r["source"]
+            continue
+        doc.add_heading(f"问题 {n}：{turn['question']}", 1)
+        if turn.get("topic"):
+            doc.add_paragraph(f"按上一问的主题：{turn['topic']}")
+        if turn.get("note"):
+            doc.add_paragraph(f"筛选：{turn['note']}")
+        if not turn["passages"]:
+            doc.add_paragraph(turn.get("message") or "没有找到相关内容。")
+            continue
+        quotes = _direct_quotes(turn)
+        if quotes:
+            doc.add_paragraph().add_run("直接回答（摘自原文）").bold = True
+            for text, rank in quotes:
+                doc.add_paragraph(f"{text} [{rank}]", style="List Number")
+        for p in turn["passages"]:
+            doc.add_heading(f"[{p['rank']}] " + " › ".join(x for x in (p["title"], p.get("section")) if x), 2)
+            run = doc.add_paragraph().add_run(f"{_citation(p)}；类型：{_type_label(p['section_type'])}")
+            run.font.color.rgb, run.font.size = grey, Pt(9)
+            doc.add_paragraph(p["text"].strip(), style="Quote")
+    doc.save(str(path))
+
+
 def render_context(ctx: dict | None, passage: dict | None) -> str:
+    """The passage inside its whole top-level section, the passage marked (``mark.yd-focus``)."""
     if ctx is None or passage is None:
         return '<div class="yd-ctx yd-ctx-empty">该段落已不在当前索引中（报告可能已被移除），请重新提问。</div>'
     section = html.escape(ctx["section"] or "（导语）")
     tail = passage["text"].strip()[-20:]
     stale = "" if tail in ctx["passage"] else \
         '<div class="yd-note">该报告在提问后已更新，标出的位置可能有偏差；重新提问可得到最新结果。</div>'
+    page = f" · 第 {passage['page']} 页" if passage.get("page") else ""
     return (
         f'<div class="yd-ctx">{stale}'
         f'<div class="yd-ctx-head"><span class="yd-ctx-rank">[{passage["rank"]}]</span> '
         f'<b>{html.escape(ctx["title"])}</b> <span class="yd-ctx-path">› {section}</span> '
         f'{_badge(passage["section_type"])}'
-        f'<span class="yd-src">{html.escape(ctx["source"])} · 字符 {passage["start"]}–{passage["end"]}</span></div>'
+        f'<span class="yd-src">{html.escape(ctx["source"])}{page}</span></div>'
         f'<div class="yd-ctx-body">{html.escape(ctx["before"])}'
         f'<mark class="yd-focus">{html.escape(ctx["passage"])}</mark>'
         f'{html.escape(ctx["after"])}</div></div>'
     )
 
 
-CTX_LABEL = "选择段落，在原文中查看"
-CONTEXT_HINT = '<div class="yd-ctx yd-ctx-empty">提问后，选择一个段落并点击“在原文中查看”，这里会显示它所在的整节原文，段落本身以黄色标出；点击对话中的某条回答可切换到该问题的段落。</div>'
+CONTEXT_HINT = ('<div class="yd-ctx yd-ctx-empty">点击回答中的引用编号（如 [1]），这里会显示该段落所在的整节原文，'
+                "段落本身以黄色标出，并可下载报告原文。</div>")
 
 
 def _code(name: str) -> str:
@@ -231,16 +352,36 @@ def upload_markdown(results: list[dict]) -> str:
     lines = []
     for r in results:
         if r["outcome"] == "duplicate":
-            lines.append(f"**已存在** {_code(r['original'])}：内容与 {_code(r['name'])} 相同，未重复添加")
+            lines.append(f"**已存在** {_code(r['original'])}：内容与 {_code(r['duplicate_of'])} 相同，未重复添加")
         elif r["outcome"] == "rejected":
             lines.append(f"**未添加** {_code(r['original'])}：{html.escape(r['reason'])}")
         elif r["outcome"] == "not_indexed":
             lines.append(f"**未索引** {_code(r['name'])}：已保存，但索引未完成 — {html.escape(r['reason'])}")
-        elif r["outcome"] == "duplicate_indexed":
-            lines.append(f"**已存在** {_code(r['original'])}：内容与 {_code(r['duplicate_of'])} 相同")
         elif r["outcome"] == "unreadable":
             lines.append(f"**无法读取** {_code(r['name'])}：已保存，但 {html.escape(r['reason'])}")
         else:
             renamed = f"（保存为 {_code(r['name'])}）" if r["name"] != r["original"] else ""
             lines.append(f"**已添加** {_code(r['original'])}{renamed}：已加入索引，{r['passages']} 个段落")
     return "\n".join(f"- {line}" for line in lines)
+
+
+def outline_html(outline: dict, info: dict | None = None) -> str:
+    """A report's section tree (the ``parse`` view): headings with role badges, removed noise."""
+    def tree(sections: list[dict]) -> str:
+        if not sections:
+            return ""
+        items = "".join(f"<li>{html.escape(s['heading'])} {_badge(s['section_type'])}{tree(s['children'])}</li>"
+                        for s in sections)
+        return f"<ul>{items}</ul>"
+
+    meta = [x for x in (outline.get("unit"), f"{outline['year']} 年" if outline.get("year") else None,
+                        f"{outline['passages']} 个段落") if x]
+    removed = outline.get("removed") or []
+    noise = ""
+    if removed:
+        rows = "".join(f"<li><code>{html.escape(r['rule'])}</code> {html.escape(r['text'][:80])}</li>" for r in removed[:50])
+        noise = f"<details><summary>已去除的噪声（{len(removed)}）</summary><ul>{rows}</ul></details>"
+    error = f'<div class="yd-note">未能索引：{html.escape(info["error"])}</div>' if info and info.get("error") else ""
+    return (f'<div class="yd-outline"><div class="yd-ctx-head"><b>{html.escape(outline["title"])}</b> '
+            f'<span class="yd-src">{html.escape(outline["source"])} · {" · ".join(html.escape(m) for m in meta)}</span></div>'
+            f'{error}{tree(outline["sections"]) or "<p>（没有识别出章节）</p>"}{noise}</div>')

@@ -12,16 +12,18 @@ import logging
 import os
 import signal
 import threading
+import time
+from contextlib import contextmanager
 
 import gradio as gr
 from starlette.middleware import Middleware
 
 from ..config import Settings
 from ..engine import Yandu
-
 from .guard import AuthGuard
+from .locale import ChineseUI
 from .handlers import WebApp
-from .layout import CSS, build, theme
+from .layout import CSS, JS, build, theme
 from .worker import CorpusWatcher
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,34 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+@contextmanager
+def heartbeat(what: str, every: float = 10.0):
+    """Log `what` with the seconds spent every `every` seconds while the block runs (first start:
+    converting the model and indexing take a minute or more, and must not look like a hang)."""
+    stop, start = threading.Event(), time.monotonic()
+
+    def beat():
+        while not stop.wait(every):
+            log.info("%s … %.0f s", what, time.monotonic() - start)
+
+    thread = threading.Thread(target=beat, name="yandu-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        log.info("%s: done in %.0f s", what, time.monotonic() - start)
+
+
+def _prepare_model(app: Yandu) -> None:
+    """Load (on the first start: convert) the embedding model, saying how long it has been at it."""
+    try:
+        with heartbeat(f"preparing the embedding model {app.settings.model} (the first start converts it: 1–2 minutes)"):
+            app.encoder
+    except Exception as e:  # the index run meets it too and shows it in the status panel
+        log.error("error: cannot load the embedding model: %s", e)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -64,6 +94,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     app = Yandu(settings)
     log.info("Yandu: corpus %s, index %s; model %s", settings.corpus_dir, settings.index_dir, settings.model)
     demo, web = build_app(app, watch=watch)
+    # The model first (converted on the first start: 1–2 minutes, logged as it goes), then the index run
+    # (which waits for it); the page answers from the last good index meanwhile.
+    threading.Thread(target=_prepare_model, args=(app,), name="yandu-model", daemon=True).start()
     web.worker.request()  # in the background: the page answers from the last good index meanwhile
     watcher = None
     if watch:
@@ -81,10 +114,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         demo.queue(default_concurrency_limit=2)
+        # quiet: Gradio's own banner would suggest share=True, meaningless offline; the line above says where.
         demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",
-                    app_kwargs={"middleware": [Middleware(AuthGuard)]} if credentials else None,
-                    max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, footer_links=["api"],
-                    ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=False)
+                    max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, js=JS, footer_links=["api"],
+                    ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=True,
+                    app_kwargs={"middleware": [Middleware(ChineseUI), *([Middleware(AuthGuard)] if credentials else [])]})
     except OSError as e:
         log.error("error: cannot serve on %s:%s: %s", host, port, e)
         return 1

@@ -16,6 +16,7 @@ from ..store import IndexReport
 log = logging.getLogger(__name__)
 
 INDEX_LOCK_TIMEOUT = 300  # seconds to wait for another process (e.g. `app.py index`) to finish writing
+PROGRESS_LOG_EVERY = 5.0  # seconds between progress lines in the log
 WATCH_DEBOUNCE = 2.0  # seconds of quiet in the corpus folder before re-indexing
 
 
@@ -50,6 +51,7 @@ class IndexWorker:
         self._runs: list[IndexRun] = []
         self.running = False
         self.progress = ProgressEvent(Stage.READING)
+        self._logged = 0.0
         self._thread = threading.Thread(target=self._loop, name="yandu-indexer", daemon=True)
         self._thread.start()
 
@@ -84,6 +86,10 @@ class IndexWorker:
 
     def _on_progress(self, event: ProgressEvent) -> None:
         self.progress = event
+        now = time.monotonic()
+        if now - self._logged >= PROGRESS_LOG_EVERY:  # the log shows a long run moving, not each step
+            self._logged = now
+            log.info("indexing: %s", event.describe())
 
     def _loop(self) -> None:
         while True:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -16,7 +17,7 @@ from .options import ReadOptions
 from .package import TextBudget
 
 MAX_SIDE = 2400  # pixels; larger scans are scaled down before OCR (the detector works at ≤ 2000)
-MAX_PIXELS = 20000 * 20000  # a frame claiming more is a decompression bomb, not a scan
+MAX_PIXELS = 100_000_000  # a frame claiming more is no scan (A3 at 600 dpi is 70 M pixels)
 
 
 def read_image(path: Path, data: bytes, options: ReadOptions) -> RawText:
@@ -24,9 +25,13 @@ def read_image(path: Path, data: bytes, options: ReadOptions) -> RawText:
     if not options.ocr:
         raise ReadError(path, "an image needs OCR, which is switched off (ocr setting)")
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # over MAX_PIXELS is refused below; Pillow's warning adds nothing
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
         frames = getattr(image, "n_frames", 1)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow refuses over ~179 M pixels before decoding
+        raise ReadError(path, "image too large to OCR (a decompression bomb?)") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ReadError(path, f"corrupt image ({type(exc).__name__}: {exc})") from exc
     budget = TextBudget(path, options)
     pages = [budget.take(text) for text in ocr_images(path, frames_of(path, image), options, frames)]
@@ -42,11 +47,13 @@ def frames_of(path: Path, image: Image.Image) -> Iterator[np.ndarray]:
     try:
         for frame in ImageSequence.Iterator(image):
             if frame.width * frame.height > MAX_PIXELS:
-                raise ReadError(path, f"image of {frame.width}×{frame.height} pixels is too large to OCR")
+                raise ReadError(path, "image too large to OCR (a decompression bomb?)")
             frame = frame.convert("RGB")
             if max(frame.size) > MAX_SIDE:
                 frame.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
             yield np.asarray(frame)
+    except Image.DecompressionBombError as exc:
+        raise ReadError(path, "image too large to OCR (a decompression bomb?)") from exc
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged image data
         raise ReadError(path, f"corrupt image ({type(exc).__name__}: {exc})") from exc
 

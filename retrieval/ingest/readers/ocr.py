@@ -29,7 +29,7 @@ from .options import ReadOptions
 
 
 # Bump when recognition changes (engine settings, seal removal, rotation): cached pages are then re-read.
-OCR_VERSION = "rapidocr-3.10.0/ppocrv6-small/1"
+OCR_VERSION = "rapidocr-3.10.0/ppocrv6-small/2"
 MIN_SCORE = 0.5  # lines recognised less surely are seal fragments, specks or stamps
 UPRIGHT_SCORE = 0.8  # a page whose lines average less is tried turned (rotated pages read as garbage)
 
@@ -58,6 +58,9 @@ def _engine():
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         _ENGINE = RapidOCR(params={
             "Global.log_level": "error", "Global.use_cls": False,  # whole-page turns are handled below
+            # Detection at most 1280 px on the long side (lines are still read from the full page):
+            # 7.7 → 5.5 CPU-s per 200-dpi A4 page, same text (measured on the scanned seed fixture).
+            "Det.limit_type": "max", "Det.limit_side_len": 1280,
             "EngineConfig.onnxruntime.intra_op_num_threads": 1, "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         })
     return _ENGINE

@@ -13,13 +13,16 @@ from ...errors import ReadError
 from .options import ReadOptions
 
 
+PACKAGE_NAMES = {".docx": "a Word .docx", ".ofd": "an OFD"}
+
+
 def open_package(path: Path, data: bytes, options: ReadOptions, kind: str) -> zipfile.ZipFile:
     """The zip of a package whose parts fit the limits; ``ReadError`` otherwise."""
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         members = package.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ReadError(path, f"corrupt {kind} (not a zip package: {exc})") from exc
+        raise ReadError(path, f"corrupt {kind} (not {PACKAGE_NAMES[kind]} package)") from exc
     if len(members) > options.max_parts:
         raise ReadError(path, f"too many parts in the {kind} package ({len(members)}; limit {options.max_parts})")
     unpacked = sum(m.file_size for m in members)
