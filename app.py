@@ -27,6 +27,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", help="folder of reports (default: ./corpus)")
     p.add_argument("--index-dir", help="where the index lives (default: ./index)")
     p.add_argument("--model", help="sentence-transformers model name or folder (default: converted multilingual-e5-small)")
+    p.add_argument("--store", help="local (default), milvus://HOST:PORT, http(s)://HOST:PORT or FILE.db (milvus-lite); "
+                                   "env YANDU_STORE")
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
@@ -100,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args) -> Settings:
     return Settings().with_overrides(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index_dir", None),
-                                     model=getattr(args, "model", None))
+                                     model=getattr(args, "model", None), store=getattr(args, "store", None))
 
 
 def cmd_parse(args) -> int:

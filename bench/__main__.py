@@ -11,16 +11,18 @@ import tempfile
 import traceback
 from pathlib import Path
 
-RUNS = ("seeds", "bench", "scale", "ocr")
+RUNS = ("seeds", "bench", "scale", "ocr", "encoder")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description="Yandu benchmarks (see docs/BENCHMARKS.md)")
     p.add_argument("--only", action="append", default=[],
-                   help="seeds, bench, scale, ocr or speedups; repeatable or comma-separated (default: the four runs)")
+                   help="seeds, bench, scale, ocr, encoder or speedups; repeatable or comma-separated "
+                        "(default: all but speedups)")
     p.add_argument("--quick", action="store_true", help="fewer queries and samples, scale at 20 000 chunks")
     p.add_argument("--speedups", action="store_true", help="also measure each speed-up against the state before it")
-    p.add_argument("--scale-chunks", type=int, help="chunks in the scale run (default 100 000; 20 000 with --quick)")
+    p.add_argument("--scale-chunks", help="chunks in the scale runs, comma-separated (default 100000,1000000; "
+                                          "20000 with --quick)")
     p.add_argument("--keep", action="store_true", help="keep the temporary corpora and indexes (path printed)")
     p.add_argument("--load", action="store_true",
                    help="instead: 16 clients search a loopback server for 60 s during two uploads and a rebuild")
@@ -44,7 +46,11 @@ def worker(args) -> int:
         elif args.worker == "scale":
             from .scale import run
 
-            result = run(args.workdir, args.quick, args.scale_chunks, args.cache)
+            result = run(args.workdir, args.quick, int(args.scale_chunks), args.cache)
+        elif args.worker == "encoder":
+            from .hardware import run
+
+            result = run(args.workdir, args.quick)
         elif args.worker == "ocr":
             from .ocr import run
 
@@ -78,7 +84,7 @@ def main(argv=None) -> int:
         return 2
     if args.speedups and "speedups" not in wanted:
         wanted.append("speedups")
-    scale_chunks = args.scale_chunks or (20_000 if args.quick else 100_000)
+    scale_chunks = [int(n) for n in (args.scale_chunks or ("20000" if args.quick else "100000,1000000")).split(",")]
 
     from .common import BENCH, machine
     from .report import render
@@ -88,13 +94,15 @@ def main(argv=None) -> int:
         wanted.remove("bench")
     info = machine()
     root = Path(tempfile.mkdtemp(prefix="yandu-bench-"))
-    results, speedups = [], None
+    results, speedups, encoder_rates = [], None, None
     try:
-        for name in [w for w in (*RUNS, "speedups") if w in wanted]:
-            print(f"bench: {name} …", file=sys.stderr, flush=True)
-            out = root / f"{name}.json"
-            cmd = [sys.executable, "-m", "bench", "--worker", name, "--workdir", str(root / name), "--out", str(out),
-                   "--scale-chunks", str(scale_chunks)]
+        jobs = [(w, n) for w in (*RUNS, "speedups") if w in wanted for n in (scale_chunks if w == "scale" else [0])]
+        for name, chunks in jobs:
+            print(f"bench: {name} {chunks or ''}…", file=sys.stderr, flush=True)
+            tag = f"{name}-{chunks}" if chunks else name
+            out = root / f"{tag}.json"
+            cmd = [sys.executable, "-m", "bench", "--worker", name, "--workdir", str(root / tag), "--out", str(out),
+                   "--scale-chunks", str(chunks)]
             if args.quick:
                 cmd.append("--quick")
             cache = root / "bench" / "index" / "embeddings.sqlite"
@@ -107,8 +115,12 @@ def main(argv=None) -> int:
                 result = {"corpus": name, "error": f"worker exited with {proc.returncode} and no result"}
             if "error" in result:
                 print(f"bench: {name} failed:\n{result['error']}", file=sys.stderr)
+            if name == "scale" and not args.keep:  # a 1M-chunk corpus and index take GBs: not two at once
+                shutil.rmtree(root / tag, ignore_errors=True)
             if name == "speedups":
                 speedups = result
+            elif name == "encoder":
+                encoder_rates = result
             else:
                 results.append(result)
     finally:
@@ -117,12 +129,15 @@ def main(argv=None) -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
     info["loadavg_end"] = round(os.getloadavg()[0], 2)
-    print(render(results, speedups, info, quick=args.quick))
+    print(render(results, speedups, info, quick=args.quick, encoder=encoder_rates))
     payload = {"runs": results, "machine": info}
+    if encoder_rates is not None:
+        payload["encoder"] = encoder_rates
     if speedups is not None:
         payload["speedups"] = speedups
     print(json.dumps(payload, ensure_ascii=False))
-    return 1 if any("error" in r for r in results) or (speedups and "error" in speedups) else 0
+    failed = [r for r in (*results, speedups, encoder_rates) if r and "error" in r]
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -73,6 +73,12 @@ def rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def index_mb(index_dir: Path) -> float:
+    """The index on disk: segments and the generations kept (the embedding cache is reported apart)."""
+    return round(sum(p.stat().st_size for p in Path(index_dir).rglob("*")
+                     if p.is_file() and p.name != "embeddings.sqlite") / 2**20, 1)
+
+
 def folder_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 2**20, 1)
 

@@ -6,7 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .common import (NEW_REPORT_NAME, Clock, cold_start, folder_mb, loadavg, make_corpus, new_report_text,
+from .common import (NEW_REPORT_NAME, Clock, cold_start, index_mb, loadavg, make_corpus, new_report_text,
                      percentile, questions, rss_mb)
 
 
@@ -42,7 +42,6 @@ def timed_queries(app, qs: list[str], n: int, warmup: int = 3) -> list[float]:
 def run(name: str, workdir: Path, quick: bool) -> dict:
     from retrieval.config import Settings
     from retrieval.engine import Yandu
-    from retrieval.store import current_generation
 
     out: dict = {"corpus": name, "notes": {}}
     corpus, index_dir = workdir / "corpus", workdir / "index"
@@ -85,8 +84,7 @@ def run(name: str, workdir: Path, quick: bool) -> dict:
     out["index_vs_encoder_cpu"] = round(out["encoder_cpu_s_per_chunk"] * report.chunks / c.cpu, 3)
 
     # 3. Re-index with the embedding cache kept (index folders deleted): nothing is embedded again.
-    live = current_generation(index_dir)
-    out["index_mb"] = folder_mb(live)
+    out["index_mb"] = index_mb(index_dir)
     out["cache_mb"] = round((index_dir / "embeddings.sqlite").stat().st_size / 2**20, 1)
     for path in index_dir.iterdir():
         if not path.name.startswith("embeddings.sqlite"):
@@ -114,7 +112,7 @@ def run(name: str, workdir: Path, quick: bool) -> dict:
     app.search(qs[0], 5)  # the searcher picks up the new generation
 
     out["peak_rss_mb"] = rss_mb()
-    out["index_mb"] = folder_mb(current_generation(index_dir))
+    out["index_mb"] = index_mb(index_dir)
 
     # 6. Cold start: a new process answers one question from the existing index.
     out.update(cold_start(corpus, index_dir, qs[0], 1 if quick else 3))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (BENCH, NEW_REPORT_NAME, SEEDS, Clock, bench_files, cold_start, folder_mb, loadavg,
+from .common import (BENCH, NEW_REPORT_NAME, SEEDS, Clock, bench_files, cold_start, index_mb, loadavg,
                      new_report_text, percentile, questions, rss_mb)
 from .runs import timed_queries
 
@@ -112,42 +112,86 @@ def build(settings, encoder, target_chunks: int, cache_path: Path | None, notes:
         writer.commit()
         commit_s = time.perf_counter() - commit_start
     return {"docs": len(manifest.files), "chunks": manifest.next_id, "copies": copies, "base_chunks": n_base,
-            "build_s": round(c.wall, 2), "build_commit_s": round(commit_s, 2), "base_tokenize_s": round(tokenize_s, 2)}
+            "build_s": round(c.wall, 2), "build_commit_s": round(commit_s, 2), "base_tokenize_s": round(tokenize_s, 2),
+            "build_peak_rss_mb": rss_mb()}
 
 
-def ann_recall(snap_folder: Path, query_vectors: np.ndarray, nprobes=NPROBES) -> dict:
-    """recall@10 / @100 of the IVF index against exact search, and search time, per nprobe."""
-    import faiss
-
-    from retrieval.store import ANN_FILE, ApproximateIndex
-
-    flat = faiss.read_index(str(snap_folder / "vectors.faiss"))
-    out = {}
+def ann_recall(snap, query_vectors: np.ndarray, nprobes=NPROBES) -> dict:
+    """recall@10 / @100 of the snapshot's dense search (IVF in large segments) against exact search
+    over every live vector, and search time, per nprobe."""
+    k = 100
+    out = {"segments": len(snap.segments), "ivf_segments": sum(seg.ann is not None for seg in snap.segments)}
     start = time.perf_counter()
-    _, exact = flat.search(query_vectors, 100)
+    exact = [np.concatenate([np.asarray(seg.vectors[rows]) @ q for seg, rows in zip(snap.segments, snap.live_rows)])
+             for q in query_vectors]
     out["flat_ms"] = round((time.perf_counter() - start) * 1000 / len(query_vectors), 2)
-    if not (snap_folder / ANN_FILE).exists():
+
+    def recall(scores: np.ndarray, found: np.ndarray, n: int) -> float:
+        """Share of the exact top n found; a row tied with the n-th exact score counts (synthesised
+        vectors can repeat)."""
+        floor = np.partition(scores, -n)[-n]
+        return min(1.0, float((scores[found[:n]] >= floor - 1e-6).sum()) / n)
+
+    if not out["ivf_segments"]:
         return out
-    ivf = faiss.read_index(str(snap_folder / ANN_FILE))
-    out["nlist"] = faiss.extract_index_ivf(ivf).nlist
+    out["nlist"] = max(seg.ann.index.nlist for seg in snap.segments if seg.ann is not None)
+    saved = [seg.ann.nprobe for seg in snap.segments if seg.ann is not None]
     for nprobe in nprobes:
-        index = ApproximateIndex(ivf, nprobe)
+        for seg in snap.segments:
+            if seg.ann is not None:
+                seg.ann.nprobe = nprobe
         start = time.perf_counter()
-        _, found = index.search(query_vectors, 100)
+        found = [np.argsort(-snap.dense_scores(q, k))[:k] for q in query_vectors]
         ms = (time.perf_counter() - start) * 1000 / len(query_vectors)
-        r10 = np.mean([len(set(exact[i, :10]) & set(found[i, :10])) / 10 for i in range(len(exact))])
-        r100 = np.mean([len(set(exact[i]) & set(found[i])) / 100 for i in range(len(exact))])
+        r10 = np.mean([recall(e, f, 10) for e, f in zip(exact, found)])
+        r100 = np.mean([recall(e, f, k) for e, f in zip(exact, found)])
         out[f"nprobe_{nprobe}"] = {"recall@10": round(float(r10), 4), "recall@100": round(float(r100), 4),
                                    "ms": round(ms, 2)}
+    for seg, nprobe in zip([s for s in snap.segments if s.ann is not None], saved):
+        seg.ann.nprobe = nprobe
     return out
+
+
+def store_add_delete(settings, encoder, rng) -> dict:
+    """The store's own cost of adding one seed-sized report (parse, chunk, tokenise, write, commit — its
+    vectors synthesised, so no embedding) and of deleting it again; and the disk a commit needs."""
+    from retrieval.ingest import chunk_document, parse_file
+    from retrieval.store import open_store
+    from retrieval.text import tokenize
+
+    store = open_store(settings)
+    tokenize("预热")  # jieba loads its dictionary once per process (seconds): not part of an add
+    path = settings.corpus_dir / "store-add-bench.txt"
+    path.write_text(new_report_text() + "\n（存储基准）\n", encoding="utf-8")
+    before_mb = index_mb(settings.index_dir)
+    with Clock() as add:
+        doc = parse_file(path, path.name)
+        chunks = chunk_document(doc, settings.chunk_target, settings.chunk_max)
+        tokens = [tokenize(c.match_text) for c in chunks]
+        vectors = rng.standard_normal((len(chunks), encoder.dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        manifest = store.manifest()
+        with store.writer(manifest, fresh=False) as writer:
+            ids = writer.add_document(doc, "bench", chunks, vectors, tokens)
+            manifest.files[path.name] = {"sha256": "bench", "size": path.stat().st_size, "chunk_ids": ids}
+            writer.commit()
+    during_mb = index_mb(settings.index_dir)  # nothing is swept until the next writer: the commit's peak
+    with Clock() as delete:
+        manifest = store.manifest()
+        with store.writer(manifest, fresh=False) as writer:
+            writer.remove_source(path.name)
+            manifest.files.pop(path.name)
+            writer.commit()
+    path.unlink()
+    return {"store_add_s": round(add.wall, 3), "store_delete_s": round(delete.wall, 3),
+            "disk_commit_ratio": round(during_mb / before_mb, 3) if before_mb else None}
 
 
 def run(workdir: Path, quick: bool, target_chunks: int, cache_path: Path | None) -> dict:
     from retrieval.config import Settings
     from retrieval.engine import Yandu
-    from retrieval.store import ANN_FILE, current_generation
 
-    out: dict = {"corpus": "scale", "notes": {}}
+    out: dict = {"corpus": f"scale {target_chunks // 1000}k", "notes": {}}
     corpus, index_dir = workdir / "corpus", workdir / "index"
     settings = Settings().with_overrides(corpus_dir=corpus, index_dir=index_dir)
     app = Yandu(settings)
@@ -162,31 +206,37 @@ def run(workdir: Path, quick: bool, target_chunks: int, cache_path: Path | None)
         out["notes"][key] = why
     out["notes"]["index_warm_cache_s"] = why
     out["index_warm_cache_s"] = None
-    live = current_generation(index_dir)
-    out["index_mb"] = folder_mb(live)
-    out["ann"] = "IVF" if (live / ANN_FILE).exists() else "flat (below the ANN threshold)"
+    out["index_mb"] = index_mb(index_dir)
 
+    from retrieval.store import Snapshot, current_generation
+
+    with Clock() as opened:  # what a new process pays to open the index (the encoder loads apart)
+        Snapshot(current_generation(index_dir), settings.ann_nprobe).close()
+    out["snapshot_open_s"] = round(opened.wall, 2)
+    snap = app.searcher.snapshot()
+    out["ann"] = f"IVF in {sum(s.ann is not None for s in snap.segments)} of {len(snap.segments)} segments"
     qs = questions()
     qv = encoder.encode_queries(qs)
-    out["ann_recall"] = ann_recall(live, qv)
+    out["ann_recall"] = ann_recall(snap, qv)
     default = out["ann_recall"].get(f"nprobe_{settings.ann_nprobe}")
     if default:
         out["recall_at_10"] = default["recall@10"]
 
-    times = timed_queries(app, qs, 20 if quick else 60)
+    times = timed_queries(app, qs, 20 if quick else 40)
     out.update(query_p50_ms=round(percentile(times, 50), 1), query_p95_ms=round(percentile(times, 95), 1),
                queries=len(times))
-    # The same queries on the exact (flat) index: what the approximate index saves.
-    if (live / ANN_FILE).exists():
-        import faiss
-
-        snap = app.searcher.snapshot()
-        approximate, snap.vectors = snap.vectors, faiss.read_index(str(live / "vectors.faiss"))
-        flat_times = timed_queries(app, qs, 20 if quick else 60)
-        snap.vectors = approximate
+    ivf = [seg for seg in snap.segments if seg.ann is not None]
+    if ivf:  # the same queries on exact search: what the approximate index saves
+        saved = [seg.ann for seg in ivf]
+        for seg in ivf:
+            seg.ann = None
+        flat_times = timed_queries(app, qs, 10 if quick else 20)
+        for seg, ann in zip(ivf, saved):
+            seg.ann = ann
         out["query_p50_ms_flat"] = round(percentile(flat_times, 50), 1)
         out["query_p95_ms_flat"] = round(percentile(flat_times, 95), 1)
 
+    out.update(store_add_delete(settings, encoder, np.random.default_rng(7)))
     (corpus / NEW_REPORT_NAME).write_text(new_report_text(), encoding="utf-8")
     with Clock() as c:
         added = app.index()
@@ -195,7 +245,7 @@ def run(workdir: Path, quick: bool, target_chunks: int, cache_path: Path | None)
     out["new_report_chunks"] = added.chunks - facts["chunks"]
     app.search(qs[0], 5)
     out["peak_rss_mb"] = rss_mb()
-    out["index_mb"] = folder_mb(current_generation(index_dir))
-    out.update(cold_start(corpus, index_dir, qs[0], 1 if quick else 3))
+    out["index_mb"] = index_mb(index_dir)
+    out.update(cold_start(corpus, index_dir, qs[0], 1 if quick else 2))
     out["loadavg_end"] = loadavg()
     return out

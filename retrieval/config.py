@@ -102,6 +102,15 @@ class Settings:
     min_keyword_score: float = 2.0
     min_coverage: float = 0.7
     top_k: int = 5
+    # Where the index lives: "local" (segments + FAISS in index_dir) or Milvus by URI — milvus://HOST:PORT,
+    # http(s)://HOST:PORT, or a ….db file (embedded milvus-lite); see retrieval/store/backend.py, README.
+    store: str = field(default_factory=lambda: os.environ.get("YANDU_STORE") or "local")
+    # Milvus connection (passed through to pymilvus): token "user:password" or an API key, database, and
+    # a CA certificate file for TLS (https:// URIs use TLS with the system's CAs without one).
+    milvus_token: str | None = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_TOKEN") or None)
+    milvus_db: str | None = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_DB") or None)
+    milvus_ca: str | None = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_CA") or None)
+    milvus_collection: str = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_COLLECTION") or "yandu")
     # Web: "user:password" required to serve on another host than loopback.
     auth: str | None = field(default_factory=lambda: os.environ.get("YANDU_AUTH") or None)
 
@@ -117,10 +126,21 @@ class Settings:
                 raise SettingsError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
         if self.chunk_target > self.chunk_max:
             raise SettingsError(f"chunk_target ({self.chunk_target}) must not exceed chunk_max ({self.chunk_max})")
+        store = str(self.store)
+        if not (store == "local" or store.startswith(("milvus://", "http://", "https://")) or store.endswith(".db")):
+            raise SettingsError(f"unknown store {store!r} (YANDU_STORE / --store): 'local', milvus://HOST:PORT, "
+                                "http(s)://HOST:PORT or a path ending in .db (embedded milvus-lite)")
+        if not self.milvus_collection.replace("_", "").isalnum():
+            raise SettingsError(f"milvus_collection must be letters, digits and _ (got {self.milvus_collection!r})")
         if self.max_file_mb <= 0 or self.encoder_threads < 0 or self.ann_threshold < 0:
             raise SettingsError("max_file_mb must be positive, encoder_threads and ann_threshold not negative")
         if self.max_unpacked_mb <= 0 or self.max_xml_mb <= 0 or self.ocr_workers < 0:
             raise SettingsError("max_unpacked_mb and max_xml_mb must be positive, ocr_workers not negative")
+
+    @property
+    def store_kind(self) -> str:
+        """"local" or "milvus" (``store`` checked in __post_init__)."""
+        return "local" if self.store == "local" else "milvus"
 
     def with_overrides(self, **kwargs) -> "Settings":
         """A copy with the given non-None fields replaced (CLI flags)."""

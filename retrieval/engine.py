@@ -19,7 +19,7 @@ from .ingest import Upload, corpus_files, corpus_hashes, place_file, save_upload
 from .search import Filters, Result, Searcher
 from .passage import Passage
 from .progress import Progress
-from .store import IndexReport, Manifest, current_generation, is_stale, update_index
+from .store import IndexReport, Manifest, is_stale, update_index
 from .ingest.years import report_kind
 
 TRASH = ".trash"  # inside the corpus; hidden, so never indexed; files there can be restored
@@ -135,7 +135,7 @@ class Yandu:
                 return None
             return self.index(progress=progress)
         except YanduError as e:
-            if current_generation(self.settings.index_dir) is None:
+            if self._manifest() is None:
                 raise
             self.update_error = str(e)
             log.warning("index not updated: %s; answering from the current index (of %s)", e, self._updated())
@@ -151,8 +151,8 @@ class Yandu:
     # ---- the corpus: adding, removing, re-indexing one report --------------------------------
 
     def _manifest(self) -> Manifest | None:
-        live = current_generation(self.settings.index_dir)
-        return Manifest.read(live / "manifest.json") if live else None
+        """The live commit's manifest, from whichever store ``Settings.store`` names."""
+        return self.searcher.store.manifest()
 
     def report_path(self, source: str) -> Path:
         """The corpus file of a report; only names the corpus listing has (never a path given by a user)."""
@@ -219,7 +219,7 @@ class Yandu:
     def library(self) -> list[ReportInfo]:
         """Every file of the corpus: indexed reports with their figures, failed files with their reason."""
         files, skipped = corpus_files(self.settings.corpus_dir)
-        snap = self.searcher.snapshot() if current_generation(self.settings.index_dir) else None
+        snap = self.searcher.snapshot()
         m = snap.manifest if snap else None
         docs = {d["source"]: d for d in snap.documents()} if snap else {}
         out = []
@@ -273,7 +273,7 @@ class Yandu:
         return self.searcher.search(question, top_k, filters)
 
     def status(self) -> dict:
-        snap = self.searcher.snapshot() if current_generation(self.settings.index_dir) else None
+        snap = self.searcher.snapshot()
         if snap is None:
             return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {},
                     "update_error": self.update_error}
@@ -302,7 +302,7 @@ class Yandu:
     def compare(self, question: str, reports=(), years=(), section_types=()) -> list[CompareRow]:
         """One question across reports: every report in scope (the chosen reports, else those of the
         chosen years, else all) with its best passage, or None when nothing relevant is in it."""
-        snap = self.searcher.snapshot() if current_generation(self.settings.index_dir) else None
+        snap = self.searcher.snapshot()
         if snap is None:
             return []
         docs = self._labelled(snap)

@@ -37,3 +37,7 @@ class CorpusMissing(YanduError):
 class IndexWriteError(YanduError):
     """The index folder cannot be written (disk full, read-only, a file where the folder should be);
     the live index is untouched."""
+
+
+class StoreUnavailable(YanduError):
+    """The configured store cannot be used (its client library is missing, or it cannot be reached)."""

@@ -36,12 +36,17 @@ def seed_app(tmp_path_factory):
 
 
 def consistent(settings):
-    """Manifest, FAISS ids, metadata and keyword ids agree (no chunk lost or doubled); the snapshot."""
+    """Manifest, live segment rows, vectors, keyword postings and metadata agree (no chunk lost or
+    doubled); the snapshot."""
     from retrieval.store import Snapshot, current_generation
 
     snap = Snapshot(current_generation(settings.index_dir))
     manifest_ids = sorted(i for e in snap.manifest.files.values() for i in e["chunk_ids"])
-    faiss_ids = sorted(int(snap.vectors.id_map.at(i)) for i in range(snap.vectors.ntotal))
-    assert manifest_ids == faiss_ids == sorted(snap.ids.tolist()) == sorted(snap.keyword.ids.tolist())
+    live_ids = sorted(int(i) for seg, rows in zip(snap.segments, snap.live_rows) for i in seg.ids[rows])
+    assert manifest_ids == live_ids == snap.ids.tolist()
+    for seg in snap.segments:
+        rows = seg.rows(seg.ids.tolist())
+        assert len(seg.vectors) == len(seg.postings.lengths) == len(rows) == len(seg.ids)
+        assert seg.ann is None or seg.ann.ntotal == len(seg.ids)
     assert len(set(manifest_ids)) == len(manifest_ids)
     return snap

@@ -15,7 +15,7 @@ from retrieval.config import Settings
 from retrieval.encode import load_encoder
 from retrieval.engine import Yandu
 from retrieval.store import update_index
-from retrieval.store import IndexBusy, Snapshot, Writer, current_generation
+from retrieval.store import IndexBusy, Manifest, Snapshot, Writer, current_generation
 
 from conftest import CORPUS, ROOT, consistent
 
@@ -143,8 +143,8 @@ def test_sigkill_during_indexing_leaves_a_usable_index(settings, encoder):
 
     Every run gets a new report to embed (some also an edited or a deleted one), so each phase has
     work. Kill moments come from the run itself — its lock in /proc/locks, the embedding progress on
-    its stderr, the keyword/ folder its commit writes — so they land where meant on a fast or a
-    loaded machine.
+    its stderr, the BM25 postings its commit writes into a new segment — so they land where meant on
+    a fast or a loaded machine.
     """
     from retrieval.ingest import chunk_document
     from retrieval.ingest import parse_file
@@ -199,8 +199,9 @@ def test_sigkill_during_indexing_leaves_a_usable_index(settings, encoder):
         if phase == "written":
             time.sleep(rng.uniform(0.0, 0.3))
         if phase == "commit":
-            wait_until(lambda: any((g / "keyword").exists() for g in index_dir.glob("gen-*") if g.name > live.name),
-                       proc, poll=0.002)
+            listed = {s["name"] for s in Manifest.read(live / "manifest.json").segments}
+            wait_until(lambda: any((s / "kw-terms.json").exists() for s in (index_dir / "segments").glob("seg-*")
+                                   if s.name not in listed), proc, poll=0.002)
         assert proc.poll() is None, f"run {n} ended before its {phase} kill"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -224,6 +225,6 @@ def test_sigkill_during_indexing_leaves_a_usable_index(settings, encoder):
         assert [c["ord"] for c in stored] == list(range(len(stored)))
     sample = random.Random(7).sample(snap.chunks(snap.ids.tolist()), 8)
     fresh = encoder.encode_passages([" › ".join([c["title"], *c["heading_path"], c["text"]]) for c in sample])
-    stored = np.stack([snap.vectors.reconstruct(int(c["id"])) for c in sample])
+    stored = np.stack([snap.vector(int(c["id"])) for c in sample])
     assert np.allclose((fresh * stored).sum(axis=1), 1.0, atol=1e-3)  # each id kept its own vector
     assert len(list(index_dir.glob("gen-*"))) <= 3  # generations left by killed runs were swept

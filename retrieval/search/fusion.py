@@ -32,11 +32,20 @@ def falling_scores(passages: list[dict]) -> list[dict]:
     return out
 
 
+def best_rows(scores: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """The n best of `rows` by score, best first, ties in row order: the same as a stable sort of them
+    all, but only the rows at or above the n-th score are sorted (a million rows: ~1 ms, not ~100)."""
+    if len(rows) > n:
+        kth = np.partition(scores[rows], len(rows) - n)[len(rows) - n]
+        rows = rows[scores[rows] >= kth]
+    return rows[np.argsort(-scores[rows], kind="stable")][:n]
+
+
 def rank_of(scores: np.ndarray, valid: np.ndarray, depth: int) -> np.ndarray:
     """Rank (0 = best) of each row among valid rows with a positive score, -1 below `depth`."""
     ranks = np.full(len(scores), -1, dtype=np.int64)
     candidates = np.flatnonzero(valid & (scores > 0))
-    order = candidates[np.argsort(-scores[candidates], kind="stable")][:depth]
+    order = best_rows(scores, candidates, depth)
     ranks[order] = np.arange(len(order))
     return ranks
 

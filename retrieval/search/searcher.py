@@ -5,19 +5,17 @@ the section role the question asks about → complete list answers → passages.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-import faiss
 import numpy as np
 
 from ..config import Settings
 from ..passage import Passage, Why
-from ..store import Snapshot, current_generation
+from ..store import Snapshot, open_store
 from ..text import expand, normalize_question, tokenize
 from .filters import Filters
 from .evidence import Evidence, sentence_coverage
-from .fusion import falling_scores, rank_of, rescale, rrf
+from .fusion import best_rows, falling_scores, rank_of, rescale, rrf
 from .lists import complete_lists
 from .question import MAX_QUESTION, states_quantity, understand
 
@@ -41,17 +39,11 @@ class Searcher:
 
     def __init__(self, settings: Settings, encoder):
         self.settings, self.encoder = settings, encoder
-        self._snap: Snapshot | None = None
-        self._lock = threading.Lock()
+        self.store = open_store(settings)
 
     def snapshot(self) -> Snapshot | None:
-        live = current_generation(self.settings.index_dir)
-        with self._lock:
-            if live is None:
-                return None
-            if self._snap is None or self._snap.folder != live:
-                self._snap = Snapshot(live, self.settings.ann_nprobe)
-            return self._snap
+        """The store's last commit (local or Milvus: the same interface)."""
+        return self.store.snapshot()
 
     def search(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Result:
         s = self.settings
@@ -72,10 +64,9 @@ class Searcher:
         q = understand(text, snap.newest_year, snap.unit_names)
 
         dense = self._dense_scores(snap, q.dense_text if s.use_paraphrases else q.text, valid)
-        keyword = np.zeros(len(snap.ids), dtype=np.float32)
         tokens = q.tokens if s.use_paraphrases else expand(tokenize(text))
-        keyword[snap.keyword_rows] = snap.keyword.scores(tokens)
         depth = s.fusion_depth
+        keyword = snap.keyword_scores(tokens, depth, mask)
         d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
         if s.fusion == "rrf":
             fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
@@ -85,7 +76,7 @@ class Searcher:
         fused = fused * evidence.factor
         fused[~valid] = 0
 
-        order = [i for i in np.argsort(-fused, kind="stable")[: top_k * 4] if fused[i] > 0]
+        order = [int(i) for i in best_rows(fused, np.flatnonzero(fused > 0), top_k * 4)]
         if not order:
             return Result([], "没有找到相关内容。")
         confidence = self._confidence(snap, tokens, dense, keyword, valid, q.only_role and bool((evidence.role & valid).any()))
@@ -96,7 +87,7 @@ class Searcher:
         rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
         texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
         quantity = {i: bool(q.quantity) and states_quantity(texts[i], tokens, q.quantity) for i in order}
-        weights = snap.keyword.idf(tokens) if s.sentence_weight else {}
+        weights = snap.keyword_idf(tokens) if s.sentence_weight else {}
         covered = {i: sentence_coverage(texts[i], weights) for i in order}
         for i in order:
             fused[i] *= (1.0 + s.quantity_boost * quantity[i]) * (1.0 + s.sentence_weight * covered[i])
@@ -117,18 +108,8 @@ class Searcher:
         return Result([to_passage(rank, p) for rank, p in enumerate(passages, 1)], note)
 
     def _dense_scores(self, snap: Snapshot, text: str, valid: np.ndarray) -> np.ndarray:
-        vector = self.encoder.encode_queries([text]).astype(np.float32)
-        n = len(snap.ids)
-        k = min(n, self.settings.fusion_depth)
-        params = None
-        if not valid.all():
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(snap.ids[valid]))
-            k = min(k, int(valid.sum()))
-        scores, ids = snap.vectors.search(vector, k, params=params)
-        out = np.zeros(n, dtype=np.float32)
-        found = ids[0] >= 0
-        out[np.searchsorted(snap.ids, ids[0][found])] = scores[0][found]
-        return out
+        vector = self.encoder.encode_queries([text]).astype(np.float32)[0]
+        return snap.dense_scores(vector, self.settings.fusion_depth, None if valid.all() else valid)
 
     def _confidence(self, snap: Snapshot, tokens: list[str], dense: np.ndarray, keyword: np.ndarray,
                     valid: np.ndarray, role_found: bool) -> str:

@@ -1,4 +1,4 @@
-"""Approximate vector search (IVF) for large indexes, searched like the exact flat index."""
+"""Approximate vector search (IVF) for large segments; small ones are searched exactly."""
 from __future__ import annotations
 
 import faiss
@@ -12,22 +12,20 @@ def ideal_nlist(n: int) -> int:
     return max(16, 1 << max(0, round(np.log2(max(n, 1)) / 2)))
 
 
-def build_ivf(flat: faiss.IndexIDMap2, nprobe: int, seed: int = 0) -> faiss.Index:
-    """An IVF (inner product, flat lists) over the vectors and ids of an IndexIDMap2(IndexFlatIP)."""
-    n, dim = flat.ntotal, flat.d
-    vectors = faiss.vector_to_array(faiss.downcast_index(flat.index).codes).view(np.float32).reshape(n, dim)
-    ids = faiss.vector_to_array(flat.id_map)
+def build_ivf(vectors: np.ndarray, ids: np.ndarray, nprobe: int, seed: int = 0) -> faiss.Index:
+    """An IVF (inner product, flat lists) over the vectors with their ids."""
+    n, dim = vectors.shape
     nlist = ideal_nlist(n)
     ivf = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(seed).choice(n, min(n, 64 * nlist), replace=False)
-    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)]))
-    ivf.add_with_ids(vectors, ids)
+    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
+    ivf.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
     ivf.nprobe = nprobe
     return ivf
 
 
 class ApproximateIndex:
-    """An IVF index searched like the flat one: ``search(x, k, params=faiss.SearchParameters(sel=…))``.
+    """An IVF index searched like a flat one: ``search(x, k, params=faiss.SearchParameters(sel=…))``.
 
     Unfiltered questions probe ``nprobe`` lists; filtered ones probe every list, so a filter never
     loses hits (only the selected vectors are scored, which is cheap).
@@ -52,5 +50,3 @@ class ApproximateIndex:
         if sel is not None:
             ivf_params.sel = sel
         return self.index.search(x, k, params=ivf_params)
-
-

@@ -1,11 +1,18 @@
-"""The index on disk: FAISS vectors, chunk metadata (SQLite), BM25 and a manifest.
+"""The index on disk: immutable segments, and generations that list them.
 
-``index_dir/CURRENT`` names the live generation folder ``gen-NNNNNN/`` holding
-``vectors.faiss``, ``chunks.sqlite``, ``keyword/`` and ``manifest.json`` — and, from
-``Settings.ann_threshold`` vectors on, ``vectors.ivf.faiss``: an approximate (IVF) copy of the
-vectors that readers search instead of the exact flat index. A writer builds the
-next generation beside it and flips CURRENT with an atomic rename: readers never see a
-half-written index, and a killed writer leaves the live one as it was. One writer at a time.
+Layout of ``index_dir``::
+
+    CURRENT                 names the live generation folder
+    gen-NNNNNN/manifest.json  the Manifest: files, errors, next id
+    gen-NNNNNN/segments.json  the segments that make the index, each with the reports deleted from it
+                            since it was written, and aliases (apart: a writer reads only this)
+    segments/seg-NNNNNN/    one immutable segment (``segment.py``): chunk and document rows
+                            (SQLite), vectors, per-row columns, BM25 postings, and from
+                            ``Settings.ann_threshold`` rows an IVF copy of its vectors
+
+A writer writes new segments beside the live ones, then a new generation folder, and flips CURRENT
+with an atomic rename: readers never see a half-written index, and a killed writer leaves the live
+one as it was (its orphan segments are swept by the next writer). One writer at a time.
 """
 from __future__ import annotations
 
@@ -13,6 +20,9 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..errors import IndexBusy
+from ..ingest.roles import cues
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -27,10 +37,35 @@ CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 """
 CHUNK_COLUMNS = ("id", "source", "ord", "title", "heading_path", "section_type", "text", "start", "end",
                  "item", "year", "page", "section_start", "section_end", "unit", "kind", "year_from", "year_to", "roles")
+DOCUMENT_COLUMNS = ("source", "title", "year", "unit", "text", "sha256", "removed", "page_starts", "aliases", "kind")
+
+
+def heading_roles(row: dict) -> str:
+    """Every role a chunk plays by its headings: its own type and any role they name ("问题及原因"), '|'-joined."""
+    return "|".join(sorted({row["section_type"], *cues(" ".join(row["heading_path"]))}))
+
+
+# Per-row columns every snapshot holds in memory (filters, ranking boosts), computed from a chunk row
+# (CHUNK_COLUMNS, heading_path decoded) once, when its segment is written. A new filter or boost adds
+# a line here; stores read and write whatever is listed. Values are str or int (0 for none).
+ROW_COLUMNS = {
+    "source": lambda r: r["source"],
+    "year": lambda r: int(r["year"] or 0),  # the report's year
+    "section_type": lambda r: r["section_type"],
+    "heading_roles": heading_roles,
+    "paragraph_roles": lambda r: "|".join((r["roles"] or "").split()),  # roles its own paragraphs state
+    "unit": lambda r: r["unit"] or "",  # the report's unit
+    "year_from": lambda r: int(r["year_from"] or 0),  # the years the chunk's section is about (0: unknown)
+    "year_to": lambda r: int(r["year_to"] or 0),
+}
 
 # Chunk tokens are stored joined by this separator (jieba never puts a control character in a token):
-# splitting is ~15× faster than JSON-decoding, and every commit re-reads every chunk's tokens for BM25.
+# splitting is ~15× faster than JSON-decoding; merges re-read the tokens of the segments they join.
 TOKEN_SEP = "\x1f"
+
+# Bumped when the on-disk layout changes: part of the index's parser version, so an index written
+# by an older layout is rebuilt (from the embedding cache) instead of misread.
+LAYOUT = "segments-1"
 
 
 def split_tokens(stored: str | None) -> list[str]:
@@ -51,10 +86,69 @@ class Manifest:
     failed: dict[str, str] = field(default_factory=dict)  # sha256 -> reason: content not tried again
     next_id: int = 0
     updated: float = 0.0
+    # local store: the live segments, oldest first (ids ascending): name, rows, deleted (reports removed
+    # since written); Milvus store: one entry for the chunks collection (milvus.py: doc_gens, pending)
+    segments: list[dict] = field(default_factory=list)
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # source -> other names of the same content
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
+        """``…/manifest.json``, with ``segments.json`` beside it when there is one."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.update(read_segments(path.parent))
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Manifest":
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        data["files"] = {name: _expand_ids(e) for name, e in data.get("files", {}).items()}
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        """The fields as stored: each file's chunk ids as runs of consecutive ids (a report's ids are one
+        run), so a million-chunk manifest is kilobytes, not megabytes, to write at every commit."""
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["files"] = {name: _compress_ids(e) for name, e in self.files.items()}
+        return out
+
+
+def _compress_ids(entry: dict) -> dict:
+    ids = entry.get("chunk_ids")
+    if not ids:
+        return entry
+    if ids[-1] - ids[0] + 1 == len(ids):  # unique ascending ids (as add_document gives them): one run
+        return {**{k: v for k, v in entry.items() if k != "chunk_ids"}, "chunk_runs": [[ids[0], ids[-1] + 1]]}
+    runs, start = [], ids[0]
+    for prev, cur in zip(ids, ids[1:]):
+        if cur != prev + 1:
+            runs.append([start, prev + 1])
+            start = cur
+    runs.append([start, ids[-1] + 1])
+    out = {k: v for k, v in entry.items() if k != "chunk_ids"}
+    out["chunk_runs"] = runs
+    return out
+
+
+def _expand_ids(entry: dict) -> dict:
+    if "chunk_runs" not in entry:
+        return entry
+    out = {k: v for k, v in entry.items() if k != "chunk_runs"}
+    ids: list[int] = []
+    for a, b in entry["chunk_runs"]:
+        ids.extend(range(a, b))
+    out["chunk_ids"] = ids
+    return out
+
+
+SPLIT_FIELDS = ("segments", "aliases")  # stored in segments.json
+
+
+def read_segments(generation: Path) -> dict:
+    """The segments and aliases of a generation folder ({} when it has none)."""
+    try:
+        return json.loads((generation / "segments.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
 
 
 def _fsync_write(path: Path, data: str) -> None:
@@ -81,3 +175,5 @@ def current_generation(index_dir: Path) -> Path | None:
     return folder if (folder / "manifest.json").exists() else None
 
 
+__all__ = ["CHUNK_COLUMNS", "DOCUMENT_COLUMNS", "IndexBusy", "LAYOUT", "Manifest", "ROW_COLUMNS", "SCHEMA",
+           "TOKEN_SEP", "current_generation", "split_tokens"]

@@ -28,8 +28,8 @@ from ..ingest.readers.word import NO_SOFFICE
 from ..text import tokenize
 from ..progress import Progress, ProgressEvent, Stage
 from .cache import EmbeddingCache, embed_passages
-from .generations import Manifest, current_generation
-from .writer import Writer
+from .backend import open_store
+from .generations import LAYOUT, Manifest
 
 # Failures that say nothing about the content (the reader may appear later): tried again every run.
 NOT_REMEMBERED = (NO_SOFFICE,)
@@ -37,7 +37,7 @@ NOT_REMEMBERED = (NO_SOFFICE,)
 
 def parser_version(settings: Settings) -> str:
     """Changes whenever parsing or the settings that shape chunks change, so the index rebuilds."""
-    return f"{PARSER_VERSION}/{settings.chunk_target}/{settings.chunk_max}"
+    return f"{PARSER_VERSION}/{settings.chunk_target}/{settings.chunk_max}/{LAYOUT}"
 
 
 @dataclass
@@ -79,10 +79,9 @@ def max_bytes(settings: Settings) -> int:
 
 def is_stale(settings: Settings, model_id: str) -> bool:
     """Whether the index is missing or out of date with the corpus (cheap: sizes, times, hashes)."""
-    live = current_generation(settings.index_dir)
-    if not live:
+    manifest = open_store(settings).manifest()
+    if manifest is None:
         return True
-    manifest = Manifest.read(live / "manifest.json")
     if manifest.model_id != model_id or manifest.parser_version != parser_version(settings):
         return True
     files, skipped = corpus_files(settings.corpus_dir)
@@ -175,8 +174,8 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
     report = IndexReport()
     files, skipped = corpus_files(settings.corpus_dir)
     report.errors.update(skipped)
-    live = current_generation(settings.index_dir)
-    old = Manifest.read(live / "manifest.json") if live else None
+    store = open_store(settings)
+    old = store.manifest()
     check_corpus(settings, files, old, allow_empty)
     version = parser_version(settings)
     fresh = rebuild or old is None or old.model_id != encoder.model_id or old.dim != encoder.dim or old.parser_version != version
@@ -187,7 +186,7 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
     limit = max_bytes(settings)
 
     by_hash: dict[str, str] = {}
-    with Writer(settings.index_dir, manifest, fresh=fresh, lock_timeout=lock_timeout, settings=settings) as writer:
+    with store.writer(manifest, fresh=fresh, lock_timeout=lock_timeout) as writer:
         def drop(name: str) -> None:
             """Take a file's previous version out of the index (not a duplicate: it had chunks)."""
             entry = previous.get(name)
@@ -281,7 +280,7 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
         report.files = sum(1 for e in manifest.files.values() if not e.get("duplicate_of"))
         report.chunks = sum(len(e["chunk_ids"]) for e in manifest.files.values())
         before = (old.files, old.errors) if old else ({}, {})
-        if report.changed or (manifest.files, report.errors) != before or live is None:
+        if report.changed or (manifest.files, report.errors) != before or old is None:
             if progress:
                 progress(ProgressEvent(Stage.COMMITTING))
             writer.commit()

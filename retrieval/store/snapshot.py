@@ -1,89 +1,186 @@
-"""A read-only view of one index generation: what every question is answered from."""
+"""A read-only view of one index generation: what every question is answered from.
+
+Rows are the live chunks of the generation's segments in id order; ``ids``, ``columns`` (every
+generations.ROW_COLUMNS entry) and ``role_masks`` are aligned with them, and so are the score arrays
+`dense_scores` and `keyword_scores` return. Segments are immutable, so a snapshot of the next
+generation reuses the loaded segments of the one before and reads only what is new.
+"""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from ..ingest.roles import cues
-from .ann import ANN_FILE, ApproximateIndex
-from .generations import CHUNK_COLUMNS, Manifest
-from .keyword import KeywordIndex
+from .generations import DOCUMENT_COLUMNS, Manifest
+from .keyword import CorpusStats
+from .segment import Segment
 
 
-def chunk_row(row: sqlite3.Row) -> dict:
-    out = dict(zip(CHUNK_COLUMNS, row))
-    out["heading_path"] = json.loads(out["heading_path"])
-    out["section"] = " › ".join(out["heading_path"])
-    return out
+class RowView:
+    """What every store's snapshot derives from its per-row ``columns`` (generations.ROW_COLUMNS):
+    the arrays filters and ranking read, role masks, the newest year and the units named."""
 
+    ids: np.ndarray
+    columns: dict[str, np.ndarray]
 
-class Snapshot:
-    """A read-only view of one generation: vectors, keyword index, metadata for filters."""
-
-    def __init__(self, folder: Path, nprobe: int | None = None):
-        """``nprobe``: IVF lists searched per question on a large index (``Settings.ann_nprobe``);
-        None searches every list (exact; for tools and checks)."""
-        # Questions come one at a time: FAISS's OpenMP threads only add wake-up latency (measured on a
-        # busy 2-core box: 3 000 vectors 0.2 → 24 ms, 100 000 vectors 54 → 140 ms with 2 threads).
-        faiss.omp_set_num_threads(1)
-        self.folder = folder
-        self.manifest = Manifest.read(folder / "manifest.json")
-        if (folder / ANN_FILE).exists():  # large index: search the approximate copy, never load the flat one
-            self.vectors = ApproximateIndex(faiss.read_index(str(folder / ANN_FILE)),
-                                            nprobe)
-        else:
-            self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
-        self.keyword = KeywordIndex.load(folder / "keyword")
-        self.db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        rows = self.db.execute("SELECT id, source, year, section_type, heading_path, unit, year_from, year_to, roles"
-                               " FROM chunks ORDER BY id").fetchall()
-        self.ids = np.array([r[0] for r in rows], dtype=np.int64)
-        self.sources = np.array([r[1] for r in rows], dtype=object)
-        self.years = np.array([r[2] or 0 for r in rows], dtype=np.int64)  # the report's year
-        self.types = np.array([r[3] for r in rows], dtype=object)
-        self.units = np.array([r[5] or "" for r in rows], dtype=object)  # the report's unit
-        # The years each chunk's section is about (0 when unknown).
-        self.years_from = np.array([r[6] or 0 for r in rows], dtype=np.int64)
-        self.years_to = np.array([r[7] or 0 for r in rows], dtype=np.int64)
-        # Every role a chunk plays by its headings: its own type and any role they name ("问题及原因")…
-        roles = [{r[3], *cues(" ".join(json.loads(r[4])))} for r in rows]
-        self.role_masks = {role: np.array([role in rs for rs in roles], dtype=bool) for role in set().union(*roles)}
+    def _derive(self) -> None:
+        # Every role a chunk plays by its headings (its own type, roles they name: "问题及原因")…
+        self.role_masks = self._role_masks("heading_roles")
         # …and the roles its own paragraphs state without a heading ("同时也要清醒看到…").
-        stated = [set((r[8] or "").split()) for r in rows]
-        self.paragraph_masks = {role: np.array([role in rs for rs in stated], dtype=bool)
-                                for role in set().union(set(), *stated)}
-        self.aliases = {
-            src: json.loads(a) for src, a in self.db.execute("SELECT source, aliases FROM documents")
-        }
-        known = sorted({int(y) for y in self.years if y})
+        self.paragraph_masks = self._role_masks("paragraph_roles")
+        known = sorted({int(y) for y in self._distinct("year") if y})
         self.newest_year = known[-1] if known else None  # anchors 今年 / 去年 in questions
-        self.unit_names = tuple(sorted({u for u in self.units if u}))
-        self._by_source: dict[str, list[dict]] = {}
-        self._keyword_rows: np.ndarray | None = None
+        self.unit_names = tuple(sorted({u for u in self._distinct("unit") if u}))
+
+    def _distinct(self, column: str) -> set:
+        values = self.columns.get(column)
+        return set(np.unique(values).tolist()) if values is not None and len(values) else set()
+
+    def _where(self, column: str, keep) -> np.ndarray:
+        """Rows whose `column` value passes `keep(value)`."""
+        values = self.columns[column]
+        return np.isin(values, [v for v in self._distinct(column) if keep(v)])
+
+    def _role_masks(self, column: str) -> dict[str, np.ndarray]:
+        """Role -> rows whose '|'-joined `column` names it."""
+        roles = {r for v in self._distinct(column) for r in v.split("|") if r}
+        return {role: self._where(column, lambda v, r=role: r in v.split("|")) for role in roles}
 
     def plays(self, role: str, paragraphs: bool = True) -> np.ndarray:
         """Rows that play a role: by their headings, and (``paragraphs``) by their own paragraphs."""
         mask = self.role_masks.get(role, np.zeros(len(self.ids), dtype=bool))
         return mask | self.paragraph_masks[role] if paragraphs and role in self.paragraph_masks else mask
 
+    # the columns filters and ranking read, by their familiar names
     @property
-    def keyword_rows(self) -> np.ndarray:
-        """Row of each keyword-index entry (``self.keyword.ids``) in ``self.ids``."""
-        if self._keyword_rows is None:
-            self._keyword_rows = np.searchsorted(self.ids, self.keyword.ids)
-        return self._keyword_rows
+    def sources(self) -> np.ndarray:
+        return self.columns.get("source", np.zeros(0, dtype=object))
+
+    @property
+    def years(self) -> np.ndarray:
+        return self.columns.get("year", np.zeros(0, dtype=np.int64))
+
+    @property
+    def types(self) -> np.ndarray:
+        return self.columns.get("section_type", np.zeros(0, dtype=object))
+
+    @property
+    def units(self) -> np.ndarray:
+        return self.columns.get("unit", np.zeros(0, dtype=object))
+
+    @property
+    def years_from(self) -> np.ndarray:
+        return self.columns.get("year_from", np.zeros(0, dtype=np.int64))
+
+    @property
+    def years_to(self) -> np.ndarray:
+        return self.columns.get("year_to", np.zeros(0, dtype=np.int64))
+
+
+class Snapshot(RowView):
+    """A read-only view of one generation: vectors, keyword statistics, metadata for filters."""
+
+    def __init__(self, folder: Path, nprobe: int | None = None, previous: "Snapshot | None" = None):
+        """``nprobe``: IVF lists searched per question on a large segment (``Settings.ann_nprobe``);
+        None searches every list (exact; for tools and checks). ``previous``: a snapshot whose
+        loaded segments may be reused."""
+        # Questions come one at a time: FAISS's OpenMP threads only add wake-up latency (measured on a
+        # busy 2-core box: 3 000 vectors 0.2 → 24 ms, 100 000 vectors 54 → 140 ms with 2 threads).
+        faiss.omp_set_num_threads(1)
+        self.folder = folder
+        self.manifest = Manifest.read(folder / "manifest.json")
+        reuse = {s.name: s for s in previous.segments} if previous is not None and previous.nprobe == nprobe else {}
+        self.nprobe = nprobe
+        segments_dir = folder.parent / "segments"
+        self.segments = [reuse.get(e["name"]) or Segment(segments_dir / e["name"], nprobe) for e in self.manifest.segments]
+        self.deleted = [list(e["deleted"]) for e in self.manifest.segments]
+        self.live = [seg.live_mask(d) for seg, d in zip(self.segments, self.deleted)]
+        self.live_rows = [np.flatnonzero(live) for live in self.live]
+        self.offsets = np.cumsum([0] + [len(r) for r in self.live_rows])
+        self.ids = self._concat(lambda seg, rows: seg.ids[rows], np.int64)
+        self.columns = {name: self._concat(lambda seg, rows, n=name: seg.column(n, rows))
+                        for name in (self.segments[0].columns if self.segments else ())}
+        self._derive()
+        self.keyword = CorpusStats(list(zip((seg.postings for seg in self.segments), self.live)))
+        self.aliases = dict(self.manifest.aliases)
+        self._home: dict[str, int] = {}  # report -> the segment holding its live rows
+        for i, (seg, deleted) in enumerate(zip(self.segments, self.deleted)):
+            self._home.update({s: i for s in seg.sources if s not in deleted})
+        self._by_source: dict[str, list[dict]] = {}
+
+    # per segment, by the codes of its text columns: no sorting of a million strings at start
+    def _distinct(self, column: str) -> set:
+        out = set()
+        for seg, rows in zip(self.segments, self.live_rows):
+            values, codes = seg.columns[column]
+            used = np.unique(codes[rows]).tolist()
+            out.update(used if values is None else (values[i] for i in used))
+        return out
+
+    def _where(self, column: str, keep) -> np.ndarray:
+        return self._concat(lambda seg, rows: seg.column_mask(column, rows, keep), bool)
+
+    def _concat(self, part, dtype=object) -> np.ndarray:
+        parts = [part(seg, rows) for seg, rows in zip(self.segments, self.live_rows)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    def keyword_scores(self, query_tokens: list[str], k: int | None = None, valid: np.ndarray | None = None) -> np.ndarray:
+        """Exact BM25 of every row (corpus-wide statistics; keyword.CorpusStats). `k`, `valid`: unused
+        here (every row is scored), part of the store interface."""
+        return self._concat_scores(self.keyword.scores(query_tokens))
+
+    def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency (corpus-wide, live rows) of each token the index knows."""
+        return self.keyword.idf(tokens)
+
+    def _concat_scores(self, per_segment: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([s[rows] for s, rows in zip(per_segment, self.live_rows)]) if per_segment else np.zeros(0, np.float32)
+
+    def dense_scores(self, vector: np.ndarray, k: int, valid: np.ndarray | None = None) -> np.ndarray:
+        """Inner product of the question vector with the best `k` rows among `valid` ones (all rows when
+        None), 0 elsewhere. Large segments search their IVF copy (``nprobe`` lists; every list when
+        filtered); small ones are scanned exactly."""
+        vector = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
+        out = np.zeros(len(self.ids), dtype=np.float32)
+        found_scores, found_rows = [], []
+        for i, (seg, live, rows) in enumerate(zip(self.segments, self.live, self.live_rows)):
+            allowed = live.copy()
+            if valid is not None:
+                allowed[rows] = valid[self.offsets[i]:self.offsets[i + 1]]
+            scores, local = seg.search(vector, k, allowed, hidden=len(seg) - len(rows))
+            found_scores.append(scores)
+            found_rows.append(self.offsets[i] + np.searchsorted(rows, local))
+        if found_scores:
+            scores, rows = np.concatenate(found_scores), np.concatenate(found_rows)
+            best = np.argsort(-scores, kind="stable")[:k]
+            out[rows[best]] = scores[best]
+        return out
+
+    def vector(self, chunk_id: int) -> np.ndarray:
+        """The stored vector of a live chunk (checks and tools)."""
+        i = self._segment_of(chunk_id)
+        seg = self.segments[i]
+        return np.asarray(seg.vectors[np.searchsorted(seg.ids, chunk_id)])
+
+    def _segment_of(self, chunk_id: int) -> int:
+        row = int(np.searchsorted(self.ids, chunk_id))
+        if row >= len(self.ids) or self.ids[row] != chunk_id:
+            raise KeyError(chunk_id)
+        return int(np.searchsorted(self.offsets, row, side="right")) - 1
 
     def chunks(self, ids: list[int]) -> list[dict]:
         if not ids:
             return []
-        marks = ",".join("?" * len(ids))
-        cols = ", ".join(f'"{c}"' for c in CHUNK_COLUMNS)
-        rows = {r[0]: chunk_row(r) for r in self.db.execute(f"SELECT {cols} FROM chunks WHERE id IN ({marks})", ids)}
-        return [rows[i] for i in ids if i in rows]
+        wanted = np.asarray(ids, dtype=np.int64)
+        rows = np.searchsorted(self.ids, wanted).clip(0, max(len(self.ids) - 1, 0))
+        present = self.ids[rows] == wanted if len(self.ids) else np.zeros(len(wanted), dtype=bool)
+        homes = np.searchsorted(self.offsets, rows, side="right") - 1
+        found: dict[int, dict] = {}
+        for i in set(homes[present].tolist()):
+            found.update(self.segments[i].rows([int(x) for x in wanted[present & (homes == i)]]))
+        return [found[i] for i in ids if i in found]
 
     def section_chunks(self, source: str, section_start: int) -> list[dict]:
         return [dict(c) for c in self._source_chunks(source) if c["section_start"] == section_start]
@@ -92,35 +189,37 @@ class Snapshot:
         return [dict(c) for c in self._source_chunks(source)]
 
     def _source_chunks(self, source: str) -> list[dict]:
-        """A source's chunks, decoded once per snapshot (which never changes); callers get copies."""
+        """A report's chunks, decoded once per snapshot (which never changes); callers get copies."""
         cached = self._by_source.get(source)
         if cached is None:
-            cols = ", ".join(f'"{c}"' for c in CHUNK_COLUMNS)
-            rows = self.db.execute(f"SELECT {cols} FROM chunks WHERE source = ? ORDER BY ord", (source,))
-            cached = [chunk_row(r) for r in rows]
+            home = self._home.get(source)
+            cached = self.segments[home].source_rows(source) if home is not None else []
             if len(self._by_source) >= 256:
                 self._by_source.pop(next(iter(list(self._by_source))), None)  # safe beside other readers
             self._by_source[source] = cached
         return cached
 
     def document(self, source: str) -> dict | None:
-        row = self.db.execute(
-            "SELECT source, title, year, unit, text, removed, page_starts, aliases FROM documents WHERE source = ?",
-            (source,),
-        ).fetchone()
+        home = self._home.get(source)
+        row = self.segments[home].document(source) if home is not None else None
         if not row:
             return None
-        keys = ("source", "title", "year", "unit", "text", "removed", "page_starts", "aliases")
-        doc = dict(zip(keys, row))
-        for key in ("removed", "page_starts", "aliases"):
+        doc = dict(zip(DOCUMENT_COLUMNS, row))
+        del doc["sha256"]
+        for key in ("removed", "page_starts"):
             doc[key] = json.loads(doc[key]) if doc[key] else None
+        doc["aliases"] = self.aliases.get(source, [])
         return doc
 
     def documents(self) -> list[dict]:
-        rows = self.db.execute("SELECT source, title, year, aliases FROM documents ORDER BY source")
-        return [{"source": s, "title": t, "year": y, "aliases": json.loads(a)} for s, t, y, a in rows]
+        out = []
+        for source in sorted(self._home):
+            row = self.segments[self._home[source]].document(source)
+            out.append({"source": source, "title": row[1], "year": row[2], "aliases": self.aliases.get(source, [])})
+        return out
 
     def close(self) -> None:
-        self.db.close()
-
-
+        """Close the segments this snapshot opened (not ones a later snapshot may share: callers close
+        the last snapshot only)."""
+        for seg in self.segments:
+            seg.close()
