@@ -16,6 +16,7 @@ remembered by its hash, so a bad file costs once, not every run.
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,7 +159,8 @@ def write_failure(index_dir: Path, e: Exception) -> str:
     """One line: why the index folder cannot be written."""
     code = getattr(e, "errno", None)
     text = str(e).lower()
-    if code in (errno.ENOSPC, errno.EDQUOT) or "no space" in text or "disk is full" in text or "disk full" in text:
+    if code in (errno.ENOSPC, errno.EDQUOT) or "no space" in text or "disk is full" in text or "disk full" in text \
+            or ("disk i/o error" in text and _nearly_full(index_dir)):  # SQLite reports ENOSPC as an I/O error
         why = "the disk is full"
     elif code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text or "readonly" in text:
         why = "the folder is read-only (no permission to write)"
@@ -167,6 +169,16 @@ def write_failure(index_dir: Path, e: Exception) -> str:
     else:
         why = getattr(e, "strerror", None) or str(e).splitlines()[0]
     return f"cannot write the index in {index_dir}: {why}; the index in use was not changed"
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Less than 1 MB left on the file system of ``folder`` (or of its nearest existing parent)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free < 2**20
+    except OSError:
+        return False
 
 
 def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | None, lock_timeout: float,
