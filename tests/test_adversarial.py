@@ -21,7 +21,7 @@ from retrieval.errors import CorpusMissing, ReadError
 from retrieval.ingest import corpus_files, read_file
 from retrieval.ingest.corpus import FileMoved, escape_name, read_report
 
-from conftest import CORPUS, ROOT, consistent
+from conftest import ROOT, consistent
 
 REPORT = "{year}年度工作总结\n一、基本情况\n全年共开展“{word}”活动{n}次。\n二、存在问题\n宣传载体不够丰富。\n"
 SECRET = "绝密外部文件：此内容不得进入索引"

@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import os
-import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
