@@ -91,6 +91,12 @@ class Manifest:
     segments: list[dict] = field(default_factory=list)
     aliases: dict[str, list[str]] = field(default_factory=dict)  # source -> other names of the same content
 
+    def take_ids(self, n: int) -> list[int]:
+        """The next n chunk ids; ids are never reused, so a vector id always names one passage."""
+        ids = list(range(self.next_id, self.next_id + n))
+        self.next_id += n
+        return ids
+
     @classmethod
     def read(cls, path: Path) -> "Manifest":
         """``…/manifest.json``, with ``segments.json`` beside it when there is one."""

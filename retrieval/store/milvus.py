@@ -278,8 +278,7 @@ class MilvusWriter:
     def add_document(self, doc: Document, sha256: str, chunks: list[Chunk], vectors: np.ndarray,
                      tokens: list[list[str]]) -> list[int]:
         """Tokens are not stored: Milvus cuts ``match`` with its jieba analyzer (our dictionary)."""
-        ids = list(range(self.manifest.next_id, self.manifest.next_id + len(chunks)))
-        self.manifest.next_id += len(chunks)
+        ids = self.manifest.take_ids(len(chunks))
         rows = [_row(i, self.gen, c, v) for i, c, v in zip(ids, chunks, vectors)]
         for start in range(0, len(rows), 1000):
             self.client.insert(self.chunks, rows[start:start + 1000])

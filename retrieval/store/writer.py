@@ -125,8 +125,7 @@ class Writer:
 
     def add_document(self, doc: Document, sha256: str, chunks: list[Chunk], vectors: np.ndarray,
                      tokens: list[list[str]]) -> list[int]:
-        ids = list(range(self.manifest.next_id, self.manifest.next_id + len(chunks)))
-        self.manifest.next_id += len(chunks)
+        ids = self.manifest.take_ids(len(chunks))
         if self.builder is None:
             self.builder = self._new_builder()
         self.builder.add(document_values(doc, sha256), [chunk_values(i, c) for i, c in zip(ids, chunks)], tokens,
