@@ -43,8 +43,8 @@ def synonyms() -> dict[str, list[str]]:
     return out
 
 
-def _lines(name: str) -> list[list[str]]:
-    """Whitespace-separated fields of each non-comment line of a data file."""
+def data_rows(name: str) -> list[list[str]]:
+    """Whitespace-separated fields of each non-comment line of a vocabulary file in ``retrieval/data/``."""
     rows = []
     for line in (DATA / name).read_text(encoding="utf-8").splitlines():
         fields = line.split("#")[0].split()
@@ -56,7 +56,7 @@ def _lines(name: str) -> list[list[str]]:
 @lru_cache(maxsize=1)
 def unit_aliases() -> dict[str, str]:
     """Every name of a unit (official, short, capital city) → its official name (data/units.txt)."""
-    return {alias: row[0] for row in _lines("units.txt") for alias in row}
+    return {alias: row[0] for row in data_rows("units.txt") for alias in row}
 
 
 def units_named(text: str) -> list[str]:
@@ -76,7 +76,7 @@ def units_named(text: str) -> list[str]:
 @lru_cache(maxsize=1)
 def paraphrases() -> list[tuple[str, list[str]]]:
     """(everyday wording, official terms) pairs (data/paraphrases.txt), longest wording first."""
-    return sorted(((row[0], row[1:]) for row in _lines("paraphrases.txt")), key=lambda p: -len(p[0]))
+    return sorted(((row[0], row[1:]) for row in data_rows("paraphrases.txt")), key=lambda p: -len(p[0]))
 
 
 def official_terms(question: str) -> list[str]:

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text import DATA
+from ..text import data_rows
 from .document import Document, Section
 
 HEADING_YEAR = re.compile(r"(?<![\d第])(19[5-9]\d|20[0-4]\d)(?![\d页])")
@@ -51,13 +51,8 @@ class ReportKind:
 def report_kinds() -> list[ReportKind]:
     """Kinds of report, most specific first (data/report_kinds.txt), with the years their parts are
     about (data/report_years.txt)."""
-    names = [w.strip() for w in (DATA / "report_kinds.txt").read_text(encoding="utf-8").splitlines()
-             if w.strip() and not w.startswith("#")]
-    offsets = {}
-    for line in (DATA / "report_years.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, review, plan = line.split()
-            offsets[name] = (int(review), int(plan))
+    names = [w for row in data_rows("report_kinds.txt") for w in row]
+    offsets = {name: (int(review), int(plan)) for name, review, plan in data_rows("report_years.txt")}
     return [ReportKind(name, *offsets[name]) for name in names]
 
 

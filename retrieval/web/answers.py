@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..search.question import INTENT, NUMBER, understand
-from ..text import DATA, normalize, normalize_question
+from ..text import data_rows, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
 MAX_ITEMS = 8
@@ -104,8 +104,7 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
 
 @lru_cache(maxsize=1)
 def _function_words() -> re.Pattern:
-    lines = (DATA / "question_words.txt").read_text(encoding="utf-8").splitlines()
-    words = [w.strip() for w in lines if w.strip() and not w.startswith("#")]
+    words = [w for row in data_rows("question_words.txt") for w in row]
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
