@@ -24,6 +24,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--scale-chunks", help="chunks in the scale runs, comma-separated (default 100000,1000000; "
                                           "20000 with --quick)")
     p.add_argument("--keep", action="store_true", help="keep the temporary corpora and indexes (path printed)")
+    p.add_argument("--scale-dir", type=Path,
+                   help="scale runs work in DIR/scale-N and keep it; a later run reuses the index built there")
     p.add_argument("--load", action="store_true",
                    help="instead: 16 clients search a loopback server for 60 s during two uploads and a rebuild")
     p.add_argument("--load-seconds", type=float, default=60)
@@ -101,7 +103,8 @@ def main(argv=None) -> int:
             print(f"bench: {name} {chunks or ''}…", file=sys.stderr, flush=True)
             tag = f"{name}-{chunks}" if chunks else name
             out = root / f"{tag}.json"
-            cmd = [sys.executable, "-m", "bench", "--worker", name, "--workdir", str(root / tag), "--out", str(out),
+            workdir = args.scale_dir / tag if name == "scale" and args.scale_dir else root / tag
+            cmd = [sys.executable, "-m", "bench", "--worker", name, "--workdir", str(workdir), "--out", str(out),
                    "--scale-chunks", str(chunks)]
             if args.quick:
                 cmd.append("--quick")
@@ -115,7 +118,7 @@ def main(argv=None) -> int:
                 result = {"corpus": name, "error": f"worker exited with {proc.returncode} and no result"}
             if "error" in result:
                 print(f"bench: {name} failed:\n{result['error']}", file=sys.stderr)
-            if name == "scale" and not args.keep:  # a 1M-chunk corpus and index take GBs: not two at once
+            if name == "scale" and not args.keep and not args.scale_dir:  # a 1M-chunk corpus and index take GBs: not two at once
                 shutil.rmtree(root / tag, ignore_errors=True)
             if name == "speedups":
                 speedups = result

@@ -10,6 +10,7 @@ exactly as on any index. Queries are embedded by the real encoder.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import time
 from dataclasses import replace
@@ -187,6 +188,22 @@ def store_add_delete(settings, encoder, rng) -> dict:
             "disk_commit_ratio": round(during_mb / before_mb, 3) if before_mb else None}
 
 
+def reuse(app, workdir: Path, notes: dict) -> dict | None:
+    """The build facts of an index a previous run left in `workdir` (`--scale-dir`), with that run's
+    added report taken out again; None when there is none to reuse."""
+    saved = workdir / "build.json"
+    if not saved.exists():
+        return None
+    kept = json.loads(saved.read_text(encoding="utf-8"))
+    added = app.settings.corpus_dir / NEW_REPORT_NAME
+    if added.exists():
+        added.unlink()
+        app.index()
+    notes.update(kept["notes"])
+    notes["reused"] = f"index built by an earlier run, reused from {workdir}"
+    return kept["facts"]
+
+
 def run(workdir: Path, quick: bool, target_chunks: int, cache_path: Path | None) -> dict:
     from retrieval.config import Settings
     from retrieval.engine import Yandu
@@ -198,7 +215,10 @@ def run(workdir: Path, quick: bool, target_chunks: int, cache_path: Path | None)
     out["loadavg_start"] = loadavg()
     encoder = app.encoder
     out["encoder"] = encoder.model_id + f" ({type(encoder).__name__})"
-    facts = build(settings, encoder, target_chunks, cache_path, out["notes"])
+    facts = reuse(app, workdir, out["notes"])
+    if facts is None:
+        facts = build(settings, encoder, target_chunks, cache_path, out["notes"])
+        (workdir / "build.json").write_text(json.dumps({"facts": facts, "notes": out["notes"]}), encoding="utf-8")
     out.update(docs=facts["docs"], chunks=facts["chunks"], build=facts)
     why = f"vectors synthesised (corpus ×{facts['copies']}: real chunks, BM25 and files; embeddings = real + noise)"
     for key in ("index_s", "index_chunks_per_s", "encoder_chunks_per_s"):

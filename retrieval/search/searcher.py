@@ -58,34 +58,42 @@ class Searcher:
         if len(text) > MAX_QUESTION:
             text, note = text[:MAX_QUESTION], f"问题过长，只用了前 {MAX_QUESTION} 个字。"
         mask = (filters or Filters()).mask(snap)
-        valid = np.ones(len(snap.ids), dtype=bool) if mask is None else mask
-        if not valid.any():
+        if mask is not None and not mask.any():
             return Result([], "没有符合筛选条件的报告段落。")
         q = understand(text, snap.newest_year, snap.unit_names)
 
-        dense = self._dense_scores(snap, q.dense_text if s.use_paraphrases else q.text, valid)
-        tokens = q.tokens if s.use_paraphrases else expand(tokenize(text))
+        # Only candidates can rank: the dense and keyword top `depth` (a row in neither fuses to 0), so
+        # every array below has one entry per candidate row, never one per indexed chunk.
         depth = s.fusion_depth
-        keyword = snap.keyword_scores(tokens, depth, mask)
+        vector = self.encoder.encode_queries([q.dense_text if s.use_paraphrases else q.text]).astype(np.float32)[0]
+        d_rows, d_scores = snap.dense_top(vector, depth, None if mask is None or mask.all() else mask)
+        tokens = q.tokens if s.use_paraphrases else expand(tokenize(text))
+        cand, keyword = snap.keyword_top(tokens, depth, mask, also=d_rows)
+        dense = np.zeros(len(cand), dtype=np.float32)
+        dense[np.searchsorted(cand, d_rows)] = d_scores
+        valid = np.ones(len(cand), dtype=bool) if mask is None else mask[cand]
+        outside = (len(snap.ids) if mask is None else int(mask.sum())) > int(valid.sum())  # valid rows scored 0
+        view = snap.subset(cand)
         d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
         if s.fusion == "rrf":
             fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
         else:
             fused = s.dense_weight * rescale(dense, d_rank) + s.keyword_weight * rescale(keyword, k_rank)
-        evidence = Evidence.of(snap, q, s)
+        evidence = Evidence.of(view, q, s)
         fused = fused * evidence.factor
         fused[~valid] = 0
 
         order = [int(i) for i in best_rows(fused, np.flatnonzero(fused > 0), top_k * 4)]
         if not order:
             return Result([], "没有找到相关内容。")
-        confidence = self._confidence(snap, tokens, dense, keyword, valid, q.only_role and bool((evidence.role & valid).any()))
+        confidence = self._confidence(snap, view, tokens, dense, keyword, valid, outside,
+                                      q.only_role and bool((evidence.role & valid).any()))
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
             note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
-        rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
-        texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
+        rows = {r["id"]: r for r in snap.chunks([int(view.ids[i]) for i in order])}
+        texts = {i: rows[int(view.ids[i])]["text"] for i in order}
         quantity = {i: bool(q.quantity) and states_quantity(texts[i], tokens, q.quantity) for i in order}
         weights = snap.keyword_idf(tokens) if s.sentence_weight else {}
         covered = {i: sentence_coverage(texts[i], weights) for i in order}
@@ -94,7 +102,7 @@ class Searcher:
         order.sort(key=lambda i: -fused[i])
         passages = []
         for i in order:
-            row = rows[int(snap.ids[i])]
+            row = rows[int(view.ids[i])]
             row["why"] = Why(
                 dense_rank=int(d_rank[i]) + 1 if d_rank[i] >= 0 else None, dense_score=round(float(dense[i]), 4),
                 keyword_rank=int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, keyword_score=round(float(keyword[i]), 3),
@@ -107,12 +115,8 @@ class Searcher:
         passages = falling_scores(passages[:top_k])
         return Result([to_passage(rank, p) for rank, p in enumerate(passages, 1)], note)
 
-    def _dense_scores(self, snap: Snapshot, text: str, valid: np.ndarray) -> np.ndarray:
-        vector = self.encoder.encode_queries([text]).astype(np.float32)[0]
-        return snap.dense_scores(vector, self.settings.fusion_depth, None if valid.all() else valid)
-
-    def _confidence(self, snap: Snapshot, tokens: list[str], dense: np.ndarray, keyword: np.ndarray,
-                    valid: np.ndarray, role_found: bool) -> str:
+    def _confidence(self, snap: Snapshot, view, tokens: list[str], dense: np.ndarray, keyword: np.ndarray,
+                    valid: np.ndarray, outside: bool, role_found: bool) -> str:
         """"sure", "weak" or "none": is there a passage that is about what was asked?
 
         Sure when the best passage is as close to the question as answers are (``min_dense_score``), or
@@ -120,17 +124,19 @@ class Searcher:
         (``min_coverage``; words the index has never seen weigh as much as its rarest word, so an
         off-topic question is not "covered" by its one common word), or when a question asking for a
         role itself ("下步打算") finds passages playing it. Weak when only some keywords match; none when
-        nothing matches at all.
+        nothing matches at all. The scores are the candidates' (`view` rows); `outside`: valid rows
+        that are no candidate (they score 0 on both).
         """
         s = self.settings
-        best_keyword = float(keyword[valid].max())
-        if float(dense[valid].max()) >= s.min_dense_score or role_found:
+        floor = [0.0] if outside else []
+        best_keyword = max([float(keyword[valid].max(initial=-np.inf)), *floor])
+        if max([float(dense[valid].max(initial=-np.inf)), *floor]) >= s.min_dense_score or role_found:
             return "sure"
         if best_keyword >= s.min_keyword_score:
-            weights = snap.keyword.idf(tokens)
+            weights = snap.keyword_idf(tokens)
             rarest = max(weights.values(), default=1.0)
             weights = {t: weights.get(t, rarest) for t in tokens if len(t) > 1 or t in weights}
-            top = [int(snap.ids[i]) for i in np.argsort(-np.where(valid, keyword, 0))[:5]]
+            top = [int(view.ids[i]) for i in best_rows(keyword, np.flatnonzero(valid), 5)]
             if max((sentence_coverage(r["text"], weights) for r in snap.chunks(top)), default=0.0) >= s.min_coverage:
                 return "sure"
         return "weak" if best_keyword > 0 else "none"

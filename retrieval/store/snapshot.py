@@ -18,6 +18,16 @@ from .keyword import CorpusStats
 from .segment import Segment
 
 
+def top_with_ties(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """Those of `rows` (ascending) whose positive score is among the best `k`, every row tied with the
+    k-th kept: a superset of what fusion.best_rows picks from them, in row order."""
+    rows = rows[scores[rows] > 0]
+    if len(rows) > k:
+        kth = np.partition(scores[rows], len(rows) - k)[len(rows) - k]
+        rows = rows[scores[rows] >= kth]
+    return rows
+
+
 class RowView:
     """What every store's snapshot derives from its per-row ``columns`` (generations.ROW_COLUMNS):
     the arrays filters and ranking read, role masks, the newest year and the units named."""
@@ -53,6 +63,27 @@ class RowView:
         mask = self.role_masks.get(role, np.zeros(len(self.ids), dtype=bool))
         return mask | self.paragraph_masks[role] if paragraphs and role in self.paragraph_masks else mask
 
+    def subset(self, rows: np.ndarray) -> "Rows":
+        """The same view over `rows` only (the searcher's candidates): arrays of len(rows)."""
+        return Rows(self, rows)
+
+    def dense_top(self, vector: np.ndarray, k: int, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows ascending, scores) where `dense_scores` is not 0: its best `k` among `valid` rows."""
+        scores = self.dense_scores(vector, k, valid)
+        rows = np.flatnonzero(scores)
+        return rows, scores[rows]
+
+    def keyword_top(self, tokens: list[str], k: int, valid: np.ndarray | None = None,
+                    also: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows ascending, keyword scores): the best `k` among `valid` rows (ties with the k-th kept)
+        and the rows `also` asked for. A store may compute no other row's score."""
+        scores = self.keyword_scores(tokens, k, valid)
+        rows = np.arange(len(scores)) if valid is None else np.flatnonzero(valid)
+        rows = top_with_ties(scores, rows, k)
+        if also is not None:
+            rows = np.union1d(rows, also)
+        return rows, scores[rows]
+
     # the columns filters and ranking read, by their familiar names
     @property
     def sources(self) -> np.ndarray:
@@ -77,6 +108,19 @@ class RowView:
     @property
     def years_to(self) -> np.ndarray:
         return self.columns.get("year_to", np.zeros(0, dtype=np.int64))
+
+
+class Rows(RowView):
+    """A view's rows `rows` only: ids, columns and role masks cut to them (nothing else is read)."""
+
+    def __init__(self, view: RowView, rows: np.ndarray):
+        self.rows = rows
+        self.ids = view.ids[rows]
+        self.columns = {name: values[rows] for name, values in view.columns.items()}
+        self.role_masks = {role: mask[rows] for role, mask in view.role_masks.items()}
+        self.paragraph_masks = {role: mask[rows] for role, mask in view.paragraph_masks.items()}
+        self.newest_year, self.unit_names = view.newest_year, view.unit_names
+        self.aliases = getattr(view, "aliases", {})
 
 
 class Snapshot(RowView):
@@ -129,21 +173,46 @@ class Snapshot(RowView):
     def keyword_scores(self, query_tokens: list[str], k: int | None = None, valid: np.ndarray | None = None) -> np.ndarray:
         """Exact BM25 of every row (corpus-wide statistics; keyword.CorpusStats). `k`, `valid`: unused
         here (every row is scored), part of the store interface."""
-        return self._concat_scores(self.keyword.scores(query_tokens))
+        return np.concatenate([s[rows] for s, rows in zip(self.keyword.scores(query_tokens), self.live_rows)]) \
+            if self.segments else np.zeros(0, np.float32)
+
+    def keyword_top(self, tokens: list[str], k: int, valid: np.ndarray | None = None,
+                    also: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """RowView.keyword_top from each segment's scores of the rows holding a question term: exact
+        BM25, and no array of a score per row of the whole index."""
+        per_segment = self.keyword.scores(tokens)
+        hit = np.concatenate([self._global(i, np.flatnonzero(s)) for i, s in enumerate(per_segment)]) \
+            if per_segment else np.zeros(0, np.int64)  # deleted rows score 0: never hit
+        if valid is not None:
+            hit = hit[valid[hit]]
+        rows = hit[top_with_ties(self._gather(per_segment, hit), np.arange(len(hit)), k)]
+        if also is not None:
+            rows = np.union1d(rows, also)
+        return rows, self._gather(per_segment, rows)
+
+    def _global(self, i: int, local: np.ndarray) -> np.ndarray:
+        """Rows of the snapshot for live rows `local` (ascending) of segment i."""
+        live = self.live_rows[i]
+        return self.offsets[i] + (local if len(live) == len(self.segments[i]) else np.searchsorted(live, local))
+
+    def _gather(self, per_segment: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """Values at snapshot `rows` of arrays held per segment (by segment row)."""
+        out = np.zeros(len(rows), np.float32)
+        homes = np.searchsorted(self.offsets, rows, side="right") - 1
+        for i in np.unique(homes):
+            at = homes == i
+            out[at] = per_segment[i][self.live_rows[i][rows[at] - self.offsets[i]]]
+        return out
 
     def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
         """BM25 inverse document frequency (corpus-wide, live rows) of each token the index knows."""
         return self.keyword.idf(tokens)
 
-    def _concat_scores(self, per_segment: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate([s[rows] for s, rows in zip(per_segment, self.live_rows)]) if per_segment else np.zeros(0, np.float32)
-
-    def dense_scores(self, vector: np.ndarray, k: int, valid: np.ndarray | None = None) -> np.ndarray:
-        """Inner product of the question vector with the best `k` rows among `valid` ones (all rows when
-        None), 0 elsewhere. Large segments search their IVF copy (``nprobe`` lists; every list when
-        filtered); small ones are scanned exactly."""
+    def dense_top(self, vector: np.ndarray, k: int, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows ascending, inner products) of the best `k` rows among `valid` ones (all rows when None).
+        Large segments search their IVF copy (``nprobe`` lists; every list when filtered); small ones
+        are scanned exactly."""
         vector = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
-        out = np.zeros(len(self.ids), dtype=np.float32)
         found_scores, found_rows = [], []
         for i, (seg, live, rows) in enumerate(zip(self.segments, self.live, self.live_rows)):
             allowed = live.copy()
@@ -152,10 +221,20 @@ class Snapshot(RowView):
             scores, local = seg.search(vector, k, allowed, hidden=len(seg) - len(rows))
             found_scores.append(scores)
             found_rows.append(self.offsets[i] + np.searchsorted(rows, local))
-        if found_scores:
-            scores, rows = np.concatenate(found_scores), np.concatenate(found_rows)
-            best = np.argsort(-scores, kind="stable")[:k]
-            out[rows[best]] = scores[best]
+        if not found_scores:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        scores, rows = np.concatenate(found_scores), np.concatenate(found_rows)
+        best = np.argsort(-scores, kind="stable")[:k]
+        rows, scores = rows[best], scores[best].astype(np.float32)
+        order = np.argsort(rows)
+        keep = scores[order] != 0  # a score of 0 is no hit (as in dense_scores)
+        return rows[order][keep], scores[order][keep]
+
+    def dense_scores(self, vector: np.ndarray, k: int, valid: np.ndarray | None = None) -> np.ndarray:
+        """Inner product of the question vector with the best `k` rows among `valid` ones, 0 elsewhere."""
+        out = np.zeros(len(self.ids), dtype=np.float32)
+        rows, scores = self.dense_top(vector, k, valid)
+        out[rows] = scores
         return out
 
     def vector(self, chunk_id: int) -> np.ndarray:
