@@ -198,6 +198,7 @@ def cmd_query(args) -> int:
     from retrieval.errors import IndexBusy
 
     app = Yandu(settings_from(args))
+    app.warm_up()
     try:
         report = app.ensure_index()
     except IndexBusy as e:  # the first index is still being built by another process

@@ -20,6 +20,7 @@ from .search import Filters, Result, Searcher
 from .passage import Passage
 from .progress import Progress
 from .store import IndexReport, Manifest, is_stale, update_index
+from .text import tokenize
 from .ingest.years import report_kind
 
 TRASH = ".trash"  # inside the corpus; hidden, so never indexed; files there can be restored
@@ -116,6 +117,24 @@ class Yandu:
             if self._searcher is None:
                 self._searcher = Searcher(self.settings, _OnFirstUse(lambda: self.encoder))
             return self._searcher
+
+    def warm_up(self) -> None:
+        """What a new process's first question needs, side by side: the encoder loads in a thread
+        (ONNX Runtime releases the GIL) while this one opens the index and the tokenizer dictionary,
+        so the first answer waits for the slower of them, not their sum. A failure here is left to
+        surface where the part is used."""
+        def load() -> None:
+            try:
+                self.encoder
+            except Exception:  # raised again, with its message, by the first use
+                log.debug("encoder warm-up failed", exc_info=True)
+
+        threading.Thread(target=load, name="encoder-load", daemon=True).start()
+        tokenize("预热")
+        try:
+            self.searcher.snapshot()
+        except Exception:
+            log.debug("index warm-up failed", exc_info=True)
 
     def index(self, rebuild: bool = False, progress: Progress | None = None, lock_timeout: float = 0,
               force: frozenset[str] = frozenset(), allow_empty: bool = False) -> IndexReport:

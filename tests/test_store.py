@@ -424,3 +424,73 @@ def test_manifest_stores_chunk_ids_as_runs_and_reads_them_back(tmp_path):
     stored = m.to_dict()
     assert stored["files"]["a.txt"]["chunk_runs"] == [[3, 6], [9, 11]] and "chunk_ids" not in stored["files"]["a.txt"]
     assert Manifest.from_dict(stored).files == m.files
+
+
+def random_parts(rng, sizes=(400, 300, 50), vocab=60):
+    """Postings of random documents (Zipf-like words: a few in most rows, many rare), some rows deleted."""
+    parts = []
+    for size in sizes:
+        tokens = [[f"w{int(w)}" for w in rng.zipf(1.3, rng.integers(0, 30)) if w < vocab] for _ in range(size)]
+        live = rng.random(size) > 0.1
+        parts.append((Postings.build(tokens), live))
+    return parts
+
+
+def test_maxscore_top_k_is_exact_bm25(monkeypatch):
+    """CorpusStats.best (MaxScore: common terms looked up only where a row can still make the top k)
+    gives bit-equal scores to scoring every row, at every row that can rank and every row asked for,
+    and the same top k (ties kept), with filters and deletions."""
+    from retrieval.store import keyword
+    from retrieval.store.snapshot import top_with_ties
+
+    monkeypatch.setattr(keyword, "PRUNE_FROM", 1)  # check the bound at every term: the pruned path runs
+    rng = np.random.default_rng(11)
+    pruned = 0
+    for trial in range(30):
+        stats = CorpusStats(random_parts(rng))
+        query = [f"w{int(w)}" for w in rng.zipf(1.2, 6) if w < 70] + ["没有的词"]
+        valid = [rng.random(n) > 0.3 for n in stats.sizes] if trial % 2 else None
+        also = [np.sort(rng.choice(n, 5, replace=False)) for n in stats.sizes]
+        k = int(rng.integers(1, 20))
+        full = stats.scores(query)
+        looked_up = []
+        monkeypatch.setattr(keyword, "_look_up", lambda *a, f=keyword._look_up: (looked_up.append(1), f(*a))[1])
+        scores, eligible = stats.best(query, k, valid, also)
+        pruned += bool(looked_up)
+        everywhere = np.concatenate(full)
+        offsets = np.cumsum([0, *stats.sizes])
+        allowed = np.concatenate(valid) if valid is not None else np.ones(len(everywhere), dtype=bool)
+        expected = top_with_ties(everywhere, np.flatnonzero(allowed), k)
+        got = np.concatenate([offsets[i] + top_with_ties(s, rows, k) for i, (s, rows) in enumerate(zip(scores, eligible))])
+        got = got[top_with_ties(np.concatenate(scores)[got], np.arange(len(got)), k)]
+        assert got.tolist() == expected.tolist()
+        for i, (s, f) in enumerate(zip(scores, full)):
+            rows = np.union1d(eligible[i], also[i])
+            assert s[rows].tobytes() == f[rows].tobytes()  # the same floats, not merely close
+    assert pruned >= 10  # the lookups ran, not only the full path
+
+
+def test_keyword_and_dense_top_are_the_full_scores_at_the_candidates(tmp_path, seed_docs, monkeypatch):
+    """The searcher's candidate-only reads (Snapshot.keyword_top / dense_top) give what the per-row
+    score arrays give: the same top rows (ties kept) and the same scores at every row asked for."""
+    from retrieval.store import keyword
+    from retrieval.store.snapshot import RowView
+
+    store = open_store(Settings().with_overrides(index_dir=tmp_path / "index", ann_threshold=40))
+    names = sorted(seed_docs)
+    write(store, [seed_docs[n] for n in names[:3]])
+    write(store, [seed_docs[n] for n in names[3:]])
+    snap = write(store, remove=[names[1]])
+    monkeypatch.setattr(keyword, "PRUNE_FROM", 1)
+    for question, mask in (("意识形态工作存在哪些问题", None), ("党建 引领 基层 治理 工作", Filters(years=[2023]).mask(snap)),
+                           ("下一步 工作 打算 整改 落实", Filters(section_types=["plan"]).mask(snap))):
+        tokens = tokenize(question)
+        also = np.flatnonzero(np.arange(len(snap.ids)) % 17 == 0)
+        for k in (3, 10, 50):
+            rows, scores = snap.keyword_top(tokens, k, mask, also)
+            ref_rows, ref_scores = RowView.keyword_top(snap, tokens, k, mask, also)
+            assert rows.tolist() == ref_rows.tolist() and scores.tobytes() == ref_scores.tobytes()
+        q = unit_vectors([seed_docs[names[0]][1][2].match_text])[0]
+        rows, scores = snap.dense_top(q, 10, mask)
+        full = snap.dense_scores(q, 10, mask)
+        assert rows.tolist() == np.flatnonzero(full).tolist() and np.array_equal(scores, full[rows])

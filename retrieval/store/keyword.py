@@ -61,6 +61,20 @@ def _idf(n: int, df: int) -> np.float32:
     return np.float32(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
 
+def _weight(repeat, idf, tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """One query term's BM25 at rows with term frequencies `tf` and length norms `norm` (< repeat × idf)."""
+    return repeat * idf * tf / (norm + tf)
+
+
+MARGIN = 1e-4  # relative slack on every pruning bound: float32 rounding never drops a row that belongs
+PRUNE_FROM = 20_000  # postings of a term before the bound is checked (cheaper terms are simply added)
+# The check (a pass over every row) is made only where it is likely to prune: the terms left can add
+# less than LIKELY × what the earlier ones could (measured at 1 M chunks: checking wherever it could
+# prune cost more on government-report questions, whose terms are all common, than it saved).
+LIKELY = 0.5
+LOOK_UP_RATIO = 8  # a term's postings are looked up at rows only when more than this many times as long
+
+
 class CorpusStats:
     """The postings of every segment with its live rows, and the corpus-wide statistics BM25 needs
     (live rows N, mean length, each row's length norm) — computed once per snapshot."""
@@ -92,17 +106,80 @@ class CorpusStats:
                 out[t] = float(_idf(self.n, df))
         return out
 
-    def scores(self, query_tokens: list[str]) -> list[np.ndarray]:
-        """BM25 of every row of every part for the query; deleted rows score 0 and count nowhere. A
-        token repeated in the query counts each time (as in bm25s)."""
-        out = [np.zeros(size, np.float32) for size in self.sizes]
-        if not self.n or not query_tokens:
-            return out
+    def _terms(self, query_tokens: list[str]) -> list[tuple]:
+        """(term, repeat, idf, per-part (rows, tf)) of each distinct query term found in a live row, in
+        scoring order: highest bound first (a term adds less than repeat × idf to any row), then by
+        term. Every path adds the terms in this order, so a row's score is the same float on each."""
+        out = []
         for term, repeat in zip(*np.unique(np.asarray(query_tokens, dtype=object), return_counts=True)):
             hits, df = self.hits(term)
-            if not df:
-                continue
-            idf = _idf(self.n, df)
-            for (rows, tf), norm, scores in zip(hits, self.norms, out):
-                scores[rows] += repeat * idf * tf / (norm[rows] + tf)
+            if df:
+                out.append((term, repeat, _idf(self.n, df), hits))
+        return sorted(out, key=lambda t: (-float(t[1] * t[2]), t[0]))
+
+    def scores(self, query_tokens: list[str]) -> list[np.ndarray]:
+        """Exact BM25 of every row of every part for the query; deleted rows score 0 and count nowhere.
+        A token repeated in the query counts each time (as in bm25s)."""
+        out = [np.zeros(size, np.float32) for size in self.sizes]
+        for term in self._terms(query_tokens) if self.n else []:
+            _add(out, self.norms, term)
         return out
+
+    def best(self, query_tokens: list[str], k: int, valid: list[np.ndarray | None] | None = None,
+             also: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per part: scores for the query, and the `valid` rows (per part: a mask, or None for all)
+        that can be among the best `k` of the whole index. Scores are exact there and at the rows
+        `also` asked for (per part, ascending); elsewhere they may be a partial sum below the k-th best.
+
+        MaxScore (Turtle & Flood 1995): rare terms are added in full first; once the bounds of the
+        terms left cannot lift a row the rare ones missed up to the k-th best so far, the terms left
+        (common ones, with long postings) are looked up only at the rows that can still make it.
+        """
+        out = [np.zeros(size, np.float32) for size in self.sizes]
+        terms = self._terms(query_tokens) if self.n else []
+        bounds = [float(repeat * idf) for _, repeat, idf, _ in terms]
+        for j, term in enumerate(terms):
+            rest, done = sum(bounds[j:]), sum(bounds[:j])  # what this and later terms can add; what earlier ones could
+            if rest < done * LIKELY and sum(len(r) for r, _ in term[3]) >= PRUNE_FROM:
+                seen = [_valid(np.flatnonzero(scores), valid, i) for i, scores in enumerate(out)]  # every weight > 0
+                floor = _kth(np.concatenate([scores[rows] for scores, rows in zip(out, seen)]), k) * (1 - MARGIN)
+                if rest < floor:
+                    rows = [r[scores[r] >= floor - rest] for scores, r in zip(out, seen)]
+                    for i, (scores, norm) in enumerate(zip(out, self.norms)):
+                        wanted = np.union1d(rows[i], also[i]) if also is not None and len(also[i]) else rows[i]
+                        for later in terms[j:]:
+                            _look_up(scores, norm, wanted, later, i)
+                    return out, rows
+            _add(out, self.norms, term)
+        return out, [_valid(np.flatnonzero(scores), valid, i) for i, scores in enumerate(out)]
+
+
+def _add(out: list[np.ndarray], norms: list[np.ndarray], term: tuple) -> None:
+    """A term's BM25 added at every row of every part holding it."""
+    _, repeat, idf, hits = term
+    for (rows, tf), norm, scores in zip(hits, norms, out):
+        scores[rows] += _weight(repeat, idf, tf, norm[rows])
+
+
+def _look_up(scores: np.ndarray, norm: np.ndarray, rows: np.ndarray, term: tuple, part: int) -> None:
+    """A term's BM25 added at `rows` (ascending) of one part, by binary search in its postings."""
+    _, repeat, idf, hits = term
+    posted, tf = hits[part]
+    if not len(posted) or not len(rows):
+        return
+    if len(posted) <= LOOK_UP_RATIO * len(rows):  # short postings: adding them all is cheaper (same sums at `rows`)
+        scores[posted] += _weight(repeat, idf, tf, norm[posted])
+        return
+    at = np.searchsorted(posted, rows).clip(0, len(posted) - 1)
+    found = posted[at] == rows
+    scores[rows[found]] += _weight(repeat, idf, tf[at[found]], norm[rows[found]])
+
+
+def _valid(rows: np.ndarray, valid: list[np.ndarray | None] | None, part: int) -> np.ndarray:
+    mask = valid[part] if valid is not None else None
+    return rows if mask is None else rows[mask[rows]]
+
+
+def _kth(values: np.ndarray, k: int) -> float:
+    """The k-th largest value (0 when there are fewer)."""
+    return float(np.partition(values, len(values) - k)[len(values) - k]) if len(values) >= k else 0.0

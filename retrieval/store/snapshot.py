@@ -178,16 +178,27 @@ class Snapshot(RowView):
 
     def keyword_top(self, tokens: list[str], k: int, valid: np.ndarray | None = None,
                     also: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """RowView.keyword_top from each segment's scores of the rows holding a question term: exact
-        BM25, and no array of a score per row of the whole index."""
-        per_segment = self.keyword.scores(tokens)
-        hit = np.concatenate([self._global(i, np.flatnonzero(s)) for i, s in enumerate(per_segment)]) \
-            if per_segment else np.zeros(0, np.int64)  # deleted rows score 0: never hit
+        """RowView.keyword_top from each segment's scores (keyword.CorpusStats.scores with `k`: exact
+        BM25 wherever it can matter), and no array of a score per row of the whole index. The best
+        `k` of the index are among the best `k` (with ties) of their segments."""
+        valid_parts = None
         if valid is not None:
-            hit = hit[valid[hit]]
-        rows = hit[top_with_ties(self._gather(per_segment, hit), np.arange(len(hit)), k)]
-        if also is not None:
-            rows = np.union1d(rows, also)
+            valid_parts = []
+            for i, (seg, rows) in enumerate(zip(self.segments, self.live_rows)):
+                mask = np.zeros(len(seg), dtype=bool)
+                mask[rows] = valid[self.offsets[i]:self.offsets[i + 1]]
+                valid_parts.append(mask)
+        also = np.zeros(0, np.int64) if also is None else np.asarray(also, dtype=np.int64)
+        bounds = np.searchsorted(also, self.offsets)
+        also_parts = [rows[also[bounds[i]:bounds[i + 1]] - self.offsets[i]] for i, rows in enumerate(self.live_rows)]
+        per_segment, eligible = self.keyword.best(tokens, k, valid_parts, also_parts)
+        best = []
+        for i, (scores, local) in enumerate(zip(per_segment, eligible)):
+            local = top_with_ties(scores, local, k)
+            best.append((self._global(i, local), scores[local]))
+        rows = np.concatenate([r for r, _ in best]) if best else np.zeros(0, np.int64)
+        scores = np.concatenate([s for _, s in best]) if best else np.zeros(0, np.float32)
+        rows = np.union1d(rows[top_with_ties(scores, np.arange(len(rows)), k)], also)
         return rows, self._gather(per_segment, rows)
 
     def _global(self, i: int, local: np.ndarray) -> np.ndarray:
@@ -196,12 +207,13 @@ class Snapshot(RowView):
         return self.offsets[i] + (local if len(live) == len(self.segments[i]) else np.searchsorted(live, local))
 
     def _gather(self, per_segment: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
-        """Values at snapshot `rows` of arrays held per segment (by segment row)."""
+        """Values at snapshot `rows` (ascending) of arrays held per segment (by segment row)."""
         out = np.zeros(len(rows), np.float32)
-        homes = np.searchsorted(self.offsets, rows, side="right") - 1
-        for i in np.unique(homes):
-            at = homes == i
-            out[at] = per_segment[i][self.live_rows[i][rows[at] - self.offsets[i]]]
+        bounds = np.searchsorted(rows, self.offsets)
+        for i, values in enumerate(per_segment):
+            lo, hi = bounds[i], bounds[i + 1]
+            if hi > lo:
+                out[lo:hi] = values[self.live_rows[i][rows[lo:hi] - self.offsets[i]]]
         return out
 
     def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
