@@ -85,3 +85,16 @@ def test_everyday_wording_also_searches_official_terms():
     assert {"就医", "号源"} <= set(q.official)
     assert "就医" in q.dense_text and "就医" in q.tokens
     assert ask("殡葬服务费降了多少？").official == []  # official wording needs nothing added
+
+
+def test_a_word_and_its_synonyms_are_one_concept():
+    q = understand(normalize_question("新入党的同志有几个？"))
+    joined = [c for c in q.concepts if "入党" in c.words]
+    assert len(joined) == 1 and "发展党员" in joined[0].words  # data/synonyms.txt
+    assert [c.words[0] for c in q.concepts] == ["新", "入党", "同志"]
+
+
+def test_everyday_phrase_and_its_official_term_are_one_concept():
+    q = understand(normalize_question("办丧事有什么新规定？"))
+    funeral = [c for c in q.concepts if "殡葬" in c.words]
+    assert len(funeral) == 1 and "办丧事" in funeral[0].words

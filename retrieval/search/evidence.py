@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config import Settings
 from ..store import Snapshot
-from ..text import normalize
+from ..text import Concept, normalize
 from .question import SENTENCE_END, Question
 
 RESULT_ROLES = ["work", "highlight"]  # a year's result is stated where the report reviews that year
@@ -71,10 +71,11 @@ def year_agreement(q: Question, years_from: np.ndarray, years_to: np.ndarray, re
     return credit
 
 
-def sentence_coverage(text: str, weights: dict[str, float]) -> float:
-    """Share of the question's keyword weight (IDF) that the passage's best single sentence holds:
-    a passage whose one sentence says what was asked beats one that spreads the words out."""
-    total = sum(weights.values())
+def sentence_coverage(text: str, concepts: list[Concept], idf: dict[str, float]) -> float:
+    """Share of the question's concept weight (IDF) that the passage's best single sentence says:
+    a passage whose one sentence says what was asked beats one that spreads the words out. Each
+    concept counts once, by whichever of its words the sentence uses."""
+    total = sum(c.weight(idf) for c in concepts)
     if not total:
         return 0.0
-    return max(sum(w for t, w in weights.items() if t in sentence) for sentence in SENTENCE_END.split(normalize(text))) / total
+    return max(sum(c.credit(sentence, idf) for c in concepts) for sentence in SENTENCE_END.split(normalize(text))) / total

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..ingest.years import CN_DIGIT, cn_number, five_year_plan
-from ..text import expand, normalize, official_terms, tokenize, units_named
+from ..text import Concept, concepts, expand, normalize, official_terms, tokenize, units_named
 
 MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and said so)
 
@@ -55,6 +55,7 @@ class Question:
     is_list: bool = False  # asks for every item of a list
     quantity: str | None = None  # how-many questions: the unit counted, as a regex
     official: list[str] = field(default_factory=list)  # official terms for its everyday wording
+    concepts: list[Concept] = field(default_factory=list)  # its words, each with what means the same
 
     @property
     def dense_text(self) -> str:
@@ -138,7 +139,7 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
     is_list = only_role or bool(LIST.search(text)) or (bool(set(roles) & LIST_ROLES) and not quantity)
     return Question(text=text, tokens=tokens, roles=roles, only_role=only_role, units=units,
                     years=frozenset(about), report_years=frozenset(reports), target=bool(TARGET.search(text)),
-                    is_list=is_list, quantity=quantity, official=official)
+                    is_list=is_list, quantity=quantity, official=official, concepts=concepts(text))
 
 
 def states_quantity(text: str, tokens: list[str], unit: str) -> bool:
