@@ -69,3 +69,16 @@ def test_sentence_coverage_counts_a_concept_once_whichever_word_says_it():
     assert synonym_only == both_words == 0.8  # the concept's weight (8) once, of 8 + 2
     assert sentence_coverage("党员干部参加学习。", concepts, idf) == 0.4  # a part says a part: 党员 (4) of 10
     assert sentence_coverage("党员很多。同志们好。", concepts, idf) == 0.4  # best single sentence, not the sum
+
+
+def test_a_how_many_question_is_answered_only_by_a_sentence_with_the_figure():
+    import re
+
+    from retrieval.search.evidence import sentence_coverage
+    from retrieval.text import Concept
+
+    concepts, idf = [Concept(("粮食",), ()), Concept(("总产量",), ())], {"粮食": 1.0, "总产量": 1.0}
+    figure = re.compile(r"\d+亿斤")
+    assert sentence_coverage("粮食总产量连年丰收。煤炭产能1.4亿吨。", concepts, idf, figure) == 0.0
+    assert sentence_coverage("粮食总产量达76.28亿斤。", concepts, idf, figure) == 1.0
+    assert sentence_coverage("粮食总产量连年丰收。", concepts, idf) == 1.0  # not a how-many question

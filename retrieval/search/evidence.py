@@ -7,6 +7,7 @@ must outrank a look-alike passage of another province or another year's report.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,11 +72,15 @@ def year_agreement(q: Question, years_from: np.ndarray, years_to: np.ndarray, re
     return credit
 
 
-def sentence_coverage(text: str, concepts: list[Concept], idf: dict[str, float]) -> float:
+def sentence_coverage(text: str, concepts: list[Concept], idf: dict[str, float],
+                      stating: re.Pattern | None = None) -> float:
     """Share of the question's concept weight (IDF) that the passage's best single sentence says:
     a passage whose one sentence says what was asked beats one that spreads the words out. Each
-    concept counts once, by whichever of its words the sentence uses."""
+    concept counts once, by whichever of its words the sentence uses. For a how-many question only a
+    sentence ``stating`` a number with the unit asked can be that sentence: one that names the
+    subject without the figure does not answer."""
     total = sum(c.weight(idf) for c in concepts)
-    if not total:
+    sentences = [x for x in SENTENCE_END.split(normalize(text)) if stating is None or stating.search(x)]
+    if not total or not sentences:
         return 0.0
-    return max(sum(c.credit(sentence, idf) for c in concepts) for sentence in SENTENCE_END.split(normalize(text))) / total
+    return max(sum(c.credit(sentence, idf) for c in concepts) for sentence in sentences) / total

@@ -17,7 +17,7 @@ from .filters import Filters
 from .evidence import Evidence, sentence_coverage
 from .fusion import best_rows, falling_scores, rank_of, rescale, rrf
 from .lists import complete_lists
-from .question import MAX_QUESTION, states_quantity, understand
+from .question import MAX_QUESTION, states_quantity, stating, understand
 
 
 def to_passage(rank: int, row: dict) -> Passage:
@@ -88,7 +88,8 @@ class Searcher:
         texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
         quantity = {i: bool(q.quantity) and states_quantity(texts[i], tokens, q.quantity) for i in order}
         idf = snap.keyword_idf([t for c in q.concepts for t in c.members]) if s.sentence_weight else {}
-        covered = {i: sentence_coverage(texts[i], q.concepts, idf) for i in order}
+        figure = stating(q.quantity) if q.quantity else None
+        covered = {i: sentence_coverage(texts[i], q.concepts, idf, figure) for i in order}
         for i in order:
             fused[i] *= (1.0 + s.quantity_boost * quantity[i]) * (1.0 + s.sentence_weight * covered[i])
         order.sort(key=lambda i: -fused[i])
