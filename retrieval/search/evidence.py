@@ -44,9 +44,24 @@ class Evidence:
             role |= snap.plays(r, s.paragraph_roles)
         unit = np.isin(snap.units, q.units) if q.units else np.zeros(n, dtype=bool)
         year = year_agreement(q, snap.years_from, snap.years_to, snap.years)
+        recent = newest_of_units(q, snap.units, snap.years) if s.recency_boost else np.zeros(n, dtype=bool)
         factor = (np.where(role, 1.0 + boost, 1.0) * np.where(unit, 1.0 + s.unit_boost, 1.0)
-                  * (1.0 + s.year_boost * year))
+                  * (1.0 + s.year_boost * year) * np.where(recent, 1.0 + s.recency_boost, 1.0))
         return cls(roles, role, unit, year, factor)
+
+
+def newest_of_units(q: Question, units: np.ndarray, report_years: np.ndarray) -> np.ndarray:
+    """Per row: from the newest report of a unit the question names, when it names no year. "青海在生育
+    上许下了什么承诺？" asks about Qinghai now, so its latest report speaks first; a question giving a
+    year is left to year agreement."""
+    recent = np.zeros(len(units), dtype=bool)
+    if q.years or q.report_years:
+        return recent
+    for u in q.units:
+        own = units == u
+        if own.any():
+            recent |= own & (report_years == report_years[own].max())
+    return recent
 
 
 PART_OF_SPAN = 0.5  # credit for a year inside a longer span ("十四五" 2021–2025 asked about 2023)
