@@ -13,6 +13,9 @@ SHARED = Path(os.environ.get("YANDU_SHARED") or ROOT.parent / "shared")
 BENCH = SHARED / "bench"
 DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
 GOV_DEV_QUESTIONS = SHARED / "eval" / "gov_dev_questions.jsonl"
+# Written blind (by a session that never saw the ranking code or its results) over the seeds and bench;
+# never tuned on: it measures what the dev sets cannot (docs/eval/README.md).
+BLIND_QUESTIONS = ROOT / "docs" / "eval" / "blind_questions.jsonl"
 
 
 def load_jsonl(path: Path) -> list[dict]:
