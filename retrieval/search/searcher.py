@@ -12,12 +12,12 @@ import numpy as np
 from ..config import Settings
 from ..passage import Passage, Why
 from ..store import Snapshot, open_store
-from ..text import expand, normalize_question, tokenize
+from ..text import Concept, expand, normalize_question, tokenize
 from .filters import Filters
 from .evidence import Evidence, sentence_coverage
 from .fusion import best_rows, falling_scores, rank_of, rescale, rrf
 from .lists import complete_lists
-from .question import MAX_QUESTION, states_quantity, understand
+from .question import MAX_QUESTION, states_quantity, stating, understand
 
 
 def to_passage(rank: int, row: dict) -> Passage:
@@ -86,7 +86,7 @@ class Searcher:
         order = [int(i) for i in best_rows(fused, np.flatnonzero(fused > 0), top_k * 4)]
         if not order:
             return Result([], "没有找到相关内容。")
-        confidence = self._confidence(snap, view, tokens, dense, keyword, valid, outside,
+        confidence = self._confidence(snap, view, q.concepts, dense, keyword, valid, outside,
                                       q.only_role and bool((evidence.role & valid).any()))
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
@@ -95,8 +95,9 @@ class Searcher:
         rows = {r["id"]: r for r in snap.chunks([int(view.ids[i]) for i in order])}
         texts = {i: rows[int(view.ids[i])]["text"] for i in order}
         quantity = {i: bool(q.quantity) and states_quantity(texts[i], tokens, q.quantity) for i in order}
-        weights = snap.keyword_idf(tokens) if s.sentence_weight else {}
-        covered = {i: sentence_coverage(texts[i], weights) for i in order}
+        idf = snap.keyword_idf([t for c in q.concepts for t in c.members]) if s.sentence_weight else {}
+        figure = stating(q.quantity) if q.quantity else None
+        covered = {i: sentence_coverage(texts[i], q.concepts, idf, figure) for i in order}
         for i in order:
             fused[i] *= (1.0 + s.quantity_boost * quantity[i]) * (1.0 + s.sentence_weight * covered[i])
         order.sort(key=lambda i: -fused[i])
@@ -115,7 +116,7 @@ class Searcher:
         passages = falling_scores(passages[:top_k])
         return Result([to_passage(rank, p) for rank, p in enumerate(passages, 1)], note)
 
-    def _confidence(self, snap: Snapshot, view, tokens: list[str], dense: np.ndarray, keyword: np.ndarray,
+    def _confidence(self, snap: Snapshot, view, concepts: list[Concept], dense: np.ndarray, keyword: np.ndarray,
                     valid: np.ndarray, outside: bool, role_found: bool) -> str:
         """"sure", "weak" or "none": is there a passage that is about what was asked?
 
@@ -133,10 +134,11 @@ class Searcher:
         if max([float(dense[valid].max(initial=-np.inf)), *floor]) >= s.min_dense_score or role_found:
             return "sure"
         if best_keyword >= s.min_keyword_score:
-            weights = snap.keyword_idf(tokens)
-            rarest = max(weights.values(), default=1.0)
-            weights = {t: weights.get(t, rarest) for t in tokens if len(t) > 1 or t in weights}
+            members = [t for c in concepts for t in c.members]
+            idf = snap.keyword_idf(members)
+            rarest = max(idf.values(), default=1.0)
+            idf = {t: idf.get(t, rarest) for t in members if len(t) > 1 or t in idf}
             top = [int(view.ids[i]) for i in best_rows(keyword, np.flatnonzero(valid), 5)]
-            if max((sentence_coverage(r["text"], weights) for r in snap.chunks(top)), default=0.0) >= s.min_coverage:
+            if max((sentence_coverage(r["text"], concepts, idf) for r in snap.chunks(top)), default=0.0) >= s.min_coverage:
                 return "sure"
         return "weak" if best_keyword > 0 else "none"

@@ -63,6 +63,15 @@ class RowView:
         mask = self.role_masks.get(role, np.zeros(len(self.ids), dtype=bool))
         return mask | self.paragraph_masks[role] if paragraphs and role in self.paragraph_masks else mask
 
+    def newest_years(self, units: list[str]) -> dict[str, int]:
+        """Each of `units` that has rows → the year of its newest report, over every row of the view."""
+        out = {}
+        for u in units:
+            own = self.units == u
+            if own.any():
+                out[u] = int(self.years[own].max())
+        return out
+
     def subset(self, rows: np.ndarray) -> "Rows":
         """The same view over `rows` only (the searcher's candidates): arrays of len(rows)."""
         return Rows(self, rows)
@@ -121,6 +130,10 @@ class Rows(RowView):
         self.paragraph_masks = {role: mask[rows] for role, mask in view.paragraph_masks.items()}
         self.newest_year, self.unit_names = view.newest_year, view.unit_names
         self.aliases = getattr(view, "aliases", {})
+        self._whole = view
+
+    def newest_years(self, units: list[str]) -> dict[str, int]:
+        return self._whole.newest_years(units)  # of the whole index, not of these rows
 
 
 class Snapshot(RowView):
@@ -153,6 +166,7 @@ class Snapshot(RowView):
         for i, (seg, deleted) in enumerate(zip(self.segments, self.deleted)):
             self._home.update({s: i for s in seg.sources if s not in deleted})
         self._by_source: dict[str, list[dict]] = {}
+        self._newest: dict[str, int] = {}  # unit -> its newest report year (-1: no rows)
 
     # per segment, by the codes of its text columns: no sorting of a million strings at start
     def _distinct(self, column: str) -> set:
@@ -165,6 +179,15 @@ class Snapshot(RowView):
 
     def _where(self, column: str, keep) -> np.ndarray:
         return self._concat(lambda seg, rows: seg.column_mask(column, rows, keep), bool)
+
+    def newest_years(self, units: list[str]) -> dict[str, int]:
+        """RowView.newest_years by each segment's unit codes, once per unit per snapshot."""
+        for u in units:
+            if u not in self._newest:
+                years = [int(seg.column("year", rows[seg.column_mask("unit", rows, lambda v: v == u)]).max(initial=-1))
+                         for seg, rows in zip(self.segments, self.live_rows)]
+                self._newest[u] = max(years, default=-1)
+        return {u: self._newest[u] for u in units if self._newest[u] >= 0}
 
     def _concat(self, part, dtype=object) -> np.ndarray:
         parts = [part(seg, rows) for seg, rows in zip(self.segments, self.live_rows)]
