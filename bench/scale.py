@@ -194,11 +194,20 @@ def reuse(app, workdir: Path, notes: dict) -> dict | None:
     saved = workdir / "build.json"
     if not saved.exists():
         return None
+    from retrieval.store import open_store, parser_version
+
     kept = json.loads(saved.read_text(encoding="utf-8"))
-    added = app.settings.corpus_dir / NEW_REPORT_NAME
-    if added.exists():
-        added.unlink()
-        app.index()
+    store = open_store(app.settings)
+    manifest = store.manifest()
+    with store.writer(manifest, fresh=False) as writer:
+        added = app.settings.corpus_dir / NEW_REPORT_NAME
+        if added.exists():
+            writer.remove_source(NEW_REPORT_NAME)
+            manifest.files.pop(NEW_REPORT_NAME, None)
+            added.unlink()
+        # the synthetic copies stand for any parse: a parser change must not turn this run into a rebuild
+        manifest.parser_version = parser_version(app.settings)
+        writer.commit()
     notes.update(kept["notes"])
     notes["reused"] = f"index built by an earlier run, reused from {workdir}"
     return kept["facts"]

@@ -508,6 +508,11 @@ def test_keyword_and_dense_top_are_the_full_scores_at_the_candidates(tmp_path, s
             rows, scores = snap.keyword_top(tokens, k, mask, also)
             ref_rows, ref_scores = RowView.keyword_top(snap, tokens, k, mask, also)
             assert rows.tolist() == ref_rows.tolist() and scores.tobytes() == ref_scores.tobytes()
+        view = snap.subset(rows)  # what evidence reads: the candidates' rows, facts of the whole index
+        assert view.ids.tolist() == snap.ids[rows].tolist() and view.units.tolist() == snap.units[rows].tolist()
+        assert all(view.plays(r).tolist() == snap.plays(r)[rows].tolist() for r in snap.role_masks)
+        units = sorted({u for u in snap.units if u})
+        assert view.newest_years(units) == snap.newest_years(units) == RowView.newest_years(snap, units)
         q = unit_vectors([seed_docs[names[0]][1][2].match_text])[0]
         rows, scores = snap.dense_top(q, 10, mask)
         full = snap.dense_scores(q, 10, mask)
