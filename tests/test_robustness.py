@@ -445,3 +445,16 @@ def test_question_bytes_that_are_not_utf8_through_the_cli(seeds):
 def test_lone_surrogate_through_the_library(seeds):
     result = seeds.search("\ud800" + QUESTION)
     assert result.message or result.passages
+
+
+def test_one_line_fast_path_knows_every_character_it_escapes():
+    """one_line returns a name untouched when its regex finds nothing: that regex must match exactly the
+    characters the slow path escapes (checked over every code point)."""
+    import unicodedata
+
+    from retrieval.ingest.corpus import _BIDI, _ESCAPED, _NAMED
+
+    for code in range(0x110000):
+        ch = chr(code)
+        escaped = unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in _BIDI or ch in _NAMED
+        assert bool(_ESCAPED.search(ch)) == escaped, hex(code)
