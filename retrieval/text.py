@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,6 +85,68 @@ def official_terms(question: str) -> list[str]:
     q = normalize(question)
     terms = [t for everyday, official in paraphrases() if everyday in q for t in official]
     return [t for t in dict.fromkeys(terms) if t not in q]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One word of a question with what means the same: a sentence holding any of ``words`` (the
+    word, a synonym, the official term for everyday wording) says the whole concept; one holding only
+    ``parts`` (search-mode pieces of those words) says a part of it. "新入党" and "发展党员" name one
+    thing, so a sentence with either earns it once — never once per synonym."""
+
+    words: tuple[str, ...]
+    parts: tuple[str, ...]
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return self.words + self.parts
+
+    def weight(self, idf: dict[str, float]) -> float:
+        """What the concept weighs: its rarest member's IDF."""
+        return max((idf.get(t, 0.0) for t in self.members), default=0.0)
+
+    def credit(self, sentence: str, idf: dict[str, float]) -> float:
+        """How much of the concept a (normalised) sentence says."""
+        if any(w in sentence for w in self.words):
+            return self.weight(idf)
+        return max((idf.get(t, 0.0) for t in self.parts if t in sentence), default=0.0)
+
+
+def concepts(question: str) -> list[Concept]:
+    """The concepts of a (normalised) question: one per word of jieba's precise cut (stopwords
+    dropped), with its synonyms (data/synonyms.txt); the words of an everyday phrase
+    (data/paraphrases.txt) make one concept whose words are the phrase and its official terms (the
+    single words inside it are only parts: "办" alone does not say "办丧事")."""
+    q = normalize(question)
+    stop = stopwords()
+    spans = [(w, a, b) for w, a, b in _tokenizer().tokenize(q) if KEEP.search(w) and w not in stop]
+    owner = list(range(len(spans)))  # the concept each word belongs to
+    words: list[list[str]] = [[w] for w, _, _ in spans]
+    parts: list[list[str]] = [[] for _ in spans]
+    said: list[tuple[int, int]] = []  # spans of the everyday phrases taken
+    for everyday, official in paraphrases():  # longest first: "办丧事" is taken, "丧事" inside it is not
+        at = q.find(everyday)
+        end = at + len(everyday)
+        if at < 0 or any(a <= at and end <= b for a, b in said):
+            continue
+        said.append((at, end))
+        inside = sorted({owner[i] for i, (_, a, b) in enumerate(spans) if a < end and at < b})
+        if not inside:
+            continue
+        first = inside[0]
+        for g in inside:
+            parts[first] += [w for w in words[g] if w not in (everyday, *official)] + parts[g]
+            words[g], parts[g] = [], []
+            owner = [first if o == g else o for o in owner]
+        words[first] = [everyday, *official]
+    out = []
+    for whole, pieces in zip(words, parts):
+        if not whole:
+            continue
+        whole = list(dict.fromkeys(whole + [syn for w in whole for syn in synonyms().get(w, [])]))
+        pieces = [t for w in whole + pieces for t in [w, *tokenize(w)] if t not in whole]
+        out.append(Concept(tuple(whole), tuple(dict.fromkeys(pieces))))
+    return out
 
 
 def expand(tokens: list[str]) -> list[str]:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.config import ROOT
-from retrieval.eval.questions import BENCH, DEV_QUESTIONS, GOV_DEV_QUESTIONS, SHARED, load_jsonl  # noqa: F401
+from retrieval.eval.questions import BENCH, BLIND_QUESTIONS, DEV_QUESTIONS, GOV_DEV_QUESTIONS, SHARED, load_jsonl  # noqa: F401
 
 CORPUS = ROOT / "corpus"
 

@@ -66,3 +66,25 @@ def test_a_hit_needs_the_span_inside_a_short_enough_passage():
     assert (summary["hit@1"], summary["hit@3"], summary["mrr@10"], summary["items@3"]) == (0.0, 1.0, 0.5, 0.5)
     summary, ranks = score(questions, [{"id": "q", "passages": [{"text": "发展党员3名" + "。" * MAX_CHARS}]}])
     assert ranks == {"q": None} and summary["hit@5"] == 0.0
+
+
+@pytest.mark.slow  # parses all 116 reports (~12 s)
+def test_every_blind_span_is_in_its_report_and_nowhere_else():
+    """The blind set is data with a test: each gold and item span occurs in the report it names, and
+    in no other report of the seeds + bench corpus (the scorer matches span text, not documents)."""
+    from retrieval.ingest import parse_file
+
+    from conftest import BENCH, BLIND_QUESTIONS, CORPUS
+
+    if not BENCH.exists():
+        pytest.skip("../shared/bench is not present")
+    questions = load_jsonl(BLIND_QUESTIONS)
+    assert [q["id"] for q in questions] == [f"h{i:02d}" for i in range(1, len(questions) + 1)]
+    files = {p.name: p for p in [*CORPUS.glob("*.txt"), *BENCH.rglob("*.txt"), *BENCH.rglob("*.docx")]}
+    texts = {name: "".join(parse_file(path).text.split()) for name, path in files.items()}
+    for q in questions:
+        for g in q["gold"] + q.get("items", []):
+            span = "".join(g["span"].split())
+            assert span in texts[g["doc"]], (q["id"], g["span"])
+            others = [name for name, text in texts.items() if span in text and name not in {x["doc"] for x in q["gold"]}]
+            assert not others, (q["id"], g["span"], others)

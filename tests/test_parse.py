@@ -126,3 +126,17 @@ def test_whole_benchmark_parses_without_chrome_in_chunks(bench_files):
             assert len(c.text) <= 800
             assert not chrome.search(c.text), (path.name, c.text[:60])
             assert not NOISE.search(c.text)
+
+
+def test_unnumbered_top_parts_are_headings_when_the_report_numbers_none():
+    text = ("2025年某省政府工作报告\n各位代表：\n现在，我代表省人民政府报告工作。\n2024年工作回顾\n一年来，主要做了以下工作：\n"
+            "（一）稳增长。内容。\n（二）促改革。内容。\n2025年工作安排\n（一）扩内需。内容。\n名词解释\n1.“两新”：是指设备更新。")
+    doc = parse_text(text, "x.docx")
+    assert [(s.heading, s.section_type) for s in doc.sections] == [
+        ("2024年工作回顾", "work"), ("2025年工作安排", "plan"), ("名词解释", "other")]
+    assert [s.years for s in doc.sections[:2]] == [(2024, 2024), (2025, 2025)]
+    assert [c.heading for c in doc.sections[1].children] == ["（一）扩内需。"]
+    assert "各位代表" in doc.text[doc.preamble[0]:doc.preamble[1]]
+    # Where the report numbers its top parts, a short line naming a role stays text.
+    numbered = parse_text("总结\n一、主要成绩\n工作回顾\n内容。\n二、下步打算\n内容。", "y.txt")
+    assert [s.heading for s in numbered.sections] == ["一、主要成绩", "二、下步打算"]

@@ -85,3 +85,31 @@ def test_everyday_wording_also_searches_official_terms():
     assert {"就医", "号源"} <= set(q.official)
     assert "就医" in q.dense_text and "就医" in q.tokens
     assert ask("殡葬服务费降了多少？").official == []  # official wording needs nothing added
+
+
+def test_a_word_and_its_synonyms_are_one_concept():
+    q = understand(normalize_question("新入党的同志有几个？"))
+    joined = [c for c in q.concepts if "入党" in c.words]
+    assert len(joined) == 1 and "发展党员" in joined[0].words  # data/synonyms.txt
+    assert [c.words[0] for c in q.concepts] == ["新", "入党", "同志"]
+
+
+def test_everyday_phrase_and_its_official_term_are_one_concept():
+    q = understand(normalize_question("办丧事有什么新规定？"))
+    funeral = [c for c in q.concepts if "殡葬" in c.words]
+    assert len(funeral) == 1 and "办丧事" in funeral[0].words
+
+
+def test_unit_and_year_words_are_left_to_metadata():
+    q = understand(normalize_question("宁夏2025年全年粮食总产量是多少？"))
+    assert [c.words[0] for c in q.concepts] == ["全年", "粮食", "总产量"]
+    assert q.units == ["宁夏回族自治区"] and q.years == {2025}
+
+
+def test_how_long_asks_for_a_span_of_time():
+    from retrieval.search.question import stating
+
+    q = understand(normalize_question("受灾群众多久住进了新房？"))
+    assert q.quantity and stating(q.quantity).search("不到一年全部住进新房")
+    assert not stating(q.quantity).search("新建住房3000套")
+    assert understand(normalize_question("要用多长时间调整国民经济？")).quantity == q.quantity

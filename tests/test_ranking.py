@@ -30,7 +30,7 @@ def test_shown_scores_fall_with_rank():
 
 def test_list_parts_stand_together_without_demoting_the_best():
     hits = [{"start": 300, "id": "best"}, {"start": 100, "id": "a"}, {"start": 500, "id": "b"}, {"start": 200, "id": "c"}]
-    assert [h["id"] for h in stand_together(hits)] == ["best", "a", "c", "b"]
+    assert [h["id"] for h in stand_together(hits)] == ["best", "b", "a", "c"]  # the list goes on after the best
 
 
 def test_year_agreement_reads_what_a_section_is_about():
@@ -56,3 +56,29 @@ def test_a_year_inside_a_longer_span_gets_part_credit():
     assert credit.tolist() == [0.5, 1.0, 0.0]
     credit = year_agreement(understand("2025年粮食产量?", 2026), years_from, years_to, report)
     assert credit.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_sentence_coverage_counts_a_concept_once_whichever_word_says_it():
+    from retrieval.search.evidence import sentence_coverage
+    from retrieval.text import Concept
+
+    concepts = [Concept(("入党", "发展党员"), ("发展", "党员")), Concept(("同志",), ())]
+    idf = {"入党": 8.0, "发展党员": 6.0, "发展": 0.5, "党员": 4.0, "同志": 2.0}
+    synonym_only = sentence_coverage("全年发展党员3名。", concepts, idf)
+    both_words = sentence_coverage("发展党员2名，1名列为入党积极分子。", concepts, idf)
+    assert synonym_only == both_words == 0.8  # the concept's weight (8) once, of 8 + 2
+    assert sentence_coverage("党员干部参加学习。", concepts, idf) == 0.4  # a part says a part: 党员 (4) of 10
+    assert sentence_coverage("党员很多。同志们好。", concepts, idf) == 0.4  # best single sentence, not the sum
+
+
+def test_a_how_many_question_is_answered_only_by_a_sentence_with_the_figure():
+    import re
+
+    from retrieval.search.evidence import sentence_coverage
+    from retrieval.text import Concept
+
+    concepts, idf = [Concept(("粮食",), ()), Concept(("总产量",), ())], {"粮食": 1.0, "总产量": 1.0}
+    figure = re.compile(r"\d+亿斤")
+    assert sentence_coverage("粮食总产量连年丰收。煤炭产能1.4亿吨。", concepts, idf, figure) == 0.0
+    assert sentence_coverage("粮食总产量达76.28亿斤。", concepts, idf, figure) == 1.0
+    assert sentence_coverage("粮食总产量连年丰收。", concepts, idf) == 1.0  # not a how-many question

@@ -14,11 +14,21 @@ from retrieval.ingest.roles import cues, paragraph_roles
 from retrieval.search.question import intent, quantity_unit
 from retrieval.text import normalize_question
 
-from conftest import BENCH, CORPUS, DEV_QUESTIONS, GOV_DEV_QUESTIONS, ROOT, load_jsonl
+from conftest import BENCH, BLIND_QUESTIONS, CORPUS, DEV_QUESTIONS, GOV_DEV_QUESTIONS, ROOT, load_jsonl
 
 
-# gov_dev over the seeds + all of bench, measured 0.883 / 0.967 / 0.925 / 0.96 (hit@1, hit@5, MRR, items@3)
-GOV_FLOORS = {"hit@1": 0.85, "hit@5": 0.93, "mrr@10": 0.90, "items@3": 0.92}
+# Floors a little under what is measured (hit@1, hit@5, MRR, items@3):
+SEED_FLOORS = {"hit@1": 0.90, "hit@5": 0.95, "mrr@10": 0.93, "items@3": 0.95}  # dev, seed corpus: 0.95 / 1.0 / 0.967 / 1.0
+# …and over the seeds + all of bench (116 reports):
+DISTRACTOR_FLOORS = {"hit@1": 0.85, "hit@5": 0.95, "mrr@10": 0.90, "items@3": 0.95}  # dev: 0.90 / 1.0 / 0.927 / 1.0
+GOV_FLOORS = {"hit@1": 0.88, "hit@5": 0.95, "mrr@10": 0.92, "items@3": 0.95}  # gov_dev: 0.917 / 0.967 / 0.944 / 1.0
+BLIND_FLOORS = {"hit@1": 0.78, "hit@5": 0.90, "mrr@10": 0.84, "items@3": 0.75}  # blind set: 0.825 / 0.95 / 0.879 / 0.818
+
+
+def meets(m: dict, floors: dict) -> None:
+    below = {k: (m[k], floor) for k, floor in floors.items() if m[k] < floor}
+    assert not below, below  # metric: (measured, floor)
+    assert m["noise_rate"] == 0
 
 
 def scores(app, questions, top_k=10):
@@ -29,12 +39,7 @@ def scores(app, questions, top_k=10):
 
 @pytest.mark.slow
 def test_quality_floors_on_the_seed_corpus(seed_app):
-    m = scores(seed_app, load_jsonl(DEV_QUESTIONS))
-    assert m["hit@1"] >= 0.80
-    assert m["hit@5"] >= 0.95
-    assert m["mrr@10"] >= 0.88
-    assert m["items@3"] >= 0.95
-    assert m["noise_rate"] == 0
+    meets(scores(seed_app, load_jsonl(DEV_QUESTIONS)), SEED_FLOORS)
 
 
 def test_intent_reads_the_question():
@@ -152,23 +157,19 @@ def distractor_app(tmp_path_factory):
 
 @pytest.mark.slow
 def test_quality_floor_with_the_benchmark_reports_as_distractors(distractor_app):
-    m = scores(distractor_app, load_jsonl(DEV_QUESTIONS))
-    assert m["hit@5"] >= 0.90
-    assert m["hit@1"] >= 0.80
-    assert m["mrr@10"] >= 0.88
-    assert m["items@3"] >= 0.95
-    assert m["noise_rate"] == 0
+    meets(scores(distractor_app, load_jsonl(DEV_QUESTIONS)), DISTRACTOR_FLOORS)
 
 
 @pytest.mark.slow
 def test_government_questions_among_many_look_alike_reports(distractor_app):
     """Right province, right year, right part of the report: gov_dev over the seeds + all of bench."""
-    m = scores(distractor_app, load_jsonl(GOV_DEV_QUESTIONS))
-    assert m["hit@1"] >= GOV_FLOORS["hit@1"]
-    assert m["hit@5"] >= GOV_FLOORS["hit@5"]
-    assert m["mrr@10"] >= GOV_FLOORS["mrr@10"]
-    assert m["items@3"] >= GOV_FLOORS["items@3"]
-    assert m["noise_rate"] == 0
+    meets(scores(distractor_app, load_jsonl(GOV_DEV_QUESTIONS)), GOV_FLOORS)
+
+
+@pytest.mark.slow
+def test_blind_questions_never_tuned_on(distractor_app):
+    """Questions written without sight of the ranking: what unseen questions get."""
+    meets(scores(distractor_app, load_jsonl(BLIND_QUESTIONS)), BLIND_FLOORS)
 
 
 @pytest.mark.slow

@@ -209,6 +209,24 @@ def test_list_answers_and_context_read_from_the_store(store, seed_docs):
     assert ctx["passage"] == parts[0]["text"] and ctx["section"] == parts[0]["heading_path"][0]
 
 
+def test_keyword_idf_counts_the_live_chunks_holding_each_token(store, seed_docs):
+    """Sentence evidence weighs words by IDF over the live rows: the same numbers on both backends,
+    and a replaced or removed report no longer counts."""
+    names = sorted(seed_docs)
+    snap = write(store, [seed_docs[n] for n in names])
+    write(store, remove=[names[0]])
+    snap = write(store, [renamed(seed_docs[names[1]], names[1])])  # re-added: counted once
+    live = [t for n in names[1:] for t in seed_docs[n][2]]
+    n = len(live)
+    for token in ["党员", "意识形态", "发展党员", "不存在的词"]:
+        df = sum(token in set(chunk) for chunk in live)
+        idf = snap.keyword_idf([token])
+        if df:
+            assert idf[token] == pytest.approx(np.log(1 + (n - df + 0.5) / (df + 0.5)), rel=1e-5)
+        else:
+            assert token not in idf
+
+
 def test_one_writer_at_a_time(store, seed_docs):
     write(store, [next(iter(seed_docs.values()))])
     with store.writer(store.manifest(), fresh=False):

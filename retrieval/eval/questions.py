@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from ..config import ROOT
+from ..config import ROOT, SHARED_DIR
 
-# The shared development data beside the project (never shipped): seeds, benchmark reports, question sets.
-# YANDU_SHARED names it for a checkout that is not beside it (a git worktree elsewhere).
-SHARED = Path(os.environ.get("YANDU_SHARED") or ROOT.parent / "shared")
+SHARED = SHARED_DIR  # seeds, benchmark reports, question sets (config.SHARED_DIR)
 BENCH = SHARED / "bench"
 DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
 GOV_DEV_QUESTIONS = SHARED / "eval" / "gov_dev_questions.jsonl"
+# Written blind (by a session that never saw the ranking code or its results) over the seeds and bench;
+# never tuned on: it measures what the dev sets cannot (docs/eval/README.md).
+BLIND_QUESTIONS = ROOT / "docs" / "eval" / "blind_questions.jsonl"
 
 
 def load_jsonl(path: Path) -> list[dict]:

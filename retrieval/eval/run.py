@@ -22,6 +22,7 @@ SHOWN = ("hit@1", "hit@3", "hit@5", "mrr@10", "items@3", "noise_rate")
 ABLATIONS: dict[str, dict] = {
     "no unit agreement": {"unit_boost": 0.0},
     "no year agreement": {"year_boost": 0.0},
+    "no recency": {"recency_boost": 0.0},
     "no paragraph roles": {"paragraph_roles": False},
     "no implied roles": {"implied_role_boost": 0.0},
     "no paraphrases": {"use_paraphrases": False},

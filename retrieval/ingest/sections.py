@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .document import Document, Section
 from ..text import units_named
-from .roles import assign_roles
+from .roles import assign_roles, cues
 from .years import assign_years, report_kind
 
 CN_NUM = "一二三四五六七八九十百零〇两"
@@ -44,6 +44,11 @@ UNIT = re.compile(
     r"^(?:\d{4}年?度?)?(.{2,20}?(?:自治区|省|市|县|区|局|厅|委员会|委|部|办公室|办|中心|公司|院|校|所|党委|党组|党支部|支部))"
 )
 MAX_HEADING = 80
+# A line standing alone that names a part of the report is a heading without a number, where the
+# report numbers none of its top parts (web copies drop "一、": "2024年工作回顾", "名词解释").
+BARE_MAX = 20
+BARE_PUNCT = re.compile(r"[。，,；;：:！？!?、]")
+NOTES = re.compile(r"^(?:名词解释|注释|附注|附件)$")
 
 
 def match_heading(line: str) -> tuple[str, str, int] | None:
@@ -62,6 +67,13 @@ def heading_length(line: str, marker_end: int) -> int:
     if m and m.end() < len(line):
         return m.end()
     return len(line)
+
+
+def bare_heading(line: str) -> bool:
+    """A short line with no punctuation that names a report part (a role, or the notes)."""
+    line = line.strip()
+    return (0 < len(line) <= BARE_MAX and not BARE_PUNCT.search(line)
+            and bool(cues(line) or NOTES.match(line)))
 
 
 def read_title(first_line: str) -> str | None:
@@ -85,10 +97,14 @@ def parse_text(text: str, source: str, page_starts: list[int] | None = None) -> 
     first_body_line = 1 if title else 0
     doc = Document(source=source, title=title or Path(source).stem, text=text, page_starts=page_starts)
 
+    found_kinds = {h[0] for h in map(match_heading, (x.translate(HALF_WIDTH) for x in lines[first_body_line:])) if h}
+    bare_tops = not found_kinds & {"part", "ordinal", "cn"}
     stack: list[tuple[str, Section]] = []
     for i in range(first_body_line, len(lines)):
         line, start = lines[i], offsets[i]
         found = match_heading(line.translate(HALF_WIDTH))
+        if not found and bare_tops and bare_heading(line.translate(HALF_WIDTH)):
+            found = ("bare", "", 0)
         if not found:
             if stack:
                 stack[-1][1].paragraphs.append((start, start + len(line)))

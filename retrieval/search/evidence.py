@@ -7,13 +7,14 @@ must outrank a look-alike passage of another province or another year's report.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import Settings
 from ..store import Snapshot
-from ..text import normalize
+from ..text import Concept, normalize
 from .question import SENTENCE_END, Question
 
 RESULT_ROLES = ["work", "highlight"]  # a year's result is stated where the report reviews that year
@@ -43,9 +44,24 @@ class Evidence:
             role |= snap.plays(r, s.paragraph_roles)
         unit = np.isin(snap.units, q.units) if q.units else np.zeros(n, dtype=bool)
         year = year_agreement(q, snap.years_from, snap.years_to, snap.years)
+        recent = newest_of_units(q, snap.units, snap.years) if s.recency_boost else np.zeros(n, dtype=bool)
         factor = (np.where(role, 1.0 + boost, 1.0) * np.where(unit, 1.0 + s.unit_boost, 1.0)
-                  * (1.0 + s.year_boost * year))
+                  * (1.0 + s.year_boost * year) * np.where(recent, 1.0 + s.recency_boost, 1.0))
         return cls(roles, role, unit, year, factor)
+
+
+def newest_of_units(q: Question, units: np.ndarray, report_years: np.ndarray) -> np.ndarray:
+    """Per row: from the newest report of a unit the question names, when it names no year. "青海在生育
+    上许下了什么承诺？" asks about Qinghai now, so its latest report speaks first; a question giving a
+    year is left to year agreement."""
+    recent = np.zeros(len(units), dtype=bool)
+    if q.years or q.report_years:
+        return recent
+    for u in q.units:
+        own = units == u
+        if own.any():
+            recent |= own & (report_years == report_years[own].max())
+    return recent
 
 
 PART_OF_SPAN = 0.5  # credit for a year inside a longer span ("十四五" 2021–2025 asked about 2023)
@@ -71,10 +87,15 @@ def year_agreement(q: Question, years_from: np.ndarray, years_to: np.ndarray, re
     return credit
 
 
-def sentence_coverage(text: str, weights: dict[str, float]) -> float:
-    """Share of the question's keyword weight (IDF) that the passage's best single sentence holds:
-    a passage whose one sentence says what was asked beats one that spreads the words out."""
-    total = sum(weights.values())
-    if not total:
+def sentence_coverage(text: str, concepts: list[Concept], idf: dict[str, float],
+                      stating: re.Pattern | None = None) -> float:
+    """Share of the question's concept weight (IDF) that the passage's best single sentence says:
+    a passage whose one sentence says what was asked beats one that spreads the words out. Each
+    concept counts once, by whichever of its words the sentence uses. For a how-many question only a
+    sentence ``stating`` a number with the unit asked can be that sentence: one that names the
+    subject without the figure does not answer."""
+    total = sum(c.weight(idf) for c in concepts)
+    sentences = [x for x in SENTENCE_END.split(normalize(text)) if stating is None or stating.search(x)]
+    if not total or not sentences:
         return 0.0
-    return max(sum(w for t, w in weights.items() if t in sentence) for sentence in SENTENCE_END.split(normalize(text))) / total
+    return max(sum(c.credit(sentence, idf) for c in concepts) for sentence in sentences) / total

@@ -32,8 +32,10 @@ def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int
 
 
 def stand_together(hits: list[dict]) -> list[dict]:
-    """Ranked parts of one list: the best (first) keeps its place, the others follow in document order."""
-    return [hits[0], *sorted(hits[1:], key=lambda h: h["start"])]
+    """Ranked parts of one list: the best (first) keeps its place; the others follow in reading order
+    from it — the parts after it first (the list goes on there), then those before it."""
+    best = hits[0]["start"]
+    return [hits[0], *sorted(hits[1:], key=lambda h: (h["start"] < best, h["start"]))]
 
 
 def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:

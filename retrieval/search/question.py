@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..ingest.years import CN_DIGIT, cn_number, five_year_plan
-from ..text import expand, normalize, official_terms, tokenize, units_named
+from ..text import Concept, concepts, expand, normalize, official_terms, tokenize, unit_aliases, units_named
 
 MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and said so)
 
@@ -55,6 +55,7 @@ class Question:
     is_list: bool = False  # asks for every item of a list
     quantity: str | None = None  # how-many questions: the unit counted, as a regex
     official: list[str] = field(default_factory=list)  # official terms for its everyday wording
+    concepts: list[Concept] = field(default_factory=list)  # what it asks about (not which unit or year)
 
     @property
     def dense_text(self) -> str:
@@ -113,12 +114,32 @@ ANY_UNIT = (rf"[万亿千百]?(?:[{COUNTED}斤吨亩台辆套座间张册株头�
 SENTENCE_END = re.compile(r"[。；！？\n]")
 
 
+# How long: answered by a span of time ("三年", "6个月", "当年", "100天").
+DURATION = re.compile(r"多久|多长时间|多少年|几年|几个月|多少天|几天")
+DURATION_UNIT = r"个?(?:年|月|天|日|周|星期|小时)"
+
+
 def quantity_unit(question: str) -> str | None:
-    """For a how-many / how-much question, the unit asked about as a regex ("次"); None otherwise."""
+    """For a how-many / how-much / how-long question, the unit asked about as a regex ("次"); None
+    otherwise."""
+    if DURATION.search(question):
+        return DURATION_UNIT
     m = QUANTITY.search(question)
     if not m:
         return None
     return m.group(1) if m.group(1) and m.group(1) != "个" else ANY_UNIT
+
+
+# Words that only say which year: the passage's metadata answers them, not its sentences.
+YEAR_WORD = re.compile(r"^(?:(?:1[89]|20)\d\d|[零〇○一二三四五六七八九]{4}|年|年度|今年|去年|明年|前年|上年|来年|当年|本年度?)$")
+
+
+def subject(text: str) -> list[Concept]:
+    """The concepts of a question that say what it asks about: a concept that only names a unit
+    ("宁夏") or a year ("2025", "去年") is left to unit and year agreement, which read the report's
+    metadata — a sentence need not repeat them to answer."""
+    aliases = unit_aliases()
+    return [c for c in concepts(text) if not all(w in aliases or YEAR_WORD.match(w) for w in c.words)]
 
 
 def understand(text: str, newest_year: int | None = None, known_units: tuple[str, ...] = ()) -> Question:
@@ -138,17 +159,24 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
     is_list = only_role or bool(LIST.search(text)) or (bool(set(roles) & LIST_ROLES) and not quantity)
     return Question(text=text, tokens=tokens, roles=roles, only_role=only_role, units=units,
                     years=frozenset(about), report_years=frozenset(reports), target=bool(TARGET.search(text)),
-                    is_list=is_list, quantity=quantity, official=official)
+                    is_list=is_list, quantity=quantity, official=official, concepts=subject(text))
+
+
+def stating(unit: str) -> re.Pattern:
+    """A number with that unit ("3名", "76.28亿斤", "三年")."""
+    return re.compile(NUMBER + unit)
+
+
+def says_quantity(sentence: str, tokens: list[str], pattern: re.Pattern) -> bool:
+    """Does one (normalised) sentence give a number with the unit asked (``pattern``, from
+    ``stating``) next to what was asked about (a term of 3+ characters, or two terms of the question)?"""
+    if not pattern.search(sentence):
+        return False
+    found = [t for t in tokens if len(t) >= 2 and t in sentence]
+    return len(found) >= 2 or any(len(t) >= 3 for t in found)
 
 
 def states_quantity(text: str, tokens: list[str], unit: str) -> bool:
-    """Does one sentence of the passage give a number with that unit next to what was asked about
-    (a term of 3+ characters, or two terms of the question)?"""
-    terms = [t for t in tokens if len(t) >= 2]
-    pattern = re.compile(NUMBER + unit)
-    for sentence in SENTENCE_END.split(normalize(text)):
-        if pattern.search(sentence):
-            found = [t for t in terms if t in sentence]
-            if len(found) >= 2 or any(len(t) >= 3 for t in found):
-                return True
-    return False
+    """Does one sentence of the passage say the quantity asked (``says_quantity``)?"""
+    pattern = stating(unit)
+    return any(says_quantity(sentence, tokens, pattern) for sentence in SENTENCE_END.split(normalize(text)))

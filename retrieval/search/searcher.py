@@ -12,12 +12,12 @@ import numpy as np
 from ..config import Settings
 from ..passage import Passage, Why
 from ..store import Snapshot, open_store
-from ..text import expand, normalize_question, tokenize
+from ..text import Concept, expand, normalize_question, tokenize
 from .filters import Filters
 from .evidence import Evidence, sentence_coverage
 from .fusion import best_rows, falling_scores, rank_of, rescale, rrf
 from .lists import complete_lists
-from .question import MAX_QUESTION, states_quantity, understand
+from .question import MAX_QUESTION, states_quantity, stating, understand
 
 
 def to_passage(rank: int, row: dict) -> Passage:
@@ -79,7 +79,7 @@ class Searcher:
         order = [int(i) for i in best_rows(fused, np.flatnonzero(fused > 0), top_k * 4)]
         if not order:
             return Result([], "没有找到相关内容。")
-        confidence = self._confidence(snap, tokens, dense, keyword, valid, q.only_role and bool((evidence.role & valid).any()))
+        confidence = self._confidence(snap, q.concepts, dense, keyword, valid, q.only_role and bool((evidence.role & valid).any()))
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
@@ -87,8 +87,9 @@ class Searcher:
         rows = {r["id"]: r for r in snap.chunks([int(snap.ids[i]) for i in order])}
         texts = {i: rows[int(snap.ids[i])]["text"] for i in order}
         quantity = {i: bool(q.quantity) and states_quantity(texts[i], tokens, q.quantity) for i in order}
-        weights = snap.keyword_idf(tokens) if s.sentence_weight else {}
-        covered = {i: sentence_coverage(texts[i], weights) for i in order}
+        idf = snap.keyword_idf([t for c in q.concepts for t in c.members]) if s.sentence_weight else {}
+        figure = stating(q.quantity) if q.quantity else None
+        covered = {i: sentence_coverage(texts[i], q.concepts, idf, figure) for i in order}
         for i in order:
             fused[i] *= (1.0 + s.quantity_boost * quantity[i]) * (1.0 + s.sentence_weight * covered[i])
         order.sort(key=lambda i: -fused[i])
@@ -111,7 +112,7 @@ class Searcher:
         vector = self.encoder.encode_queries([text]).astype(np.float32)[0]
         return snap.dense_scores(vector, self.settings.fusion_depth, None if valid.all() else valid)
 
-    def _confidence(self, snap: Snapshot, tokens: list[str], dense: np.ndarray, keyword: np.ndarray,
+    def _confidence(self, snap: Snapshot, concepts: list[Concept], dense: np.ndarray, keyword: np.ndarray,
                     valid: np.ndarray, role_found: bool) -> str:
         """"sure", "weak" or "none": is there a passage that is about what was asked?
 
@@ -127,10 +128,11 @@ class Searcher:
         if float(dense[valid].max()) >= s.min_dense_score or role_found:
             return "sure"
         if best_keyword >= s.min_keyword_score:
-            weights = snap.keyword.idf(tokens)
-            rarest = max(weights.values(), default=1.0)
-            weights = {t: weights.get(t, rarest) for t in tokens if len(t) > 1 or t in weights}
+            members = [t for c in concepts for t in c.members]
+            idf = snap.keyword_idf(members)
+            rarest = max(idf.values(), default=1.0)
+            idf = {t: idf.get(t, rarest) for t in members if len(t) > 1 or t in idf}
             top = [int(snap.ids[i]) for i in np.argsort(-np.where(valid, keyword, 0))[:5]]
-            if max((sentence_coverage(r["text"], weights) for r in snap.chunks(top)), default=0.0) >= s.min_coverage:
+            if max((sentence_coverage(r["text"], concepts, idf) for r in snap.chunks(top)), default=0.0) >= s.min_coverage:
                 return "sure"
         return "weak" if best_keyword > 0 else "none"

@@ -23,6 +23,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ INT_FIELDS = {"ord", "start", "end", "year", "page", "section_start", "section_e
 TEXT_LENGTHS = {"text": 16384, "heading_path": 8192, "title": 2048}
 NULLABLE = {"item", "year", "page", "unit", "kind", "year_from", "year_to"}  # 0 or "" read back as None
 MAX_IN = 16_384  # largest id list sent in a filter, and Milvus's top-k limit
+DF = "df:"  # key prefix of a report's token frequencies in the documents collection
 
 
 def _client(settings: Settings):
@@ -277,14 +279,16 @@ class MilvusWriter:
 
     def add_document(self, doc: Document, sha256: str, chunks: list[Chunk], vectors: np.ndarray,
                      tokens: list[list[str]]) -> list[int]:
-        """Tokens are not stored: Milvus cuts ``match`` with its jieba analyzer (our dictionary)."""
+        """Milvus cuts ``match`` with its jieba analyzer (our dictionary) for BM25; our tokens are kept
+        only as the document's frequencies (chunks holding each token), for sentence-evidence IDF."""
         ids = self.manifest.take_ids(len(chunks))
         rows = [_row(i, self.gen, c, v) for i, c, v in zip(ids, chunks, vectors)]
         for start in range(0, len(rows), 1000):
             self.client.insert(self.chunks, rows[start:start + 1000])
         values = dict(zip(DOCUMENT_COLUMNS, document_values(doc, sha256)))
-        parts = [dict(p, source=doc.source, gen=self.gen) for p in _parts(f"{self.gen}:{doc.source}", values)]
-        self.client.insert(self.store.documents, parts)
+        frequencies = Counter(t for chunk_tokens in tokens for t in set(chunk_tokens))
+        parts = _parts(f"{self.gen}:{doc.source}", values) + _parts(f"{DF}{self.gen}:{doc.source}", frequencies)
+        self.client.insert(self.store.documents, [dict(p, source=doc.source, gen=self.gen) for p in parts])
         self.doc_gens[doc.source] = self.gen
         return ids
 
@@ -359,6 +363,7 @@ class MilvusSnapshot(RowView):
         self._derive()
         self.aliases = dict(self.manifest.aliases)
         self._by_source: dict[str, list[dict]] = {}
+        self._df: Counter | None = None  # token → live chunks holding it (read on first use)
 
     def _filter(self, valid: np.ndarray | None) -> tuple[str, int]:
         """A Milvus filter for this commit (and the valid rows, when few enough to name) and a limit
@@ -401,18 +406,27 @@ class MilvusSnapshot(RowView):
         return self._scores(" ".join(query_tokens), "sparse", k, valid, {"metric_type": "BM25"})
 
     def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
-        """BM25 inverse document frequency of each token found in this commit's rows: document
-        frequencies counted by Milvus text match (the analyzer may cut a token further: then the rows
-        matching any of its parts count)."""
-        n = len(self.ids)
-        out = {}
-        for t in dict.fromkeys(tokens):
-            rows = self.client.query(self.chunks_name, filter=f"gen <= {self.gen} and TEXT_MATCH(match, {_quote(t)})",
-                                     output_fields=["count(*)"])
-            df = int(rows[0]["count(*)"]) if rows else 0
-            if df:
-                out[t] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-        return out
+        """BM25 inverse document frequency of each token found in this commit's rows (our tokens, as
+        the local store counts them), from the live reports' frequencies read once per commit."""
+        n, df = len(self.ids), self._frequencies()
+        return {t: float(np.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))) for t in dict.fromkeys(tokens) if df[t]}
+
+    def _frequencies(self) -> Counter:
+        if self._df is None:
+            df: Counter = Counter()
+            sources = sorted(self.doc_gens)
+            for start in range(0, len(sources), 500):
+                names = sources[start:start + 500]
+                rows = self.client.query(self.store.documents, filter=f'key like "{DF}%" and source in {_quote(names)}',
+                                         output_fields=["key", "blob", "source", "gen"])
+                blobs: dict[str, list] = {}
+                for r in rows:
+                    if self.doc_gens.get(r["source"]) == r["gen"]:
+                        blobs.setdefault(r["source"], []).append(r)
+                for parts in blobs.values():
+                    df.update(json.loads("".join(r["blob"] for r in sorted(parts, key=lambda r: r["key"]))))
+            self._df = df
+        return self._df
 
     def _decode(self, r: dict) -> dict:
         out = {c: (r.get(c) or None) if c in NULLABLE else r.get(c) for c in CHUNK_COLUMNS}
@@ -454,7 +468,7 @@ class MilvusSnapshot(RowView):
         gen = self.doc_gens.get(source)
         if gen is None:
             return None
-        rows = self.client.query(self.store.documents, filter=f"source == {_quote(source)} and gen == {gen}",
+        rows = self.client.query(self.store.documents, filter=f'source == {_quote(source)} and gen == {gen} and not key like "{DF}%"',
                                  output_fields=["key", "blob"])
         return json.loads("".join(r["blob"] for r in sorted(rows, key=lambda r: r["key"]))) if rows else None
 

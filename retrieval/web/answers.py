@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..search.question import INTENT, NUMBER, understand
+from ..search.question import INTENT, says_quantity, stating, understand
 from ..text import data_rows, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
@@ -43,16 +43,11 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     asked = understand(normalize_question(question))
     if asked.quantity is None:
         return None
-    number = re.compile(NUMBER + asked.quantity)
-    terms = [t for t in asked.tokens if len(t) >= 2]
+    number = stating(asked.quantity)
     for p in passages[:TOP]:
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
-            norm = normalize(sentence)
-            if not number.search(norm):
-                continue
-            found = [t for t in terms if t in norm]
-            if len(found) >= 2 or any(len(t) >= 3 for t in found):
+            if says_quantity(normalize(sentence), asked.tokens, number):
                 return Quote(sentence, p["rank"])
     return None
 

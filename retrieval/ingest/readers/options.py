@@ -6,22 +6,34 @@ Limits bound the work a small file can cause (a 124 KB .docx holding 60 MB of XM
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from ...config import Settings
 from ...progress import Progress
+
+
+@lru_cache(maxsize=1)
+def _defaults() -> Settings:
+    return Settings()
+
+
+def _setting(name: str):
+    """A field whose default is the setting of that name (one place for every limit: ``Settings``)."""
+    return field(default_factory=lambda: getattr(_defaults(), name))
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    ocr: bool = True  # read scanned pages and images with OCR
-    ocr_max_pages: int = 100  # pages needing OCR in one file; more is refused (about 3 CPU-s a page)
-    ocr_workers: int = 0  # OCR worker processes, one thread each; 0: one per core
+    ocr: bool = _setting("ocr")  # read scanned pages and images with OCR
+    ocr_max_pages: int = _setting("ocr_max_pages")  # pages needing OCR in one file; more is refused
+    ocr_workers: int = _setting("ocr_workers")  # OCR worker processes, one thread each; 0: one per core
     ocr_cache: Path | None = None  # SQLite file of recognised pages (by page content); None: no cache
-    max_unpacked_mb: float = 100.0  # all parts of a .docx/.ofd package, uncompressed
-    max_xml_mb: float = 10.0  # its XML parts together (largest bench .docx: 0.24 MB)
-    max_parts: int = 2000  # parts (files) in the package
-    max_chars: int = 1_000_000  # characters of text per file (a long report: ~60 000)
-    max_chunks: int = 3000  # passages per file (a long report: ~150)
+    max_unpacked_mb: float = _setting("max_unpacked_mb")  # all parts of a .docx/.ofd package, uncompressed
+    max_xml_mb: float = _setting("max_xml_mb")  # its XML parts together
+    max_parts: int = _setting("max_parts")  # parts (files) in the package
+    max_chars: int = _setting("max_chars")  # characters of text per file
+    max_chunks: int = _setting("max_chunks")  # passages per file
     progress: Progress | None = field(default=None, compare=False)  # Stage.OCR events, page by page
 
     @classmethod
