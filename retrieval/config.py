@@ -56,7 +56,7 @@ class Settings:
     chunk_max: int = 800
     embed_batch_size: int = 4  # long passages (~300 tokens): small batches beat big ones on CPU (docs/BENCHMARKS.md)
     # Encoder: "onnx" (ONNX Runtime, exported once; no torch at run time) or "torch" (sentence-transformers);
-    # quantize "int8" = int8 weights (ONNX; cosine ≥ 0.99 to fp32; the model id becomes NAME+int8).
+    # quantize "int8" = int8 weights (ONNX; cosine ≥ 0.99 to fp32; the model id becomes NAME+int8-<recipe digest>).
     encoder_backend: str = field(default_factory=lambda: os.environ.get("YANDU_ENCODER", "onnx"))
     quantize: str = field(default_factory=lambda: os.environ.get("YANDU_QUANTIZE", "none"))
     encoder_threads: int = field(default_factory=lambda: _env_number("YANDU_THREADS", 0))  # 0: all cores

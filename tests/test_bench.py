@@ -29,3 +29,19 @@ def test_quick_seeds_run_prints_a_table_and_ends_with_the_json_line(tmp_path):
     assert run["docs"] == 5 and run["chunks"] > 0 and run["new_report_chunks"] > 0
     for key in RUN_KEYS - {"corpus"}:
         assert isinstance(run[key], (int, float)) and run[key] > 0, key
+
+
+def test_quick_encoder_run_reports_both_variants_against_their_bounds():
+    proc = subprocess.run([sys.executable, "-m", "bench", "--only", "encoder", "--quick"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert any(line.startswith("| variant | matmul rate |") for line in lines)
+    encoder = json.loads(lines[-1])["encoder"]
+    for kind in ("fp32", "int8"):
+        for key in ("matmul_rate", "tokens_per_s", "bound_tokens_per_s", "ratio_to_bound", "tokens_per_cpu_s",
+                    "ratio_to_bound_cpu"):
+            assert encoder[f"{key}_{kind}"] > 0, (key, kind)
+        assert encoder[f"op_share_{kind}"] and abs(sum(encoder[f"op_share_{kind}"].values()) - 1) < 0.02
+    assert encoder["model_int8"] != encoder["model_fp32"] and "int8" in encoder["model_int8"]
+    assert "MatMul" in encoder["op_share_fp32"] and any("Quantize" in op or "Integer" in op for op in encoder["op_share_int8"])

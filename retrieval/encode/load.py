@@ -11,7 +11,7 @@ from ..config import DEFAULT_MODEL, Settings
 from ..offline import enforce_offline
 from .base import Encoder, prompts_for
 from .e5_convert import ensure_default_model
-from .onnx_encoder import OnnxEncoder, OnnxUnsupported, ensure_onnx, prompts_of
+from .onnx_encoder import OnnxEncoder, OnnxUnsupported, ensure_onnx, prompts_of, quantized_model_id
 from .torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,8 @@ def load_encoder(settings: Settings) -> Encoder:
     ``settings.encoder_backend`` "onnx" runs it on ONNX Runtime (exported once; see onnx_encoder),
     "torch" on sentence-transformers; ``settings.quantize`` "int8" uses int8 weights (ONNX only).
     fp32 vectors are the same either way, so the model id is the name; int8 ones differ a little,
-    so the id becomes ``name+int8`` and an index built with the other variant is rebuilt.
+    so the id becomes ``name+int8-<recipe digest>`` and an index built with another variant (or an
+    older int8 recipe) is re-embedded.
     """
     enforce_offline()
     name = settings.model
@@ -49,7 +50,7 @@ def _load_onnx(settings: Settings, name: str, source: Path, family: str) -> Onnx
             raise OnnxUnsupported("not a model folder")
         path = ensure_onnx(source, settings.models_dir, variant)
         query_prompt, passage_prompt = prompts_for(family, prompts_of(source))
-        model_id = f"{name}+int8" if variant == "int8" else name
+        model_id = quantized_model_id(name) if variant == "int8" else name
         return OnnxEncoder(source, path, model_id, query_prompt, passage_prompt, settings.encoder_threads)
     except OnnxUnsupported as e:
         log.warning("running %s on sentence-transformers (fp32): no ONNX encoder (%s)", name, e)

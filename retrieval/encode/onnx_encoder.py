@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 VARIANTS = ("fp32", "int8")
 MIN_COSINE = {"fp32": 0.9999, "int8": 0.99}
 EXPORT_VERSION = "1"  # bump when the export recipe changes: the fingerprint changes, the model is re-exported
+# int8 dynamic quantisation (quantize_dynamic's arguments). Its vectors differ a little from fp32's, so the
+# recipe is part of the int8 model id (see quantized_model_id): changing it re-embeds, never mixes vectors.
+# Measured on a 2-core AVX2 EPYC (docs/BENCHMARKS.md, per CPU-second, interleaved): per-tensor weights,
+# reduce_range, uint8 weights, MatMul-only and a MultiHeadAttention graph were no faster than this one.
+INT8_RECIPE = {"weight_type": "QInt8", "per_channel": True}
 CHECK_TEXTS = [
     "passage: 党支部全年共开展“红色走读”活动17次，发展党员3名。",
     "query: 意识形态工作存在哪些问题？",
@@ -100,7 +105,7 @@ def ensure_onnx(source: Path, models_dir: Path, variant: str) -> Path:
     if variant not in VARIANTS:
         raise ValueError(f"unknown ONNX variant {variant!r}; one of {VARIANTS}")
     folder = Path(models_dir) / "onnx" / fingerprint(source)
-    target = folder / f"model-{variant}.onnx"
+    target = folder / f"model-{_int8_tag() if variant == 'int8' else variant}.onnx"
     if target.is_file():  # only ever appears complete (os.replace below)
         return target
     try:
@@ -122,9 +127,9 @@ def ensure_onnx(source: Path, models_dir: Path, variant: str) -> Path:
                 _check(source, tmp / "model-fp32.onnx", "fp32")
                 os.replace(tmp / "model-fp32.onnx", fp32)
             if variant == "int8":
-                _quantize(fp32, tmp / "model-int8.onnx")
-                _check(source, tmp / "model-int8.onnx", "int8")
-                os.replace(tmp / "model-int8.onnx", target)
+                _quantize(fp32, tmp / target.name)
+                _check(source, tmp / target.name, "int8")
+                os.replace(tmp / target.name, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
@@ -165,6 +170,16 @@ def _export(source: Path, out: Path) -> None:
     raw.unlink()
 
 
+def _int8_tag() -> str:
+    """"int8-" + a digest of INT8_RECIPE: names both the int8 model file and its vectors."""
+    return "int8-" + hashlib.sha256(json.dumps(INT8_RECIPE, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def quantized_model_id(name: str) -> str:
+    """Model id of the int8 vectors of ``name`` (the embedding cache and the manifest key on it)."""
+    return f"{name}+{_int8_tag()}"
+
+
 def _quantize(fp32: Path, out: Path) -> None:
     """int8 dynamic quantisation (weights per output channel, activations per batch) of MatMul,
     attention and the embedding tables."""
@@ -177,7 +192,8 @@ def _quantize(fp32: Path, out: Path) -> None:
     level = root.level
     root.setLevel(logging.ERROR)  # the quantiser logs a generic "consider pre-processing" warning
     try:
-        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True,
+        quantize_dynamic(str(fp32), str(out), weight_type=QuantType[INT8_RECIPE["weight_type"]],
+                         per_channel=INT8_RECIPE["per_channel"],
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
         root.setLevel(level)
@@ -196,7 +212,8 @@ def _check(source: Path, path: Path, variant: str) -> None:
 class _Runtime:
     """Tokenizer + ONNX Runtime session + pooling: texts in, L2-normalised float32 rows out."""
 
-    def __init__(self, source: Path, path: Path, threads: int):
+    def __init__(self, source: Path, path: Path, threads: int, profile_prefix: str = ""):
+        """``profile_prefix``: write ONNX Runtime's per-node timings there (the bench's breakdown)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -221,6 +238,8 @@ class _Runtime:
         # Idle workers sleep instead of spinning: on a shared or busy machine spinning threads steal the
         # cores the work needs (measured: a question 24 → 12 ms on a loaded 2-core box, batches no slower).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if profile_prefix:
+            options.enable_profiling, options.profile_file_prefix = True, profile_prefix
         # The session is built in a thread while the tokenizer loads here: ONNX Runtime releases the
         # GIL, the tokenizer holds it (measured, busy 2-core box: session 0.7–2.0 s, tokenizer 1.4–1.9 s).
         with ThreadPoolExecutor(1) as pool:
