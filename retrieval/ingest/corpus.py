@@ -71,33 +71,44 @@ def corpus_files(corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
     Each path is where the report lives inside the corpus (a symlink inside it resolved to its
     target). Symlinks that lead out of the corpus are not followed and are reported, files and
     folders alike; symlinked folders inside it are not walked twice; hidden files are ignored.
-    A missing folder has no files (the indexer decides what that means).
+    A missing folder has no files (the indexer decides what that means). Order: each folder's files,
+    then its sub-folders, by name. One ``scandir`` per folder and no ``stat`` for plain files (22 000
+    files: 0.3 s; pathlib per file took 1.1 s idle, 3.9 s at load).
     """
     root = corpus_dir.resolve()
     found: dict[str, Path] = {}
     skipped: dict[str, str] = {}
-    for dirpath, dirnames, filenames in os.walk(corpus_dir):
-        for d in dirnames:
-            path = Path(dirpath, d)
-            if path.is_symlink() and not d.startswith(".") and not path.resolve().is_relative_to(root):
-                skipped[escape_name(path.relative_to(corpus_dir).as_posix())] = OUTSIDE
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not Path(dirpath, d).is_symlink())
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(corpus_dir)
-            shown = escape_name(rel.as_posix())
-            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+
+    def walk(folder: str, rel: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError:
+            return
+        folders = []
+        for e in entries:
+            name = rel + e.name
+            if e.is_symlink() and e.is_dir():
+                if not Path(e.path).resolve().is_relative_to(root):
+                    skipped[escape_name(name)] = OUTSIDE
+            elif e.is_dir(follow_symlinks=False):
+                folders.append(e)
+            elif os.path.splitext(e.name)[1].lower() not in SUPPORTED_SUFFIXES:
                 continue
-            if path.is_symlink():
-                target = path.resolve()
+            elif e.is_symlink():
+                target = Path(e.path).resolve()
                 if not target.is_relative_to(root):
-                    skipped[shown] = OUTSIDE
+                    skipped[escape_name(name)] = OUTSIDE
                 elif not target.exists():
-                    skipped[shown] = "broken symlink (its target does not exist)"
+                    skipped[escape_name(name)] = "broken symlink (its target does not exist)"
                 elif target.is_file():
-                    found[shown] = target
-            elif path.is_file():
-                found[shown] = root / rel
+                    found[escape_name(name)] = target
+            elif e.is_file(follow_symlinks=False):
+                found[escape_name(name)] = root / name
+        for e in folders:
+            walk(e.path, rel + e.name + "/")
+
+    walk(os.fspath(corpus_dir), "")
     return found, skipped
 
 
