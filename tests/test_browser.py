@@ -307,20 +307,25 @@ def test_compare_across_reports_and_export(page, server, tmp_path):
 # --- the report library ---------------------------------------------------------------------------
 
 
+def shown(table, text: str):
+    """A cell the user sees: Gradio's table also keeps a collapsed copy of its rows for sizing columns."""
+    return table.get_by_text(text).filter(visible=True).first
+
+
 def test_report_library_page(page, server):
     page.get_by_role("tab", name="报告库").click()
     table = page.locator("#yd-library")
-    table.get_by_text("2023党组党建工作总结及下一步工作计划").first.wait_for()
+    shown(table, "2023党组党建工作总结及下一步工作计划").wait_for()
     assert "无标题报告" in table.inner_text()
     page.locator("#yd-lib-query textarea, #yd-lib-query input").first.fill("述职")
     page.wait_for_timeout(1500)
     assert "2023党组党建工作总结" not in table.inner_text() and "述职报告" in table.inner_text()
     page.locator("#yd-lib-query textarea, #yd-lib-query input").first.fill("")
-    table.get_by_text("编号段落的报告.txt").first.wait_for()
+    shown(table, "编号段落的报告.txt").wait_for()
     # find it as a user would in a long library (a row at the bottom can sit under the table's ↑ button)
     page.locator("#yd-lib-query textarea, #yd-lib-query input").first.fill("编号段落")
     page.wait_for_timeout(1500)
-    table.get_by_text("编号段落的报告.txt").first.click()
+    shown(table, "编号段落的报告.txt").click()
     page.locator("#yd-outline").get_by_text("一、重点项目").wait_for()
     page.locator("#yd-lib-reindex").click()
     page.locator("#yd-lib-result").get_by_text("已重新索引").wait_for()
