@@ -21,7 +21,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .ann import ANN_FILE, ApproximateIndex, build_ivf
+from .ann import ANN_FILE, RERANK, ApproximateIndex, build_ivf
 from .generations import CHUNK_COLUMNS, DOCUMENT_COLUMNS, ROW_COLUMNS, SCHEMA, TOKEN_SEP, _fsync_dir, split_tokens
 from .keyword import Postings
 
@@ -183,15 +183,17 @@ class Segment:
             scores[~allowed] = -np.inf
             rows = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
             return scores[rows], rows
+        fetch = RERANK * k
         if n_allowed + hidden == len(self.ids):  # only deleted rows to skip: over-fetch, drop them
-            scores, ids = self.ann.search(vector[None, :], min(len(self.ids), k + hidden))
+            _, ids = self.ann.search(vector[None, :], min(len(self.ids), fetch + hidden))
         else:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(self.ids[allowed]))
-            scores, ids = self.ann.search(vector[None, :], k, params=params)
-        found = ids[0] >= 0
-        rows = np.searchsorted(self.ids, ids[0][found])
-        keep = allowed[rows]
-        return scores[0][found][keep][:k], rows[keep][:k]
+            _, ids = self.ann.search(vector[None, :], fetch, params=params)
+        rows = np.searchsorted(self.ids, ids[0][ids[0] >= 0])
+        rows = np.sort(rows[allowed[rows]])  # ascending: the mapped vectors are read in file order
+        scores = self.vectors[rows] @ vector  # exact scores of the candidates (ann.RERANK)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return scores[best], rows[best]
 
     def rows(self, ids: list[int]) -> dict[int, dict]:
         marks = ",".join("?" * len(ids))
