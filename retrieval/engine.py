@@ -19,7 +19,7 @@ from .ingest import Upload, corpus_files, corpus_hashes, place_file, save_upload
 from .search import Filters, Result, Searcher
 from .passage import Passage
 from .progress import Progress
-from .store import IndexReport, Manifest, is_stale, update_index
+from .store import IndexReport, Manifest, built_with, corpus_changed, update_index
 from .text import tokenize
 from .ingest.years import report_kind
 
@@ -150,7 +150,11 @@ class Yandu:
         (one line, also in ``status()``) and logged. Without any index the failure is raised."""
         self.update_error = None
         try:
-            if not is_stale(self.settings, self.encoder.model_id):
+            # the corpus first: a new process checks it while the encoder loads (warm_up)
+            snap = self.searcher.snapshot()
+            manifest = snap.manifest if snap is not None else None
+            if manifest is not None and not corpus_changed(self.settings, manifest) \
+                    and built_with(self.settings, manifest, self.encoder.model_id):
                 return None
             return self.index(progress=progress)
         except YanduError as e:

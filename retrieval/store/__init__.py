@@ -10,12 +10,13 @@ from .backend import LocalStore, Store, open_store
 from .cache import EmbeddingCache, embed_passages
 from ..errors import IndexBusy
 from .generations import Manifest, current_generation
-from .indexer import IndexReport, is_stale, parser_version, update_index
+from .indexer import IndexReport, built_with, corpus_changed, is_stale, parser_version, update_index
 from .keyword import CorpusStats, Postings
 from .segment import Segment
 from .snapshot import Snapshot
 from .writer import Writer
 
 __all__ = ["ANN_FILE", "ApproximateIndex", "EmbeddingCache", "IndexBusy", "IndexReport", "LocalStore", "Manifest",
-           "CorpusStats", "Postings", "Segment", "Snapshot", "Store", "Writer", "current_generation", "embed_passages",
+           "CorpusStats", "Postings", "Segment", "Snapshot", "Store", "Writer", "built_with", "corpus_changed",
+           "current_generation", "embed_passages",
            "is_stale", "open_store", "parser_version", "update_index"]

@@ -79,12 +79,20 @@ def max_bytes(settings: Settings) -> int:
 
 
 def is_stale(settings: Settings, model_id: str) -> bool:
-    """Whether the index is missing or out of date with the corpus (cheap: sizes, times, hashes)."""
+    """Whether the index is missing or out of date with the corpus or the model (cheap: sizes, times,
+    hashes)."""
     manifest = open_store(settings).manifest()
-    if manifest is None:
-        return True
-    if manifest.model_id != model_id or manifest.parser_version != parser_version(settings):
-        return True
+    return manifest is None or corpus_changed(settings, manifest) or not built_with(settings, manifest, model_id)
+
+
+def built_with(settings: Settings, manifest: Manifest, model_id: str) -> bool:
+    """Whether the index was built by this model and this parser."""
+    return manifest.model_id == model_id and manifest.parser_version == parser_version(settings)
+
+
+def corpus_changed(settings: Settings, manifest: Manifest) -> bool:
+    """Whether the corpus folder differs from what `manifest` indexed (needs no model: a new process
+    checks it while the encoder loads)."""
     files, skipped = corpus_files(settings.corpus_dir)
     if set(files) | set(skipped) != set(manifest.files) | set(manifest.errors):
         return True
