@@ -145,8 +145,9 @@ class Segment:
             codes = np.load(folder / f"col-{name}.npy")
             self.columns[name] = (json.loads(values.read_text(encoding="utf-8")) if values.exists() else None, codes)
         self.postings = Postings.load(folder)
-        # mapped, not read: a new process opens a 1M-chunk index without reading its GBs of vectors
-        self.ann = (ApproximateIndex(faiss.read_index(str(folder / ANN_FILE), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY), nprobe)
+        # read, not mapped: 8-bit lists are ~80 MB per 200 000 rows (0.05 s to read), and a question
+        # scans them in 2.4 ms against 3.8 ms mapped (200k rows, nprobe 64, measured at 1M chunks)
+        self.ann = (ApproximateIndex(faiss.read_index(str(folder / ANN_FILE), faiss.IO_FLAG_READ_ONLY), nprobe)
                     if (folder / ANN_FILE).exists() else None)
         self.db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
 
