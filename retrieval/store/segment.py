@@ -9,7 +9,7 @@ segment from the live rows of old ones. Files in ``segments/seg-NNNNNN/``:
 ``col-NAME.npy`` (+ ``col-NAME.json`` for text)  each of generations.ROW_COLUMNS, per row
 ``kw-*``  BM25 postings (keyword.Postings)
 ``sources.json``  rows per report in the segment
-``vectors.ivf.faiss``  an IVF copy of the vectors, from ``Settings.ann_threshold`` rows
+``vectors.ivf.faiss``  an IVF copy of the vectors (8-bit lists, ann.py), from ``Settings.ann_threshold`` rows
 """
 from __future__ import annotations
 
