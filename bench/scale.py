@@ -107,7 +107,8 @@ def build(settings, encoder, target_chunks: int, cache_path: Path | None, notes:
                 ids = writer.add_document(replace(doc, source=name), hashlib.sha256(data).hexdigest(),
                                           [replace(ch, source=name) for ch in chunks], v,
                                           tokens[offset:offset + len(chunks)])
-                manifest.files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "chunk_ids": ids}
+                manifest.files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+                                        "mtime_ns": path.stat().st_mtime_ns, "chunk_ids": ids}
                 offset += len(chunks)
         commit_start = time.perf_counter()
         writer.commit()

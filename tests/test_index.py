@@ -38,6 +38,25 @@ def sources(snap):
     return {d["source"] for d in snap.documents()}
 
 
+def test_a_run_reads_only_the_files_that_changed(settings, encoder, monkeypatch):
+    from retrieval.store import indexer
+
+    update_index(settings, encoder)
+    read = []
+    real = indexer.read_report
+    monkeypatch.setattr(indexer, "read_report", lambda corpus, path, limit: read.append(path.name) or real(corpus, path, limit))
+    (settings.corpus_dir / "new.txt").write_text("新增报告\n一、基本情况\n全年共开展“红色走读”活动17次。", encoding="utf-8")
+    seed_001 = next(settings.corpus_dir.glob("001_*.txt"))
+    seed_001.write_text(seed_001.read_text(encoding="utf-8") + "\n补充。", encoding="utf-8")
+    seed_002 = next(settings.corpus_dir.glob("002_*.txt"))
+    os.utime(seed_002)  # touched, same bytes: read again, found unchanged
+    report = update_index(settings, encoder)
+    assert sorted(read) == sorted(["new.txt", seed_001.name, seed_002.name])
+    assert report.added == ["new.txt"] and report.updated == [seed_001.name] and report.unchanged == 4
+    read.clear()
+    assert not update_index(settings, encoder).changed and read == []  # the touched file's new time was kept
+
+
 def test_incremental_add_change_delete(settings, encoder):
     report = update_index(settings, encoder)
     assert len(report.added) == 5 and not report.errors

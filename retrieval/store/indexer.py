@@ -16,7 +16,9 @@ remembered by its hash, so a bad file costs once, not every run.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
+import stat
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +232,12 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
         for n, name in enumerate(names):
             entry = previous.get(name)
             path = files[name]
+            if entry and not entry.get("duplicate_of") and name not in force and entry["sha256"] not in by_hash \
+                    and as_indexed(entry, path):
+                manifest.files[name] = entry  # what the read below would conclude, without reading it
+                by_hash[entry["sha256"]] = name
+                report.unchanged += 1
+                continue
             try:
                 got = read_report(settings.corpus_dir, path, limit)
             except FileMoved as e:
@@ -307,6 +315,16 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
         else:
             writer.abort()
     return report
+
+
+def as_indexed(entry: dict, path: Path) -> bool:
+    """Whether the file at ``path`` is the version ``entry`` indexed: a regular file (not a link) of
+    the same size and modification time (as ``is_stale`` judges; a run reads only what changed)."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns) == (entry["size"], entry.get("mtime_ns"))
 
 
 def fail(report: IndexReport, manifest: Manifest, name: str, sha: str, reason: str) -> None:
