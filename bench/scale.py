@@ -276,6 +276,6 @@ def run(workdir: Path, quick: bool, target_chunks: int, cache_path: Path | None)
     app.search(qs[0], 5)
     out["peak_rss_mb"] = rss_mb()
     out["index_mb"] = index_mb(index_dir)
-    out.update(cold_start(corpus, index_dir, qs[0], 1 if quick else 2))
+    out.update(cold_start(corpus, index_dir, qs[0], 1 if quick else 3))
     out["loadavg_end"] = loadavg()
     return out
