@@ -5,6 +5,7 @@
     python app.py index [--corpus DIR] [--index-dir DIR] [--rebuild]
     python app.py query "问题" [--top-k K] [--json] [--batch QUESTIONS.jsonl]
     python app.py eval QUESTIONS.jsonl [MORE.jsonl …] [--ablation]
+    python app.py train-ranker --corpus DIR --index-dir DIR [--corpus DIR2 --index-dir DIR2] [--ablation]
     python app.py library [--json]            # the report library: every report, its figures or its error
     python app.py add FILE… | remove NAME | restore NAME | reindex NAME
     python app.py compare "问题" [--year Y] [--report NAME] [--json]
@@ -73,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--no-baseline", action="store_true", help="score Yandu only")
     p.add_argument("--ablation", action="store_true", help="also score Yandu with each ranking part switched off")
+
+    p = sub.add_parser("train-ranker", add_help=False,
+                       help="learn the ranking weights (cross-validated by report) into retrieval/data/ranker.json")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="see: python app.py train-ranker --help")
 
     p = sub.add_parser("library", help="list the reports: title, unit, year, kind, sections by role, passages, errors")
     _common(p)
@@ -243,6 +248,12 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_train_ranker(args) -> int:
+    from retrieval.eval.train import main as train
+
+    return train(args.rest)
+
+
 def _emit(args, data, lines: list[str]) -> None:
     if getattr(args, "json", False):
         print(json.dumps(data, ensure_ascii=False, indent=1))
@@ -367,8 +378,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     if not argv or argv[0].startswith("--") and argv[0] not in ("-h", "--help"):
         argv = ["serve", *argv]
+    if argv[0] == "train-ranker":  # its own options, its own --help
+        return cmd_train_ranker(argparse.Namespace(rest=argv[1:]))
     args = parser.parse_args(argv)
     commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval,
+                "train-ranker": cmd_train_ranker,
                 "library": cmd_library, "add": cmd_add, "remove": cmd_remove, "restore": cmd_restore,
                 "reindex": cmd_reindex, "compare": cmd_compare}
     try:

@@ -30,7 +30,6 @@ SECTION_TYPE_NAMES = {
 }
 
 
-FUSIONS = ("score", "rrf")  # retrieval/search/fusion.py
 ENCODERS = ("onnx", "torch")
 QUANTIZATIONS = ("none", "int8")
 
@@ -79,26 +78,9 @@ class Settings:
     # grows with a file. Measured: the largest of the 116 real reports has 130 passages (mean 46); a 1 MB
     # decompression bomb made 60 001 (hours of embedding).
     max_chunks: int = field(default_factory=lambda: _env_number("YANDU_MAX_CHUNKS", 2000))
-    # Ranking (see retrieval/search.py).
-    fusion: str = "score"  # "score" (rescaled scores, weighted sum) or "rrf" (reciprocal rank fusion)
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    keyword_weight: float = 1.0
-    role_boost: float = 0.2  # soft: fused score × (1 + boost) where the section role fits the question
-    role_only_boost: float = 1.0  # …stronger when the question asks for nothing but the role ("存在问题的原因是什么？")
-    quantity_boost: float = 0.3  # how-many questions: passages stating a number with the unit asked
-    # score × (1 + weight × share of the question's concept weight (IDF) said by the passage's best sentence;
-    # unit and year words left to metadata; for how-many questions only a sentence with the figure counts).
-    # Seeds + bench, odd questions: gov_dev hit@1 0.90 (0.5, 1.0) → 0.933 (1.25–3.0 alike), MRR 0.933 → 0.95;
-    # dev odd 1.0 throughout. Even questions (not tuned on): gov_dev hit@1 0.867 at every weight tried.
-    sentence_weight: float = 1.5
-    implied_role_boost: float = 1.0  # no role word: a target asks for the plan, a year's result for the review
-    unit_boost: float = 1.0  # passages from the unit (province, organ) the question names
-    year_boost: float = 1.0  # passages about the year (in the report of the year) the question names
-    # a unit named without a year: passages of its newest report. Odd questions, seeds + bench: gov_dev hit@1
-    # 0.933 → 0.967 for any weight 0.1–1.0 (dev odd 1.0 throughout); the low end of that plateau kept.
-    recency_boost: float = 0.2
-    paragraph_roles: bool = True  # roles stated by a passage's own paragraphs count, not only headings
+    # Ranking: what the ranker reads is retrieval/search/features.py; how much each signal counts is learned
+    # (python app.py train-ranker) into ranker_file (None: retrieval/data/ranker.json).
+    ranker_file: Path | None = field(default_factory=lambda: Path(os.environ["YANDU_RANKER"]) if os.environ.get("YANDU_RANKER") else None)
     use_paraphrases: bool = True  # everyday wording also searches its official terms (data/paraphrases.txt)
     list_completion: bool = True  # list questions: the parts of one list shown together
     fusion_depth: int = 100  # candidates taken from each ranking
@@ -122,12 +104,11 @@ class Settings:
     auth: str | None = field(default_factory=lambda: os.environ.get("YANDU_AUTH") or None)
 
     def __post_init__(self) -> None:
-        for name, value, allowed in (("fusion", self.fusion, FUSIONS), ("encoder_backend (YANDU_ENCODER)",
-                                     self.encoder_backend, ENCODERS), ("quantize (YANDU_QUANTIZE)", self.quantize,
-                                     QUANTIZATIONS)):
+        for name, value, allowed in (("encoder_backend (YANDU_ENCODER)", self.encoder_backend, ENCODERS),
+                                     ("quantize (YANDU_QUANTIZE)", self.quantize, QUANTIZATIONS)):
             if value not in allowed:
                 raise SettingsError(f"unknown {name} {value!r}; one of: {', '.join(allowed)}")
-        for name in ("chunk_target", "chunk_max", "embed_batch_size", "ann_nprobe", "fusion_depth", "top_k", "rrf_k",
+        for name in ("chunk_target", "chunk_max", "embed_batch_size", "ann_nprobe", "fusion_depth", "top_k",
                      "ocr_max_pages", "max_parts", "max_chars", "max_chunks"):
             if int(getattr(self, name)) < 1:
                 raise SettingsError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
@@ -152,7 +133,7 @@ class Settings:
     def with_overrides(self, **kwargs) -> "Settings":
         """A copy with the given non-None fields replaced (CLI flags)."""
         values = {k: v for k, v in kwargs.items() if v is not None}
-        for key in ("corpus_dir", "index_dir", "models_dir"):
+        for key in ("corpus_dir", "index_dir", "models_dir", "ranker_file"):
             if key in values:
                 values[key] = Path(values[key])
         return Settings(**{**self.__dict__, **values})

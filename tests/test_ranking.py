@@ -1,8 +1,8 @@
-"""Ranking parts on small arrays: fusion, falling scores, list order, year agreement."""
+"""Ranking parts on small arrays: ranks, falling scores, list order, year agreement, features."""
 import numpy as np
 
 from retrieval.search.evidence import year_agreement
-from retrieval.search.fusion import RANKED_FLOOR, falling_scores, rank_of, rescale
+from retrieval.search.fusion import falling_scores, rank_of
 from retrieval.search.lists import stand_together
 from retrieval.search.question import understand
 
@@ -11,16 +11,6 @@ def test_rank_of_keeps_valid_positive_rows_within_depth():
     scores = np.array([0.5, 0.9, 0.0, 0.7, 0.8])
     valid = np.array([True, True, True, True, False])
     assert rank_of(scores, valid, 2).tolist() == [-1, 0, -1, 1, -1]
-
-
-def test_rescale_never_discards_the_last_ranked_candidate():
-    scores = np.array([0.80, 0.85, 0.90, 0.10])
-    ranks = np.array([2, 1, 0, -1])
-    out = rescale(scores, ranks)
-    assert out[2] == 1.0 and out[0] == RANKED_FLOOR > 0 and out[3] == 0.0
-    assert out[2] > out[1] > out[0]
-    one = rescale(np.array([0.3, 0.0]), np.array([0, -1]))  # a filter that leaves one candidate
-    assert one[0] > 0
 
 
 def test_shown_scores_fall_with_rank():

@@ -1,9 +1,8 @@
-"""Soft evidence a question gives about each passage: role, unit and year agreement.
+"""What a question says about each candidate: the role, unit and year it asks for, row by row.
 
-Each kind of evidence multiplies a passage's fused score by (1 + its weight) where it holds; none
-ever removes a passage. Weights live in ``Settings`` and were chosen on the odd-numbered dev
-questions (see docs in ``retrieval/eval``): a passage from the unit and the year the question names
-must outrank a look-alike passage of another province or another year's report.
+Evidence is soft: each mask is a feature the ranker weighs (``features.py``); none ever removes a
+passage. A passage from the unit and the year the question names can then outrank a look-alike
+passage of another province or another year's report.
 """
 from __future__ import annotations
 
@@ -12,8 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import Settings
-from ..store import Snapshot
+from ..store.snapshot import RowView
 from ..text import Concept, normalize
 from .question import SENTENCE_END, Question
 
@@ -23,31 +21,36 @@ RESULT_ROLES = ["work", "highlight"]  # a year's result is stated where the repo
 @dataclass
 class Evidence:
     roles: list[str]  # roles asked, or implied (a target asks for the plan, a year's result for the review)
-    role: np.ndarray  # bool per row: plays a role asked
+    implied: bool  # the roles are implied, not named
+    role_heading: np.ndarray  # bool per row: plays a role of ``roles`` by its headings
+    role_paragraph: np.ndarray  # bool per row: …by its own paragraphs
     unit: np.ndarray  # bool per row: from a unit the question names
     year: np.ndarray  # per row, 0–1: about the years (in the reports) the question names
-    factor: np.ndarray  # multiplier of the fused score
+    recent: np.ndarray  # bool per row: the newest report of a unit named without a year
+
+    @property
+    def role(self) -> np.ndarray:
+        return self.role_heading | self.role_paragraph
 
     @classmethod
-    def of(cls, snap: Snapshot, q: Question, s: Settings) -> "Evidence":
-        n = len(snap.ids)
-        roles, boost = list(q.roles), s.role_only_boost if q.only_role else s.role_boost
+    def of(cls, view: RowView, q: Question) -> "Evidence":
+        n = len(view.ids)
+        roles, implied = list(q.roles), False
         # No role word: a target for a year asks for the plan, a year's figure for the review. Not when
         # the question names a report: what a report "提出" may sit in either part of it.
-        if not roles and s.implied_role_boost and not q.report_years:
+        if not roles and not q.report_years:
             if q.target:
-                roles, boost = ["plan"], s.implied_role_boost
+                roles, implied = ["plan"], True
             elif q.years:
-                roles, boost = list(RESULT_ROLES), s.implied_role_boost
-        role = np.zeros(n, dtype=bool)
+                roles, implied = list(RESULT_ROLES), True
+        heading, paragraph = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         for r in roles:
-            role |= snap.plays(r, s.paragraph_roles)
-        unit = np.isin(snap.units, q.units) if q.units else np.zeros(n, dtype=bool)
-        year = year_agreement(q, snap.years_from, snap.years_to, snap.years)
-        recent = newest_of_units(q, snap.units, snap.years, snap.newest_years(q.units)) if s.recency_boost else np.zeros(n, dtype=bool)
-        factor = (np.where(role, 1.0 + boost, 1.0) * np.where(unit, 1.0 + s.unit_boost, 1.0)
-                  * (1.0 + s.year_boost * year) * np.where(recent, 1.0 + s.recency_boost, 1.0))
-        return cls(roles, role, unit, year, factor)
+            heading |= view.plays(r, paragraphs=False)
+            paragraph |= view.plays(r)
+        unit = np.isin(view.units, q.units) if q.units else np.zeros(n, dtype=bool)
+        year = year_agreement(q, view.years_from, view.years_to, view.years)
+        recent = newest_of_units(q, view.units, view.years, view.newest_years(q.units))
+        return cls(roles, implied, heading, paragraph & ~heading, unit, year, recent)
 
 
 def newest_of_units(q: Question, units: np.ndarray, report_years: np.ndarray,

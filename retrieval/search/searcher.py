@@ -1,7 +1,8 @@
 """Hybrid retrieval that knows report structure.
 
-question → normalise (NFKC, 繁→简) → dense (FAISS) + keyword (BM25) → fuse with a soft boost for
-the section role the question asks about → complete list answers → passages.
+question → normalise (NFKC, 繁→简) → dense (FAISS) + keyword (BM25) candidates → features (scores,
+role / unit / year evidence, then text) → the learned ranker (``ranker.py``, two stages) → complete
+list answers → passages.
 """
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import numpy as np
 from ..config import Settings
 from ..passage import Passage, Why
 from ..store import Snapshot, open_store
-from ..text import Concept, expand, normalize_question, tokenize
-from .filters import Filters
+from ..store.snapshot import Rows
+from ..text import expand, normalize_question, tokenize
 from .evidence import Evidence, sentence_coverage
-from .fusion import best_rows, falling_scores, rank_of, rescale, rrf
+from .features import FEATURES, Scores, row_features, text_features
+from .filters import Filters
+from .fusion import best_rows, falling_scores, rank_of
 from .lists import complete_lists
-from .question import MAX_QUESTION, states_quantity, stating, understand
+from .question import MAX_QUESTION, Question, understand
+from .ranker import RANKER_FILE, Ranker, probability
 
 
 def to_passage(rank: int, row: dict) -> Passage:
@@ -34,16 +38,83 @@ class Result:
     message: str = ""  # what the user should know: empty question, nothing relevant, question cut
 
 
+@dataclass
+class Candidates:
+    """Everything ranking knows about one question's candidate rows (the dense and keyword top
+    ``fusion_depth``; every array has one entry per candidate, never one per indexed chunk)."""
+
+    question: Question
+    view: Rows  # the candidates' index columns
+    scores: Scores
+    evidence: Evidence
+    rows: np.ndarray  # [candidates × ROW_FEATURES]
+    valid: np.ndarray  # inside the filters
+    outside: bool  # valid rows exist that are no candidate (they score 0 on both rankings)
+
+    @property
+    def found(self) -> np.ndarray:
+        """Candidates that a ranking found, inside the filters."""
+        return np.flatnonzero(self.valid & ((self.scores.dense_rank >= 0) | (self.scores.keyword_rank >= 0)))
+
+
+@dataclass
+class Ranked:
+    """A question's shortlisted candidates in ranked order."""
+
+    order: list[int]  # candidate indices, best first
+    scores: np.ndarray  # the ranker's scores
+    rows: list[dict]  # their chunk rows
+    table: np.ndarray  # their features [rows × FEATURES]
+
+
 class Searcher:
     """Answers questions from the live index generation; picks up a new one when it appears."""
 
-    def __init__(self, settings: Settings, encoder):
-        self.settings, self.encoder = settings, encoder
+    def __init__(self, settings: Settings, encoder, ranker: Ranker | None = None):
+        self.settings, self.encoder, self._ranker = settings, encoder, ranker
         self.store = open_store(settings)
+
+    @property
+    def ranker(self) -> Ranker:
+        """The learned ranker (read on first use: collecting training features needs none)."""
+        if self._ranker is None:
+            self._ranker = Ranker.load(self.settings.ranker_file or RANKER_FILE)
+        return self._ranker
 
     def snapshot(self) -> Snapshot | None:
         """The store's last commit (local or Milvus: the same interface)."""
         return self.store.snapshot()
+
+    def candidates(self, snap: Snapshot, text: str, mask: np.ndarray | None) -> Candidates:
+        """The candidate rows of a (normalised) question within ``mask``, with their row features."""
+        s = self.settings
+        q = understand(text, snap.newest_year, snap.unit_names)
+        depth = s.fusion_depth
+        vector = self.encoder.encode_queries([q.dense_text if s.use_paraphrases else q.text]).astype(np.float32)[0]
+        d_rows, d_scores = snap.dense_top(vector, depth, None if mask is None or mask.all() else mask)
+        tokens = q.tokens if s.use_paraphrases else expand(tokenize(text))
+        cand, keyword = snap.keyword_top(tokens, depth, mask, also=d_rows)
+        dense = np.zeros(len(cand), dtype=np.float32)
+        dense[np.searchsorted(cand, d_rows)] = d_scores
+        valid = np.ones(len(cand), dtype=bool) if mask is None else mask[cand]
+        outside = (len(snap.ids) if mask is None else int(mask.sum())) > int(valid.sum())
+        view = snap.subset(cand)
+        scores = Scores(dense, keyword, rank_of(dense, valid, depth), rank_of(keyword, valid, depth))
+        evidence = Evidence.of(view, q)
+        return Candidates(q, view, scores, evidence, row_features(scores, evidence, q, view.types), valid, outside)
+
+    def rank(self, snap: Snapshot, c: Candidates, depth: int | None = None) -> Ranked:
+        """The first stage keeps the best ``depth`` candidates (the ranker's own by default), the
+        second orders them."""
+        shortlist = self.ranker.shortlist(c.rows)
+        order = [int(i) for i in best_rows(shortlist, c.found, depth or self.ranker.depth)]
+        by_id = {r["id"]: r for r in snap.chunks([int(c.view.ids[i]) for i in order])}
+        rows = [by_id[int(c.view.ids[i])] for i in order]
+        idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
+        table = np.hstack([c.rows[order], text_features(rows, c.question, idf)])
+        scores = self.ranker.score(table)
+        best = np.argsort(-scores, kind="stable")
+        return Ranked([order[i] for i in best], scores[best], [rows[i] for i in best], table[best])
 
     def search(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Result:
         s = self.settings
@@ -60,64 +131,34 @@ class Searcher:
         mask = (filters or Filters()).mask(snap)
         if mask is not None and not mask.any():
             return Result([], "没有符合筛选条件的报告段落。")
-        q = understand(text, snap.newest_year, snap.unit_names)
-
-        # Only candidates can rank: the dense and keyword top `depth` (a row in neither fuses to 0), so
-        # every array below has one entry per candidate row, never one per indexed chunk.
-        depth = s.fusion_depth
-        vector = self.encoder.encode_queries([q.dense_text if s.use_paraphrases else q.text]).astype(np.float32)[0]
-        d_rows, d_scores = snap.dense_top(vector, depth, None if mask is None or mask.all() else mask)
-        tokens = q.tokens if s.use_paraphrases else expand(tokenize(text))
-        cand, keyword = snap.keyword_top(tokens, depth, mask, also=d_rows)
-        dense = np.zeros(len(cand), dtype=np.float32)
-        dense[np.searchsorted(cand, d_rows)] = d_scores
-        valid = np.ones(len(cand), dtype=bool) if mask is None else mask[cand]
-        outside = (len(snap.ids) if mask is None else int(mask.sum())) > int(valid.sum())  # valid rows scored 0
-        view = snap.subset(cand)
-        d_rank, k_rank = rank_of(dense, valid, depth), rank_of(keyword, valid, depth)
-        if s.fusion == "rrf":
-            fused = s.dense_weight * rrf(d_rank, s.rrf_k) + s.keyword_weight * rrf(k_rank, s.rrf_k)
-        else:
-            fused = s.dense_weight * rescale(dense, d_rank) + s.keyword_weight * rescale(keyword, k_rank)
-        evidence = Evidence.of(view, q, s)
-        fused = fused * evidence.factor
-        fused[~valid] = 0
-
-        order = [int(i) for i in best_rows(fused, np.flatnonzero(fused > 0), top_k * 4)]
-        if not order:
+        c = self.candidates(snap, text, mask)
+        if not len(c.found):
             return Result([], "没有找到相关内容。")
-        confidence = self._confidence(snap, view, q.concepts, dense, keyword, valid, outside,
-                                      q.only_role and bool((evidence.role & valid).any()))
+        confidence = self._confidence(snap, c, c.question.only_role and bool((c.evidence.role & c.valid).any()))
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
             note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
-        rows = {r["id"]: r for r in snap.chunks([int(view.ids[i]) for i in order])}
-        texts = {i: rows[int(view.ids[i])]["text"] for i in order}
-        quantity = {i: bool(q.quantity) and states_quantity(texts[i], tokens, q.quantity) for i in order}
-        idf = snap.keyword_idf([t for c in q.concepts for t in c.members]) if s.sentence_weight else {}
-        figure = stating(q.quantity) if q.quantity else None
-        covered = {i: sentence_coverage(texts[i], q.concepts, idf, figure) for i in order}
-        for i in order:
-            fused[i] *= (1.0 + s.quantity_boost * quantity[i]) * (1.0 + s.sentence_weight * covered[i])
-        order.sort(key=lambda i: -fused[i])
+        ranked = self.rank(snap, c, max(self.ranker.depth, top_k))
+        quantity = ranked.table[:, FEATURES.index("states_quantity")] > 0
+        ev, sc = c.evidence, c.scores
         passages = []
-        for i in order:
-            row = rows[int(view.ids[i])]
+        for i, score, row, states in zip(ranked.order, probability(ranked.scores), ranked.rows, quantity):
             row["why"] = Why(
-                dense_rank=int(d_rank[i]) + 1 if d_rank[i] >= 0 else None, dense_score=round(float(dense[i]), 4),
-                keyword_rank=int(k_rank[i]) + 1 if k_rank[i] >= 0 else None, keyword_score=round(float(keyword[i]), 3),
-                role=bool(evidence.role[i]), quantity=quantity[i], roles_asked=evidence.roles,
-                unit=bool(evidence.unit[i]), year=bool(evidence.year[i] > 0))
-            row["score"] = round(float(fused[i]), 5)
+                dense_rank=int(sc.dense_rank[i]) + 1 if sc.dense_rank[i] >= 0 else None,
+                dense_score=round(float(sc.dense[i]), 4),
+                keyword_rank=int(sc.keyword_rank[i]) + 1 if sc.keyword_rank[i] >= 0 else None,
+                keyword_score=round(float(sc.keyword[i]), 3),
+                role=bool(ev.role[i]), quantity=bool(states),
+                roles_asked=ev.roles, unit=bool(ev.unit[i]), year=bool(ev.year[i] > 0))
+            row["score"] = round(float(score), 5)
             passages.append(row)
-        if q.is_list and s.list_completion:
+        if c.question.is_list and s.list_completion:
             passages = complete_lists(snap, passages, s.chunk_max, top_k)
         passages = falling_scores(passages[:top_k])
         return Result([to_passage(rank, p) for rank, p in enumerate(passages, 1)], note)
 
-    def _confidence(self, snap: Snapshot, view, concepts: list[Concept], dense: np.ndarray, keyword: np.ndarray,
-                    valid: np.ndarray, outside: bool, role_found: bool) -> str:
+    def _confidence(self, snap: Snapshot, c: Candidates, role_found: bool) -> str:
         """"sure", "weak" or "none": is there a passage that is about what was asked?
 
         Sure when the best passage is as close to the question as answers are (``min_dense_score``), or
@@ -125,20 +166,20 @@ class Searcher:
         (``min_coverage``; words the index has never seen weigh as much as its rarest word, so an
         off-topic question is not "covered" by its one common word), or when a question asking for a
         role itself ("下步打算") finds passages playing it. Weak when only some keywords match; none when
-        nothing matches at all. The scores are the candidates' (`view` rows); `outside`: valid rows
-        that are no candidate (they score 0 on both).
+        nothing matches at all. Valid rows that are no candidate (``c.outside``) score 0 on both.
         """
-        s = self.settings
-        floor = [0.0] if outside else []
+        s, valid, concepts = self.settings, c.valid, c.question.concepts
+        dense, keyword = c.scores.dense, c.scores.keyword
+        floor = [0.0] if c.outside else []
         best_keyword = max([float(keyword[valid].max(initial=-np.inf)), *floor])
         if max([float(dense[valid].max(initial=-np.inf)), *floor]) >= s.min_dense_score or role_found:
             return "sure"
         if best_keyword >= s.min_keyword_score:
-            members = [t for c in concepts for t in c.members]
+            members = [t for concept in concepts for t in concept.members]
             idf = snap.keyword_idf(members)
             rarest = max(idf.values(), default=1.0)
             idf = {t: idf.get(t, rarest) for t in members if len(t) > 1 or t in idf}
-            top = [int(view.ids[i]) for i in best_rows(keyword, np.flatnonzero(valid), 5)]
+            top = [int(c.view.ids[i]) for i in best_rows(keyword, np.flatnonzero(valid), 5)]
             if max((sentence_coverage(r["text"], concepts, idf) for r in snap.chunks(top)), default=0.0) >= s.min_coverage:
                 return "sure"
         return "weak" if best_keyword > 0 else "none"

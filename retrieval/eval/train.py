@@ -1,0 +1,387 @@
+"""Learning the ranker: collect features of every candidate, cross-validate grouped by report, fit, save.
+
+``python app.py train-ranker`` (or ``python -m retrieval.eval.train``):
+
+1. collect — for each training question, the searcher's candidates with all ``features.FEATURES``
+   and a label from the question's gold spans (2: holds a gold span, 1: holds a listed item only, 0);
+2. cross-validate — folds grouped by report (no report's questions in both train and test), each
+   method of ``METHODS`` fitted on the other folds and scored on the held-out one (hit@1, hit@3,
+   MRR@10 per genre); party-building and government questions weigh the same in every fit;
+3. fit the method with the best held-out score (mean over the two genres) on all questions and
+   write ``retrieval/data/ranker.json`` (``ranker.Ranker``), the fold scores with it.
+
+Training questions: the odd-numbered questions of the public sets (the even ones are for reporting)
+and questions derived from the structure of every report (``derive.py``). Deterministic: the same
+data gives the same file, byte for byte.
+"""
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..search.features import FEATURES, ROW_FEATURES
+from ..search.ranker import METHODS, Linear, Ranker
+from ..text import normalize_question
+
+log = logging.getLogger(__name__)
+FOLDS = 5
+DEPTHS = (20, 30, 40, 60)  # first-stage shortlist sizes tried; the smallest that keeps the recall is kept
+RECALL_KEPT = 0.995  # …of the held-out gold rows all candidates hold
+# LightGBM settings tried (grid chosen by held-out score): trees, leaves.
+LAMBDARANK_GRID = ((100, 7), (200, 15))
+GENRES = ("party", "gov")
+
+
+@dataclass
+class Sample:
+    """One training question: its candidates' features and labels."""
+
+    qid: str
+    genre: str  # "party" or "gov"
+    group: str  # the report it is about (folds never split a report)
+    features: np.ndarray  # [candidates × FEATURES]
+    labels: np.ndarray  # 2 gold span, 1 listed item only, 0
+
+
+@dataclass
+class Scores:
+    """Held-out scores of one method, per genre."""
+
+    hit1: dict[str, float] = field(default_factory=dict)
+    hit3: dict[str, float] = field(default_factory=dict)
+    mrr: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> float:
+        """What choices are made on: MRR@10 averaged over the genres, each weighing the same."""
+        return float(np.mean([self.mrr[g] for g in GENRES if g in self.mrr]))
+
+
+def norm(s: str) -> str:
+    """The scorer's matching form (NFKC, no whitespace)."""
+    return "".join(unicodedata.normalize("NFKC", s).split())
+
+
+def label(text: str, gold: list[str], items: list[str]) -> int:
+    t = norm(text)
+    return 2 if any(g in t for g in gold) else 1 if any(i in t for i in items) else 0
+
+
+def genre_of(question: dict, default: str) -> str:
+    """A question's genre: its own field, else by its gold report (bench reports are government)."""
+    if question.get("genre") in GENRES:
+        return question["genre"]
+    doc = str((question.get("gold") or [{}])[0].get("doc", ""))
+    return "gov" if doc.startswith("gov_") or "/gov_" in doc else default
+
+
+def collect(searcher, questions: list[dict], default_genre: str) -> list[Sample]:
+    """Features and labels of every candidate of each question (questions with no gold candidate are
+    kept: they count as misses for every method alike)."""
+    from ..search.features import text_features
+
+    snap = searcher.snapshot()
+    out = []
+    for q in questions:
+        text = normalize_question(q["question"])
+        c = searcher.candidates(snap, text, None)
+        order = c.found
+        rows = snap.chunks([int(c.view.ids[i]) for i in order])
+        by_id = {r["id"]: r for r in rows}
+        rows = [by_id[int(c.view.ids[i])] for i in order]
+        idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
+        table = np.hstack([c.rows[order], text_features(rows, c.question, idf)])
+        gold = [norm(g["span"]) for g in q["gold"]]
+        items = [norm(g["span"]) for g in q.get("items") or []]
+        labels = np.array([label(r["text"], gold, items) for r in rows], dtype=np.int64)
+        group = str(q["gold"][0]["doc"]).rsplit("/", 1)[-1]
+        out.append(Sample(str(q["id"]), genre_of(q, default_genre), group, table, labels))
+    return out
+
+
+def weights(samples: list[Sample]) -> np.ndarray:
+    """Per question: each genre's questions share the same total weight."""
+    count = {g: sum(s.genre == g for s in samples) for g in GENRES}
+    return np.array([len(samples) / (len(GENRES) * count[s.genre]) for s in samples])
+
+
+def logistic(x: np.ndarray, y: np.ndarray, samples: list[Sample]) -> Linear:
+    """Logistic regression of ``y`` on standardised ``x`` (rows of ``samples`` stacked), each question
+    weighing its genre's share (``weights``) spread over its rows, classes balanced."""
+    from sklearn.linear_model import LogisticRegression
+
+    w = np.concatenate([np.full(len(s.labels), qw / max(len(s.labels), 1)) for s, qw in zip(samples, weights(samples))])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=4000, class_weight="balanced").fit((x - mean) / scale, y, sample_weight=w)
+    return Linear(tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]),
+                  tuple(float(v) for v in mean), tuple(float(v) for v in scale))
+
+
+def fit_first(samples: list[Sample]) -> Linear:
+    """The first stage: "holds gold or a listed item" on the row features of every candidate."""
+    return logistic(np.vstack([s.features[:, :len(ROW_FEATURES)] for s in samples]),
+                    np.concatenate([s.labels > 0 for s in samples]), samples)
+
+
+def shortlist(samples: list[Sample], first: Linear, depth: int) -> list[Sample]:
+    """Each question cut to the rows the first stage keeps, best first."""
+    out = []
+    for s in samples:
+        keep = np.argsort(-first(s.features[:, :len(ROW_FEATURES)]), kind="stable")[:depth]
+        out.append(Sample(s.qid, s.genre, s.group, s.features[keep], s.labels[keep]))
+    return out
+
+
+def fit_second(method: str, samples: list[Sample], params: tuple = ()) -> tuple[Linear | None, str]:
+    """The second stage over all features: (linear model or None, LightGBM model text or "")."""
+    if method == "logistic":
+        return logistic(np.vstack([s.features for s in samples]), np.concatenate([s.labels == 2 for s in samples]), samples), ""
+    import lightgbm
+
+    trees, leaves = params or LAMBDARANK_GRID[0]
+    useful = [s for s in samples if s.labels.any()]  # a question with no gold row teaches a ranker nothing
+    qw = weights(useful)
+    data = lightgbm.Dataset(np.vstack([s.features for s in useful]), np.concatenate([s.labels for s in useful]),
+                            group=[len(s.labels) for s in useful],
+                            weight=np.concatenate([np.full(len(s.labels), w_) for s, w_ in zip(useful, qw)]),
+                            feature_name=list(FEATURES), free_raw_data=False)
+    params = {"objective": "lambdarank", "num_leaves": leaves, "learning_rate": 0.05, "min_data_in_leaf": 20,
+              "lambdarank_truncation_level": 10, "deterministic": True, "force_row_wise": True, "num_threads": 1,
+              "seed": 0, "verbosity": -1}
+    booster = lightgbm.train(params, data, num_boost_round=trees)
+    return None, booster.model_to_string()
+
+
+def ranker_of(method: str, first: Linear, depth: int, second: Linear | None, model: str, trained: dict | None = None) -> Ranker:
+    return Ranker(method=method, first=first, depth=depth, second=second, model=model, trained=trained or {})
+
+
+def evaluate(ranker: Ranker, samples: list[Sample]) -> Scores:
+    """Held-out hit@1, hit@3 and MRR@10 per genre of a ranker over collected samples."""
+    per: dict[str, list[tuple[float, float, float]]] = {}
+    for s in samples:
+        keep = np.argsort(-ranker.shortlist(s.features[:, :len(ROW_FEATURES)]), kind="stable")[:ranker.depth]
+        labels = s.labels[keep][np.argsort(-ranker.score(s.features[keep]), kind="stable")] if len(keep) else s.labels[:0]
+        hits = np.flatnonzero(labels == 2)
+        first = int(hits[0]) if len(hits) else 99
+        per.setdefault(s.genre, []).append((float(first == 0), float(first < 3), 1.0 / (first + 1) if first < 10 else 0.0))
+    out = Scores()
+    for g, values in per.items():
+        v = np.array(values)
+        out.hit1[g], out.hit3[g], out.mrr[g] = (round(float(x), 4) for x in v.mean(axis=0))
+    return out
+
+
+def folds(samples: list[Sample], k: int = FOLDS) -> list[np.ndarray]:
+    """Test indices of k folds grouped by report (scikit-learn's GroupKFold)."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = [s.group for s in samples]
+    return [test for _, test in GroupKFold(n_splits=k).split(np.zeros(len(samples)), groups=groups)]
+
+
+def candidates_of(method: str) -> list[tuple]:
+    return [(method, p) for p in LAMBDARANK_GRID] if method == "lambdarank" else [(method, ())]
+
+
+def choose_depth(samples: list[Sample], first: Linear) -> int:
+    """The smallest shortlist that keeps RECALL_KEPT of the gold rows all candidates hold."""
+    have = [s for s in samples if (s.labels == 2).any()]
+    for depth in DEPTHS:
+        kept = sum((s.labels[np.argsort(-first(s.features[:, :len(ROW_FEATURES)]), kind="stable")[:depth]] == 2).any()
+                   for s in have)
+        if kept >= RECALL_KEPT * len(have):
+            return depth
+    return DEPTHS[-1]
+
+
+def fit(samples: list[Sample], method: str, params: tuple = ()) -> Ranker:
+    first = fit_first(samples)
+    depth = choose_depth(samples, first)
+    second, model = fit_second(method, shortlist(samples, first, depth), params)
+    return ranker_of(method, first, depth, second, model)
+
+
+def cross_validate(samples: list[Sample], k: int = FOLDS) -> dict[str, list[Scores]]:
+    """Per method (and LightGBM setting), the held-out scores of each fold."""
+    out: dict[str, list[Scores]] = {}
+    for i, test in enumerate(folds(samples, k)):
+        held = set(test.tolist())
+        train = [s for j, s in enumerate(samples) if j not in held]
+        tested = [samples[j] for j in test]
+        for method in METHODS:
+            for name, params in candidates_of(method):
+                key = f"{name}{list(params) if params else ''}"
+                out.setdefault(key, []).append(evaluate(fit(train, name, params), tested))
+                log.info("fold %d %s: %s", i + 1, key, out[key][-1])
+    return out
+
+
+def summary(cv: dict[str, list[Scores]]) -> dict[str, dict]:
+    """Mean held-out scores per method and genre."""
+    out = {}
+    for key, scores in cv.items():
+        out[key] = {metric: {g: round(float(np.mean([getattr(s, metric)[g] for s in scores if g in getattr(s, metric)])), 4)
+                             for g in GENRES} for metric in ("hit1", "hit3", "mrr")}
+        out[key]["balanced_mrr"] = round(float(np.mean([s.balanced for s in scores])), 4)
+    return out
+
+
+def train(samples: list[Sample], out: Path | None, k: int = FOLDS, data: dict | None = None) -> tuple[Ranker, dict]:
+    """Cross-validate every method, fit the best on all samples, save it to ``out`` (when given)."""
+    cv = cross_validate(samples, k)
+    table = summary(cv)
+    best = max(table, key=lambda key: (table[key]["balanced_mrr"], -list(table).index(key)))
+    method = best.split("[")[0]
+    params = next(p for m, p in candidates_of(method) if f"{m}{list(p) if p else ''}" == best)
+    ranker = fit(samples, method, params)
+    trained = {"chosen": best, "folds": k, "cross_validation": table, "questions": {
+        g: sum(s.genre == g for s in samples) for g in GENRES}, "data": data or {}}
+    ranker = ranker_of(ranker.method, ranker.first, ranker.depth, ranker.second, ranker.model, trained)
+    if out is not None:
+        ranker.save(out)
+    return ranker, table
+
+
+# What each group of signals adds: the chosen method retrained without it (its columns held at 0).
+SIGNAL_GROUPS = {
+    "dense": ("dense", "dense_gap", "dense_rr"),
+    "keyword": ("keyword", "keyword_log", "keyword_rr"),
+    "roles": ("asks_role", "only_role", "role_heading", "role_paragraph", "role_other", "implied_role"),
+    "unit": ("asks_unit", "unit"),
+    "year": ("asks_year", "year", "recent"),
+    "sentence": ("coverage", "states_quantity", "heading_coverage", "text_coverage"),
+    "shape": ("length", "depth", "item"),
+}
+
+
+def without(samples: list[Sample], names: tuple[str, ...]) -> list[Sample]:
+    cols = [FEATURES.index(n) for n in names]
+    out = []
+    for s in samples:
+        x = s.features.copy()
+        x[:, cols] = 0.0
+        out.append(Sample(s.qid, s.genre, s.group, x, s.labels))
+    return out
+
+
+def ablation(samples: list[Sample], method: str, params: tuple, k: int = FOLDS) -> dict[str, dict]:
+    """Held-out scores of ``method`` with each signal group removed in turn (and with all of them)."""
+    table = {}
+    for name, names in {"all signals": (), **{f"no {g}": cols for g, cols in SIGNAL_GROUPS.items()}}.items():
+        data = without(samples, names) if names else samples
+        scores = []
+        for test in folds(data, k):
+            held = set(test.tolist())
+            scores.append(evaluate(fit([s for j, s in enumerate(data) if j not in held], method, params),
+                                   [data[j] for j in test]))
+        table[name] = summary({name: scores})[name]
+    return table
+
+
+# --- the command --------------------------------------------------------------------------------------
+
+def public_sets() -> dict[str, tuple[Path, str]]:
+    """The public question sets (path, genre of their questions)."""
+    from .questions import DEV_QUESTIONS, GOV_DEV_QUESTIONS, SHARED
+
+    return {"dev": (DEV_QUESTIONS, "party"), "gov_dev": (GOV_DEV_QUESTIONS, "gov"),
+            "party_dev": (SHARED / "eval" / "party_dev_questions.jsonl", "party")}
+
+
+def answerable(questions: list[dict], corpus: Path) -> list[dict]:
+    """The questions whose gold reports are all in the corpus (by file name)."""
+    names = {p.name for p in corpus.rglob("*") if p.is_file()}
+    return [q for q in questions if all(str(g["doc"]).rsplit("/", 1)[-1] in names for g in q["gold"])]
+
+
+def samples_for(settings, half: str, cache: Path | None) -> list[Sample]:
+    """Samples of one corpus: the public sets' questions of one half ("odd" to train, "even" to report)
+    whose reports it holds, and (for "odd") the questions derived from its reports."""
+    import hashlib
+    import pickle
+
+    from ..engine import Yandu
+    from .derive import derive_questions
+    from .questions import load_jsonl
+    from .run import parity
+
+    app = Yandu(settings)
+    app.ensure_index()
+    snap = app.searcher.snapshot()
+    sets: dict[str, tuple[list[dict], str]] = {}
+    for name, (path, genre) in public_sets().items():
+        if path.exists():
+            questions = [q for i, q in enumerate(load_jsonl(path), 1) if parity(q, i) == half]
+            sets[name] = (answerable(questions, settings.corpus_dir), genre)
+    if half == "odd":
+        sets["derived"] = (derive_questions(settings.corpus_dir), "party")
+    out = []
+    for name, (questions, genre) in sets.items():
+        key = hashlib.sha256(repr((FEATURES, name, str(settings.corpus_dir), str(snap.folder), questions)).encode()).hexdigest()[:16]
+        path = cache / f"{name}-{key}.pkl" if cache else None
+        if path and path.exists():
+            got = pickle.loads(path.read_bytes())
+        else:
+            got = collect(app.searcher, questions, genre)
+            for s in got:
+                s.qid = f"{name}:{s.qid}"
+            if path:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(pickle.dumps(got))
+        log.info("%s on %s: %d questions", name, settings.corpus_dir, len(got))
+        out += got
+    return out
+
+
+def format_summary(table: dict[str, dict], title: str) -> str:
+    lines = [title, "| method | " + " | ".join(f"{m} {g}" for m in ("hit@1", "hit@3", "MRR@10") for g in GENRES)
+             + " | balanced MRR |", "|---|" + "---|" * (3 * len(GENRES) + 1)]
+    for key, row in table.items():
+        cells = [str(row[m].get(g, "")) for m in ("hit1", "hit3", "mrr") for g in GENRES]
+        lines.append(f"| {key} | " + " | ".join(cells) + f" | {row.get('balanced_mrr', '')} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from ..config import Settings
+    from ..search.ranker import RANKER_FILE
+
+    p = argparse.ArgumentParser(prog="train-ranker", description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus", action="append", type=Path, required=True,
+                   help="a corpus to collect on (repeat: e.g. the seeds alone, and seeds + bench + party reports)")
+    p.add_argument("--index-dir", action="append", type=Path, required=True, help="its index (one per --corpus)")
+    p.add_argument("--out", type=Path, default=RANKER_FILE, help="the ranker file to write (default: %(default)s)")
+    p.add_argument("--folds", type=int, default=FOLDS)
+    p.add_argument("--cache", type=Path, default=Path(".cache/train"), help="collected features (reused while the index is the same)")
+    p.add_argument("--ablation", action="store_true", help="also retrain without each group of signals (held-out scores)")
+    args = p.parse_args(argv)
+    if len(args.corpus) != len(args.index_dir):
+        p.error("give one --index-dir per --corpus")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    base = Settings()
+    corpora = [base.with_overrides(corpus_dir=c, index_dir=i) for c, i in zip(args.corpus, args.index_dir)]
+    samples = [s for settings in corpora for s in samples_for(settings, "odd", args.cache)]
+    data = {"corpora": [str(c) for c in args.corpus], "questions": len(samples)}
+    ranker, table = train(samples, args.out, args.folds, data)
+    print(format_summary(table, f"held-out folds ({args.folds}, grouped by report); chosen: {ranker.trained['chosen']}"))
+    even = [s for settings in corpora for s in samples_for(settings, "even", args.cache)]
+    print(format_summary({"fitted on all, even public questions": {**summary({"x": [evaluate(ranker, even)]})["x"]}},
+                         "never trained on:"))
+    if args.ablation:
+        method = ranker.trained["chosen"].split("[")[0]
+        params = next(q for m, q in candidates_of(method) if f"{m}{list(q) if q else ''}" == ranker.trained["chosen"])
+        print(format_summary(ablation(samples, method, params, args.folds), f"{ranker.trained['chosen']} without each signal group:"))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""What the ranker reads about each candidate: one named column per signal, no weights.
+
+Two tiers, so that text is read only where it can matter:
+- ``ROW_FEATURES`` come from the candidates' scores and index columns (every candidate, numpy only);
+- ``TEXT_FEATURES`` read the passage text and headings (only the rows the first stage keeps).
+
+Every feature is a plain number; how much each counts is learned (``retrieval/eval/train.py``) and
+stored in the ranker file, never set here. Adding a feature: a name in one tuple, a column in the
+function that fills it, then retrain.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..text import Concept, normalize
+from .evidence import Evidence, sentence_coverage
+from .question import Question, states_quantity, stating
+
+ROW_FEATURES = (
+    "dense",  # cosine similarity of question and passage (0 outside the dense candidates)
+    "dense_gap",  # the best candidate's cosine minus this one's
+    "dense_rr",  # 1 / (1 + dense rank); 0 unranked
+    "keyword",  # BM25 score / the best candidate's
+    "keyword_log",  # log(1 + BM25)
+    "keyword_rr",  # 1 / (1 + keyword rank); 0 unranked
+    "asks_role",  # the question names a role (问题 / 原因 / 下一步 / 做法)
+    "only_role",  # …and asks for nothing but that role
+    "role_heading",  # the passage plays a role asked by its headings
+    "role_paragraph",  # …only by its own paragraphs
+    "role_other",  # a role was asked, and the passage's section plays another
+    "implied_role",  # no role named; a target asks for the plan, a year's result for the review
+    "asks_unit", "unit",  # the question names a unit; the passage is from it
+    "asks_year", "year",  # the question names a year; how well the passage is about it (0–1)
+    "recent",  # from the newest report of a unit named without a year
+    "asks_list", "asks_quantity", "asks_target",
+)
+TEXT_FEATURES = (
+    "coverage",  # share of the question's concept weight the best single sentence says
+    "states_quantity",  # a how-many question, and one sentence gives a number with the unit asked
+    "heading_coverage",  # share of the concept weight its heading path says
+    "text_coverage",  # share the whole passage says
+    "length",  # log(characters)
+    "depth",  # headings above it
+    "item",  # one enumerated item (一是 …) of a longer section
+)
+FEATURES = ROW_FEATURES + TEXT_FEATURES
+ROLES = ("problem", "cause", "plan", "work", "highlight")  # section roles a question can ask for
+
+
+@dataclass
+class Scores:
+    """The candidates' first-stage scores: per row, 0 where a ranking did not find it."""
+
+    dense: np.ndarray
+    keyword: np.ndarray
+    dense_rank: np.ndarray  # 0-based, -1 unranked
+    keyword_rank: np.ndarray
+
+
+def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndarray) -> np.ndarray:
+    """[candidates × ROW_FEATURES] from scores, evidence and the rows' section types."""
+    n = len(scores.dense)
+    dense, keyword = scores.dense.astype(np.float64), scores.keyword.astype(np.float64)
+    asked = set(evidence.roles) if not evidence.implied else set()
+    other = np.isin(types, [r for r in ROLES if r not in asked]) & ~evidence.role_heading if asked else np.zeros(n, bool)
+    columns = {
+        "dense": dense,
+        "dense_gap": (dense.max(initial=0.0) - dense) * (dense > 0),
+        "dense_rr": np.where(scores.dense_rank >= 0, 1.0 / (1.0 + np.maximum(scores.dense_rank, 0)), 0.0),
+        "keyword": keyword / (keyword.max(initial=0.0) or 1.0),
+        "keyword_log": np.log1p(np.maximum(keyword, 0.0)),
+        "keyword_rr": np.where(scores.keyword_rank >= 0, 1.0 / (1.0 + np.maximum(scores.keyword_rank, 0)), 0.0),
+        "asks_role": np.full(n, float(bool(asked))),
+        "only_role": np.full(n, float(q.only_role)),
+        "role_heading": evidence.role_heading & bool(asked),
+        "role_paragraph": evidence.role_paragraph & bool(asked),
+        "role_other": other,
+        "implied_role": evidence.role & evidence.implied,
+        "asks_unit": np.full(n, float(bool(q.units))),
+        "unit": evidence.unit,
+        "asks_year": np.full(n, float(bool(q.years or q.report_years))),
+        "year": evidence.year,
+        "recent": evidence.recent,
+        "asks_list": np.full(n, float(q.is_list)),
+        "asks_quantity": np.full(n, float(q.quantity is not None)),
+        "asks_target": np.full(n, float(q.target)),
+    }
+    return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in ROW_FEATURES])
+
+
+def text_features(rows: list[dict], q: Question, idf: dict[str, float]) -> np.ndarray:
+    """[rows × TEXT_FEATURES] for chunk rows (text, heading_path, item)."""
+    figure = stating(q.quantity) if q.quantity else None
+    total = sum(c.weight(idf) for c in q.concepts) or 1.0
+    out = np.zeros((len(rows), len(TEXT_FEATURES)))
+    for i, row in enumerate(rows):
+        text = row["text"]
+        out[i] = (
+            sentence_coverage(text, q.concepts, idf, figure),
+            float(bool(q.quantity) and states_quantity(text, q.tokens, q.quantity)),
+            said(normalize(" ".join(row["heading_path"])), q.concepts, idf) / total,
+            said(normalize(text), q.concepts, idf) / total,
+            math.log(1 + len(text)),
+            len(row["heading_path"]),
+            float(bool(row.get("item"))),
+        )
+    return out
+
+
+def said(text: str, concepts: list[Concept], idf: dict[str, float]) -> float:
+    """The concept weight a (normalised) text says, each concept once."""
+    return sum(c.credit(text, idf) for c in concepts)

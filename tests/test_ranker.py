@@ -1,0 +1,77 @@
+"""The learned ranker: its file, its training (deterministic, grouped folds, genres weighed alike)."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from retrieval.errors import YanduError
+from retrieval.eval import train
+from retrieval.search.features import FEATURES, ROW_FEATURES
+from retrieval.search.ranker import RANKER_FILE, Ranker
+
+
+def synthetic(n_questions=60, seed=0):
+    """Questions whose gold row is the one with the highest "role_heading" + "coverage" (a planted
+    signal), the dense score pure noise; half party, half government, three questions a report."""
+    rng = np.random.default_rng(seed)
+    out = []
+    role, cover = FEATURES.index("role_heading"), FEATURES.index("coverage")
+    for q in range(n_questions):
+        x = rng.random((30, len(FEATURES)))
+        x[:, role] = rng.random(30) > 0.7
+        gold = int(np.argmax(x[:, role] * 2 + x[:, cover]))
+        labels = np.zeros(30, dtype=np.int64)
+        labels[gold] = 2
+        out.append(train.Sample(f"q{q}", "party" if q % 2 else "gov", f"report{q // 3}", x, labels))
+    return out
+
+
+def test_the_shipped_ranker_file_round_trips_byte_for_byte(tmp_path):
+    ranker = Ranker.load()
+    ranker.save(tmp_path / "ranker.json")
+    assert (tmp_path / "ranker.json").read_bytes() == RANKER_FILE.read_bytes()
+    assert ranker.trained["folds"] >= 2 and set(ranker.trained["questions"]) == {"party", "gov"}
+
+
+def test_a_ranker_file_for_other_features_or_an_unknown_method_is_refused(tmp_path):
+    ranker = Ranker.load()
+    with pytest.raises(YanduError, match="train-ranker"):
+        replace(ranker, features=FEATURES[:-1])
+    with pytest.raises(YanduError, match="lambdarank"):
+        replace(ranker, method="handset")
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    with pytest.raises(YanduError, match="train-ranker"):
+        Ranker.load(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize("method", ["lambdarank", "logistic"])
+def test_training_finds_a_planted_signal_and_is_deterministic(tmp_path, method):
+    samples = synthetic()
+    a, b = train.fit(samples, method), train.fit(samples, method)
+    a.save(tmp_path / "a.json")
+    b.save(tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    held = train.evaluate(a, synthetic(seed=1))
+    assert min(held.hit1.values()) >= 0.6  # noise alone would give ~1/30
+
+
+def test_folds_never_split_a_report_and_genres_weigh_the_same():
+    samples = synthetic()
+    seen = set()
+    for test in train.folds(samples, 5):
+        groups = {samples[i].group for i in test}
+        assert not groups & seen
+        seen |= groups
+    assert len(seen) == 20
+    lopsided = samples[:10] + [s for s in samples[10:] if s.genre == "gov"]
+    w = train.weights(lopsided)
+    party = sum(x for x, s in zip(w, lopsided) if s.genre == "party")
+    gov = sum(x for x, s in zip(w, lopsided) if s.genre == "gov")
+    assert party == pytest.approx(gov)
+
+
+def test_training_writes_what_it_chose_with_the_fold_scores(tmp_path):
+    ranker, table = train.train(synthetic(), tmp_path / "r.json", k=3)
+    assert Ranker.load(tmp_path / "r.json").to_json() == ranker.to_json()
+    assert ranker.trained["chosen"] in table and ranker.trained["folds"] == 3
+    assert len(ranker.first.weights) == len(ROW_FEATURES) and ranker.depth in train.DEPTHS
