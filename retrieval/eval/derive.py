@@ -64,19 +64,23 @@ CLAUSE = re.compile(r"[^。！？!?；;，,：:\n]+")
 # What a heading says about its subject rather than the subject itself: cut there.
 VERDICT = re.compile(r"还|仍|尚|依然|有待|不够|不足|不到位|不强|不高|不严|不实|不深|不力|缺乏|欠缺|需要|亟待|较为|比较|偏|弱化|滞后|薄弱")
 CONNECTIVES = re.compile(r"^(?:及|和|与|的|、|之)+|(?:及|和|与|的|、|之|等|方面|情况|工作情况)+$")
-NOUNISH = ("n", "vn", "nz", "nt", "ns", "an", "j", "l", "i")
-LEADING_DROP = ("v", "d", "ad", "p", "c", "u", "uj", "m", "q", "r", "f", "a")
+NOUNISH = ("n", "vn", "nz", "nt", "ns", "an", "j", "l")
+LEADING_DROP = ("v", "d", "ad", "p", "c", "u", "m", "q", "r", "f", "a", "i")
+TRAILING_DROP = ("d", "ad", "p", "c", "u", "m", "q", "r", "f", "x")
 FIGURE = re.compile(r"(\d+(?:\.\d+)?)(余|多)?(万|亿|千)?(个百分点|人次|名|人|次|个|项|条|家|所|场|期|篇|件|户|元|公里|亩|吨|%|％|倍|批|支|座|套)")
-SUBJECT_LEAD = re.compile(r"^(?:其中|同时|全年|今年|去年|年内|年初以来|累计|共计|先后|共|已|均|全部|新|并|还|又|积极|组织|全市|全省|全区|全县)+")
-SUBJECT_TAIL = re.compile(r"(?:达到|达|为|约|近|超过|超|突破|共计|共|累计|了|至|到|以上|分别)+$")
-TITLE_CHROME = re.compile(r"首页|>|当前位置|下载|http|www")
-TITLE_YEAR = re.compile(r"^\s*(?:19|20)\d\d\s*年?度?|(?:19|20)\d\d年度?")
-TITLE_TRIM = [(re.compile(r"^关于"), ""), (re.compile(r"及(?:下一步|下步|20\d\d年|明年|今后).*$"), ""),
+SUBJECT_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+是|其中|同时|全年|今年|去年|年内|年初以来|累计|共计|先后|共|已|均|全部|并|还|又|积极|组织)+")
+# A subject that is not what is counted: a comparison, a clause that goes on elsewhere, a placeholder.
+BAD_SUBJECT = re.compile(r"^(?:较|比|对|与|向|在|从|按|结合|根据|其中|以|将|把)|(?:的|从|由|比|较|至|占)$|[、\dA-Za-zXx*×“”\"]")
+SUBJECT_TAIL = re.compile(r"(?:达到|达|为|约|近|超过|超|突破|共计|共|累计|了|至|到|以上|分别|保持|稳定在|控制在)+$")
+TITLE_CHROME = re.compile(r"首页|>|当前位置|下载|http|www|更新时间|作者|发布|来源|\d{1,2}:\d\d|欢迎|网站|写作网|阅读|摘要|^工作计划$|^#")
+TITLE_YEAR = re.compile(r"\s*(?:19|20)\d\d\s*(?:年度|年)?\s*")
+TITLE_TRIM = [(re.compile(r"【[^】]*】|^VIP\s*|[_|].*$"), ""), (re.compile(r"^关于"), ""), (re.compile(r"及(?:下一步|下步|20\d\d年|明年|今后).*$"), ""),
               (re.compile(r"[（(][^）)]*[）)]"), ""), (re.compile(r"工作述职报告$|述职报告$"), "述职"),
               (re.compile(r"的$"), "")]
 OPENING_KIND = re.compile(r"现(?:将|就)(?:[^，。]{0,8}?来)?([^，。]{2,24}?)(述职|报告|汇报|总结)如下")
-OPENING_ORGAN = re.compile(r"((?:[XＸx×*]{1,3}|[\u4e00-\u9fff]{1,4}?)(?:乡|镇|县|区|市|街道|社区|村|局|公司|医院|学校|中学|小学|大学|学院)"
-                           r"(?:党委|党总支|党支部|党工委|党组|领导班子|班子|委员会|政府|机关)?)")
+OPENING_ORGAN = re.compile(r"(?:^|(?<=[，。,.:：;；\s]))((?:[XＸx×*]{1,3}|(?![在对向由把将为和与据根按经通])[\u4e00-\u9fff]{0,4}?)(?:乡|镇|县|区|市|街道|社区|村|局|公司|医院|学校|大学|学院)"
+                           r"(?:党委|党总支|党支部|党工委|党组|领导班子|班子|委员会|政府|机关|委)?)")
+SUPERIOR = re.compile(r"^[^，。]{0,4}领导")  # "在县委的正确领导下": the organ above, not the report's
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,12 @@ def templates() -> dict[str, list[Template]]:
     for kind, genre, text in data_rows("question_templates.txt"):
         out.setdefault(kind, []).append(Template(kind, genre, text))
     return out
+
+
+@lru_cache(maxsize=1)
+def heading_verbs() -> tuple[str, ...]:
+    """Words a heading opens with that are not its subject (data/heading_verbs.txt), longest first."""
+    return tuple(sorted({w for row in data_rows("heading_verbs.txt") for w in row}, key=len, reverse=True))
 
 
 @dataclass
@@ -116,9 +126,23 @@ def first_part(text: str, pattern: re.Pattern = SENTENCE) -> str:
     return m.group(0).strip() if m else ""
 
 
+def _content(text: str) -> str:
+    """A phrase without its leading verbs and function words and its trailing non-nouns (jieba)."""
+    verbs = heading_verbs()
+    while (lead := next((v for v in verbs if text.startswith(v) and len(text) > len(v)), None)):
+        text = text[len(lead):]
+    words = [(w.word, w.flag) for w in jieba.posseg.cut(text)]
+    while words and words[0][1].startswith(LEADING_DROP) and not words[0][1].startswith(NOUNISH):
+        words.pop(0)
+    while words and words[-1][1].startswith(TRAILING_DROP):
+        words.pop()
+    return "".join(w for w, _ in words)
+
+
 def topic_of(heading: str) -> str:
     """The subject a heading or item is about: first clause, role words and verdicts cut, leading
-    verbs and function words dropped ("（一）党的创新理论学习还不够系统深入。" → "党的创新理论学习")."""
+    verbs and function words dropped ("（一）党的创新理论学习还不够系统深入。" → "党的创新理论学习",
+    "抓制度、强管理" → "制度、管理")."""
     text = unicodedata.normalize("NFKC", strip_marker(heading))
     text = first_part(text, CLAUSE)
     for pattern in ROLE_CUES.values():
@@ -126,12 +150,8 @@ def topic_of(heading: str) -> str:
     m = VERDICT.search(text)
     if m and m.start() >= 2:
         text = text[:m.start()]
-    words = [(w.word, w.flag) for w in jieba.posseg.cut(text)]
-    while words and (words[0][1].startswith(LEADING_DROP) and not words[0][1].startswith(NOUNISH)):
-        words.pop(0)
-    while words and not words[-1][1].startswith(NOUNISH):
-        words.pop()
-    topic = CONNECTIVES.sub("", "".join(w for w, _ in words))
+    parts = [_content(part) for part in text.split("、")]
+    topic = CONNECTIVES.sub("", "、".join(p for p in parts if p))
     return topic if 2 <= len(topic) <= 16 and not re.search(r"\d", topic) else ""
 
 
@@ -211,7 +231,7 @@ def figure_candidates(doc: Document, section: Section) -> list[Candidate]:
         if not m:
             continue
         subject = SUBJECT_TAIL.sub("", SUBJECT_LEAD.sub("", clause.group(0)[:m.start()].strip()))
-        if not (3 <= len(subject) <= 16) or re.search(r"[\dA-Za-zXx*×“”\"]", subject):
+        if not (3 <= len(subject) <= 16) or BAD_SUBJECT.search(subject):
             continue
         span = doc.text[clause.start():clause.start() + m.end()].strip()
         if len(norm(span)) < MIN_SPAN:
@@ -244,12 +264,13 @@ def report_name(doc: Document) -> str | None:
     if not name:
         opening = unicodedata.normalize("NFKC", doc.text[:300])
         m = OPENING_KIND.search(opening)
-        organ = OPENING_ORGAN.search(opening)
+        organ = next((o for o in OPENING_ORGAN.finditer(opening) if not SUPERIOR.match(opening[o.end():])
+                      and not any(w.flag.startswith(("v", "p", "d")) for w in jieba.posseg.cut(o.group(1)))), None)
         if m:
-            what = re.sub(r"^(?:一年来|今年以来|年初以来|本人|我|个人|全年)+", "", m.group(1))
-            name = what + m.group(2) if len(what) >= 2 else ""
+            what = re.sub(r"^(?:一年来|今年以来|年初以来|本人|我|个人|全年|具体)+", "", m.group(1))
+            name = what + m.group(2) if len(what) >= 4 else ""
         if organ and not (name and organ.group(1) in name):
-            name = organ.group(1) + ("的" + name if name else "")
+            name = re.sub(r"^(?:我们|我|本)", "", organ.group(1)) + ("的" + name if name else "")
     return name if len(name) >= 4 else None
 
 
@@ -284,12 +305,13 @@ def phrase(candidate: Candidate, naming: dict, genre: str, rng: random.Random) -
 
 
 def repeats_heading(question: str, doc: Document) -> bool:
-    """True when a question holds one of the report's headings (marker and end punctuation off) verbatim."""
+    """True when a question holds a heading of the report, or a clause of one, of 6 characters or more
+    verbatim (marker and punctuation off): a question is asked in a user's words, not the report's."""
     q = normalize(question)
     for section in doc.walk():
-        heading = normalize(strip_marker(section.heading).rstrip("。；;，,： "))
-        if len(heading) >= 4 and heading in q:
-            return True
+        for clause in CLAUSE.findall(normalize(strip_marker(section.heading))):
+            if len(clause.strip()) >= 6 and clause.strip() in q:
+                return True
     return False
 
 
