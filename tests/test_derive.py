@@ -121,3 +121,41 @@ def test_command_writes_jsonl_and_counts(tmp_path, capsys):
     assert len(out.read_text(encoding="utf-8").splitlines()) == len(derive_questions(CORPUS))
     assert "party:" in capsys.readouterr().err
     assert derive_main(["--corpus", str(tmp_path / "missing")]) == 1
+
+
+def test_eval_rows_are_split_by_genre_and_take_extra_metrics(tmp_path, monkeypatch):
+    from retrieval.eval import run
+
+    gov = {"id": "b1", "question": "?", "gold": [{"doc": "1954政府工作报告_周恩来.txt", "span": "第一个五年计划"}]}
+    party = {"id": "b2", "question": "?", "gold": [{"doc": "001_56e93352d959f4eb.txt", "span": "意识形态工作"}]}
+    if genre_of(gov["gold"][0]["doc"]) is None:
+        pytest.skip("../shared is not present")
+    assert run.question_genre("blind_questions", gov) == "gov" and run.question_genre("blind_questions", party) == "party"
+    assert run.question_genre("gov_dev_questions", party) == "gov"  # a public set's genre is the set's
+    assert run.question_genre("derived", {**gov, "genre": "party"}) == "party"
+    assert list(run.by_genre("blind_questions", [gov, party])) == ["party", "gov"]
+    results = [{"id": "b1", "passages": [{"text": "第一个五年计划的基本任务"}]}, {"id": "b2", "passages": []}]
+    monkeypatch.setitem(run.SET_METRICS, "answers", lambda qs, rs: {"answered": len(rs) / len(qs)})
+    table = {"blind": {g: {"yandu": run.split_scores(qs, results)} for g, qs in run.by_genre("blind", [gov, party]).items()}}
+    text = run.format_table(table, tmp_path)
+    assert "| blind | gov | all | yandu | 1 | 1.0 |" in text and "| blind | party | all | yandu | 1 | 0.0 |" in text
+    assert "answered" in text.splitlines()[1]
+
+
+def test_corpus_sets_copy_real_files_once(tmp_path):
+    from retrieval.eval.run import copy_corpus
+
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.txt").write_text("一、甲", encoding="utf-8")
+    (src / "sub" / "b.docx").write_bytes(b"x")
+    (src / "notes.jsonl").write_text("{}", encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "c.txt").write_text("乙", encoding="utf-8")
+    target = tmp_path / "corpus"
+    assert copy_corpus(target, (src, other)) == 2  # the first folder's .txt at the top, no .jsonl
+    assert (target / "a.txt").is_file() and not (target / "a.txt").is_symlink() and (target / "other" / "c.txt").is_file()
+    mtime = (target / "a.txt").stat().st_mtime_ns
+    copy_corpus(target, (src, other))
+    assert (target / "a.txt").stat().st_mtime_ns == mtime

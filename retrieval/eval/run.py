@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from ..config import Settings
+from ..config import ROOT, Settings
 from .baseline import baseline_results
 from ..ingest import corpus_files
 from .derive import derive_questions
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SHOWN = ("hit@1", "hit@3", "hit@5", "mrr@10", "items@3", "noise_rate")
 GENRES = ("party", "gov")
+CACHE = ROOT / "cache" / "eval"  # corpus sets and derived questions (git-ignored)
 # The genre of every question of a public set (a set not named here: each question's own "genre",
 # else its gold report's: seeds and party_web are party-building, bench government).
 SET_GENRES = {"dev_questions": "party", "party_dev_questions": "party", "gov_dev_questions": "gov"}
@@ -149,7 +150,7 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
     """The metrics table (one row per set, genre, half and system) as text, its JSON on the last line;
     with ``corpus_sets``, one table per shared corpus (built under ``cache``)."""
     if corpus_sets:
-        cache = Path(cache or settings.index_dir.parent / "cache" / "eval")
+        cache = Path(cache or CACHE)
         out = []
         for name in corpus_sets:
             corpus, index = corpus_set(name, cache)
