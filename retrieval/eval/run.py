@@ -22,7 +22,6 @@ from typing import Callable
 from ..config import ROOT, Settings
 from .baseline import baseline_results
 from ..ingest import corpus_files
-from .derive import derive_questions
 from .metrics import score
 from .questions import BENCH, PARTY_WEB, SEEDS, genre_of, load_jsonl
 
@@ -135,6 +134,8 @@ def corpus_set(name: str, cache: Path) -> tuple[Path, Path]:
 def derived_set(settings: Settings, cache: Path | None) -> Path:
     """The derived questions over the settings' corpus, written under ``cache`` (else the index
     folder): never into the repository (derived over party_web they are third-party data)."""
+    from .derive import derive_questions  # imported here: ``python -m retrieval.eval.derive`` stays clean
+
     questions = derive_questions(settings.corpus_dir)
     folder = cache or settings.index_dir
     folder.mkdir(parents=True, exist_ok=True)
