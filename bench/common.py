@@ -44,7 +44,7 @@ def bench_files() -> list[Path]:
 
 def make_corpus(target: Path, with_bench: bool) -> int:
     """Copy the seeds (and the shared bench reports, in their folders) into `target`. Returns the file count."""
-    return copy_corpus(target, (SEEDS, BENCH) if with_bench and BENCH.exists() else (SEEDS,))
+    return copy_corpus(target, ((SEEDS, ""), (BENCH, "")) if with_bench and BENCH.exists() else ((SEEDS, ""),))
 
 
 def new_report_text() -> str:

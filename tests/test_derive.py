@@ -154,8 +154,9 @@ def test_corpus_sets_copy_real_files_once(tmp_path):
     other.mkdir()
     (other / "c.txt").write_text("乙", encoding="utf-8")
     target = tmp_path / "corpus"
-    assert copy_corpus(target, (src, other)) == 2  # the first folder's .txt at the top, no .jsonl
-    assert (target / "a.txt").is_file() and not (target / "a.txt").is_symlink() and (target / "other" / "c.txt").is_file()
+    assert copy_corpus(target, ((src, ""), (other, "web"))) == 3  # reports only, each folder's layout kept
+    assert (target / "a.txt").is_file() and not (target / "a.txt").is_symlink()
+    assert (target / "sub" / "b.docx").is_file() and (target / "web" / "c.txt").is_file()
     mtime = (target / "a.txt").stat().st_mtime_ns
-    copy_corpus(target, (src, other))
+    copy_corpus(target, ((src, ""), (other, "web")))
     assert (target / "a.txt").stat().st_mtime_ns == mtime

@@ -33,8 +33,10 @@ CACHE = ROOT / "cache" / "eval"  # corpus sets and derived questions (git-ignore
 # The genre of every question of a public set (a set not named here: each question's own "genre",
 # else its gold report's: seeds and party_web are party-building, bench government).
 SET_GENRES = {"dev_questions": "party", "party_dev_questions": "party", "gov_dev_questions": "gov"}
-# Shared corpora by name: the folders of ../shared each copies (seeds at the top, the others in theirs).
-CORPUS_SETS = {"seeds": (SEEDS,), "bench": (SEEDS, BENCH), "all": (SEEDS, BENCH, PARTY_WEB)}
+# Shared corpora by name: (folder of ../shared, sub-folder of the corpus it goes to) — the layout of
+# bench.common.make_corpus (seeds at the top, bench's own folders beside them), party_web in its own.
+CORPUS_SETS = {"seeds": ((SEEDS, ""),), "bench": ((SEEDS, ""), (BENCH, "")),
+               "all": ((SEEDS, ""), (BENCH, ""), (PARTY_WEB, "party_web"))}
 # Per-set metrics beside the scorer's: name → fn(questions, results) → {column: value}; each column
 # is added to every row (e.g. the direct-answer scorer's precision and coverage).
 SET_METRICS: dict[str, Callable[[list[dict], list[dict]], dict]] = {}
@@ -104,18 +106,16 @@ def by_genre(set_name: str, questions: list[dict]) -> dict[str, list[dict]]:
     return {g: groups[g] for g in sorted(groups, key=lambda g: (GENRES + (g,)).index(g))}
 
 
-def copy_corpus(target: Path, folders: tuple[Path, ...]) -> int:
-    """Copy the reports (.txt, .docx) of ``folders`` into ``target`` — the first folder's at the top,
-    each other in a sub-folder of its name — unless already there; real files, since the indexer does
-    not follow links out of the corpus. Returns the number of reports."""
+def copy_corpus(target: Path, sources: tuple[tuple[Path, str], ...]) -> int:
+    """Copy the reports (.txt, .docx) of each (folder, sub-folder) into ``target``/sub-folder, keeping
+    the folder's own layout, unless already there; real files, since the indexer does not follow
+    links out of the corpus. Returns the number of reports."""
     n = 0
-    for i, folder in enumerate(folders):
+    for folder, sub in sources:
         if not folder.is_dir():
             raise FileNotFoundError(f"{folder}: not present")
-        place = target if i == 0 else target / folder.name
-        suffixes = (".txt",) if i == 0 else (".txt", ".docx")
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes):
-            dest = place / path.relative_to(folder)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".docx")):
+            dest = target / sub / path.relative_to(folder)
             if not dest.exists() or dest.stat().st_size != path.stat().st_size:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
