@@ -4,7 +4,8 @@
     python app.py parse FILE [--json]
     python app.py index [--corpus DIR] [--index-dir DIR] [--rebuild]
     python app.py query "问题" [--top-k K] [--json] [--batch QUESTIONS.jsonl]
-    python app.py eval QUESTIONS.jsonl [MORE.jsonl …] [--ablation]
+    python app.py eval QUESTIONS.jsonl [MORE.jsonl …] [--derived] [--corpus-set seeds|bench|all] [--ablation]
+    python app.py derive [--corpus DIR] [--out FILE]   # questions derived from the reports' structure
     python app.py train-ranker --corpus DIR --index-dir DIR [--corpus DIR2 --index-dir DIR2] [--ablation]
     python app.py library [--json]            # the report library: every report, its figures or its error
     python app.py add FILE… | remove NAME | restore NAME | reindex NAME
@@ -70,10 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score Yandu and a generic RAG baseline on question sets (odd/even halves apart)")
     _common(p)
-    p.add_argument("questions", type=Path, nargs="+", help="one or more JSONL question sets")
+    p.add_argument("questions", type=Path, nargs="*", help="JSONL question sets")
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--no-baseline", action="store_true", help="score Yandu only")
     p.add_argument("--ablation", action="store_true", help="also score Yandu with each ranking part switched off")
+    p.add_argument("--derived", action="store_true",
+                   help="also score the questions derived from the corpus's own reports (python -m retrieval.eval.derive)")
+    p.add_argument("--corpus-set", action="append", default=[], choices=["seeds", "bench", "all"],
+                   help="score on a shared corpus instead of --corpus: seeds, bench (seeds + ../shared/bench), "
+                        "all (+ party_web); repeatable; copied and indexed under --cache")
+    p.add_argument("--cache", type=Path, help="folder for corpus sets and derived questions (default: ./cache/eval)")
+
+    p = sub.add_parser("derive", help="derive questions with gold spans from the structure of the corpus's reports")
+    p.add_argument("--corpus", type=Path, default=Path("corpus"), help="folder of reports (default: ./corpus)")
+    p.add_argument("--out", type=Path, help="JSONL file to write (default: standard output)")
+    p.add_argument("--per-report", type=int, default=8)
+    p.add_argument("--seed", type=int, default=21)
 
     p = sub.add_parser("train-ranker", add_help=False,
                        help="learn the ranking weights (cross-validated by report) into retrieval/data/ranker.json")
@@ -243,8 +256,11 @@ def cmd_query(args) -> int:
 def cmd_eval(args) -> int:
     from retrieval.eval import run_eval
 
+    if not args.questions and not args.derived:
+        print("error: name a question set (JSONL) or --derived", file=sys.stderr)
+        return 1
     print(run_eval(settings_from(args), args.questions, args.top_k, baseline=not args.no_baseline,
-                   ablations=args.ablation))
+                   ablations=args.ablation, derived=args.derived, corpus_sets=args.corpus_set, cache=args.cache))
     return 0
 
 
@@ -252,6 +268,13 @@ def cmd_train_ranker(args) -> int:
     from retrieval.eval.train import main as train
 
     return train(args.rest)
+
+
+def cmd_derive(args) -> int:
+    from retrieval.eval.derive import main as derive
+
+    return derive(["--corpus", str(args.corpus), "--per-report", str(args.per_report), "--seed", str(args.seed)]
+                  + (["--out", str(args.out)] if args.out else []))
 
 
 def _emit(args, data, lines: list[str]) -> None:
@@ -382,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_train_ranker(argparse.Namespace(rest=argv[1:]))
     args = parser.parse_args(argv)
     commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval,
-                "train-ranker": cmd_train_ranker,
+                "derive": cmd_derive, "train-ranker": cmd_train_ranker,
                 "library": cmd_library, "add": cmd_add, "remove": cmd_remove, "restore": cmd_restore,
                 "reindex": cmd_reindex, "compare": cmd_compare}
     try:

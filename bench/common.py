@@ -5,7 +5,6 @@ import json
 import os
 import platform
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from retrieval.config import ROOT
 from retrieval.eval.questions import BENCH, DEV_QUESTIONS, load_jsonl
+from retrieval.eval.run import copy_corpus
 
 SEEDS = ROOT / "corpus"
 
@@ -43,20 +43,8 @@ def bench_files() -> list[Path]:
 
 
 def make_corpus(target: Path, with_bench: bool) -> int:
-    """Copy the seeds (and the shared bench reports, in their folders) into `target`: real files,
-    since the indexer does not follow symlinks that lead out of the corpus. Returns the file count."""
-    target.mkdir(parents=True, exist_ok=True)
-    n = 0
-    for path in sorted(SEEDS.glob("*.txt")):
-        shutil.copy2(path, target / path.name)
-        n += 1
-    if with_bench:
-        for path in bench_files():
-            dest = target / path.relative_to(BENCH)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest)
-            n += 1
-    return n
+    """Copy the seeds (and the shared bench reports, in their folders) into `target`. Returns the file count."""
+    return copy_corpus(target, ((SEEDS, ""), (BENCH, "")) if with_bench and BENCH.exists() else ((SEEDS, ""),))
 
 
 def new_report_text() -> str:

@@ -119,7 +119,7 @@ def test_eval_command_agrees_with_the_shared_scorer(seed_app, tmp_path):
     common = ["--corpus", str(s.corpus_dir), "--index-dir", str(s.index_dir)]
     out = subprocess.run([sys.executable, str(ROOT / "app.py"), "eval", str(DEV_QUESTIONS), *common],
                          capture_output=True, text=True, check=True).stdout
-    table = json.loads(out.strip().splitlines()[-1].removeprefix("json: "))[DEV_QUESTIONS.stem]
+    table = json.loads(out.strip().splitlines()[-1].removeprefix("json: "))[DEV_QUESTIONS.stem]["party"]
     table = {system: halves["all"] for system, halves in table.items()}
     results = tmp_path / "results.jsonl"
     with open(results, "w") as f:

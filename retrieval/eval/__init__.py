@@ -1,7 +1,11 @@
-"""Measuring retrieval: metrics (the project's scorer), question sets, the generic baseline, the eval run."""
+"""Measuring retrieval: metrics (the project's scorer), question sets, the generic baseline, the eval run.
+
+Questions derived from the reports' structure: ``retrieval.eval.derive.derive_questions`` (not imported
+here, so ``python -m retrieval.eval.derive`` runs it as a script cleanly)."""
 from .baseline import baseline_results
 from .metrics import METRICS, score
-from .questions import load_jsonl
-from .run import run_eval
+from .questions import genre_of, load_jsonl
+from .run import SET_METRICS, question_genre, run_eval
 
-__all__ = ["METRICS", "baseline_results", "load_jsonl", "run_eval", "score"]
+__all__ = ["METRICS", "SET_METRICS", "baseline_results", "genre_of", "load_jsonl",
+           "question_genre", "run_eval", "score"]
