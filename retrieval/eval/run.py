@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from ..config import Settings
+from .answers import answer_scores, snapshot_reports
 from .baseline import baseline_results
 from .metrics import score
 from .questions import load_jsonl
@@ -66,9 +67,12 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
 
     app = Yandu(settings)
     table: dict[str, dict] = {}
+    answers: dict[str, dict] = {}
     for path in question_paths:
         questions = load_jsonl(path)
-        row = {"yandu": split_scores(questions, yandu_results(app, questions, top_k))}
+        results = yandu_results(app, questions, top_k)
+        row = {"yandu": split_scores(questions, results)}
+        answers[path.stem] = answer_scores(questions, results, snapshot_reports(app.searcher.snapshot()))
         if baseline:
             row["generic RAG"] = split_scores(questions, baseline_results(settings, app.encoder, questions, top_k))
         if ablations:
@@ -76,10 +80,10 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
                 variant = Searcher(settings.with_overrides(**override), app.encoder)  # same index and model
                 row[name] = split_scores(questions, yandu_results(variant, questions, top_k))
         table[path.stem] = row
-    return format_table(table, settings.corpus_dir)
+    return format_table(table, settings.corpus_dir, answers)
 
 
-def format_table(table: dict[str, dict], corpus: Path) -> str:
+def format_table(table: dict[str, dict], corpus: Path, answers: dict[str, dict] | None = None) -> str:
     lines = [f"corpus {corpus}", "| set | questions | system | n | " + " | ".join(SHOWN) + " |",
              "|---|---|---|---|" + "---|" * len(SHOWN)]
     for name, row in table.items():
@@ -89,5 +93,9 @@ def format_table(table: dict[str, dict], corpus: Path) -> str:
                 if m:
                     cells = " | ".join(str(m.get(k, "")) for k in SHOWN)
                     lines.append(f"| {name} | {half} | {system} | {m['n']} | {cells} |")
-    lines.append("json: " + json.dumps(table, ensure_ascii=False))
+    if answers:  # direct answers (eval/answers.py): right / given, and how many figure or list questions get one
+        lines += ["", "| set | direct answers | right | precision | figure/list questions | coverage |", "|---|---|---|---|---|---|"]
+        lines += [f"| {name} | {a['answers']} | {a['right']} | {a['precision']} | {a['asked']} | {a['coverage']} |"
+                  for name, a in answers.items()]
+    lines.append("json: " + json.dumps({**table, "direct answers": answers or {}}, ensure_ascii=False))
     return "\n".join(lines)
