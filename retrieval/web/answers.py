@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..search.question import ARABIC_YEAR, CN_YEAR, INTENT, Question, cn_year, stating, subject, understand
+from ..search.question import ARABIC_YEAR, CN_YEAR, INTENT, Question, cn_year, intent, stating, subject, understand
 from ..text import data_rows, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
@@ -264,14 +264,27 @@ class FollowUp:
     topic: str  # the topic carried over ("" when the question stands on its own)
     reports: tuple[str, ...] = ()  # the report scope carried over
     years: tuple[int, ...] = ()
+    role: str = ""  # the role a follow-up asks for ("那原因呢？" → cause): its passages come first
+
+
+@lru_cache(maxsize=1)
+def _role_questions() -> dict[str, str]:
+    """Role → the question that asks for it about a topic (data/follow_ups.txt)."""
+    return {role: template for role, template in data_rows("follow_ups.txt")}
 
 
 def follow_up(question: str, previous: dict | None) -> FollowUp:
-    """A question with no topic of its own ("那原因呢？") keeps the previous turn's topic and scope."""
+    """A question with no topic of its own ("那原因呢？") keeps the previous turn's topic and scope; when
+    it asks for a role, it is asked again as that role's question about the topic ("意识形态工作存在
+    问题的原因是什么？", data/follow_ups.txt), so the ranker reads the new role, not the old one."""
     if previous is None or topic_of(question):
         return FollowUp(question, "")
     topic = previous.get("topic") or topic_of(previous.get("question", ""))
     if not topic:
         return FollowUp(question, "")
     scope = previous.get("scope") or {}
-    return FollowUp(f"{topic} {question}", topic, tuple(scope.get("reports") or ()), tuple(scope.get("years") or ()))
+    roles = intent(normalize_question(question))
+    template = _role_questions().get(roles[0]) if roles else None
+    query = template.format(topic=topic) if template else f"{topic} {question}"
+    return FollowUp(query, topic, tuple(scope.get("reports") or ()), tuple(scope.get("years") or ()),
+                    roles[0] if template else "")
