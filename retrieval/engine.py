@@ -10,17 +10,17 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .config import SECTION_TYPE_NAMES, Settings
 from .errors import YanduError
 from .ingest import Upload, corpus_files, corpus_hashes, place_file, save_uploads
-from .search import Filters, Result, Searcher
+from .search import Filters, Result, Searcher, intent
 from .passage import Passage
 from .progress import Progress
 from .store import IndexReport, Manifest, built_with, corpus_changed, update_index
-from .text import tokenize
+from .text import normalize_question, tokenize
 from .ingest.years import report_kind
 
 TRASH = ".trash"  # inside the corpus; hidden, so never indexed; files there can be restored
@@ -293,7 +293,22 @@ class Yandu:
 
     def search(self, question: str, top_k: int | None = None, reports=(), years=(), section_types=()) -> Result:
         filters = Filters(list(reports or []), [int(y) for y in years or []], list(section_types or []))
-        return self.searcher.search(question, top_k, filters)
+        result = self.searcher.search(question, top_k, filters)
+        return replace(result, passages=[filters.badge(p) for p in result.passages]) if filters.section_types else result
+
+    def search_role_first(self, question: str, role: str, top_k: int | None = None, reports=(), years=()) -> Result:
+        """A question asking for one role ("那原因呢？" about a topic): the passages playing that role
+        first (a role filter), then the others, ranked as ``search`` ranks them; shown scores never rise."""
+        top_k = top_k or self.settings.top_k
+        first = self.search(question, top_k, reports, years, [role])
+        rest = self.search(question, top_k, reports, years)
+        seen = {(p.source, p.start, p.end) for p in first.passages}
+        merged = [*first.passages, *(p for p in rest.passages if (p.source, p.start, p.end) not in seen)][:top_k]
+        out, ceiling = [], float("inf")
+        for rank, p in enumerate(merged, 1):
+            ceiling = min(ceiling, p.score)
+            out.append(replace(p, rank=rank, score=ceiling))
+        return replace(rest, passages=out, message=rest.message if not first.passages else first.message)
 
     def status(self) -> dict:
         snap = self.searcher.snapshot()
@@ -332,9 +347,13 @@ class Yandu:
         wanted = set(reports or ())
         years = {int(y) for y in years or ()}
         scope = [d for d in docs if (d["source"] in wanted if wanted else not years or d["year"] in years)]
+        # A question asking for a role ("各单位的存在问题有什么共性？") is answered in each report by a
+        # passage playing it where the report has one; by its best passage otherwise.
+        asked = [] if section_types else [r for r in intent(normalize_question(question)) if r in SECTION_TYPE_NAMES]
         rows = []
         for d in sorted(scope, key=lambda d: (-(d["year"] or 0), d["label"])):
-            found = self.search(question, 1, [d["source"]], (), section_types).passages
+            found = self.search(question, 1, [d["source"]], (), asked).passages if asked else []
+            found = found or self.search(question, 1, [d["source"]], (), section_types).passages
             rows.append(CompareRow(d["source"], d["label"], d["year"], found[0] if found else None))
         return rows
 

@@ -123,7 +123,7 @@ def test_command_writes_jsonl_and_counts(tmp_path, capsys):
     assert derive_main(["--corpus", str(tmp_path / "missing")]) == 1
 
 
-def test_eval_rows_are_split_by_genre_and_take_extra_metrics(tmp_path, monkeypatch):
+def test_eval_rows_are_split_by_genre_with_direct_answer_rows(tmp_path):
     from retrieval.eval import run
 
     gov = {"id": "b1", "question": "?", "gold": [{"doc": "1954政府工作报告_周恩来.txt", "span": "第一个五年计划"}]}
@@ -135,11 +135,11 @@ def test_eval_rows_are_split_by_genre_and_take_extra_metrics(tmp_path, monkeypat
     assert run.question_genre("derived", {**gov, "genre": "party"}) == "party"
     assert list(run.by_genre("blind_questions", [gov, party])) == ["party", "gov"]
     results = [{"id": "b1", "passages": [{"text": "第一个五年计划的基本任务"}]}, {"id": "b2", "passages": []}]
-    monkeypatch.setitem(run.SET_METRICS, "answers", lambda qs, rs: {"answered": len(rs) / len(qs)})
     table = {"blind": {g: {"yandu": run.split_scores(qs, results)} for g, qs in run.by_genre("blind", [gov, party]).items()}}
-    text = run.format_table(table, tmp_path)
+    answers = {"blind": {"gov": {"answers": 1, "right": 1, "precision": 1.0, "asked": 1, "coverage": 1.0}}}
+    text = run.format_table(table, tmp_path, answers)
     assert "| blind | gov | all | yandu | 1 | 1.0 |" in text and "| blind | party | all | yandu | 1 | 0.0 |" in text
-    assert "answered" in text.splitlines()[1]
+    assert "| blind | gov | 1 | 1 | 1.0 | 1 | 1.0 |" in text
 
 
 def test_corpus_sets_copy_real_files_once(tmp_path):

@@ -273,16 +273,84 @@ def test_figure_sentence_is_quoted_verbatim_with_its_rank():
 def test_list_items_are_slices_of_passages():
     from retrieval.web.answers import list_items
 
-    ps = [passage(rank=1, section="二、存在问题 › （二）意识形态工作还需加强", text="（二）意识形态工作还需加强。一是研究不够深入，创新举措不多。二是阵地管理有待加强。"),
-          passage(rank=2, text="一是宣传载体不丰富；二是引导力度不足。")]
+    ps = [passage(rank=1, section="二、存在问题 › （二）意识形态工作还需加强", section_type="problem",
+                  text="（二）意识形态工作还需加强。一是研究不够深入，创新举措不多。二是阵地管理有待加强。"),
+          passage(rank=2, section_type="problem", text="一是宣传载体不丰富；二是引导力度不足。")]
     items = list_items("意识形态工作存在哪些问题？", ps)
     assert [(q.text, q.rank) for q in items] == [("一是研究不够深入，创新举措不多。", 1), ("二是阵地管理有待加强。", 1)]
     assert all(q.text in ps[q.rank - 1]["text"] for q in items)
-    singles = [passage(rank=1, section="二、存在问题 › （一）学习不深", text="个别党员学习流于形式。"),
-               passage(rank=2, section="二、存在问题 › （二）阵地不严", text="部分阵地缺人。")]
+    singles = [passage(rank=1, section="二、存在问题 › （一）学习不深", section_type="problem", text="个别党员学习流于形式。"),
+               passage(rank=2, section="二、存在问题 › （二）阵地不严", section_type="problem", text="部分阵地缺人。")]
     assert [q.text for q in list_items("存在哪些问题？", singles)] == ["（一）学习不深", "（二）阵地不严"]
     assert list_items("存在哪些问题？", singles[:1]) == []  # one item is not a list
     assert list_items("全年发展了多少名党员？", ps) == []
+
+
+def test_list_answer_quotes_only_the_one_section_that_plays_the_role_asked():
+    from retrieval.web.answers import list_items
+
+    plan = passage(rank=1, section="三、存在的问题及下一步打算 › （一）坚持党要管党", section_type="plan",
+                   text="（一）坚持党要管党。一是压实责任。二是强化督查。")
+    problem = passage(rank=2, section="二、党建工作存在的问题", section_type="problem", text="一是学习不够深入。二是载体不够丰富。")
+    assert list_items("党建工作存在哪些问题？", [plan]) == []  # a plan section never answers a problem question
+    items = list_items("党建工作存在哪些问题？", [plan, problem])
+    assert [(q.text, q.rank) for q in items] == [("一是学习不够深入。", 2), ("二是载体不够丰富。", 2)]
+    # single-item passages of two different sections are not one list
+    a = passage(rank=1, section="二、存在问题 › （一）学习不深", section_type="problem", text="（一）学习不深。个别党员学习流于形式。")
+    b = passage(rank=2, section="四、其他问题 › （二）阵地不严", section_type="problem", text="（二）阵地不严。部分阵地缺人。")
+    assert list_items("存在哪些问题？", [a, b]) == []
+    # another report's section is never quoted beside the top passage's
+    other = passage(rank=2, source="乙.txt", section="二、存在问题 › （二）阵地不严", section_type="problem", text="（二）阵地不严。部分阵地缺人。")
+    assert list_items("存在哪些问题？", [a, other]) == []
+
+
+def test_a_bare_heading_item_carries_its_substance():
+    from retrieval.web.answers import ITEM_CHARS, list_items
+
+    p = passage(section="二、特色亮点", section_type="highlight",
+                text="一是构建学习体系。建立“1+4”学习制度，每月集中学习两次。二是开展结对帮带。党员与群众结对120对。"
+                     "三是创新载体。" + "打造线上学习平台，" * 12 + "覆盖全体党员。")
+    items = [q.text for q in list_items("有哪些特色亮点做法？", [p])]
+    assert items[:2] == ["一是构建学习体系。建立“1+4”学习制度，每月集中学习两次。", "二是开展结对帮带。党员与群众结对120对。"]
+    assert items[2].startswith("三是创新载体。打造") and items[2].endswith("…") and len(items[2]) <= ITEM_CHARS + 1
+    assert all(q.rstrip("…") in p["text"] for q in items)
+
+
+@pytest.mark.parametrize("question, sentence, section_type, why, quoted", [
+    # the subject asked: the GDP target does not answer a question on new urban jobs
+    ("2017年政府工作报告提出的城镇新增就业预期目标是多少？", "国内生产总值增长6.5%左右，在实际工作中争取更好结果。", "plan",
+     {"year": True}, False),
+    ("2017年政府工作报告提出的城镇新增就业预期目标是多少？", "城镇新增就业1100万人以上，城镇登记失业率4.5%以内。", "plan",
+     {"year": True}, True),
+    # result vs target: a target sentence never answers what was achieved, nor a result what was set
+    ("2025年广西粮食产量是多少？", "粮食产量预期目标280亿斤以上。", "work", {"year": True, "unit": True}, False),
+    ("广西2026年计划植树造林多少亩？", "植树造林380万亩，森林覆盖率稳定。", "work", {"year": True, "unit": True}, False),
+    ("广西2026年计划植树造林多少亩？", "植树造林400万亩以上。", "plan", {"year": True, "unit": True}, True),
+    # the year asked: a 2025 report's review of 2024 does not answer for 2025
+    ("2025年广西粮食产量是多少？", "2024年粮食产量280.76亿斤。", "work", {"year": True, "unit": True}, False),
+    ("2025年广西粮食产量是多少？", "粮食产量280.9亿斤，供给稳定。", "work", {"year": False, "unit": True}, False),
+    ("2025年广西粮食产量是多少？", "粮食产量280.9亿斤，供给稳定。", "work", {"year": True, "unit": True}, True),
+    # the unit asked: another province's report does not answer
+    ("2025年广西粮食产量是多少？", "粮食产量280.9亿斤，供给稳定。", "work", {"year": True, "unit": False}, False),
+    # the counted unit asked
+    ("全年发展了多少名党员？", "全年发展党员工作扎实推进，召开会议3次。", "work", None, False),
+])
+def test_figure_answer_only_when_the_figure_belongs_to_what_was_asked(question, sentence, section_type, why, quoted):
+    from retrieval.web.answers import figure_sentence
+
+    why_json = None if why is None else {"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], **why}
+    p = passage(text=sentence, section_type=section_type, why=why_json)
+    assert (figure_sentence(question, [p]) is not None) == quoted
+
+
+def test_figure_answer_comes_only_from_the_top_passage_report():
+    from retrieval.web.answers import figure_sentence
+
+    top = passage(rank=1, text="全年召开党组会研究议题。")
+    other = passage(rank=2, source="乙.txt", text="全年召开党组会60余次。")
+    assert figure_sentence("召开了多少次党组会？", [top, other]) is None
+    same = passage(rank=2, text="全年召开党组会60余次。")
+    assert figure_sentence("召开了多少次党组会？", [top, same]).rank == 2
 
 
 @pytest.mark.parametrize("question, topic", [

@@ -5,7 +5,7 @@ here, so ``python -m retrieval.eval.derive`` runs it as a script cleanly)."""
 from .baseline import baseline_results
 from .metrics import METRICS, score
 from .questions import genre_of, load_jsonl
-from .run import SET_METRICS, question_genre, run_eval
+from .run import question_genre, run_eval
 
-__all__ = ["METRICS", "SET_METRICS", "baseline_results", "genre_of", "load_jsonl",
+__all__ = ["METRICS", "baseline_results", "genre_of", "load_jsonl",
            "question_genre", "run_eval", "score"]

@@ -8,7 +8,7 @@ its odd- and even-numbered questions apart: ranking is tuned on the odd ones onl
 ones show whether a change holds on questions it was not tuned on. ``derived`` adds the questions
 ``derive.py`` draws from the corpus's own reports (kept apart from the public sets; written to the
 cache folder, never to the repository). ``ablations`` re-scores Yandu with one part switched off at
-a time (a ``Settings`` override each). Further per-set metrics plug in through ``SET_METRICS``.
+a time (a ``Settings`` override each).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import ROOT, Settings
+from .answers import answer_scores, snapshot_reports
 from .baseline import baseline_results
 from ..ingest import corpus_files
 from .metrics import score
@@ -37,9 +38,6 @@ SET_GENRES = {"dev_questions": "party", "party_dev_questions": "party", "gov_dev
 # bench.common.make_corpus (seeds at the top, bench's own folders beside them), party_web in its own.
 CORPUS_SETS = {"seeds": ((SEEDS, ""),), "bench": ((SEEDS, ""), (BENCH, "")),
                "all": ((SEEDS, ""), (BENCH, ""), (PARTY_WEB, "party_web"))}
-# Per-set metrics beside the scorer's: name → fn(questions, results) → {column: value}; each column
-# is added to every row (e.g. the direct-answer scorer's precision and coverage).
-SET_METRICS: dict[str, Callable[[list[dict], list[dict]], dict]] = {}
 # One part of the pipeline switched off at a time (what each part adds). What each ranking signal adds is
 # measured by retraining without it: python app.py train-ranker --ablation.
 ABLATIONS: dict[str, dict] = {
@@ -63,13 +61,9 @@ def parity(question: dict, position: int) -> str:
 
 
 def set_scores(questions: list[dict], results: list[dict]) -> dict:
-    """The scorer's metrics and every ``SET_METRICS`` column for one group of questions."""
+    """The scorer's metrics for one group of questions."""
     ids = {q["id"] for q in questions}
-    results = [r for r in results if r["id"] in ids]
-    out = score(questions, results)[0]
-    for metric in SET_METRICS.values():
-        out.update(metric(questions, results))
-    return out
+    return score(questions, [r for r in results if r["id"] in ids])[0]
 
 
 def split_scores(questions: list[dict], results: list[dict]) -> dict[str, dict]:
@@ -158,6 +152,9 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
     paths = list(question_paths) + ([derived_set(settings, cache)] if derived else [])
     present = {Path(name).name for name in corpus_files(settings.corpus_dir)[0]}
     table: dict[str, dict] = {}
+    answers: dict[str, dict] = {}
+    app.ensure_index()
+    reports = snapshot_reports(app.searcher.snapshot())  # what the direct-answer scorer checks reports against
     notes: list[str] = []
     for path in paths:
         name = "derived" if derived and path == paths[-1] else path.stem
@@ -168,6 +165,9 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
         if not questions:
             continue
         results = {"yandu": yandu_results(app, questions, top_k)}
+        groups = by_genre(path.stem, questions)
+        answers[name] = {genre: answer_scores(group, [r for r in results["yandu"] if r["id"] in {q["id"] for q in group}],
+                                              reports) for genre, group in groups.items()}
         if baseline:
             results["generic RAG"] = baseline_results(settings, app.encoder, questions, top_k)
         if ablations:
@@ -175,11 +175,11 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
                 variant = Searcher(settings.with_overrides(**override), app.encoder)  # same index and model
                 results[label] = yandu_results(variant, questions, top_k)
         table[name] = {genre: {system: split_scores(group, r) for system, r in results.items()}
-                       for genre, group in by_genre(path.stem, questions).items()}
-    return "\n".join([format_table(table, settings.corpus_dir), *notes])
+                       for genre, group in groups.items()}
+    return "\n".join([format_table(table, settings.corpus_dir, answers), *notes])
 
 
-def format_table(table: dict[str, dict], corpus: Path) -> str:
+def format_table(table: dict[str, dict], corpus: Path, answers: dict[str, dict] | None = None) -> str:
     """Markdown rows of {set: {genre: {system: {half: metrics}}}}, then the same as JSON."""
     extra = list(dict.fromkeys(k for genres in table.values() for row in genres.values() for scores in row.values()
                                for m in scores.values() for k in m
@@ -195,5 +195,10 @@ def format_table(table: dict[str, dict], corpus: Path) -> str:
                     if m:
                         cells = " | ".join(str(m.get(k, "")) for k in shown)
                         lines.append(f"| {name} | {genre} | {half} | {system} | {m['n']} | {cells} |")
-    lines.append("json: " + json.dumps(table, ensure_ascii=False))
+    if answers:  # direct answers (eval/answers.py): right / given, and how many figure or list questions get one
+        lines += ["", "| set | genre | direct answers | right | precision | figure/list questions | coverage |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {name} | {genre} | {a['answers']} | {a['right']} | {a['precision']} | {a['asked']} | {a['coverage']} |"
+                  for name, genres in answers.items() for genre, a in genres.items()]
+    lines.append("json: " + json.dumps({**table, "direct answers": answers or {}}, ensure_ascii=False))
     return "\n".join(lines)

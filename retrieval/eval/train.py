@@ -300,9 +300,10 @@ def answerable(questions: list[dict], corpus: Path) -> list[dict]:
     return [q for q in questions if all(str(g["doc"]).rsplit("/", 1)[-1] in names for g in q["gold"])]
 
 
-def samples_for(settings, half: str, cache: Path | None) -> list[Sample]:
-    """Samples of one corpus: the public sets' questions of one half ("odd" to train, "even" to report)
-    whose reports it holds, and (for "odd") the questions derived from its reports."""
+def samples_for(settings, half: str, cache: Path | None, extra: list[Path] = (), derived: bool = True) -> list[Sample]:
+    """Samples of one corpus: the questions of one half ("odd" to train, "even" to report) of the public
+    sets and of ``extra`` sets whose reports the corpus holds, and (for "odd") the questions derived
+    from its reports (``derive.py``)."""
     import hashlib
     import pickle
 
@@ -315,11 +316,12 @@ def samples_for(settings, half: str, cache: Path | None) -> list[Sample]:
     app.ensure_index()
     snap = app.searcher.snapshot()
     sets: dict[str, tuple[list[dict], str]] = {}
-    for name, (path, genre) in public_sets().items():
+    named = {**public_sets(), **{path.stem: (path, "party") for path in extra}}
+    for name, (path, genre) in named.items():
         if path.exists():
             questions = [q for i, q in enumerate(load_jsonl(path), 1) if parity(q, i) == half]
             sets[name] = (answerable(questions, settings.corpus_dir), genre)
-    if half == "odd":
+    if half == "odd" and derived:
         sets["derived"] = (derive_questions(settings.corpus_dir), "party")
     out = []
     for name, (questions, genre) in sets.items():
@@ -353,28 +355,36 @@ def main(argv: list[str] | None = None) -> int:
 
     from ..config import Settings
     from ..search.ranker import RANKER_FILE
+    from .run import CACHE, CORPUS_SETS, corpus_set
 
-    p = argparse.ArgumentParser(prog="train-ranker", description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", action="append", type=Path, required=True,
-                   help="a corpus to collect on (repeat: e.g. the seeds alone, and seeds + bench + party reports)")
-    p.add_argument("--index-dir", action="append", type=Path, required=True, help="its index (one per --corpus)")
+    p = argparse.ArgumentParser(prog="python app.py train-ranker", description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus-set", action="append", default=[], choices=sorted(CORPUS_SETS),
+                   help="a shared corpus to collect on (as app.py eval builds it; default: seeds and all)")
+    p.add_argument("--corpus", action="append", default=[], type=Path, help="your own corpus (repeatable)")
+    p.add_argument("--index-dir", action="append", default=[], type=Path, help="its index (one per --corpus)")
+    p.add_argument("--questions", action="append", default=[], type=Path,
+                   help="your own question set (scorer format; its odd-numbered questions train, the even ones report)")
+    p.add_argument("--no-derived", action="store_true", help="train without the questions derived from the reports")
     p.add_argument("--out", type=Path, default=RANKER_FILE, help="the ranker file to write (default: %(default)s)")
     p.add_argument("--folds", type=int, default=FOLDS)
-    p.add_argument("--cache", type=Path, default=Path(".cache/train"), help="collected features (reused while the index is the same)")
+    p.add_argument("--cache", type=Path, default=CACHE, help="corpus sets and collected features (default: %(default)s)")
     p.add_argument("--ablation", action="store_true", help="also retrain without each group of signals (held-out scores)")
     args = p.parse_args(argv)
     if len(args.corpus) != len(args.index_dir):
         p.error("give one --index-dir per --corpus")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     base = Settings()
-    corpora = [base.with_overrides(corpus_dir=c, index_dir=i) for c, i in zip(args.corpus, args.index_dir)]
-    samples = [s for settings in corpora for s in samples_for(settings, "odd", args.cache)]
-    data = {"corpora": [str(c) for c in args.corpus], "questions": len(samples)}
+    pairs = [corpus_set(name, args.cache) for name in args.corpus_set or ([] if args.corpus else ["seeds", "all"])]
+    corpora = [base.with_overrides(corpus_dir=c, index_dir=i) for c, i in [*pairs, *zip(args.corpus, args.index_dir)]]
+    features = args.cache / "features"
+    samples = [s for c in corpora for s in samples_for(c, "odd", features, args.questions, not args.no_derived)]
+    data = {"corpora": [c.corpus_dir.name if c.corpus_dir.name != "corpus" else c.corpus_dir.parent.name for c in corpora],
+            "sets": sorted({s.qid.split(":")[0] for s in samples})}
     ranker, table = train(samples, args.out, args.folds, data)
     print(format_summary(table, f"held-out folds ({args.folds}, grouped by report); chosen: {ranker.trained['chosen']}"))
-    even = [s for settings in corpora for s in samples_for(settings, "even", args.cache)]
-    print(format_summary({"fitted on all, even public questions": {**summary({"x": [evaluate(ranker, even)]})["x"]}},
-                         "never trained on:"))
+    even = [s for c in corpora for s in samples_for(c, "even", features, args.questions, False)]
+    if even:
+        print(format_summary(summary({"fitted on all": [evaluate(ranker, even)]}), "even-numbered questions (never trained on):"))
     if args.ablation:
         method = ranker.trained["chosen"].split("[")[0]
         params = next(q for m, q in candidates_of(method) if f"{m}{list(q) if q else ''}" == ranker.trained["chosen"])

@@ -35,12 +35,17 @@ def cues(heading: str) -> list[str]:
     return [r for r in roles if r != "work"] or roles
 
 
+SPLIT_ROLES = ("problem", "cause", "plan")  # roles a combined heading hands to its items one by one
+
+
 def assign_roles(doc: Document) -> None:
     """Type every section; children inherit unless they name a role of their own.
 
-    A combined heading ("存在的问题及下一步打算") gives its first role to its own lead text and its
-    last role to the children that follow. Untyped top-level sections are `work` until the report
-    turns to problems or plans, `other` after.
+    A combined heading ("存在的问题及下一步打算", "存在主要问题及原因") gives its first role to its own
+    lead text; each of its children plays the role it states (``split_role``): one naming a role, or
+    stating a shortcoming ("（一）学习不够深入。"), or a cause, plays that role; the others play the
+    heading's last role. Untyped top-level sections are `work` until the report turns to problems or
+    plans, `other` after.
     """
     turned = False
     for section in doc.sections:
@@ -51,7 +56,36 @@ def assign_roles(doc: Document) -> None:
             section_type = child_type = "other" if turned else "work"
         turned = turned or section_type in ("problem", "cause", "plan")
         section.section_type = section_type
-        _inherit(section.children, child_type)
+        combined = [r for r in named if r in SPLIT_ROLES]
+        if len(set(combined)) > 1:
+            for child in section.children:
+                child.section_type = split_role(child.heading, doc.text[child.body_start:child.end], combined)
+                _inherit(child.children, child.section_type)
+        else:
+            _inherit(section.children, child_type)
+
+
+def split_role(heading: str, text: str, roles: list[str]) -> str:
+    """The role an item under a combined heading plays, of the heading's ``roles``: the one its own
+    heading names, else problem when its heading (or first sentence) states a shortcoming
+    (data/shortfall.txt), else cause when its first sentences state a cause (data/role_cues.txt),
+    else the heading's last role."""
+    named = [r for r in cues(heading) if r in roles]
+    if named and _names_role(heading):
+        return named[0]
+    head = unicodedata.normalize("NFKC", heading if len(heading) > 6 else heading + text[:60])
+    if "problem" in roles and shortfall().search(head):
+        return "problem"
+    if "cause" in roles and "cause" in paragraph_roles(text):
+        return "cause"
+    return roles[-1]
+
+
+@lru_cache(maxsize=1)
+def shortfall() -> re.Pattern:
+    """Wording that states a shortcoming (data/shortfall.txt)."""
+    words = [w for w in (DATA / "shortfall.txt").read_text(encoding="utf-8").split("\n") if w.strip() and not w.startswith("#")]
+    return re.compile("|".join(w.strip() for w in words))
 
 
 def _inherit(children: list[Section], parent_type: str) -> None:

@@ -1,10 +1,12 @@
 """Filters a user sets (reports, years, section types) as a mask over the snapshot's rows."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..ingest.roles import cues, paragraph_roles
+from ..passage import Passage
 from ..store import Snapshot
 
 
@@ -35,3 +37,13 @@ class Filters:
         return keep
 
 
+
+    def badge(self, p: Passage) -> Passage:
+        """A passage with the badge the role filter found it by: a passage that plays a role asked
+        without being typed so (its own heading names it, or its paragraphs state it: "同时也要清醒
+        看到…" in a 成效 section) shows that role, so badge and filter agree."""
+        if not self.section_types or p.section_type in self.section_types:
+            return p
+        plays = [*cues(p.heading_path[-1] if p.heading_path else ""), *paragraph_roles(p.text)]
+        shown = next((r for r in plays if r in self.section_types), self.section_types[0])
+        return replace(p, section_type=shown)

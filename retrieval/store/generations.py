@@ -41,8 +41,11 @@ DOCUMENT_COLUMNS = ("source", "title", "year", "unit", "text", "sha256", "remove
 
 
 def heading_roles(row: dict) -> str:
-    """Every role a chunk plays by its headings: its own type and any role they name ("问题及原因"), '|'-joined."""
-    return "|".join(sorted({row["section_type"], *cues(" ".join(row["heading_path"]))}))
+    """Every role a chunk plays by its headings, '|'-joined: its own type (inherited from, or split off,
+    the headings above it: ingest.roles) and any role its own heading names ("问题及原因"). A heading
+    above it adds nothing more: the plan items under "存在的问题及下一步打算" are no problems."""
+    own = row["heading_path"][-1] if row["heading_path"] else ""
+    return "|".join(sorted({row["section_type"], *cues(own)}))
 
 
 # Per-row columns every snapshot holds in memory (filters, ranking boosts), computed from a chunk row

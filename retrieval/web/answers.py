@@ -1,30 +1,37 @@
-"""Direct answers, extractive only, and follow-up questions.
+"""Direct answers, extractive only, that abstain rather than mislead; and follow-up questions.
 
-- How-many questions: the first sentence (of the top passages) that states a number with the unit
-  asked, next to what was asked about — quoted verbatim with its [n].
-- List questions ("有哪些问题", read by ``search.question.understand``): the items the top passages enumerate, each quoted verbatim (its
-  first sentence) with its [n].
+- How-many questions: a sentence of the top passage's report that states a number with the unit
+  asked and says what was asked about (every concept of the question but its frame words,
+  data/answer_cues.txt) — for the year asked (the passage is about it, the sentence names no other
+  year), for the unit asked, and a target only when a target was asked (a plan section, or target
+  wording in the sentence), a result only when a result was.
+- List questions ("有哪些问题", read by ``search.question.understand``): the items of the ONE section
+  that answers — the first top passage that plays the role asked (its badge), from the unit and
+  year asked, and about the topic asked (``about_topic``); its own items when it enumerates two or more, else the single-item passages of that
+  section. Each item is its first sentence, and the next one when the first is a bare heading
+  ("一是构建学习体系。"), within ``ITEM_CHARS``.
 - Follow-ups ("那原因呢？"): a question with no topic of its own keeps the previous question's topic
-  and report scope.
+  and report scope, and asks for the role the new question names.
 
 Nothing is ever written that is not in a passage: every line is a verbatim slice of one passage's
-text; when no sentence qualifies, there is no direct answer.
+text (or its heading); when no sentence qualifies, there is no direct answer.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..search.question import INTENT, says_quantity, stating, understand
+from ..search.question import ARABIC_YEAR, CN_YEAR, INTENT, Question, cn_year, intent, stating, subject, understand
 from ..text import data_rows, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
 MAX_ITEMS = 8
 ITEM_CHARS = 80  # an item longer than this is cut at a clause end (shown with "…")
+BARE = 16  # an item whose first sentence is this short is a heading: its next sentence is its substance
 SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
 ITEM_START = re.compile(
-    r"(?:^|(?<=[。；\n]))\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]+、"
+    r"(?:^|(?<=[。；：:\n]))\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]+、"
     r"|\d{1,2}[.、．](?!\d)|第[一二三四五六七八九十]+[，,、])"
 )
 
@@ -37,61 +44,197 @@ class Quote:
     rank: int
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A direct answer: ``figure`` (one sentence) or ``list`` (its items), each quote with its [n]."""
+
+    kind: str
+    quotes: list[Quote] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _cues() -> tuple[re.Pattern, frozenset[str]]:
+    """(target wording in a sentence, frame words of a how-many question): data/answer_cues.txt."""
+    target, frame = [], set()
+    for kind, value in data_rows("answer_cues.txt"):
+        if kind == "target":
+            target.append(value)
+        else:
+            frame.add(value)
+    return re.compile("|".join(target)), frozenset(frame)
+
+
+def is_target(sentence: str, section_type: str) -> bool:
+    """Does a sentence state a target, plan or task (its wording, or a plan section) rather than a result?"""
+    return section_type == "plan" or bool(_cues()[0].search(normalize(sentence)))
+
+
+def years_named(sentence: str) -> set[int]:
+    """The years a sentence names ("2024年", "二〇二四年")."""
+    return {int(m.group(1)) for m in ARABIC_YEAR.finditer(sentence)} | {cn_year(m.group(1)) for m in CN_YEAR.finditer(sentence)}
+
+
+def _needed(concepts) -> list:
+    """The concepts a quote must say: all but frame words (data/answer_cues.txt) and single characters."""
+    frame = _cues()[1]
+    return [c for c in concepts if c.words and not any(w in frame or len(w) < 2 for w in c.words)]
+
+
+def _says(text: str, c) -> bool:
+    """Does a text say a concept: one of its words, or a part at least half as long as its longest
+    word ("产量" says "总产量"; "学习" does not say "中心组学习")?"""
+    longest = max(len(w) for w in c.words) if c.words else 0
+    return any(w in text for w in c.words) or any(2 * len(t) >= longest and t in text for t in c.parts)
+
+
+def _said(text: str, needed: list) -> bool:
+    """Does a (normalised) text say every needed concept (one may be missing when four or more are)?"""
+    missing = sum(1 for c in needed if not _says(text, c))
+    return missing <= len(needed) // 4
+
+
+def says_subject(sentence: str, asked: Question, context: str = "") -> bool:
+    """Does a (normalised) sentence say what a how-many question asks about (``_needed``, ``_said``)?
+    A concept its passage's ``context`` (report title, heading path) says counts — "党组" in "2023党组
+    党建工作总结" — but the sentence itself must say one."""
+    needed = _needed(asked.concepts)
+    return any(_says(sentence, c) for c in needed) and _said(sentence + context, needed)
+
+
+def about_topic(question: str, p: dict, pieces: list[str]) -> bool:
+    """Is a list passage about the question's topic (its words without role and function words,
+    ``topic_of``)? Yes when the topic is only a role ("存在问题的原因是什么？"), or its heading path
+    says it, or every item does; not when one item of the list does ("党员教育方面有什么不足？"
+    is answered by that item, not by the list around it)."""
+    needed = _needed(subject(topic_of(question)))
+    if not needed or _said(normalize(p.get("section") or ""), needed):
+        return True
+    return bool(pieces) and all(_said(normalize(piece), needed) for piece in pieces)
+
+
+def _agrees(p: dict, asked: Question) -> bool:
+    """Is a passage from the unit and about the year the question names (the searcher's evidence)?"""
+    why = p.get("why") or {}
+    return (not asked.units or why.get("unit", True)) and (not (asked.years or asked.report_years) or why.get("year", True))
+
+
 def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
-    """For a how-many question, the sentence that states the figure (number + the unit asked, next to
-    what was asked about: a term of 3+ characters or two terms of the question)."""
+    """For a how-many question, the sentence of the top passage's report that states the figure asked
+    (see the module docstring); None when no sentence surely does."""
     asked = understand(normalize_question(question))
-    if asked.quantity is None:
+    if asked.quantity is None or not passages:
         return None
     number = stating(asked.quantity)
+    wants_target = asked.target or "plan" in asked.roles
+    allowed_years = set(asked.years) | set(asked.report_years)
+    source = passages[0]["source"]
     for p in passages[:TOP]:
+        if p["source"] != source or not _agrees(p, asked):
+            continue
+        context = normalize(" ".join([p.get("title") or "", p.get("section") or ""]))
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
-            if says_quantity(normalize(sentence), asked.tokens, number):
-                return Quote(sentence, p["rank"])
+            norm = normalize(sentence)
+            if not number.search(norm) or not says_subject(norm, asked, context):
+                continue
+            if is_target(sentence, p.get("section_type", "")) != wants_target:
+                continue
+            if allowed_years and years_named(norm) - allowed_years:
+                continue
+            return Quote(sentence, p["rank"])
     return None
 
 
 def _item_text(text: str) -> str:
-    """An item's first sentence, cut at a clause end when long (the cut shown as "…")."""
+    """An item's first sentence — with the next one when the first is a bare heading — cut at a
+    clause end when long (the cut shown as "…")."""
     text = text.strip()
-    first = SENTENCE.match(text)
-    sentence = (first.group() if first else text).strip()
-    if len(sentence) <= ITEM_CHARS:
-        return sentence
-    cut = max(sentence.rfind(c, 0, ITEM_CHARS) for c in "，,：:、")
-    return sentence[: cut if cut > 10 else ITEM_CHARS] + "…"
+    sentences = [m.group() for m in SENTENCE.finditer(text)]
+    item = (sentences[0] if sentences else text).strip()
+    if len(item) <= BARE and len(sentences) > 1:
+        item = (sentences[0] + sentences[1]).strip()
+    if len(item) <= ITEM_CHARS:
+        return item
+    cut = max(item.rfind(c, 0, ITEM_CHARS) for c in "，,：:、")
+    return item[: cut if cut > 10 else ITEM_CHARS] + "…"
+
+
+def _heading(p: dict) -> str:
+    return (p.get("section") or "").split(" › ")[-1].strip()
+
+
+def _pieces(p: dict) -> list[str]:
+    """The whole items one passage enumerates (its own heading left out)."""
+    text = p["text"]
+    starts = [m.start() for m in ITEM_START.finditer(text)]
+    heading = _heading(p)
+    pieces = []
+    for s, e in zip(starts, [*starts[1:], len(text)]):
+        piece = text[s:e].strip()
+        if heading and piece.startswith(heading[:12]) and len(starts) > 1:
+            continue  # the passage's own heading, leading its items
+        if len(_item_text(piece)) >= 4:
+            pieces.append(piece)
+    return pieces
 
 
 def _items_of(p: dict) -> list[str]:
-    """The items one passage enumerates (its own heading left out), each as its first sentence."""
-    text = p["text"]
-    starts = [m.start() for m in ITEM_START.finditer(text)]
-    heading = (p.get("section") or "").split(" › ")[-1].strip()
-    items = []
-    for s, e in zip(starts, [*starts[1:], len(text)]):
-        item = _item_text(text[s:e])
-        if len(item) >= 4 and not (heading and heading.startswith(item.rstrip("…")[:12])):
-            items.append(item)
-    return items
+    """The items one passage enumerates, each as ``_item_text``."""
+    return [_item_text(piece) for piece in _pieces(p)]
+
+
+def _single(p: dict) -> str | None:
+    """The one item a passage is (a section of a list, an 一是 item): its enumerated item, else its
+    numbered heading."""
+    items = _items_of(p)
+    if items:
+        return items[0]
+    heading = _heading(p)
+    return _item_text(heading) if ITEM_START.match(heading) else None
+
+
+def _plays(p: dict, roles: list[str]) -> bool:
+    return not roles or p.get("section_type") in roles
+
+
+def _parent(p: dict) -> tuple[str, str]:
+    return p["source"], (p.get("section") or "").rsplit(" › ", 1)[0] if " › " in (p.get("section") or "") else ""
 
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
-    """For a list question, the enumerated items: those of the first top passage that enumerates two
-    or more; else top passages that are each one item (a section of a list, an 一是 item). At least two,
-    or none."""
-    if not understand(normalize_question(question)).is_list:
+    """For a list question, the items of the one section that answers (see the module docstring):
+    at least two, or none."""
+    asked = understand(normalize_question(question))
+    if not asked.is_list or asked.quantity or not passages:
         return []
+    fitting = [p for p in passages[:TOP] if _plays(p, asked.roles) and _agrees(p, asked)]
+    if not fitting:
+        return []
+    first = fitting[0]
+    pieces = _pieces(first)
+    if len(pieces) >= 2:
+        if not about_topic(question, first, pieces):
+            return []
+        return [Quote(t, first["rank"]) for t in dict.fromkeys(_item_text(x) for x in pieces[:MAX_ITEMS])]
+    members = [p for p in fitting if _parent(p) == _parent(first) and _parent(first)[1]]
     singles: list[Quote] = []
-    for p in passages[:TOP]:
-        items = _items_of(p)
-        if len(items) >= 2:
-            return [Quote(t, p["rank"]) for t in items[:MAX_ITEMS]]
-        heading = (p.get("section") or "").split(" › ")[-1].strip()
-        single = items[0] if items else _item_text(heading) if ITEM_START.match(heading) else None
+    for p in members:
+        single = _single(p)
         if single and single not in {q.text for q in singles}:
             singles.append(Quote(single, p["rank"]))
-    return singles if len(singles) >= 2 else []
+    parent = {**first, "section": _parent(first)[1]}
+    if len(singles) < 2 or not about_topic(question, parent, [p["section"] + p["text"] for p in members]):
+        return []
+    return singles
+
+
+def direct_answer(question: str, passages: list[dict]) -> Answer | None:
+    """The direct answer shown above the passages: a figure sentence, else list items, else none."""
+    figure = figure_sentence(question, passages)
+    if figure is not None:
+        return Answer("figure", [figure])
+    items = list_items(question, passages)
+    return Answer("list", items) if items else None
 
 
 # ---- follow-ups --------------------------------------------------------------------------------
@@ -121,14 +264,27 @@ class FollowUp:
     topic: str  # the topic carried over ("" when the question stands on its own)
     reports: tuple[str, ...] = ()  # the report scope carried over
     years: tuple[int, ...] = ()
+    role: str = ""  # the role a follow-up asks for ("那原因呢？" → cause): its passages come first
+
+
+@lru_cache(maxsize=1)
+def _role_questions() -> dict[str, str]:
+    """Role → the question that asks for it about a topic (data/follow_ups.txt)."""
+    return {role: template for role, template in data_rows("follow_ups.txt")}
 
 
 def follow_up(question: str, previous: dict | None) -> FollowUp:
-    """A question with no topic of its own ("那原因呢？") keeps the previous turn's topic and scope."""
+    """A question with no topic of its own ("那原因呢？") keeps the previous turn's topic and scope; when
+    it asks for a role, it is asked again as that role's question about the topic ("意识形态工作存在
+    问题的原因是什么？", data/follow_ups.txt), so the ranker reads the new role, not the old one."""
     if previous is None or topic_of(question):
         return FollowUp(question, "")
     topic = previous.get("topic") or topic_of(previous.get("question", ""))
     if not topic:
         return FollowUp(question, "")
     scope = previous.get("scope") or {}
-    return FollowUp(f"{topic} {question}", topic, tuple(scope.get("reports") or ()), tuple(scope.get("years") or ()))
+    roles = intent(normalize_question(question))
+    template = _role_questions().get(roles[0]) if roles else None
+    query = template.format(topic=topic) if template else f"{topic} {question}"
+    return FollowUp(query, topic, tuple(scope.get("reports") or ()), tuple(scope.get("years") or ()),
+                    roles[0] if template else "")

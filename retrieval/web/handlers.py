@@ -177,7 +177,11 @@ class WebApp:
         understood = follow_up(question, previous)
         if understood.topic and not reports and not years:
             reports, years = list(understood.reports), list(understood.years)
-        result = self.app.search(understood.query, int(top_k or self.settings.top_k), reports, years, section_types)
+        if understood.role and not section_types:
+            result = self.app.search_role_first(understood.query, understood.role, int(top_k or self.settings.top_k),
+                                                reports, years)
+        else:
+            result = self.app.search(understood.query, int(top_k or self.settings.top_k), reports, years, section_types)
         passages = [p.to_json() for p in result.passages]
         titles = self._titles()
         note = filters_note(reports, years, section_types, titles if reports else None)

@@ -106,16 +106,16 @@ def filters_note(reports, years, section_types, titles: dict[str, str] | None = 
 
 def direct_answer_lines(turn_n: int, question: str, passages: list[dict]) -> list[str]:
     """The extractive direct answer (figure sentence, or numbered list items), each with its [n]."""
-    from .answers import figure_sentence, list_items
+    from .answers import direct_answer
 
-    figure = figure_sentence(question, passages)
-    if figure is not None:
+    answer = direct_answer(question, passages)
+    if answer is None:
+        return []
+    if answer.kind == "figure":
+        figure = answer.quotes[0]
         return [f'<div class="yd-direct">{_md_escape(figure.text)} {cite(turn_n, figure.rank)}</div>', ""]
-    items = list_items(question, passages)
-    if items:
-        rows = "".join(f"<li>{html.escape(q.text)} {cite(turn_n, q.rank)}</li>" for q in items)
-        return [f'<div class="yd-direct"><ol>{rows}</ol></div>', ""]
-    return []
+    rows = "".join(f"<li>{html.escape(q.text)} {cite(turn_n, q.rank)}</li>" for q in answer.quotes)
+    return [f'<div class="yd-direct"><ol>{rows}</ol></div>', ""]
 
 
 def render_answer(question: str, passages: list[dict], message: str, note: str = "", turn_n: int = 0,
@@ -192,12 +192,10 @@ def _citation(p: dict) -> str:
 
 
 def _direct_quotes(turn: dict) -> list[tuple[str, int]]:
-    from .answers import figure_sentence, list_items
+    from .answers import direct_answer
 
-    figure = figure_sentence(turn["question"], turn["passages"])
-    if figure is not None:
-        return [(figure.text, figure.rank)]
-    return [(q.text, q.rank) for q in list_items(turn["question"], turn["passages"])]
+    answer = direct_answer(turn["question"], turn["passages"])
+    return [(q.text, q.rank) for q in answer.quotes] if answer else []
 
 
 def export_markdown(turns: list[dict]) -> str:
