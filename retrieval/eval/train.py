@@ -227,7 +227,8 @@ def summary(cv: dict[str, list[Scores]]) -> dict[str, dict]:
     out = {}
     for key, scores in cv.items():
         out[key] = {metric: {g: round(float(np.mean([getattr(s, metric)[g] for s in scores if g in getattr(s, metric)])), 4)
-                             for g in GENRES} for metric in ("hit1", "hit3", "mrr")}
+                             for g in GENRES if any(g in getattr(s, metric) for s in scores)}
+                    for metric in ("hit1", "hit3", "mrr")}
         out[key]["balanced_mrr"] = round(float(np.mean([s.balanced for s in scores])), 4)
     return out
 
@@ -252,10 +253,11 @@ def train(samples: list[Sample], out: Path | None, k: int = FOLDS, data: dict | 
 SIGNAL_GROUPS = {
     "dense": ("dense", "dense_gap", "dense_rr"),
     "keyword": ("keyword", "keyword_log", "keyword_rr"),
+    "report": ("report_rows", "report_dense", "report_keyword"),
     "roles": ("asks_role", "only_role", "role_heading", "role_paragraph", "role_other", "implied_role"),
     "unit": ("asks_unit", "unit"),
     "year": ("asks_year", "year", "recent"),
-    "sentence": ("coverage", "states_quantity", "heading_coverage", "text_coverage"),
+    "sentence": ("coverage", "states_quantity", "heading_coverage", "title_coverage", "text_coverage"),
     "shape": ("length", "depth", "item"),
 }
 

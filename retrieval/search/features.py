@@ -26,6 +26,9 @@ ROW_FEATURES = (
     "keyword",  # BM25 score / the best candidate's
     "keyword_log",  # log(1 + BM25)
     "keyword_rr",  # 1 / (1 + keyword rank); 0 unranked
+    "report_rows",  # share of the candidates that come from the same report
+    "report_dense",  # the best cosine among the same report's candidates
+    "report_keyword",  # the best BM25 (/ the best of all) among the same report's candidates
     "asks_role",  # the question names a role (问题 / 原因 / 下一步 / 做法)
     "only_role",  # …and asks for nothing but that role
     "role_heading",  # the passage plays a role asked by its headings
@@ -41,6 +44,7 @@ TEXT_FEATURES = (
     "coverage",  # share of the question's concept weight the best single sentence says
     "states_quantity",  # a how-many question, and one sentence gives a number with the unit asked
     "heading_coverage",  # share of the concept weight its heading path says
+    "title_coverage",  # share of the concept weight its report's title says
     "text_coverage",  # share the whole passage says
     "length",  # log(characters)
     "depth",  # headings above it
@@ -60,10 +64,14 @@ class Scores:
     keyword_rank: np.ndarray
 
 
-def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndarray) -> np.ndarray:
-    """[candidates × ROW_FEATURES] from scores, evidence and the rows' section types."""
+def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """[candidates × ROW_FEATURES] from scores, evidence and the rows' section types and reports."""
     n = len(scores.dense)
     dense, keyword = scores.dense.astype(np.float64), scores.keyword.astype(np.float64)
+    _, report, count = np.unique(sources.astype(str), return_inverse=True, return_counts=True)
+    report_dense, report_keyword = np.zeros(len(count)), np.zeros(len(count))
+    np.maximum.at(report_dense, report, dense)
+    np.maximum.at(report_keyword, report, keyword)
     asked = set(evidence.roles) if not evidence.implied else set()
     other = np.isin(types, [r for r in ROLES if r not in asked]) & ~evidence.role_heading if asked else np.zeros(n, bool)
     columns = {
@@ -73,6 +81,9 @@ def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndar
         "keyword": keyword / (keyword.max(initial=0.0) or 1.0),
         "keyword_log": np.log1p(np.maximum(keyword, 0.0)),
         "keyword_rr": np.where(scores.keyword_rank >= 0, 1.0 / (1.0 + np.maximum(scores.keyword_rank, 0)), 0.0),
+        "report_rows": count[report] / max(n, 1),
+        "report_dense": report_dense[report],
+        "report_keyword": report_keyword[report] / (keyword.max(initial=0.0) or 1.0),
         "asks_role": np.full(n, float(bool(asked))),
         "only_role": np.full(n, float(q.only_role)),
         "role_heading": evidence.role_heading & bool(asked),
@@ -102,6 +113,7 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float]) -> np.nd
             sentence_coverage(text, q.concepts, idf, figure),
             float(bool(q.quantity) and states_quantity(text, q.tokens, q.quantity)),
             said(normalize(" ".join(row["heading_path"])), q.concepts, idf) / total,
+            said(normalize(row.get("title") or ""), q.concepts, idf) / total,
             said(normalize(text), q.concepts, idf) / total,
             math.log(1 + len(text)),
             len(row["heading_path"]),

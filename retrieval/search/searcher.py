@@ -101,7 +101,7 @@ class Searcher:
         view = snap.subset(cand)
         scores = Scores(dense, keyword, rank_of(dense, valid, depth), rank_of(keyword, valid, depth))
         evidence = Evidence.of(view, q)
-        return Candidates(q, view, scores, evidence, row_features(scores, evidence, q, view.types), valid, outside)
+        return Candidates(q, view, scores, evidence, row_features(scores, evidence, q, view.types, view.sources), valid, outside)
 
     def rank(self, snap: Snapshot, c: Candidates, depth: int | None = None) -> Ranked:
         """The first stage keeps the best ``depth`` candidates (the ranker's own by default), the
