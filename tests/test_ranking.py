@@ -72,3 +72,33 @@ def test_a_how_many_question_is_answered_only_by_a_sentence_with_the_figure():
     assert sentence_coverage("粮食总产量连年丰收。煤炭产能1.4亿吨。", concepts, idf, figure) == 0.0
     assert sentence_coverage("粮食总产量达76.28亿斤。", concepts, idf, figure) == 1.0
     assert sentence_coverage("粮食总产量连年丰收。", concepts, idf) == 1.0  # not a how-many question
+
+
+def test_row_features_name_role_agreement_and_report_aggregates():
+    from retrieval.search.evidence import Evidence
+    from retrieval.search.features import ROW_FEATURES, Scores, row_features
+
+    q = understand("意识形态工作存在哪些问题?", 2024)
+    n = 3  # rows: a problem section, a plan section of the same report, a work section of another
+    ev = Evidence(roles=["problem"], implied=False, role_heading=np.array([True, False, False]),
+                  role_paragraph=np.array([False, False, False]), unit=np.zeros(n, bool), year=np.zeros(n),
+                  recent=np.zeros(n, bool))
+    scores = Scores(np.array([0.8, 0.9, 0.0], np.float32), np.array([0.0, 3.0, 6.0]), np.array([1, 0, -1]), np.array([-1, 1, 0]))
+    x = dict(zip(ROW_FEATURES, row_features(scores, ev, q, np.array(["problem", "plan", "work"]), np.array(["a", "a", "b"])).T))
+    assert x["role_heading"].tolist() == [1, 0, 0] and x["role_other"].tolist() == [0, 1, 1]
+    assert x["asks_role"].tolist() == [1, 1, 1] and x["asks_list"].tolist() == [1, 1, 1]
+    assert x["dense_rr"].tolist() == [0.5, 1.0, 0.0] and x["keyword"].tolist() == [0.0, 0.5, 1.0]
+    assert x["report_rows"].tolist() == [2 / 3, 2 / 3, 1 / 3] and x["report_dense"].tolist() == [np.float32(0.9)] * 2 + [0.0]
+
+
+def test_text_features_read_the_sentence_the_title_and_the_year():
+    from retrieval.search.features import TEXT_FEATURES, text_features
+
+    q = understand("2024年全年发展了多少名党员?", 2024)
+    idf = {t: 1.0 for c in q.concepts for t in c.members}
+    rows = [{"text": "2024年，全年发展党员12名。", "heading_path": ["一、组织建设"], "title": "党建工作总结", "item": None},
+            {"text": "加强党员教育管理。", "heading_path": ["二、下步打算", "（一）"], "title": "党员工作述职报告", "item": "一是"}]
+    x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf).T))
+    assert x["states_quantity"].tolist() == [1, 0] and x["year_in_text"].tolist() == [1, 0]
+    assert x["coverage"][0] > x["coverage"][1] and x["title_coverage"][1] > 0
+    assert x["depth"].tolist() == [1, 2] and x["item"].tolist() == [0, 1]

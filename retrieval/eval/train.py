@@ -256,7 +256,7 @@ SIGNAL_GROUPS = {
     "report": ("report_rows", "report_dense", "report_keyword"),
     "roles": ("asks_role", "only_role", "role_heading", "role_paragraph", "role_other", "implied_role"),
     "unit": ("asks_unit", "unit"),
-    "year": ("asks_year", "year", "recent"),
+    "year": ("asks_year", "year", "recent", "year_in_text"),
     "sentence": ("coverage", "states_quantity", "heading_coverage", "title_coverage", "text_coverage"),
     "shape": ("length", "depth", "item"),
 }

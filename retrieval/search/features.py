@@ -45,6 +45,7 @@ TEXT_FEATURES = (
     "states_quantity",  # a how-many question, and one sentence gives a number with the unit asked
     "heading_coverage",  # share of the concept weight its heading path says
     "title_coverage",  # share of the concept weight its report's title says
+    "year_in_text",  # its headings or text name a year the question names ("2024年")
     "text_coverage",  # share the whole passage says
     "length",  # log(characters)
     "depth",  # headings above it
@@ -106,15 +107,18 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float]) -> np.nd
     """[rows × TEXT_FEATURES] for chunk rows (text, heading_path, item)."""
     figure = stating(q.quantity) if q.quantity else None
     total = sum(c.weight(idf) for c in q.concepts) or 1.0
+    years = [f"{y}年" for y in sorted(q.years | q.report_years)]
     out = np.zeros((len(rows), len(TEXT_FEATURES)))
     for i, row in enumerate(rows):
-        text = row["text"]
+        text, plain = row["text"], normalize(row["text"])
+        headings = normalize(" ".join(row["heading_path"]))
         out[i] = (
             sentence_coverage(text, q.concepts, idf, figure),
             float(bool(q.quantity) and states_quantity(text, q.tokens, q.quantity)),
-            said(normalize(" ".join(row["heading_path"])), q.concepts, idf) / total,
+            said(headings, q.concepts, idf) / total,
             said(normalize(row.get("title") or ""), q.concepts, idf) / total,
-            said(normalize(text), q.concepts, idf) / total,
+            float(any(y in plain or y in headings for y in years)),
+            said(plain, q.concepts, idf) / total,
             math.log(1 + len(text)),
             len(row["heading_path"]),
             float(bool(row.get("item"))),
