@@ -41,3 +41,12 @@ class IndexWriteError(YanduError):
 
 class StoreUnavailable(YanduError):
     """The configured store cannot be used (its client library is missing, or it cannot be reached)."""
+
+
+class ModelMismatch(YanduError):
+    """The index was built with another embedding model (or quantisation) than the one asked for; it is
+    left alone — another process may be serving it — and the message gives the command that rebuilds it."""
+
+
+class IndexUnreadable(YanduError):
+    """The index folder cannot be read (a file where the folder should be, no permission)."""

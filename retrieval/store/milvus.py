@@ -98,7 +98,7 @@ class MilvusStore:
         self.settings = settings
         self.location = settings.store
         self.client = _client(settings)
-        self.prefix = settings.milvus_collection
+        self.prefix = "_".join(x for x in (settings.milvus_collection, settings.variant) if x)  # a model of its own
         self.meta, self.documents = f"{self.prefix}_meta", f"{self.prefix}_documents"
         self._snap: MilvusSnapshot | None = None
         self._lock = threading.Lock()
@@ -112,8 +112,8 @@ class MilvusStore:
     def lock_path(self) -> Path:
         if self.settings.store.endswith(".db"):
             return Path(self.settings.store + ".write.lock")
-        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-        return self.settings.index_dir / ".milvus-write.lock"
+        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return self.settings.store_dir / ".milvus-write.lock"
 
     # the manifest -------------------------------------------------------------------------------
     def _read_blob(self, key: str) -> dict | None:
