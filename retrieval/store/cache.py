@@ -15,6 +15,7 @@ class EmbeddingCache:
     """Vectors by (model, passage text) in ``index_dir/embeddings.sqlite``; committed per batch."""
 
     def __init__(self, path: Path, model_id: str):
+        path.parent.mkdir(parents=True, exist_ok=True)  # a Milvus store writes nothing else there
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))")

@@ -66,6 +66,8 @@ def _client(settings: Settings):
     if settings.milvus_ca:
         kwargs.update(secure=True, server_pem_path=settings.milvus_ca)
     try:
+        if uri.endswith(".db"):  # milvus-lite makes the file, not its folder
+            Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return MilvusClient(uri=uri, **kwargs)
     except Exception as e:  # pymilvus raises its own exception types for every connection failure
         why = " ".join(str(e).split())[:300]
