@@ -27,7 +27,7 @@ from pathlib import Path
 from shlex import quote
 
 from ..config import DEFAULT_MODEL, Settings
-from ..errors import CorpusMissing, IndexWriteError, ModelMismatch
+from ..errors import DISK_FULL, CorpusMissing, IndexWriteError, ModelMismatch, disk_full
 from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReadOptions, ReportBytes, chunk_file, corpus_files, parse_file,
                       read_report)
 from ..ingest.readers.word import NO_SOFFICE
@@ -181,9 +181,8 @@ def write_failure(index_dir: Path, e: Exception) -> str:
     """One line: why the index folder cannot be written."""
     code = getattr(e, "errno", None)
     text = str(e).lower()
-    if code in (errno.ENOSPC, errno.EDQUOT) or "no space" in text or "disk is full" in text or "disk full" in text \
-            or ("disk i/o error" in text and _nearly_full(index_dir)):  # SQLite reports ENOSPC as an I/O error
-        why = "the disk is full"
+    if disk_full(e) or ("disk i/o error" in text and _nearly_full(index_dir)):  # SQLite reports ENOSPC as an I/O error
+        why = f"{DISK_FULL} (the disk is full)"
     elif code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text or "readonly" in text:
         why = "the folder is read-only (no permission to write)"
     elif code in (errno.EEXIST, errno.ENOTDIR) or index_dir.exists() and not index_dir.is_dir():

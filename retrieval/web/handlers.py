@@ -20,7 +20,7 @@ from gradio.utils import get_upload_folder
 
 from ..config import SECTION_TYPE_NAMES
 from ..engine import UnknownReport, Yandu
-from ..errors import YanduError
+from ..errors import YanduError, os_reason
 from .answers import follow_up
 from .render import (CONTEXT_HINT, _code, export_docx, export_markdown, filters_note, outline_html, render_answer,
                      render_compare, render_context, status_markdown, upload_markdown)
@@ -128,11 +128,15 @@ class WebApp:
         """The conversation as Markdown, for its download button (written with every answer: ~ms)."""
         if not turns:
             return gr.update(value=None, interactive=False)
-        folder = self._session_folder(request)
-        for old in folder.glob("*.md"):
-            old.unlink(missing_ok=True)
-        md = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.md"
-        md.write_text(export_markdown(turns), encoding="utf-8")
+        try:
+            folder = self._session_folder(request)
+            for old in folder.glob("*.md"):
+                old.unlink(missing_ok=True)
+            md = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.md"
+            md.write_text(export_markdown(turns), encoding="utf-8")
+        except OSError as e:  # a full disk must not cost the answer: only the export is missing
+            log.warning("export not written: %s", os_reason(e))
+            return gr.update(value=None, interactive=False)
         return gr.update(value=str(md), interactive=True)
 
     @staticmethod
@@ -146,11 +150,14 @@ class WebApp:
         turns = list(turns or [])
         if not turns:
             return gr.update(value=None)
-        folder = self._session_folder(request)
-        for old in folder.glob("*.docx"):
-            old.unlink(missing_ok=True)
-        docx = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.docx"
-        export_docx(turns, docx)
+        try:
+            folder = self._session_folder(request)
+            for old in folder.glob("*.docx"):
+                old.unlink(missing_ok=True)
+            docx = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.docx"
+            export_docx(turns, docx)
+        except OSError as e:
+            raise gr.Error(f"无法导出 Word：{os_reason(e)}", title="出错了") from None
         return gr.update(value=str(docx))
 
     @staticmethod
