@@ -122,6 +122,9 @@ class Settings:
     milvus_collection: str = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_COLLECTION") or "yandu")
     # Web: "user:password" required to serve on another host than loopback.
     auth: str | None = field(default_factory=lambda: os.environ.get("YANDU_AUTH") or None)
+    # Seconds a raw upload (/gradio_api/upload) that no request claimed is kept: a page upload is handled
+    # within seconds of arriving, so ten minutes is ample (Gradio's own default keeps it a day).
+    upload_ttl: float = field(default_factory=lambda: _env_number("YANDU_UPLOAD_TTL", 600.0, float))
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("fusion", self.fusion, FUSIONS), ("encoder_backend (YANDU_ENCODER)",
@@ -141,6 +144,8 @@ class Settings:
                                 "http(s)://HOST:PORT or a path ending in .db (embedded milvus-lite)")
         if not self.milvus_collection.replace("_", "").isalnum():
             raise SettingsError(f"milvus_collection must be letters, digits and _ (got {self.milvus_collection!r})")
+        if self.upload_ttl <= 0:
+            raise SettingsError(f"upload_ttl (YANDU_UPLOAD_TTL) must be positive (got {self.upload_ttl!r})")
         if self.max_file_mb <= 0 or self.encoder_threads < 0 or self.ann_threshold < 0:
             raise SettingsError("max_file_mb must be positive, encoder_threads and ann_threshold not negative")
         if self.max_unpacked_mb <= 0 or self.max_xml_mb <= 0 or self.ocr_workers < 0:

@@ -97,9 +97,9 @@ class WebApp:
             return {"state": "ready", "message": ""}
         if self.worker.busy:
             event, eta = self.worker.progress, self.worker.eta()
-            stage = f"{event.done}/{event.total} 份" if event.stage is Stage.READING and event.total \
-                else event.describe() if event.total or event.stage is Stage.COMMITTING else "读取报告"
-            return {"state": "indexing", "message": f"正在建立索引 {stage}" + (f"（{about(eta)}）" if eta else ""),
+            stage = (f" {event.done}/{event.total} 份" if event.total else "") if event.stage is Stage.READING \
+                else "：" + event.describe()
+            return {"state": "indexing", "message": f"正在建立索引{stage}" + (f"（{about(eta)}）" if eta else ""),
                     "progress": {"stage": event.stage.value, "done": event.done, "total": event.total,
                                  "eta": None if eta is None else round(eta, 1)}}
         run = self.worker.last_run

@@ -118,7 +118,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     threading.Thread(target=_prepare_model, args=(web,), name="yandu-model", daemon=True).start()
     web.worker.request()  # in the background: the page answers from the last good index meanwhile
     keep_index(app, web.worker)  # an index folder deleted under the server is rebuilt
-    start_upload_expiry(demo.upload_file_set)  # raw uploads no request claimed: gone within minutes
+    start_upload_expiry(demo.upload_file_set, settings.upload_ttl)  # raw uploads no request claimed: gone within minutes
     watcher = None
     if watch:
         try:

@@ -20,8 +20,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TTL = 600  # seconds an upload no request has claimed is kept (an upload is handled within seconds)
-SWEEP_EVERY = 60  # seconds between two sweeps of unclaimed uploads
+SWEEP_EVERY = 60  # seconds between two sweeps of unclaimed uploads (at most; half the TTL when that is shorter)
 LEGACY_AGE = 3600  # seconds untouched after which an export folder of an older version (no pid) is swept
 _OURS = re.compile(r"yandu-(\d+)$")
 _LEGACY = re.compile(r"yandu-export-[^/]+$")  # mkdtemp names of earlier versions: no process id
@@ -93,7 +92,7 @@ def take_over_temp() -> Path:
     return folder
 
 
-def expire_uploads(uploaded: set, age: float = UPLOAD_TTL, now: float | None = None) -> int:
+def expire_uploads(uploaded: set, age: float, now: float | None = None) -> int:
     """Delete uploads (Gradio's ``Blocks.upload_file_set``) older than ``age`` seconds, and their emptied
     folders; returns how many. Uploads a request handled are gone already (``discard_uploads``)."""
     now = time.time() if now is None else now
@@ -117,9 +116,9 @@ def expire_uploads(uploaded: set, age: float = UPLOAD_TTL, now: float | None = N
     return gone
 
 
-def start_upload_expiry(uploaded: set, every: float = SWEEP_EVERY, age: float = UPLOAD_TTL) -> threading.Event:
-    """Expire unclaimed uploads every ``every`` seconds in a daemon thread; set the returned event to stop."""
-    stop = threading.Event()
+def start_upload_expiry(uploaded: set, age: float) -> threading.Event:
+    """Expire unclaimed uploads (``Settings.upload_ttl``) in a daemon thread; set the returned event to stop."""
+    stop, every = threading.Event(), min(SWEEP_EVERY, age / 2)
 
     def loop() -> None:
         while not stop.wait(every):

@@ -51,7 +51,7 @@ class IndexWorker:
         self._runs: list[IndexRun] = []
         self.running = False
         self.progress = ProgressEvent(Stage.READING)
-        self.stage_since = time.monotonic()  # when the current stage began (estimates extrapolate from it)
+        self._pace = (time.monotonic(), 0)  # when the current stage began and how much was done then
         self._logged = 0.0
         self._thread = threading.Thread(target=self._loop, name="yandu-indexer", daemon=True)
         self._thread.start()
@@ -92,16 +92,17 @@ class IndexWorker:
             return self.running or self._requested > self._started
 
     def eta(self) -> float | None:
-        """Seconds the current stage still needs at its pace so far (None before there is a pace)."""
-        event = self.progress
-        if not self.running or not event.total or event.done <= 0:
+        """Seconds the current stage still needs at its pace so far (None before there is a pace: work
+        found done at once — cached vectors, say — says nothing about the rest)."""
+        event, (since, done) = self.progress, self._pace
+        if not self.running or not event.total or event.done <= done:
             return None
-        return (time.monotonic() - self.stage_since) * (event.total - event.done) / event.done
+        return (time.monotonic() - since) * (event.total - event.done) / (event.done - done)
 
     def _on_progress(self, event: ProgressEvent) -> None:
         now = time.monotonic()
         if event.stage is not self.progress.stage:
-            self.stage_since = now
+            self._pace = (now, event.done)
         self.progress = event
         if now - self._logged >= PROGRESS_LOG_EVERY:  # the log shows a long run moving, not each step
             self._logged = now
@@ -116,7 +117,7 @@ class IndexWorker:
                                                        self._allow_empty)
                 self._started, self._rebuild, self._force, self._allow_empty = covers, False, set(), False
                 self.running, self.progress = True, ProgressEvent(Stage.READING)
-                self.stage_since = time.monotonic()
+                self._pace = (time.monotonic(), 0)
             run = IndexRun(covers)
             try:
                 run.report = self.app.index(rebuild=rebuild, progress=self._on_progress,
