@@ -92,11 +92,13 @@ class WebApp:
             since, needs = self.model_wait
             then = "" if indexed else "，随后建立索引"
             return {"state": "preparing_model",
-                    "message": f"正在准备模型（{about(needs - (time.monotonic() - since))}）{then}"}
+                    "message": f"正在准备模型（{about(max(10.0, needs - (time.monotonic() - since)))}）{then}"}
         if indexed:
             return {"state": "ready", "message": ""}
         if self.worker.busy:
-            event, eta = self.worker.progress, self.worker.eta()
+            event = self.worker.progress
+            eta = self.worker.eta() if event.stage in (Stage.EMBEDDING, Stage.OCR) else None  # the long stages;
+            # reading a file is quick and says nothing of the embedding that follows
             stage = (f" {event.done}/{event.total} 份" if event.total else "") if event.stage is Stage.READING \
                 else "：" + event.describe()
             return {"state": "indexing", "message": f"正在建立索引{stage}" + (f"（{about(eta)}）" if eta else ""),
