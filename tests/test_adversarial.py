@@ -376,14 +376,10 @@ def mounts():
 def test_an_index_path_that_is_a_file_is_one_line(tmp_path):
     settings = make(tmp_path, {"a.txt": report("甲")})
     settings.index_dir.write_text("not a folder")
-    run = cli("index", *dirs(settings))
-    assert run.returncode == 1 and run.out == ""
-    assert run.err.strip() == (f"error: cannot write the index in {settings.index_dir}: that path is a file, not a "
-                               "folder; the index in use was not changed")
     read = (f"error: cannot read the index in {settings.index_dir}: that path is a file, not a folder (give "
             "--index-dir a folder, or move the file away)")
     (tmp_path / "new.txt").write_text(report("乙"), encoding="utf-8")
-    for command in (["query", "红色走读活动开展了几次？"], ["query", "--json", "党建"], ["library"], ["library", "a.txt"],
+    for command in (["index"], ["query", "红色走读活动开展了几次？"], ["query", "--json", "党建"], ["library"],
                     ["compare", "存在问题"], ["add", tmp_path / "new.txt"], ["reindex", "a.txt"], ["serve", "--port", "1"]):
         run = cli(*command, *dirs(settings))  # cli() asserts there is no traceback
         assert run.returncode == 1 and run.out == "", (command, run.out)
