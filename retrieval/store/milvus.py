@@ -1,7 +1,8 @@
 """The Milvus store: the same interface as the local one, on a Milvus standalone or cluster server
 (``milvus://HOST:PORT``, ``http(s)://…``) or an embedded milvus-lite file (``….db``).
 
-What is stored where (collections prefixed ``Settings.milvus_collection``, default "yandu"):
+What is stored where (collections prefixed ``Settings.milvus_collection``, default "yandu", and for any
+model or quantisation other than the default its ``Settings.variant``: each has its own collections):
 
 ``{p}_chunks_d{dim}``  one row per chunk: every CHUNK_COLUMNS field, every ROW_COLUMNS field (the
                        filters and ranking evidence), the dense vector (inner product) and ``match`` — the
