@@ -186,7 +186,9 @@ class WebApp:
             years: only reports of these years; empty = all.
             section_types: only these section roles: overview, work, highlight, problem, cause, plan, other.
         Returns:
-            A list of passages: rank, score, source, title, section, section_type, text, year, page, item, start, end, why.
+            A list of passages: rank, score, source, title, section, section_type, text, year, page, item, start, end, why;
+            [] when the index is ready and nothing matched. While the model or the first index is being prepared
+            the call waits; when no index can answer it raises an error titled with the state (empty, failed).
         """
         unknown = [t for t in section_types or [] if t not in SECTION_TYPE_NAMES]
         if unknown:
@@ -201,7 +203,8 @@ class WebApp:
         return [p.to_json() for p in result.passages]
 
     def api_status(self) -> dict:
-        """Index status: reports, chunks, model, last update (Unix time), files that failed with reasons, documents."""
+        """Index status: reports, chunks, model, last update (Unix time), files that failed with reasons, documents;
+        state (ready, preparing_model, indexing, empty, failed), message, progress, index_lost."""
         s = self.status()
         s["indexing"] = self.worker.running
         s.update(self.readiness())  # state, message (and progress while the first index is built)
@@ -317,6 +320,7 @@ class WebApp:
 
         Returns:
             A list of {source, title, year, passage}; passage is the report's best passage (as /search) or null.
+            Waits for the first index, and raises an error titled with the state when none can answer (as /search).
         """
         self._api_ready()
         return [r.to_json() for r in self.app.compare(question or "", reports or [], _years(years),
