@@ -840,7 +840,7 @@ def test_the_first_start_waits_for_the_index_showing_the_stage_and_the_api_tells
         passages = search.result()
         assert passages and passages[0]["section_type"] == "problem"  # waited for the index: answered, not []
         frames = [out[0][-1]["content"] for out in chat.outputs() if out and out[0]]
-        assert any("⏳ 正在" in str(f) for f in frames), frames  # the page showed the stage while waiting
+        assert any("请稍候" in str(f) and "正在" in str(f) for f in frames), frames  # the stage shown while waiting
         assert "找到" in str(frames[-1]) and "意识形态" in str(frames[-1])
         print(f"first start: {len(waiting)} status polls while waiting; e.g. {waiting[len(waiting) // 2]}")
     finally:

@@ -326,7 +326,7 @@ def _fmt_time(ts: float | None) -> str:
 
 def waiting_markdown(message: str) -> str:
     """The answer-to-be while a question waits for the first index: the stage and an estimate."""
-    return (f'<span class="yd-note">⏳ {html.escape(message)}</span>\n\n'
+    return (f'**请稍候** <span class="yd-note">{html.escape(message)}</span>\n\n'
             "索引就绪后会立即回答这个问题，无需重新提问。")
 
 
@@ -343,7 +343,7 @@ def status_markdown(s: dict, watch: bool = False, indexing: str | None = None, w
     ]
     if watch:
         lines.append("自动更新：正在监视报告文件夹")
-    if indexing:
+    if indexing and not waiting:  # the waiting line says it already
         lines.append(f"**正在更新索引**：{indexing}（可继续提问）")
     if s.get("update_error"):
         lines.append(f"**索引未更新**：{html.escape(s['update_error'])}（仍使用上次的索引回答）")
