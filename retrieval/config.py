@@ -6,7 +6,9 @@ is made: a name Yandu does not know fails at once with one message (``SettingsEr
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,6 +104,9 @@ class Settings:
     milvus_collection: str = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_COLLECTION") or "yandu")
     # Web: "user:password" required to serve on another host than loopback.
     auth: str | None = field(default_factory=lambda: os.environ.get("YANDU_AUTH") or None)
+    # Seconds a raw upload (/gradio_api/upload) that no request claimed is kept: a page upload is handled
+    # within seconds of arriving, so ten minutes is ample (Gradio's own default keeps it a day).
+    upload_ttl: float = field(default_factory=lambda: _env_number("YANDU_UPLOAD_TTL", 600.0, float))
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("encoder_backend (YANDU_ENCODER)", self.encoder_backend, ENCODERS),
@@ -120,10 +125,30 @@ class Settings:
                                 "http(s)://HOST:PORT or a path ending in .db (embedded milvus-lite)")
         if not self.milvus_collection.replace("_", "").isalnum():
             raise SettingsError(f"milvus_collection must be letters, digits and _ (got {self.milvus_collection!r})")
+        if self.upload_ttl <= 0:
+            raise SettingsError(f"upload_ttl (YANDU_UPLOAD_TTL) must be positive (got {self.upload_ttl!r})")
         if self.max_file_mb <= 0 or self.encoder_threads < 0 or self.ann_threshold < 0:
             raise SettingsError("max_file_mb must be positive, encoder_threads and ann_threshold not negative")
         if self.max_unpacked_mb <= 0 or self.max_xml_mb <= 0 or self.ocr_workers < 0:
             raise SettingsError("max_unpacked_mb and max_xml_mb must be positive, ocr_workers not negative")
+
+    @property
+    def variant(self) -> str:
+        """"" for the default model at fp32; else a folder- and collection-safe name of the model and
+        its quantisation (``bge-small-zh-v1.5_1a2b3c4d``, ``multilingual-e5-small_int8_…``). Each
+        variant has an index of its own, so one process's ``--model`` or ``YANDU_QUANTIZE`` never
+        rebuilds the index another process serves."""
+        if self.model == DEFAULT_MODEL and self.quantize == "none":
+            return ""
+        name = re.sub(r"[^A-Za-z0-9_]+", "_", Path(self.model).name.replace("-", "_").replace(".", "_")).strip("_")
+        digest = hashlib.sha1(f"{self.model}|{self.quantize}".encode()).hexdigest()[:8]
+        return "_".join(x for x in (name[:40], self.quantize if self.quantize != "none" else "", digest) if x)
+
+    @property
+    def store_dir(self) -> Path:
+        """Where this variant's local index lives: ``index_dir`` for the default model, else
+        ``index_dir/models/<variant>`` (the OCR page cache stays in ``index_dir``: it is the same for all)."""
+        return self.index_dir / "models" / self.variant if self.variant else self.index_dir
 
     @property
     def store_kind(self) -> str:

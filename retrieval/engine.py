@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .config import SECTION_TYPE_NAMES, Settings
-from .errors import YanduError
+from .errors import ModelMismatch, YanduError
 from .ingest import Upload, corpus_files, corpus_hashes, place_file, save_uploads
 from .search import Filters, Result, Searcher, intent
 from .passage import Passage
 from .progress import Progress
-from .store import IndexReport, Manifest, built_with, corpus_changed, update_index
+from .store import IndexReport, Manifest, built_with, corpus_changed, rebuild_command, update_index
 from .text import normalize_question, tokenize
 from .ingest.years import report_kind
 
@@ -157,6 +157,8 @@ class Yandu:
                     and built_with(self.settings, manifest, self.encoder.model_id):
                 return None
             return self.index(progress=progress)
+        except ModelMismatch:  # its vectors cannot answer this model's questions
+            raise
         except YanduError as e:
             if self._manifest() is None:
                 raise
@@ -293,6 +295,10 @@ class Yandu:
 
     def search(self, question: str, top_k: int | None = None, reports=(), years=(), section_types=()) -> Result:
         filters = Filters(list(reports or []), [int(y) for y in years or []], list(section_types or []))
+        snap = self.searcher.snapshot()
+        if snap is not None and snap.manifest.model_id != self.encoder.model_id:  # an index of another model
+            return Result([], f"索引由模型 {snap.manifest.model_id} 建立，与当前模型 {self.encoder.model_id} 不符，"
+                              f"无法检索。重建：{rebuild_command(self.settings)}")
         result = self.searcher.search(question, top_k, filters)
         return replace(result, passages=[filters.badge(p) for p in result.passages]) if filters.section_types else result
 
@@ -310,14 +316,24 @@ class Yandu:
             out.append(replace(p, rank=rank, score=ceiling))
         return replace(rest, passages=out, message=rest.message if not first.passages else first.message)
 
+    @property
+    def model_loaded(self) -> bool:
+        return self._encoder is not None
+
+    @property
+    def index_lost(self) -> str | None:
+        """The index folder, when it was deleted while served (answers come from memory meanwhile)."""
+        return getattr(self.searcher.store, "lost", None)
+
     def status(self) -> dict:
         snap = self.searcher.snapshot()
         if snap is None:
             return {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None, "errors": {},
-                    "update_error": self.update_error}
+                    "update_error": self.update_error, "index_lost": None}
         m = snap.manifest
         return {
             "update_error": self.update_error,
+            "index_lost": self.index_lost,
             "reports": len(snap.documents()),
             "chunks": len(snap.ids),
             "model": m.model_id,

@@ -1,7 +1,25 @@
 """Domain errors, one place: each carries a message a user can act on, shown at the edge (CLI, web)."""
 from __future__ import annotations
 
+import errno
+import re
 from pathlib import Path
+
+DISK_FULL = "磁盘已满"  # what every failure for want of space says, wherever it happens
+# numpy's tofile/save report a short write without an errno: "120192 requested and 15328 written"
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+
+
+def disk_full(e: BaseException) -> bool:
+    """Whether ``e`` says the disk (or the quota) is full."""
+    text = str(e).lower()
+    return getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "no space" in text \
+        or "disk is full" in text or "disk full" in text or bool(_SHORT_WRITE.search(text))
+
+
+def os_reason(e: OSError) -> str:
+    """An OSError as the few words a user reads: 磁盘已满, or the system's reason."""
+    return DISK_FULL if disk_full(e) else (e.strerror or str(e).splitlines()[0])
 
 
 class YanduError(Exception):
@@ -41,3 +59,12 @@ class IndexWriteError(YanduError):
 
 class StoreUnavailable(YanduError):
     """The configured store cannot be used (its client library is missing, or it cannot be reached)."""
+
+
+class ModelMismatch(YanduError):
+    """The index was built with another embedding model (or quantisation) than the one asked for; it is
+    left alone — another process may be serving it — and the message gives the command that rebuilds it."""
+
+
+class IndexUnreadable(YanduError):
+    """The index folder cannot be read (a file where the folder should be, no permission)."""

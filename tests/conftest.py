@@ -40,7 +40,7 @@ def consistent(settings):
     doubled); the snapshot."""
     from retrieval.store import Snapshot, current_generation
 
-    snap = Snapshot(current_generation(settings.index_dir))
+    snap = Snapshot(current_generation(settings.store_dir))
     manifest_ids = sorted(i for e in snap.manifest.files.values() for i in e["chunk_ids"])
     live_ids = sorted(int(i) for seg, rows in zip(snap.segments, snap.live_rows) for i in seg.ids[rows])
     assert manifest_ids == live_ids == snap.ids.tolist()

@@ -376,10 +376,16 @@ def mounts():
 def test_an_index_path_that_is_a_file_is_one_line(tmp_path):
     settings = make(tmp_path, {"a.txt": report("甲")})
     settings.index_dir.write_text("not a folder")
-    run = cli("index", *dirs(settings))
-    assert run.returncode == 1 and run.out == ""
-    assert run.err.strip() == (f"error: cannot write the index in {settings.index_dir}: that path is a file, not a "
-                               "folder; the index in use was not changed")
+    read = (f"error: cannot read the index in {settings.index_dir}: that path is a file, not a folder (give "
+            "--index-dir a folder, or move the file away)")
+    (tmp_path / "new.txt").write_text(report("乙"), encoding="utf-8")
+    for command in (["index"], ["query", "红色走读活动开展了几次？"], ["query", "--json", "党建"], ["library"],
+                    ["compare", "存在问题"], ["add", tmp_path / "new.txt"], ["reindex", "a.txt"], ["serve", "--port", "1"]):
+        run = cli(*command, *dirs(settings))  # cli() asserts there is no traceback
+        assert run.returncode == 1 and run.out == "", (command, run.out)
+        assert run.err.strip() in (read, read.replace("read", "write", 1) + "; the index in use was not changed"), \
+            (command, run.err)
+    assert settings.index_dir.read_text() == "not a folder"
 
 
 @slow
@@ -397,8 +403,8 @@ def test_disk_full_and_read_only_index_are_one_line_and_query_answers(tmp_path, 
     (settings.corpus_dir / "b.txt").write_text(report("新增报告"), encoding="utf-8")
     run = cli("index", *dirs(settings))
     assert run.returncode == 1 and run.out == "", run.err
-    assert run.err.strip().splitlines()[-1] == (f"error: cannot write the index in {index_dir}: the disk is full; "
-                                                "the index in use was not changed")
+    assert run.err.strip().splitlines()[-1] == (f"error: cannot write the index in {index_dir}: 磁盘已满 (the disk is "
+                                                "full); the index in use was not changed")
     run = cli("query", "红色走读活动开展了几次？", "--json", *dirs(settings))
     assert run.returncode == 0 and json.loads(run.out)["passages"][0]["source"] == "a.txt"
     assert "index not updated: cannot write the index" in run.err
@@ -611,5 +617,250 @@ def test_refused_uploads_leave_nothing_in_gradio_temp_folder(tmp_path, encoder, 
         left = [p.name for p in temp.rglob("*") if p.is_file() and p.name in {"程序.exe", "空.txt", "副本.txt"}]
         assert left == []
         assert sorted(p.name for p in settings.corpus_dir.iterdir()) == ["a.txt"]
+    finally:
+        srv.stop()
+
+
+# --- operators' mistakes (issue 22): another model, a deleted index, a full disk, temp files left ---
+
+
+def test_each_model_and_quantisation_has_an_index_of_its_own():
+    from retrieval.store import rebuild_command
+
+    default = Settings().with_overrides(index_dir="/srv/index", corpus_dir="/srv/corpus")
+    assert default.variant == "" and default.store_dir == Path("/srv/index")
+    int8 = default.with_overrides(quantize="int8")
+    bge = default.with_overrides(model="/opt/models/bge-small-zh-v1.5")
+    bge_int8 = bge.with_overrides(quantize="int8")
+    folders = {s.store_dir for s in (default, int8, bge, bge_int8)}
+    assert len(folders) == 4 and all(f.parent == Path("/srv/index/models") for f in folders - {default.store_dir})
+    assert int8.variant.startswith("multilingual_e5_small_int8_") and bge.variant.startswith("bge_small_zh_v1_5_")
+    assert all(v.replace("_", "").isalnum() for v in (int8.variant, bge.variant))  # a Milvus collection name too
+    assert rebuild_command(bge_int8) == ("YANDU_QUANTIZE=int8 python app.py index --rebuild --corpus /srv/corpus "
+                                         "--index-dir /srv/index --model /opt/models/bge-small-zh-v1.5")
+
+
+def test_a_full_disk_says_so_in_chinese():
+    import errno
+
+    from retrieval.errors import os_reason
+    from retrieval.store.indexer import write_failure
+
+    short = OSError("120192 requested and 15328 written")  # numpy's short write: no errno
+    assert os_reason(short) == os_reason(OSError(errno.ENOSPC, "No space left on device")) == "磁盘已满"
+    assert os_reason(OSError(errno.EACCES, "Permission denied")) == "Permission denied"
+    assert write_failure(Path("/srv/index"), short) == ("cannot write the index in /srv/index: 磁盘已满 (the disk is "
+                                                        "full); the index in use was not changed")
+
+
+def test_temp_folders_of_stopped_servers_are_swept_and_a_running_ones_kept(tmp_path):
+    from retrieval.web.temp import LEGACY_AGE, expire_uploads, sweep_left_behind
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone, running = int(dead.stdout), os.getppid()  # a process that has exited; one that runs (pytest's parent)
+    for name in (f"yandu-{gone}", f"yandu-{running}", f"yandu-{os.getpid()}", "yandu-export-old", "yandu-export-new",
+                 "gradio", "yandu-12x"):
+        (tmp_path / name / "sub").mkdir(parents=True)
+        (tmp_path / name / "sub" / "file.txt").write_text("x", encoding="utf-8")
+    old = time.time() - LEGACY_AGE - 60
+    os.utime(tmp_path / "yandu-export-old", (old, old))
+    removed = sweep_left_behind(tmp_path)
+    assert sorted(p.name for p in removed) == sorted([f"yandu-{gone}", "yandu-export-old"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"yandu-{running}", f"yandu-{os.getpid()}",
+                                                                 "yandu-export-new", "gradio", "yandu-12x"])
+    # uploads no request claimed expire after the TTL, with their folders; fresh ones stay
+    stale, fresh = tmp_path / "gradio" / "h1" / "a.txt", tmp_path / "gradio" / "h2" / "b.txt"
+    for path in (stale, fresh):
+        path.parent.mkdir()
+        path.write_text("x", encoding="utf-8")
+    uploaded = {str(stale), str(fresh)}
+    assert expire_uploads(uploaded, age=600, now=time.time() + 300) == 0
+    assert expire_uploads({str(stale)}, age=600, now=time.time() + 601) == 1
+    assert not stale.parent.exists() and fresh.exists()
+
+
+def test_estimates_read_as_the_page_says_them():
+    from retrieval.web.handlers import about
+
+    assert [about(s) for s in (None, 2, 14, 38, 55, 100, 400)] == [
+        "正在估计时间", "即将完成", "约 10 秒", "约 40 秒", "约 1 分钟", "约 2 分钟", "约 7 分钟"]
+
+
+@slow
+def test_another_model_gets_its_own_index_and_never_rebuilds_the_shared_one(tmp_path, encoder):
+    from retrieval.encode import load_encoder
+    from retrieval.errors import ModelMismatch
+    from retrieval.store import current_generation, update_index
+
+    settings = make(tmp_path, {"a.txt": report("红色走读"), "b.txt": report("绿色骑行")})
+    update_index(settings, encoder)
+    live = current_generation(settings.index_dir)
+    made = (live / "manifest.json").stat().st_mtime_ns
+    other = tmp_path / "other-e5"  # the same weights under another name: another model id, as --model gives
+    shutil.copytree(Settings().models_dir / "multilingual-e5-small", other)
+    changed = settings.with_overrides(model=str(other))
+    run = cli("query", "绿色骑行活动开展了几次？", "--json", "--model", other, *dirs(settings))
+    assert run.returncode == 0 and json.loads(run.out)["passages"][0]["source"] == "b.txt"
+    assert changed.store_dir.parent == settings.index_dir / "models"
+    assert consistent(changed).manifest.model_id == str(other)
+    # the default index was not touched: same generation, same manifest, and default queries need no run
+    assert current_generation(settings.index_dir) == live and (live / "manifest.json").stat().st_mtime_ns == made
+    assert not app_for(settings, encoder).ensure_index()
+    # an index found built with another model (a folder from an older version) is refused, naming the command
+    shutil.rmtree(changed.store_dir)
+    shutil.copytree(settings.index_dir, changed.store_dir, ignore=shutil.ignore_patterns("models"))
+    other_encoder = load_encoder(changed)
+    with pytest.raises(ModelMismatch, match=r"built with multilingual-e5-small, not .*other-e5.*left as it is.*"
+                                            r"python app.py index --rebuild .*--model .*other-e5"):
+        update_index(changed, other_encoder)
+    run = cli("query", "绿色骑行活动开展了几次？", "--model", other, *dirs(settings))
+    assert run.returncode == 1 and run.out == "" and len(run.err.strip().splitlines()) == 1
+    assert run.err.startswith("error: the index in ") and "app.py index --rebuild" in run.err
+    assert consistent(changed).manifest.model_id == "multilingual-e5-small"  # left as it was
+    assert update_index(changed, other_encoder, rebuild=True).rebuilt  # the command it names rebuilds it
+    assert consistent(changed).manifest.model_id == str(other)
+
+
+@slow
+def test_a_milvus_lite_file_in_folders_that_do_not_exist_is_created(tmp_path):
+    pytest.importorskip("pymilvus")
+    settings = make(tmp_path, {"a.txt": report("红色走读"), "b.txt": report("绿色骑行")})
+    db, index_dir = tmp_path / "new" / "milvus" / "yandu.db", tmp_path / "also" / "new" / "index"
+    args = ("--corpus", settings.corpus_dir, "--index-dir", index_dir, "--store", db)
+    run = cli("index", *args)
+    assert run.returncode == 0, run.err
+    assert run.out.strip().splitlines()[-1].startswith("2 reports")
+    run = cli("query", "绿色骑行活动开展了几次？", "--json", *args)
+    assert run.returncode == 0 and json.loads(run.out)["passages"][0]["source"] == "b.txt"
+    assert db.exists() and (index_dir / "embeddings.sqlite").is_file()
+
+
+@slow
+def test_a_deleted_index_folder_under_serve_is_noticed_served_from_memory_and_rebuilt(tmp_path, encoder):
+    from gradio_client import Client
+    from test_web import Server
+
+    from retrieval.store import current_generation, update_index
+
+    settings = make(tmp_path, {"a.txt": report("红色走读"), "b.txt": report("绿色骑行")})
+    update_index(settings, encoder)
+    srv = Server(tmp_path)
+    try:
+        srv.wait()
+        api = Client(srv.url, verbose=False)
+        assert api.predict("绿色骑行活动开展了几次？", 1, api_name="/search")[0]["source"] == "b.txt"
+        shutil.rmtree(settings.index_dir)  # an operator's mistake
+        status = api.predict(api_name="/status")
+        assert status["index_lost"] == str(settings.index_dir) and status["reports"] == 2, status
+        assert api.predict("绿色骑行活动开展了几次？", 1, api_name="/search")[0]["source"] == "b.txt"
+        deadline = time.monotonic() + 300
+        while (status := api.predict(api_name="/status"))["index_lost"] or current_generation(settings.index_dir) is None:
+            assert time.monotonic() < deadline, srv.output()[-2000:]
+            assert status["reports"] == 2 and status["state"] == "ready"  # never "0 份报告" meanwhile
+            time.sleep(1)
+        assert "was deleted: answering from the index in memory; rebuilding it" in srv.output()
+        assert len(consistent(settings).documents()) == 2
+        assert api.predict("红色走读活动开展了几次？", 1, api_name="/search")[0]["source"] == "a.txt"
+    finally:
+        srv.stop()
+
+
+@slow
+def test_a_killed_serve_leaves_nothing_for_good_and_unclaimed_uploads_expire(tmp_path, encoder, monkeypatch):
+    import signal
+    import urllib.request
+
+    from gradio_client import Client
+    from test_web import Server
+
+    from retrieval.store import update_index
+
+    settings = make(tmp_path, {"a.txt": report("红色走读")})
+    update_index(settings, encoder)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(temp))
+    monkeypatch.setenv("YANDU_UPLOAD_TTL", "4")
+    srv = Server(tmp_path)
+    try:
+        srv.wait()
+        mine = temp / f"yandu-{srv.proc.pid}"
+        assert (mine / "gradio").is_dir() and (mine / "export").is_dir()
+        Client(srv.url, verbose=False).predict("红色走读活动开展了几次？", api_name="/chat")  # writes an export
+        assert list((mine / "export").rglob("*.md"))
+        body = (b"--XX\r\nContent-Disposition: form-data; name=\"files\"; filename=\"raw.txt\"\r\n"
+                b"Content-Type: text/plain\r\n\r\n" + report("无人认领").encode() + b"\r\n--XX--\r\n")
+        request = urllib.request.Request(srv.url + "gradio_api/upload", data=body,
+                                         headers={"Content-Type": "multipart/form-data; boundary=XX"})
+        with urllib.request.urlopen(request, timeout=30) as r:
+            raw = Path(json.loads(r.read())[0])
+        assert raw.is_file() and raw.is_relative_to(mine / "gradio")
+        deadline = time.monotonic() + 60
+        while raw.exists():  # unclaimed: gone after the TTL (4 s here; 10 minutes by default)
+            assert time.monotonic() < deadline, srv.output()[-2000:]
+            time.sleep(0.5)
+        srv.proc.send_signal(signal.SIGKILL)  # killed: no cleanup runs
+        srv.proc.wait(15)
+    finally:
+        srv.stop()
+    assert mine.exists()
+    srv = Server(tmp_path)
+    try:
+        srv.wait()
+        assert not mine.exists() and (temp / f"yandu-{srv.proc.pid}").is_dir()  # swept at start
+    finally:
+        srv.stop()
+    assert not (temp / f"yandu-{srv.proc.pid}").exists()  # a stopped server removes its own
+
+
+@slow
+def test_the_first_start_waits_for_the_index_showing_the_stage_and_the_api_tells_not_ready_from_no_match(tmp_path):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+    from test_web import SEEDS, Server
+
+    settings = make(tmp_path)
+    for seed in SEEDS:  # five reports: the first index takes half a minute on the 2-core box
+        shutil.copy(seed, settings.corpus_dir / seed.name)
+    srv = Server(tmp_path)
+    try:
+        srv.wait(indexed=False)
+        api = Client(srv.url, verbose=False)
+        chat = api.submit("意识形态工作存在哪些问题？", api_name="/chat")
+        search = api.submit("意识形态工作存在哪些问题？", 3, api_name="/search")
+        states = []
+        while not (chat.done() and search.done()):
+            status = api.predict(api_name="/status")
+            states.append((status["state"], status["message"]))
+            time.sleep(0.5)
+        waiting = [m for s, m in states if s in ("preparing_model", "indexing")]
+        assert waiting, states
+        assert all(m.startswith(("正在准备模型（约", "正在建立索引")) for m in waiting), waiting
+        assert states[-1] == ("ready", "")
+        passages = search.result()
+        assert passages and passages[0]["section_type"] == "problem"  # waited for the index: answered, not []
+        frames = [out[0][-1]["content"] for out in chat.outputs() if out and out[0]]
+        assert any("请稍候" in str(f) and "正在" in str(f) for f in frames), frames  # the stage shown while waiting
+        assert "找到" in str(frames[-1]) and "意识形态" in str(frames[-1])
+        print(f"first start: {len(waiting)} status polls while waiting; e.g. {waiting[len(waiting) // 2]}")
+    finally:
+        srv.stop()
+    # an index with no reports: the API says so with a status, never a bare []
+    empty = tmp_path / "empty"
+    make(empty)
+    srv = Server(empty)
+    try:
+        srv.wait()
+        api = Client(srv.url, verbose=False)
+        deadline = time.monotonic() + 120
+        while (status := api.predict(api_name="/status"))["state"] != "empty":
+            assert time.monotonic() < deadline and status["state"] in ("preparing_model", "indexing"), status
+            time.sleep(1)
+        assert status["message"].startswith("索引为空")
+        with pytest.raises(AppError) as raised:
+            api.predict("意识形态工作存在哪些问题？", 3, api_name="/search")
+        assert raised.value.title == "empty" and raised.value.message.startswith("索引为空")
+        with pytest.raises(AppError, match="索引为空"):
+            api.predict("存在问题", [], [], [], api_name="/compare")
     finally:
         srv.stop()

@@ -99,14 +99,15 @@ def test_duplicate_content_is_indexed_once_with_both_names(settings, encoder):
     assert {doc["source"], *doc["aliases"]} == {seed.name, "副本.txt"}
 
 
-def test_model_change_rebuilds(settings, encoder, tmp_path):
+def test_another_model_is_indexed_beside_the_default(settings, encoder, tmp_path):
     update_index(settings, encoder)
     other = tmp_path / "other-e5"
     shutil.copytree(Settings().models_dir / "multilingual-e5-small", other)
     changed = settings.with_overrides(model=str(other))
     report = update_index(changed, load_encoder(changed))
-    assert report.rebuilt and len(report.added) == 5
+    assert not report.rebuilt and len(report.added) == 5  # its own folder: index/models/<variant>
     assert consistent(changed).manifest.model_id == str(other)
+    assert consistent(settings).manifest.model_id == "multilingual-e5-small"  # the default one untouched
 
 
 def test_parser_change_rebuilds(settings, encoder):

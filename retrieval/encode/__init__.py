@@ -6,6 +6,6 @@ loader for whatever the settings name).
 """
 from ..errors import ModelUnavailable
 from .base import Encoder, prompts_for
-from .load import load_encoder
+from .load import load_encoder, model_prepared
 
-__all__ = ["Encoder", "ModelUnavailable", "load_encoder", "prompts_for"]
+__all__ = ["Encoder", "ModelUnavailable", "load_encoder", "model_prepared", "prompts_for"]

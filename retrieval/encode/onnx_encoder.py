@@ -100,12 +100,17 @@ def fingerprint(source: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def onnx_path(source: Path, models_dir: Path, variant: str) -> Path:
+    """Where the exported ONNX model of ``source`` lives (or will)."""
+    return Path(models_dir) / "onnx" / fingerprint(source) / f"model-{_int8_tag() if variant == 'int8' else variant}.onnx"
+
+
 def ensure_onnx(source: Path, models_dir: Path, variant: str) -> Path:
     """Path of the exported (and checked) ONNX model for ``source``; exports on first use (safe across processes)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown ONNX variant {variant!r}; one of {VARIANTS}")
-    folder = Path(models_dir) / "onnx" / fingerprint(source)
-    target = folder / f"model-{_int8_tag() if variant == 'int8' else variant}.onnx"
+    target = onnx_path(source, models_dir, variant)
+    folder = target.parent
     if target.is_file():  # only ever appears complete (os.replace below)
         return target
     try:

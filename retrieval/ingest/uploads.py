@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..config import SUPPORTED_SUFFIXES
+from ..errors import os_reason
 from .corpus import corpus_files, sha256_file
 
 MAX_NAME_BYTES = 200
@@ -129,7 +130,7 @@ def save_uploads(corpus_dir: Path, paths: list[str | Path], max_file_mb: float,
             target = place_file(part, corpus_dir, name)
         except OSError as e:
             part.unlink(missing_ok=True)
-            up.outcome, up.reason = "rejected", f"无法保存（{e.strerror or e}）"
+            up.outcome, up.reason = "rejected", f"无法保存（{os_reason(e)}）"
             continue
         known[sha] = target.name
         up.outcome, up.name = "saved", target.name

@@ -10,7 +10,7 @@ from .backend import LocalStore, Store, open_store
 from .cache import EmbeddingCache, embed_passages
 from ..errors import IndexBusy
 from .generations import Manifest, current_generation
-from .indexer import IndexReport, built_with, corpus_changed, is_stale, parser_version, update_index
+from .indexer import IndexReport, built_with, corpus_changed, is_stale, parser_version, rebuild_command, update_index
 from .keyword import CorpusStats, Postings
 from .segment import Segment
 from .snapshot import Snapshot
@@ -19,4 +19,4 @@ from .writer import Writer
 __all__ = ["ANN_FILE", "ApproximateIndex", "EmbeddingCache", "IndexBusy", "IndexReport", "LocalStore", "Manifest",
            "CorpusStats", "Postings", "Segment", "Snapshot", "Store", "Writer", "built_with", "corpus_changed",
            "current_generation", "embed_passages",
-           "is_stale", "open_store", "parser_version", "update_index"]
+           "is_stale", "open_store", "parser_version", "rebuild_command", "update_index"]

@@ -16,7 +16,9 @@ import threading
 from typing import Protocol
 
 from ..config import Settings
+from ..errors import IndexUnreadable
 from .generations import Manifest, current_generation
+from .segment import identity
 from .snapshot import Snapshot
 from .writer import Writer
 
@@ -32,30 +34,60 @@ class Store(Protocol):
 
 
 class LocalStore:
-    """Segments + FAISS + exact BM25 in ``Settings.index_dir`` (generations.py)."""
+    """Segments + FAISS + exact BM25 in ``Settings.store_dir`` (the model's folder; generations.py).
+
+    An index folder deleted while it is served (an operator's mistake) is noticed: the snapshot in
+    memory keeps answering (its files stay open), ``lost`` names the folder, and the next index run
+    builds it again from the corpus."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.location = str(settings.index_dir)
+        self.location = str(settings.store_dir)
         self._snap: Snapshot | None = None
+        self._made: tuple | None = None  # identity of the served snapshot's manifest
         self._lock = threading.Lock()
+        self.lost: str | None = None  # the folder of the snapshot being served, when it has vanished
+
+    def _live(self):
+        try:
+            return current_generation(self.settings.store_dir)
+        except OSError as e:  # a file where the folder should be, no permission
+            raise IndexUnreadable(read_failure(self.settings.store_dir, e)) from None
 
     def manifest(self) -> Manifest | None:
-        live = current_generation(self.settings.index_dir)
+        live = self._live()
         return Manifest.read(live / "manifest.json") if live else None
 
     def writer(self, manifest: Manifest, fresh: bool, lock_timeout: float = 0) -> Writer:
-        return Writer(self.settings.index_dir, manifest, fresh=fresh, settings=self.settings, lock_timeout=lock_timeout)
+        return Writer(self.settings.store_dir, manifest, fresh=fresh, settings=self.settings, lock_timeout=lock_timeout)
 
     def snapshot(self) -> Snapshot | None:
         """The last commit; the same object until the next one (which reuses its loaded segments)."""
-        live = current_generation(self.settings.index_dir)
+        live = self._live()
         with self._lock:
             if live is None:
-                return None
-            if self._snap is None or self._snap.folder != live:
+                if self._snap is not None and not (self._snap.folder / "manifest.json").exists():
+                    self.lost = str(self.settings.store_dir)  # deleted under us: serve what is in memory
+                return self._snap if self.lost else None
+            try:
+                made = identity(live / "manifest.json")  # a folder rebuilt under the same name is another
+            except OSError:
+                made = None
+            if self._snap is None or self._snap.folder != live or self._made != made or self.lost:
                 self._snap = Snapshot(live, self.settings.ann_nprobe, previous=self._snap)
+                self._made, self.lost = made, None
             return self._snap
+
+
+def read_failure(folder, e: OSError) -> str:
+    """One line: why the index folder cannot be read."""
+    if isinstance(e, NotADirectoryError) or folder.exists() and not folder.is_dir():
+        why = "that path is a file, not a folder (give --index-dir a folder, or move the file away)"
+    elif isinstance(e, PermissionError):
+        why = "no permission to read it"
+    else:
+        why = e.strerror or str(e)
+    return f"cannot read the index in {folder}: {why}"
 
 
 def open_store(settings: Settings) -> Store:

@@ -15,6 +15,7 @@ class EmbeddingCache:
     """Vectors by (model, passage text) in ``index_dir/embeddings.sqlite``; committed per batch."""
 
     def __init__(self, path: Path, model_id: str):
+        path.parent.mkdir(parents=True, exist_ok=True)  # a Milvus store writes nothing else there
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))")
@@ -54,6 +55,8 @@ def embed_passages(encoder, cache: EmbeddingCache, texts: list[str], batch_size:
     todo = list(dict.fromkeys(t for t in texts if cache.key(t) not in known))
     todo.sort(key=len)  # similar lengths per batch: less padding
     step = batch_size * 4
+    if progress and todo:  # the stage begins now (the first batch takes seconds)
+        progress(ProgressEvent(Stage.EMBEDDING, 0, len(todo)))
     for start in range(0, len(todo), step):
         batch = todo[start:start + step]
         vectors = encoder.encode_passages(batch, batch_size=batch_size)

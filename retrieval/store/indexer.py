@@ -1,7 +1,9 @@
 """Incremental indexing: bring the index on disk in line with the corpus folder.
 
 New files are added, changed files re-chunked and re-embedded, deleted files removed with their
-vectors; a model or parser change rebuilds. Unreadable files are reported and skipped; every
+vectors; a parser change rebuilds. Each model (and quantisation) has its own index
+(``Settings.store_dir``); an index found built with another model is left alone (``ModelMismatch``,
+naming the command that rebuilds it) unless the run is a rebuild. Unreadable files are reported and skipped; every
 other file is indexed. Embeddings are cached by passage text, so unchanged text is never
 embedded twice — and a run killed mid-way resumes where it stopped.
 
@@ -22,9 +24,10 @@ import stat
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from shlex import quote
 
-from ..config import Settings
-from ..errors import CorpusMissing, IndexWriteError
+from ..config import DEFAULT_MODEL, Settings
+from ..errors import DISK_FULL, CorpusMissing, IndexWriteError, ModelMismatch, disk_full
 from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReadOptions, ReportBytes, chunk_file, corpus_files, parse_file,
                       read_report)
 from ..ingest.readers.word import NO_SOFFICE
@@ -120,6 +123,15 @@ def corpus_changed(settings: Settings, manifest: Manifest) -> bool:
     return False
 
 
+def rebuild_command(settings: Settings) -> str:
+    """The command line that rebuilds the index ``settings`` name, for messages."""
+    env = "YANDU_QUANTIZE=int8 " if settings.quantize == "int8" else ""
+    args = ["--corpus", str(settings.corpus_dir), "--index-dir", str(settings.index_dir)]
+    args += ["--model", settings.model] if settings.model != DEFAULT_MODEL else []
+    args += ["--store", settings.store] if settings.store_kind != "local" else []
+    return f"{env}python app.py index --rebuild " + " ".join(quote(a) for a in args)
+
+
 def check_corpus(settings: Settings, files: dict, old: Manifest | None, allow_empty: bool) -> None:
     """Refuse a run that would empty an index holding reports because the corpus is missing or empty."""
     corpus = settings.corpus_dir
@@ -158,20 +170,19 @@ def update_index(settings: Settings, encoder, rebuild: bool = False, progress: P
     try:
         return _update(settings, encoder, rebuild, progress, lock_timeout, force, allow_empty)
     except (OSError, sqlite3.Error) as e:
-        raise IndexWriteError(write_failure(settings.index_dir, e)) from e
+        raise IndexWriteError(write_failure(settings.store_dir, e)) from e
     except RuntimeError as e:  # FAISS reports its I/O failures as RuntimeError("Error in faiss::FileIOWriter …")
         if "faiss::" not in str(e):
             raise
-        raise IndexWriteError(write_failure(settings.index_dir, e)) from e
+        raise IndexWriteError(write_failure(settings.store_dir, e)) from e
 
 
 def write_failure(index_dir: Path, e: Exception) -> str:
     """One line: why the index folder cannot be written."""
     code = getattr(e, "errno", None)
     text = str(e).lower()
-    if code in (errno.ENOSPC, errno.EDQUOT) or "no space" in text or "disk is full" in text or "disk full" in text \
-            or ("disk i/o error" in text and _nearly_full(index_dir)):  # SQLite reports ENOSPC as an I/O error
-        why = "the disk is full"
+    if disk_full(e) or ("disk i/o error" in text and _nearly_full(index_dir)):  # SQLite reports ENOSPC as an I/O error
+        why = f"{DISK_FULL} (the disk is full)"
     elif code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text or "readonly" in text:
         why = "the folder is read-only (no permission to write)"
     elif code in (errno.EEXIST, errno.ENOTDIR) or index_dir.exists() and not index_dir.is_dir():
@@ -199,6 +210,10 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
     store = open_store(settings)
     old = store.manifest()
     check_corpus(settings, files, old, allow_empty)
+    if old is not None and not rebuild and (old.model_id, old.dim) != (encoder.model_id, encoder.dim):
+        raise ModelMismatch(f"the index in {store.location} was built with {old.model_id}, not {encoder.model_id}; "
+                            f"it was left as it is (another process may be using it). To rebuild it for "
+                            f"{encoder.model_id}: {rebuild_command(settings)}")
     version = parser_version(settings)
     fresh = rebuild or old is None or old.model_id != encoder.model_id or old.dim != encoder.dim or old.parser_version != version
     report.rebuilt = fresh and old is not None
@@ -278,7 +293,7 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
             pending.append(Pending(name, path, got, doc, chunks, entry))
 
         texts = [c.match_text for p in pending for c in p.chunks]
-        cache = EmbeddingCache(settings.index_dir / "embeddings.sqlite", encoder.model_id)
+        cache = EmbeddingCache(settings.store_dir / "embeddings.sqlite", encoder.model_id)
         try:
             vectors = embed_passages(encoder, cache, texts, settings.embed_batch_size, progress)
         finally:

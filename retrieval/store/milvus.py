@@ -1,7 +1,8 @@
 """The Milvus store: the same interface as the local one, on a Milvus standalone or cluster server
 (``milvus://HOST:PORT``, ``http(s)://…``) or an embedded milvus-lite file (``….db``).
 
-What is stored where (collections prefixed ``Settings.milvus_collection``, default "yandu"):
+What is stored where (collections prefixed ``Settings.milvus_collection``, default "yandu", and for any
+model or quantisation other than the default its ``Settings.variant``: each has its own collections):
 
 ``{p}_chunks_d{dim}``  one row per chunk: every CHUNK_COLUMNS field, every ROW_COLUMNS field (the
                        filters and ranking evidence), the dense vector (inner product) and ``match`` — the
@@ -66,6 +67,8 @@ def _client(settings: Settings):
     if settings.milvus_ca:
         kwargs.update(secure=True, server_pem_path=settings.milvus_ca)
     try:
+        if uri.endswith(".db"):  # milvus-lite makes the file, not its folder
+            Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return MilvusClient(uri=uri, **kwargs)
     except Exception as e:  # pymilvus raises its own exception types for every connection failure
         why = " ".join(str(e).split())[:300]
@@ -98,7 +101,7 @@ class MilvusStore:
         self.settings = settings
         self.location = settings.store
         self.client = _client(settings)
-        self.prefix = settings.milvus_collection
+        self.prefix = "_".join(x for x in (settings.milvus_collection, settings.variant) if x)  # a model of its own
         self.meta, self.documents = f"{self.prefix}_meta", f"{self.prefix}_documents"
         self._snap: MilvusSnapshot | None = None
         self._lock = threading.Lock()
@@ -112,8 +115,8 @@ class MilvusStore:
     def lock_path(self) -> Path:
         if self.settings.store.endswith(".db"):
             return Path(self.settings.store + ".write.lock")
-        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-        return self.settings.index_dir / ".milvus-write.lock"
+        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return self.settings.store_dir / ".milvus-write.lock"
 
     # the manifest -------------------------------------------------------------------------------
     def _read_blob(self, key: str) -> dict | None:

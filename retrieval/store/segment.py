@@ -131,11 +131,19 @@ class SegmentBuilder:
             pass
 
 
+def identity(path: Path) -> tuple[int, int]:
+    """What tells a file or folder from another made later under the same name (inode numbers alone
+    are reused)."""
+    st = path.stat()
+    return st.st_ino, st.st_ctime_ns
+
+
 class Segment:
     """A written segment, read-only; shared by every snapshot that lists it."""
 
     def __init__(self, folder: Path, nprobe: int | None = None):
         self.folder, self.name = folder, folder.name
+        self.identity = identity(folder)  # which folder this is (snapshot reuse checks it)
         self.ids = np.load(folder / "ids.npy")
         self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         self.sources: dict[str, int] = json.loads((folder / "sources.json").read_text(encoding="utf-8"))

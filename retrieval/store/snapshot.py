@@ -15,7 +15,7 @@ import numpy as np
 
 from .generations import DOCUMENT_COLUMNS, Manifest
 from .keyword import CorpusStats
-from .segment import Segment
+from .segment import Segment, identity
 
 
 def top_with_ties(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
@@ -136,6 +136,15 @@ class Rows(RowView):
         return self._whole.newest_years(units)  # of the whole index, not of these rows
 
 
+def _reused(segment: "Segment | None", folder: Path) -> "Segment | None":
+    """A loaded segment, if it is still the one at ``folder`` (an index deleted and rebuilt numbers
+    its segments afresh: the same name is then another segment)."""
+    try:
+        return segment if segment is not None and identity(folder) == segment.identity else None
+    except OSError:
+        return None
+
+
 class Snapshot(RowView):
     """A read-only view of one generation: vectors, keyword statistics, metadata for filters."""
 
@@ -151,7 +160,8 @@ class Snapshot(RowView):
         reuse = {s.name: s for s in previous.segments} if previous is not None and previous.nprobe == nprobe else {}
         self.nprobe = nprobe
         segments_dir = folder.parent / "segments"
-        self.segments = [reuse.get(e["name"]) or Segment(segments_dir / e["name"], nprobe) for e in self.manifest.segments]
+        self.segments = [_reused(reuse.get(e["name"]), segments_dir / e["name"]) or Segment(segments_dir / e["name"], nprobe)
+                         for e in self.manifest.segments]
         self.deleted = [list(e["deleted"]) for e in self.manifest.segments]
         self.live = [seg.live_mask(d) for seg, d in zip(self.segments, self.deleted)]
         self.live_rows = [np.flatnonzero(live) for live in self.live]

@@ -5,12 +5,10 @@ the background :class:`~.worker.IndexWorker` so questions keep being answered me
 """
 from __future__ import annotations
 
-import atexit
 import html
 import logging
 import re
 import shutil
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -19,14 +17,25 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from ..config import SECTION_TYPE_NAMES
+from ..encode import model_prepared
 from ..engine import UnknownReport, Yandu
-from ..errors import YanduError
+from ..progress import Stage
+from ..search import Result
+from ..errors import YanduError, os_reason
 from .answers import follow_up
 from .render import (CONTEXT_HINT, _code, export_docx, export_markdown, filters_note, outline_html, render_answer,
-                     render_compare, render_context, status_markdown, upload_markdown)
+                     render_compare, render_context, status_markdown, upload_markdown, waiting_markdown)
+from .temp import process_folder
 from .worker import IndexRun, IndexWorker
 
 log = logging.getLogger(__name__)
+
+# Model preparation, measured: loading the converted model 12 s (busy 2-core EPYC); the first start's
+# conversion and ONNX export about a minute (README: 62 s idle with the first index of the seeds).
+MODEL_LOAD_S, MODEL_PREPARE_S = 12.0, 60.0
+FIRST_START_WAIT = 900  # seconds a question (page or API) waits for the first index before saying why not
+WAITING = ("preparing_model", "indexing")
+EMPTY_INDEX = "索引为空：请先添加报告并建立索引。"
 
 
 class WebApp:
@@ -37,8 +46,9 @@ class WebApp:
         self.settings = app.settings
         self.worker = IndexWorker(app)
         self.watch = watch
-        self.export_dir = Path(tempfile.mkdtemp(prefix="yandu-export-"))
-        atexit.register(shutil.rmtree, self.export_dir, True)
+        self.model_wait: tuple[float, float] | None = None  # (since, seconds expected) while the model loads
+        self.model_error: str | None = None
+        self.export_dir = process_folder() / "export"  # swept by the next start if this process is killed
 
     # ---- data -------------------------------------------------------------------------------
 
@@ -55,6 +65,83 @@ class WebApp:
         if run is not None:
             s["update_error"] = run.error
         return s
+
+    # ---- the first start: what a question meets until the index is ready ----------------------
+
+    def prepare_model(self) -> None:
+        """Load the embedding model (the first start converts it), recording what the page shows meanwhile."""
+        self.model_error = None
+        self.model_wait = (time.monotonic(), MODEL_LOAD_S if model_prepared(self.settings) else MODEL_PREPARE_S)
+        try:
+            self.app.encoder
+        except Exception as e:
+            self.model_error = f"{type(e).__name__}: {e}" if not isinstance(e, YanduError) else str(e)
+            raise
+
+    def readiness(self) -> dict:
+        """What a question meets now: ``state`` ready | preparing_model | indexing | empty | failed, the
+        ``message`` shown for it, and for indexing the run's ``progress`` with an estimate (``eta``, s)."""
+        try:
+            snap = self.app.searcher.snapshot()
+            indexed = snap is not None and len(snap.ids) > 0
+        except YanduError as e:
+            return {"state": "failed", "message": f"无法读取索引：{e}"}
+        if self.model_error:
+            return {"state": "failed", "message": f"无法加载嵌入模型：{self.model_error}"}
+        if self.model_wait is not None and not self.app.model_loaded:
+            since, needs = self.model_wait
+            then = "" if indexed else "，随后建立索引"
+            return {"state": "preparing_model",
+                    "message": f"正在准备模型（{about(max(10.0, needs - (time.monotonic() - since)))}）{then}"}
+        if indexed:
+            return {"state": "ready", "message": ""}
+        if self.worker.busy:
+            event = self.worker.progress
+            eta = self.worker.eta() if event.stage in (Stage.EMBEDDING, Stage.OCR) else None  # the long stages;
+            # reading a file is quick and says nothing of the embedding that follows
+            stage = (f" {event.done}/{event.total} 份" if event.total else "") if event.stage is Stage.READING \
+                else "：" + event.describe()
+            return {"state": "indexing", "message": f"正在建立索引{stage}" + (f"（{about(eta)}）" if eta else ""),
+                    "progress": {"stage": event.stage.value, "done": event.done, "total": event.total,
+                                 "eta": None if eta is None else round(eta, 1)}}
+        run = self.worker.last_run
+        if run is not None and run.error:
+            return {"state": "failed", "message": f"索引未能建立：{run.error}"}
+        return {"state": "empty", "message": EMPTY_INDEX}
+
+    def wait_until_ready(self, timeout: float = FIRST_START_WAIT, every: float = 1.0):
+        """Wait (up to ``timeout`` s) while the model is prepared or the first index built; yields each
+        new readiness on the way and returns the last one (``ready = yield from …``)."""
+        ready = self.readiness()
+        deadline = time.monotonic() + timeout
+        shown = None
+        while ready["state"] in WAITING and time.monotonic() < deadline:
+            if ready["message"] != shown:
+                shown = ready["message"]
+                yield ready
+            time.sleep(every)
+            ready = self.readiness()
+        return ready
+
+    def _waiting_frames(self, question: str, turns: list[dict], prefix: str = ""):
+        """The chat while a question waits for the first index: the question and the stage shown as
+        the answer-to-be; returns the readiness it ended with."""
+        shown = self._messages(turns) + [{"role": "user", "content": prefix + question}]
+        waiting = self.wait_until_ready()
+        while True:
+            try:
+                ready = next(waiting)
+            except StopIteration as done:
+                return done.value
+            yield shown + [{"role": "assistant", "content": waiting_markdown(ready["message"])}], gr.skip(), "", \
+                gr.skip(), gr.skip()
+
+    def _api_ready(self) -> None:
+        """API calls wait like the page does; a call that cannot be answered from an index raises an
+        error whose title is the state (clients tell it apart from "no passage matched", which is [])."""
+        ready = _drain(self.wait_until_ready())
+        if ready["state"] != "ready":
+            raise gr.Error(ready["message"], title=ready["state"])
 
     def titles(self, status: dict | None = None) -> dict[str, str]:
         status = status or self.status()
@@ -74,7 +161,9 @@ class WebApp:
 
     def status_markdown(self, status: dict | None = None) -> str:
         indexing = self.worker.progress.describe() if self.worker.running else None
-        return status_markdown(status or self.status(), self.watch, indexing)
+        ready = self.readiness()
+        return status_markdown(status or self.status(), self.watch, indexing,
+                               None if ready["state"] in ("ready", "empty") else ready["message"])
 
     def side_updates(self, reports=None, years=None):
         """Status text and filter choices (selected values kept where still offered)."""
@@ -97,7 +186,9 @@ class WebApp:
             years: only reports of these years; empty = all.
             section_types: only these section roles: overview, work, highlight, problem, cause, plan, other.
         Returns:
-            A list of passages: rank, score, source, title, section, section_type, text, year, page, item, start, end, why.
+            A list of passages: rank, score, source, title, section, section_type, text, year, page, item, start, end, why;
+            [] when the index is ready and nothing matched. While the model or the first index is being prepared
+            the call waits; when no index can answer it raises an error titled with the state (empty, failed).
         """
         unknown = [t for t in section_types or [] if t not in SECTION_TYPE_NAMES]
         if unknown:
@@ -107,13 +198,16 @@ class WebApp:
             top_k = int(top_k or self.settings.top_k)
         except (TypeError, ValueError):
             raise gr.Error("top_k and years must be integers") from None
+        self._api_ready()
         result = self.app.search(question or "", top_k, reports or [], years, section_types or [])
         return [p.to_json() for p in result.passages]
 
     def api_status(self) -> dict:
-        """Index status: reports, chunks, model, last update (Unix time), files that failed with reasons, documents."""
+        """Index status: reports, chunks, model, last update (Unix time), files that failed with reasons, documents;
+        state (ready, preparing_model, indexing, empty, failed), message, progress, index_lost."""
         s = self.status()
         s["indexing"] = self.worker.running
+        s.update(self.readiness())  # state, message (and progress while the first index is built)
         return s
 
     # ---- chat ---------------------------------------------------------------------------------
@@ -128,11 +222,15 @@ class WebApp:
         """The conversation as Markdown, for its download button (written with every answer: ~ms)."""
         if not turns:
             return gr.update(value=None, interactive=False)
-        folder = self._session_folder(request)
-        for old in folder.glob("*.md"):
-            old.unlink(missing_ok=True)
-        md = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.md"
-        md.write_text(export_markdown(turns), encoding="utf-8")
+        try:
+            folder = self._session_folder(request)
+            for old in folder.glob("*.md"):
+                old.unlink(missing_ok=True)
+            md = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.md"
+            md.write_text(export_markdown(turns), encoding="utf-8")
+        except OSError as e:  # a full disk must not cost the answer: only the export is missing
+            log.warning("export not written: %s", os_reason(e))
+            return gr.update(value=None, interactive=False)
         return gr.update(value=str(md), interactive=True)
 
     @staticmethod
@@ -146,11 +244,14 @@ class WebApp:
         turns = list(turns or [])
         if not turns:
             return gr.update(value=None)
-        folder = self._session_folder(request)
-        for old in folder.glob("*.docx"):
-            old.unlink(missing_ok=True)
-        docx = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.docx"
-        export_docx(turns, docx)
+        try:
+            folder = self._session_folder(request)
+            for old in folder.glob("*.docx"):
+                old.unlink(missing_ok=True)
+            docx = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.docx"
+            export_docx(turns, docx)
+        except OSError as e:
+            raise gr.Error(f"无法导出 Word：{os_reason(e)}", title="出错了") from None
         return gr.update(value=str(docx))
 
     @staticmethod
@@ -171,13 +272,17 @@ class WebApp:
         question = (question or "").strip()
         if not question:
             gr.Warning("请输入问题。", duration=3, title="提示")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        ready = yield from self._waiting_frames(question, turns)  # the first start: the stage and an estimate
         reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
         previous = next((t for t in reversed(turns) if t.get("kind") != "compare"), None)
         understood = follow_up(question, previous)
         if understood.topic and not reports and not years:
             reports, years = list(understood.reports), list(understood.years)
-        if understood.role and not section_types:
+        if ready["state"] != "ready":  # said plainly: no index to answer from (empty, failed, or still not ready)
+            result = Result([], ready["message"])
+        elif understood.role and not section_types:
             result = self.app.search_role_first(understood.query, understood.role, int(top_k or self.settings.top_k),
                                                 reports, years)
         else:
@@ -190,7 +295,7 @@ class WebApp:
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
                                        note, len(turns), understood.topic, titles)
         turns.append(turn)
-        return self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
+        yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
     def compare_turn(self, question: str, turns: list[dict] | None, reports: list[str] | None, years: list[int] | None,
                 section_types: list[str] | None, request: gr.Request = None):
@@ -199,13 +304,18 @@ class WebApp:
         question = (question or "").strip()
         if not question:
             gr.Warning("请输入要对比的问题，例如：各单位的存在问题有什么共性？", duration=4, title="提示")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        ready = yield from self._waiting_frames(question, turns, "对比各报告：")
+        if ready["state"] != "ready":
+            yield from self.chat(question, turns, self.settings.top_k, reports, years, section_types, request)
+            return  # the chat turn says plainly why nothing can be compared
         reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
         rows = [r.to_json() for r in self.app.compare(question, reports, years, section_types)]
         note = filters_note(reports, years, section_types, self._titles() if reports else None) or "全部报告"
         turns.append({"kind": "compare", "question": question, "rows": rows, "note": note,
                       "answer": render_compare(question, rows, note)})
-        return self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
+        yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
     def api_compare(self, question: str, reports: list[str] = [], years: list[int] = [],  # noqa: B006
                     section_types: list[str] = []) -> list[dict]:  # noqa: B006
@@ -213,14 +323,16 @@ class WebApp:
 
         Returns:
             A list of {source, title, year, passage}; passage is the report's best passage (as /search) or null.
+            Waits for the first index, and raises an error titled with the state when none can answer (as /search).
         """
+        self._api_ready()
         return [r.to_json() for r in self.app.compare(question or "", reports or [], _years(years),
                                                       section_types or [])]
 
     def example_chat(self, turns, top_k, reports, years, section_types, evt: gr.SelectData, request: gr.Request = None):
         value = evt.value
         question = value.get("text", "") if isinstance(value, dict) else str(value or "")
-        return self.chat(question, turns, top_k, reports, years, section_types, request)
+        yield from self.chat(question, turns, top_k, reports, years, section_types, request)
 
     def restore(self, saved: dict | None, request: gr.Request = None):
         """Page load: the conversation kept in the browser becomes this session's again, with its exports."""
@@ -464,6 +576,26 @@ class WebApp:
         message = (f"**重新索引失败** {_code(source)}：{html.escape(result['error'])}" if result["error"] else
                    f"**已重新索引** {_code(source)}：{result['passages']} 个段落")
         return message, self.library_table(query, kind), self.outline(source)
+
+
+def about(seconds: float | None) -> str:
+    """An estimate as the page says it: "约 1 分钟", "约 40 秒", "即将完成"."""
+    if seconds is None:
+        return "正在估计时间"
+    if seconds < 5:
+        return "即将完成"
+    if seconds < 50:
+        return f"约 {max(10, round(seconds / 10) * 10)} 秒"
+    return f"约 {max(1, round(seconds / 60))} 分钟"
+
+
+def _drain(generator):
+    """Run a generator to its end; its return value."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as done:
+            return done.value
 
 
 def _years(years) -> list[int]:

@@ -322,16 +322,26 @@ def _fmt_time(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
 
 
-def status_markdown(s: dict, watch: bool = False, indexing: str | None = None) -> str:
-    """The index status panel; ``indexing`` is the running index run's progress line, if any."""
-    lines = [
+def waiting_markdown(message: str) -> str:
+    """The answer-to-be while a question waits for the first index: the stage and an estimate."""
+    return (f'**请稍候** <span class="yd-note">{html.escape(message)}</span>\n\n'
+            "索引就绪后会立即回答这个问题，无需重新提问。")
+
+
+def status_markdown(s: dict, watch: bool = False, indexing: str | None = None, waiting: str | None = None) -> str:
+    """The index status panel; ``indexing`` is the running index run's progress line, if any;
+    ``waiting`` what a question would wait for (the first start: the model, the first index)."""
+    lines = [f"**{html.escape(waiting)}**（提问会等待，就绪后即回答）"] if waiting else []
+    if s.get("index_lost"):
+        lines.append(f"**索引文件夹已被删除**：{_code(s['index_lost'])}。仍用内存中的索引回答，正在从报告文件夹重建。")
+    lines += [
         f"**{s['reports']}** 份报告 · **{s['chunks']}** 个段落",
         f"模型：`{s['model']}`",
         f"更新于：{_fmt_time(s.get('updated'))}",
     ]
     if watch:
         lines.append("自动更新：正在监视报告文件夹")
-    if indexing:
+    if indexing and not waiting:  # the waiting line says it already
         lines.append(f"**正在更新索引**：{indexing}（可继续提问）")
     if s.get("update_error"):
         lines.append(f"**索引未更新**：{html.escape(s['update_error'])}（仍使用上次的索引回答）")

@@ -20,11 +20,13 @@ from starlette.middleware import Middleware
 
 from ..config import Settings
 from ..engine import Yandu
+from ..store.backend import read_failure
 from .guard import AuthGuard
 from .locale import ChineseUI
 from .handlers import WebApp
 from .layout import CSS, JS, build, theme
-from .worker import CorpusWatcher
+from .temp import start_upload_expiry, take_over_temp
+from .worker import CorpusWatcher, keep_index
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +67,24 @@ def heartbeat(what: str, every: float = 10.0):
         log.info("%s: done in %.0f s", what, time.monotonic() - start)
 
 
-def _prepare_model(app: Yandu) -> None:
-    """Load (on the first start: convert) the embedding model, saying how long it has been at it."""
+def _prepare_model(web: WebApp) -> None:
+    """Load (on the first start: convert) the embedding model, saying how long it has been at it (in the
+    log, and on the page: ``WebApp.readiness``)."""
     try:
-        with heartbeat(f"preparing the embedding model {app.settings.model} (the first start converts it: 1–2 minutes)"):
-            app.encoder
+        with heartbeat(f"preparing the embedding model {web.settings.model} (the first start converts it: 1–2 minutes)"):
+            web.prepare_model()
     except Exception as e:  # the index run meets it too and shows it in the status panel
         log.error("error: cannot load the embedding model: %s", e)
+
+
+def _unusable_index(settings: Settings) -> str | None:
+    """Why the local index folder can never work (a file stands where it should be), or None."""
+    if settings.store_kind != "local":
+        return None
+    for folder in (settings.index_dir, settings.store_dir):
+        if folder.exists() and not folder.is_dir():
+            return read_failure(folder, NotADirectoryError(folder))
+    return None
 
 
 def _interrupt(signum, frame):
@@ -91,13 +104,21 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
                   "Give --auth user:password (or set YANDU_AUTH), or use the default --host 127.0.0.1.", host)
         return 2
 
+    if why := _unusable_index(settings):
+        log.error("error: %s", why)
+        return 1
+    take_over_temp()  # before the page is built: Gradio's uploads go to this process's own folder
     app = Yandu(settings)
-    log.info("Yandu: corpus %s, index %s; model %s", settings.corpus_dir, settings.index_dir, settings.model)
+    log.info("Yandu: corpus %s, index %s; model %s", settings.corpus_dir, settings.store_dir, settings.model)
     demo, web = build_app(app, watch=watch)
     # The model first (converted on the first start: 1–2 minutes, logged as it goes), then the index run
-    # (which waits for it); the page answers from the last good index meanwhile.
-    threading.Thread(target=_prepare_model, args=(app,), name="yandu-model", daemon=True).start()
+    # (which waits for it); the page answers from the last good index meanwhile, and a question asked
+    # before the first index is ready waits for it, showing the stage (WebApp.readiness).
+    web.model_wait = (time.monotonic(), 0.0)  # "preparing" from the first request on, before the thread runs
+    threading.Thread(target=_prepare_model, args=(web,), name="yandu-model", daemon=True).start()
     web.worker.request()  # in the background: the page answers from the last good index meanwhile
+    keep_index(app, web.worker)  # an index folder deleted under the server is rebuilt
+    start_upload_expiry(demo.upload_file_set, settings.upload_ttl)  # raw uploads no request claimed: gone within minutes
     watcher = None
     if watch:
         try:

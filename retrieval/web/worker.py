@@ -51,6 +51,7 @@ class IndexWorker:
         self._runs: list[IndexRun] = []
         self.running = False
         self.progress = ProgressEvent(Stage.READING)
+        self._pace = (time.monotonic(), 0)  # when the current stage began and how much was done then
         self._logged = 0.0
         self._thread = threading.Thread(target=self._loop, name="yandu-indexer", daemon=True)
         self._thread.start()
@@ -84,9 +85,25 @@ class IndexWorker:
         with self._cond:
             return self._runs[-1] if self._runs else None
 
+    @property
+    def busy(self) -> bool:
+        """A run is going on or asked for."""
+        with self._cond:
+            return self.running or self._requested > self._started
+
+    def eta(self) -> float | None:
+        """Seconds the current stage still needs at its pace so far (None before there is a pace: work
+        found done at once — cached vectors, say — says nothing about the rest)."""
+        event, (since, done) = self.progress, self._pace
+        if not self.running or not event.total or event.done <= done:
+            return None
+        return (time.monotonic() - since) * (event.total - event.done) / (event.done - done)
+
     def _on_progress(self, event: ProgressEvent) -> None:
-        self.progress = event
         now = time.monotonic()
+        if event.stage is not self.progress.stage:
+            self._pace = (now, event.done)
+        self.progress = event
         if now - self._logged >= PROGRESS_LOG_EVERY:  # the log shows a long run moving, not each step
             self._logged = now
             log.info("indexing: %s", event.describe())
@@ -100,6 +117,7 @@ class IndexWorker:
                                                        self._allow_empty)
                 self._started, self._rebuild, self._force, self._allow_empty = covers, False, set(), False
                 self.running, self.progress = True, ProgressEvent(Stage.READING)
+                self._pace = (time.monotonic(), 0)
             run = IndexRun(covers)
             try:
                 run.report = self.app.index(rebuild=rebuild, progress=self._on_progress,
@@ -123,6 +141,37 @@ class IndexWorker:
                 self._runs = [*self._runs[-19:], run]
                 self.running = False
                 self._cond.notify_all()
+
+
+INDEX_CHECK_EVERY = 5.0  # seconds between two looks at the index folder while serving
+LOST_RETRY = 60.0  # seconds before a rebuild of a lost index that failed is asked for again
+
+
+def keep_index(app, worker: IndexWorker, every: float = INDEX_CHECK_EVERY) -> threading.Event:
+    """Look at the index folder every ``every`` seconds; when it was deleted under the server (the
+    snapshot in memory keeps answering: ``Yandu.index_lost``) ask the worker to build it again.
+    Returns the event that stops it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        asked = None
+        while not stop.wait(every):
+            try:
+                app.searcher.snapshot()  # notices a deleted folder
+                lost = app.index_lost
+            except Exception as e:  # the status shows it; keep looking
+                log.debug("index check: %s", e)
+                continue
+            if lost and not worker.busy and (asked is None or time.monotonic() - asked > LOST_RETRY):
+                log.warning("the index folder %s was deleted: answering from the index in memory; rebuilding it "
+                            "from the corpus", lost)
+                asked = time.monotonic()
+                worker.request()
+            elif not lost:
+                asked = None
+
+    threading.Thread(target=loop, name="yandu-index-keeper", daemon=True).start()
+    return stop
 
 
 class CorpusWatcher:
