@@ -23,15 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..search.features import FEATURES, ROW_FEATURES
-from ..search.ranker import METHODS, Linear, Ranker
+from ..search.features import DIRECTIONS, FEATURES, ROW_FEATURES
+from ..search.ranker import METHODS, TERMS, Linear, Ranker, terms
 from ..text import normalize_question
 
 log = logging.getLogger(__name__)
 FOLDS = 5
 DEPTHS = (20, 30, 40, 60)  # first-stage shortlist sizes tried; the smallest that keeps the recall is kept
 RECALL_KEPT = 0.995  # …of the held-out gold rows all candidates hold
-# LightGBM settings tried (grid chosen by held-out score): trees, leaves.
+# LightGBM settings tried (chosen by held-out score): trees, leaves.
 LAMBDARANK_GRID = ((100, 7), (200, 15))
 GENRES = ("party", "gov")
 
@@ -46,19 +46,27 @@ class Sample:
     features: np.ndarray  # [candidates × FEATURES]
     labels: np.ndarray  # 2 gold span, 1 listed item only, 0
 
+    @property
+    def asked(self) -> bool:
+        """Asked by people (a public or an office's set), not derived from a report's structure."""
+        return not self.qid.startswith("derived:")
+
 
 @dataclass
 class Scores:
-    """Held-out scores of one method, per genre."""
+    """Held-out scores of one method, per genre (and MRR per genre and source, for choosing)."""
 
     hit1: dict[str, float] = field(default_factory=dict)
     hit3: dict[str, float] = field(default_factory=dict)
     mrr: dict[str, float] = field(default_factory=dict)
+    parts: dict[str, float] = field(default_factory=dict)  # "party asked", "gov derived" … → MRR@10
 
     @property
     def balanced(self) -> float:
-        """What choices are made on: MRR@10 averaged over the genres, each weighing the same."""
-        return float(np.mean([self.mrr[g] for g in GENRES if g in self.mrr]))
+        """What choices are made on: MRR@10 averaged over the genres, each weighing the same, and within
+        a genre over questions people asked and questions derived from the reports, each the same."""
+        return float(np.mean([np.mean([v for k, v in self.parts.items() if k.startswith(g)])
+                              for g in GENRES if any(k.startswith(g) for k in self.parts)]))
 
 
 def norm(s: str) -> str:
@@ -103,18 +111,31 @@ def collect(searcher, questions: list[dict], default_genre: str) -> list[Sample]
     return out
 
 
-def weights(samples: list[Sample]) -> np.ndarray:
-    """Per question: each genre's questions share the same total weight."""
-    count = {g: sum(s.genre == g for s in samples) for g in GENRES}
-    return np.array([len(samples) / (len(GENRES) * count[s.genre]) for s in samples])
+ASKED_SHARES = (None, 0.5)  # tried: every question alike within a genre, or asked questions half of it
 
 
-def logistic(x: np.ndarray, y: np.ndarray, samples: list[Sample]) -> Linear:
+def weights(samples: list[Sample], asked_share: float | None = None) -> np.ndarray:
+    """Per question: each genre's questions share the same total weight; within a genre, questions
+    people asked take ``asked_share`` of it (None: every question alike). Mean weight 1."""
+    count = {(g, a): sum(s.genre == g and s.asked == a for s in samples) for g in GENRES for a in (True, False)}
+    genres = [g for g in GENRES if count[g, True] + count[g, False]]
+    out = []
+    for s in samples:
+        both = count[s.genre, True] and count[s.genre, False]
+        if asked_share is None or not both:
+            share = 1.0 / (count[s.genre, True] + count[s.genre, False])
+        else:
+            share = (asked_share if s.asked else 1.0 - asked_share) / count[s.genre, s.asked]
+        out.append(share * len(samples) / len(genres))
+    return np.array(out)
+
+
+def logistic(x: np.ndarray, y: np.ndarray, samples: list[Sample], asked_share: float | None = None) -> Linear:
     """Logistic regression of ``y`` on standardised ``x`` (rows of ``samples`` stacked), each question
     weighing its genre's share (``weights``) spread over its rows, classes balanced."""
     from sklearn.linear_model import LogisticRegression
 
-    w = np.concatenate([np.full(len(s.labels), qw / max(len(s.labels), 1)) for s, qw in zip(samples, weights(samples))])
+    w = np.concatenate([np.full(len(s.labels), qw / max(len(s.labels), 1)) for s, qw in zip(samples, weights(samples, asked_share))])
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=4000, class_weight="balanced").fit((x - mean) / scale, y, sample_weight=w)
@@ -137,22 +158,45 @@ def shortlist(samples: list[Sample], first: Linear, depth: int) -> list[Sample]:
     return out
 
 
-def fit_second(method: str, samples: list[Sample], params: tuple = ()) -> tuple[Linear | None, str]:
+def pairwise(samples: list[Sample], asked_share: float | None) -> Linear:
+    """The log-linear second stage: logistic regression on differences of ``ranker.terms`` between each
+    gold row and each other row of a question (no intercept: only the order within a question counts)."""
+    from sklearn.linear_model import LogisticRegression
+
+    diffs, qws = [], []
+    for s, qw in zip(samples, weights(samples, asked_share)):
+        gold, other = np.flatnonzero(s.labels == 2), np.flatnonzero(s.labels == 0)
+        if len(gold) and len(other):
+            z = terms(s.features)
+            d = (z[gold][:, None, :] - z[other][None, :, :]).reshape(-1, len(TERMS))
+            diffs.append(d)
+            qws.append(np.full(len(d), qw / len(d)))
+    x, w = np.vstack(diffs), np.concatenate(qws)
+    model = LogisticRegression(C=1.0, fit_intercept=False, max_iter=4000).fit(
+        np.vstack([x, -x]), np.r_[np.ones(len(x)), np.zeros(len(x))], sample_weight=np.r_[w, w])
+    return Linear(tuple(float(v) for v in model.coef_[0]), 0.0, (0.0,) * len(TERMS), (1.0,) * len(TERMS))
+
+
+def fit_second(method: str, samples: list[Sample], params: tuple = (), asked_share: float | None = None) -> tuple[Linear | None, str]:
     """The second stage over all features: (linear model or None, LightGBM model text or "")."""
     if method == "logistic":
-        return logistic(np.vstack([s.features for s in samples]), np.concatenate([s.labels == 2 for s in samples]), samples), ""
+        return logistic(np.vstack([s.features for s in samples]), np.concatenate([s.labels == 2 for s in samples]),
+                        samples, asked_share), ""
+    if method == "loglinear":
+        return pairwise(samples, asked_share), ""
     import lightgbm
 
     trees, leaves = params or LAMBDARANK_GRID[0]
     useful = [s for s in samples if s.labels.any()]  # a question with no gold row teaches a ranker nothing
-    qw = weights(useful)
+    qw = weights(useful, asked_share)
     data = lightgbm.Dataset(np.vstack([s.features for s in useful]), np.concatenate([s.labels for s in useful]),
                             group=[len(s.labels) for s in useful],
                             weight=np.concatenate([np.full(len(s.labels), w_) for s, w_ in zip(useful, qw)]),
                             feature_name=list(FEATURES), free_raw_data=False)
     params = {"objective": "lambdarank", "num_leaves": leaves, "learning_rate": 0.05, "min_data_in_leaf": 20,
-              "lambdarank_truncation_level": 10, "deterministic": True, "force_row_wise": True, "num_threads": 1,
-              "seed": 0, "verbosity": -1}
+              "lambdarank_truncation_level": 10, "monotone_constraints": list(DIRECTIONS),
+              "monotone_constraints_method": "advanced", "deterministic": True, "force_row_wise": True,
+              "num_threads": 1, "seed": 0, "verbosity": -1}
     booster = lightgbm.train(params, data, num_boost_round=trees)
     return None, booster.model_to_string()
 
@@ -163,17 +207,22 @@ def ranker_of(method: str, first: Linear, depth: int, second: Linear | None, mod
 
 def evaluate(ranker: Ranker, samples: list[Sample]) -> Scores:
     """Held-out hit@1, hit@3 and MRR@10 per genre of a ranker over collected samples."""
-    per: dict[str, list[tuple[float, float, float]]] = {}
+    per: dict[str, list[tuple[float, float, float]]] = {}  # by genre, and by genre and source
     for s in samples:
         keep = np.argsort(-ranker.shortlist(s.features[:, :len(ROW_FEATURES)]), kind="stable")[:ranker.depth]
         labels = s.labels[keep][np.argsort(-ranker.score(s.features[keep]), kind="stable")] if len(keep) else s.labels[:0]
         hits = np.flatnonzero(labels == 2)
         first = int(hits[0]) if len(hits) else 99
-        per.setdefault(s.genre, []).append((float(first == 0), float(first < 3), 1.0 / (first + 1) if first < 10 else 0.0))
+        row = (float(first == 0), float(first < 3), 1.0 / (first + 1) if first < 10 else 0.0)
+        per.setdefault(s.genre, []).append(row)
+        per.setdefault(f"{s.genre} {'asked' if s.asked else 'derived'}", []).append(row)
     out = Scores()
     for g, values in per.items():
-        v = np.array(values)
-        out.hit1[g], out.hit3[g], out.mrr[g] = (round(float(x), 4) for x in v.mean(axis=0))
+        v = np.array(values).mean(axis=0)
+        if " " in g:
+            out.parts[g] = round(float(v[2]), 4)
+        else:
+            out.hit1[g], out.hit3[g], out.mrr[g] = (round(float(x), 4) for x in v)
     return out
 
 
@@ -185,8 +234,24 @@ def folds(samples: list[Sample], k: int = FOLDS) -> list[np.ndarray]:
     return [test for _, test in GroupKFold(n_splits=k).split(np.zeros(len(samples)), groups=groups)]
 
 
-def candidates_of(method: str) -> list[tuple]:
-    return [(method, p) for p in LAMBDARANK_GRID] if method == "lambdarank" else [(method, ())]
+@dataclass(frozen=True)
+class Setting:
+    """One way to fit: the second stage's method, its parameters, how asked questions weigh."""
+
+    method: str
+    params: tuple = ()
+    asked_share: float | None = None
+
+    @property
+    def key(self) -> str:
+        share = "" if self.asked_share is None else f" asked {self.asked_share}"
+        return f"{self.method}{list(self.params) if self.params else ''}{share}"
+
+
+def settings() -> list[Setting]:
+    """Every setting cross-validation compares."""
+    return [Setting(m, p, share) for m in METHODS for p in (LAMBDARANK_GRID if m == "lambdarank" else ((),))
+            for share in ASKED_SHARES]
 
 
 def choose_depth(samples: list[Sample], first: Linear) -> int:
@@ -200,25 +265,23 @@ def choose_depth(samples: list[Sample], first: Linear) -> int:
     return DEPTHS[-1]
 
 
-def fit(samples: list[Sample], method: str, params: tuple = ()) -> Ranker:
+def fit(samples: list[Sample], setting: Setting) -> Ranker:
     first = fit_first(samples)
     depth = choose_depth(samples, first)
-    second, model = fit_second(method, shortlist(samples, first, depth), params)
-    return ranker_of(method, first, depth, second, model)
+    second, model = fit_second(setting.method, shortlist(samples, first, depth), setting.params, setting.asked_share)
+    return ranker_of(setting.method, first, depth, second, model)
 
 
 def cross_validate(samples: list[Sample], k: int = FOLDS) -> dict[str, list[Scores]]:
-    """Per method (and LightGBM setting), the held-out scores of each fold."""
+    """Per setting, the held-out scores of each fold."""
     out: dict[str, list[Scores]] = {}
     for i, test in enumerate(folds(samples, k)):
         held = set(test.tolist())
         train = [s for j, s in enumerate(samples) if j not in held]
         tested = [samples[j] for j in test]
-        for method in METHODS:
-            for name, params in candidates_of(method):
-                key = f"{name}{list(params) if params else ''}"
-                out.setdefault(key, []).append(evaluate(fit(train, name, params), tested))
-                log.info("fold %d %s: %s", i + 1, key, out[key][-1])
+        for setting in settings():
+            out.setdefault(setting.key, []).append(evaluate(fit(train, setting), tested))
+            log.info("fold %d %s: %s", i + 1, setting.key, out[setting.key][-1])
     return out
 
 
@@ -238,9 +301,7 @@ def train(samples: list[Sample], out: Path | None, k: int = FOLDS, data: dict | 
     cv = cross_validate(samples, k)
     table = summary(cv)
     best = max(table, key=lambda key: (table[key]["balanced_mrr"], -list(table).index(key)))
-    method = best.split("[")[0]
-    params = next(p for m, p in candidates_of(method) if f"{m}{list(p) if p else ''}" == best)
-    ranker = fit(samples, method, params)
+    ranker = fit(samples, next(x for x in settings() if x.key == best))
     trained = {"chosen": best, "folds": k, "cross_validation": table, "questions": {
         g: sum(s.genre == g for s in samples) for g in GENRES}, "data": data or {}}
     ranker = ranker_of(ranker.method, ranker.first, ranker.depth, ranker.second, ranker.model, trained)
@@ -251,8 +312,8 @@ def train(samples: list[Sample], out: Path | None, k: int = FOLDS, data: dict | 
 
 # What each group of signals adds: the chosen method retrained without it (its columns held at 0).
 SIGNAL_GROUPS = {
-    "dense": ("dense", "dense_gap", "dense_rr"),
-    "keyword": ("keyword", "keyword_log", "keyword_rr"),
+    "dense": ("fused", "dense", "dense_gap", "dense_rr"),
+    "keyword": ("fused", "keyword", "keyword_log", "keyword_rr"),
     "report": ("report_rows", "report_dense", "report_keyword"),
     "roles": ("asks_role", "only_role", "role_heading", "role_paragraph", "role_other", "implied_role"),
     "unit": ("asks_unit", "unit"),
@@ -272,15 +333,15 @@ def without(samples: list[Sample], names: tuple[str, ...]) -> list[Sample]:
     return out
 
 
-def ablation(samples: list[Sample], method: str, params: tuple, k: int = FOLDS) -> dict[str, dict]:
-    """Held-out scores of ``method`` with each signal group removed in turn (and with all of them)."""
+def ablation(samples: list[Sample], setting: Setting, k: int = FOLDS) -> dict[str, dict]:
+    """Held-out scores of ``setting`` with each signal group removed in turn (and with all of them)."""
     table = {}
     for name, names in {"all signals": (), **{f"no {g}": cols for g, cols in SIGNAL_GROUPS.items()}}.items():
         data = without(samples, names) if names else samples
         scores = []
         for test in folds(data, k):
             held = set(test.tolist())
-            scores.append(evaluate(fit([s for j, s in enumerate(data) if j not in held], method, params),
+            scores.append(evaluate(fit([s for j, s in enumerate(data) if j not in held], setting),
                                    [data[j] for j in test]))
         table[name] = summary({name: scores})[name]
     return table
@@ -388,9 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     if even:
         print(format_summary(summary({"fitted on all": [evaluate(ranker, even)]}), "even-numbered questions (never trained on):"))
     if args.ablation:
-        method = ranker.trained["chosen"].split("[")[0]
-        params = next(q for m, q in candidates_of(method) if f"{m}{list(q) if q else ''}" == ranker.trained["chosen"])
-        print(format_summary(ablation(samples, method, params, args.folds), f"{ranker.trained['chosen']} without each signal group:"))
+        chosen = next(x for x in settings() if x.key == ranker.trained["chosen"])
+        print(format_summary(ablation(samples, chosen, args.folds), f"{chosen.key} without each signal group:"))
     print(f"wrote {args.out}")
     return 0
 

@@ -17,9 +17,11 @@ import numpy as np
 
 from ..text import Concept, normalize
 from .evidence import Evidence, sentence_coverage
+from .fusion import rescale
 from .question import Question, states_quantity, stating
 
 ROW_FEATURES = (
+    "fused",  # dense and keyword scores each rescaled over the candidates to [0.1, 1] (fusion.rescale), summed
     "dense",  # cosine similarity of question and passage (0 outside the dense candidates)
     "dense_gap",  # the best candidate's cosine minus this one's
     "dense_rr",  # 1 / (1 + dense rank); 0 unranked
@@ -52,6 +54,13 @@ TEXT_FEATURES = (
     "item",  # one enumerated item (一是 …) of a longer section
 )
 FEATURES = ROW_FEATURES + TEXT_FEATURES
+# The direction each signal can move a passage (1 up, -1 down, 0 either way): more agreement with the
+# question never ranks a passage lower. Tree models are held to it (LightGBM's monotone constraints).
+RISING = {"fused", "dense", "dense_rr", "keyword", "keyword_log", "keyword_rr", "report_rows", "report_dense",
+          "report_keyword", "role_heading", "role_paragraph", "implied_role", "unit", "year", "recent", "coverage",
+          "states_quantity", "heading_coverage", "title_coverage", "year_in_text", "text_coverage"}
+FALLING = {"dense_gap", "role_other"}
+DIRECTIONS = tuple(1 if n in RISING else -1 if n in FALLING else 0 for n in FEATURES)
 ROLES = ("problem", "cause", "plan", "work", "highlight")  # section roles a question can ask for
 
 
@@ -76,6 +85,7 @@ def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndar
     asked = set(evidence.roles) if not evidence.implied else set()
     other = np.isin(types, [r for r in ROLES if r not in asked]) & ~evidence.role_heading if asked else np.zeros(n, bool)
     columns = {
+        "fused": rescale(dense, scores.dense_rank) + rescale(keyword, scores.keyword_rank),
         "dense": dense,
         "dense_gap": (dense.max(initial=0.0) - dense) * (dense > 0),
         "dense_rr": np.where(scores.dense_rank >= 0, 1.0 / (1.0 + np.maximum(scores.dense_rank, 0)), 0.0),

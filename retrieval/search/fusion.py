@@ -4,6 +4,20 @@ from __future__ import annotations
 import numpy as np
 
 
+RANKED_FLOOR = 0.1  # the last ranked candidate keeps this much: ranked means found, never discarded
+
+
+def rescale(scores: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Scores of the ranked candidates mapped to [RANKED_FLOOR, 1]: the best is 1, the last one ranked
+    RANKED_FLOOR (so a narrow filter with few candidates keeps them all); unranked rows 0."""
+    ranked = ranks >= 0
+    if not ranked.any():
+        return np.zeros(len(scores))
+    top, floor = scores[ranked].max(), scores[ranked].min()
+    spread = (scores - floor) / ((top - floor) or 1.0)
+    return np.where(ranked, RANKED_FLOOR + (1.0 - RANKED_FLOOR) * spread, 0.0)
+
+
 def falling_scores(passages: list[dict]) -> list[dict]:
     """Shown scores never rise with rank: a passage moved up (a list shown whole) shows at most the
     score of the one before it."""

@@ -2,8 +2,10 @@
 
 - first stage: a linear score over the row features of every candidate (standardised, logistic
   regression); the best ``depth`` rows go on;
-- second stage: the chosen method over all features of those rows — ``lambdarank`` (LightGBM) or
-  ``logistic`` (scikit-learn's logistic regression, applied as a dot product).
+- second stage: the chosen method over all features of those rows — ``loglinear`` (one weight per
+  term of a multiplicative score, ``TERMS``, fitted on pairs of passages), ``lambdarank`` (LightGBM,
+  held to each feature's direction) or ``logistic`` (scikit-learn's logistic regression); the linear
+  ones are applied as a dot product.
 
 The file (``retrieval/data/ranker.json``) holds everything: the method, the feature names it was
 trained on (a file for other features is refused with the command that retrains), both stages and
@@ -23,7 +25,22 @@ from ..text import DATA
 from .features import FEATURES, ROW_FEATURES
 
 RANKER_FILE = DATA / "ranker.json"
-METHODS = ("lambdarank", "logistic")
+METHODS = ("loglinear", "lambdarank", "logistic")
+# The log-linear form: log score = weights · terms. Each term is the log of the fused retrieval score, an
+# agreement (role, unit, year …) or a share of the question said, so each weight says by how much it
+# multiplies a passage's score — the form of a hand-weighted ranker, its weights learned.
+TERMS = ("log_fused", "role", "role_only", "role_heading", "implied_role", "role_other", "unit", "log_year", "recent",
+         "year_in_text", "states_quantity", "log_coverage", "heading_coverage", "title_coverage", "text_coverage",
+         "report_rows", "report_dense", "report_keyword", "item")
+
+
+def terms(table: np.ndarray) -> np.ndarray:
+    """[rows × TERMS] of [rows × FEATURES]."""
+    x = {name: table[:, i] for i, name in enumerate(FEATURES)}
+    role = ((x["role_heading"] + x["role_paragraph"]) > 0).astype(np.float64)
+    derived = {"log_fused": np.log(np.maximum(x["fused"], 1e-3)), "role": role, "role_only": role * x["only_role"],
+               "log_year": np.log1p(x["year"]), "log_coverage": np.log1p(x["coverage"])}
+    return np.column_stack([derived[t] if t in derived else x[t] for t in TERMS])
 RETRAIN = "python app.py train-ranker"
 
 
@@ -53,7 +70,7 @@ class Ranker:
     method: str  # one of METHODS: what scores the second stage
     first: Linear  # over ROW_FEATURES
     depth: int  # rows the first stage passes on
-    second: Linear | None = None  # "logistic": over FEATURES
+    second: Linear | None = None  # "logistic": over FEATURES; "loglinear": over TERMS
     model: str = ""  # "lambdarank": LightGBM's model text
     features: tuple[str, ...] = FEATURES
     trained: dict = field(default_factory=dict)  # what training measured (folds, data), for the record
@@ -61,7 +78,9 @@ class Ranker:
     def __post_init__(self):
         if self.method not in METHODS:
             raise YanduError(f"unknown ranking method {self.method!r}: one of {', '.join(METHODS)}")
-        if tuple(self.features) != FEATURES or len(self.first.weights) != len(ROW_FEATURES):
+        width = {"logistic": len(FEATURES), "loglinear": len(TERMS)}.get(self.method)
+        if (tuple(self.features) != FEATURES or len(self.first.weights) != len(ROW_FEATURES)
+                or (width and (self.second is None or len(self.second.weights) != width))):
             raise YanduError(f"the ranker file was trained on other features; retrain it: {RETRAIN}")
 
     @cached_property
@@ -82,6 +101,8 @@ class Ranker:
             return np.zeros(0)
         if self.method == "logistic":
             return self.second(table)
+        if self.method == "loglinear":
+            return self.second(terms(table))
         return self._booster.predict(table, num_threads=1)
 
     def to_json(self) -> dict:
