@@ -14,7 +14,8 @@ from .options import ReadOptions
 from .package import TextBudget
 
 HTML_START = re.compile(r"\A\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<meta\s|<!--)", re.I)
-HTML_TAG = re.compile(r"</?(?:p|div|span|br|script|style|td|tr|table|li|a|body)\b[^>]*>", re.I)
+# [^<>]: a tag ends before the next "<", so "<p <p <p …" is scanned once, not from every "<p" to the end
+HTML_TAG = re.compile(r"</?(?:p|div|span|br|script|style|td|tr|table|li|a|body)\b[^<>]*>", re.I)
 
 
 def read_text(path: Path, data: bytes, options: ReadOptions) -> RawText:
