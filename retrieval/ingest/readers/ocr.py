@@ -186,8 +186,8 @@ def page_key(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def ocr_pages(images: Iterable[np.ndarray], total: int, name: str, options: ReadOptions) -> list[str]:
-    """The text of each of ``total`` page images, in order; cached pages are not read again.
+def ocr_pages(images: Iterable[np.ndarray | None], total: int, name: str, options: ReadOptions) -> list[str]:
+    """The text of each of ``total`` page images (None: a blank page), in order; cached pages are not read again.
 
     Images are taken from the iterable as workers free up, so only a few pages are in memory.
     """
@@ -214,6 +214,11 @@ def ocr_pages(images: Iterable[np.ndarray], total: int, name: str, options: Read
                 report()
 
         for i, image in enumerate(images):
+            if image is None:  # a blank page: no text, no worker
+                lines[i] = []
+                done += 1
+                report()
+                continue
             key = page_key(image)
             cached = cache.get(key)
             if cached is not None:
