@@ -89,7 +89,10 @@ def ocr_images(path: Path, images: Iterable[np.ndarray | None], options: ReadOpt
         return ocr_pages(images, total, path.name, options)
     except BrokenProcessPool as exc:
         raise ReadError(path, "OCR worker stopped (out of memory?)") from exc
-    except (ReadError, MemoryError):
+    except ReadError:
         raise
-    except Exception as exc:  # rapidocr and OpenCV raise their own errors on odd page images
-        raise ReadError(path, f"OCR 无法识别（{type(exc).__name__}: {exc}）") from exc
+    except Exception as exc:  # rapidocr, ONNX Runtime and OpenCV raise their own errors on odd page images
+        text = " ".join(str(exc).split())
+        if isinstance(exc, MemoryError) or "bad_alloc" in text:
+            raise ReadError(path, f"OCR 时内存超过上限（{options.read_memory_mb} MB，read_memory_mb）") from exc
+        raise ReadError(path, f"OCR 无法识别（{type(exc).__name__}: {text[-200:]}）") from exc
