@@ -124,17 +124,18 @@ def settings_from(args) -> Settings:
 
 
 def cmd_parse(args) -> int:
-    from retrieval.ingest import ReadError, ReadOptions, chunk_document, parse_file
+    from retrieval.ingest import ReadError, ReadOptions, read_fenced
 
     progress, close_bar = _progress_bar()
+    settings = settings_from(args)
     try:  # settings give the OCR switch, limits and the page cache (in the index folder)
-        doc = parse_file(args.file, options=ReadOptions.from_settings(settings_from(args), progress))
+        doc, chunks = read_fenced(Path(args.file), Path(args.file).name, None,
+                                  ReadOptions.from_settings(settings, progress), settings.chunk_target, settings.chunk_max)
     except ReadError as e:
         print(e, file=sys.stderr)
         return 1
     finally:
         close_bar()
-    chunks = chunk_document(doc)
     if args.json:
         out = {"title": doc.title, "year": doc.year, "unit": doc.unit, "kind": doc.kind,
                "sections": [_section_json(s) for s in doc.sections],

@@ -76,6 +76,15 @@ class Settings:
     max_xml_mb: float = 10.0  # its XML parts together (largest bench .docx: 0.24 MB)
     max_parts: int = 2000  # parts (files) in one package
     max_chars: int = 1_000_000  # characters of text per file (a long report: ~60 000)
+    # Grid cells of one Word table, spans and merges counted (a 36 KB .docx with gridSpan=100000000 asked
+    # for 10^8; a 2 000-row, 20-column statistics table has 40 000).
+    max_table_cells: int = 100_000
+    # Each file is read in a worker process (ingest/fence.py) killed past these: wall-clock seconds for
+    # reading, cleaning and cutting one file (the slowest real file, 100 scanned pages at ~6 CPU-s each over
+    # two OCR workers, ~300 s), and the worker's address space in MB (RLIMIT_AS; a worker with OCR loaded
+    # maps ~1.5 GB, reading the largest bench report peaks under 1 GB).
+    read_timeout: float = field(default_factory=lambda: _env_number("YANDU_READ_TIMEOUT", 600.0, float))
+    read_memory_mb: int = field(default_factory=lambda: _env_number("YANDU_READ_MEMORY_MB", 4096))
     # A file cut into more passages than this is not indexed, checked before embedding — the cost that
     # grows with a file. Measured: the largest of the 116 real reports has 130 passages (mean 46); a 1 MB
     # decompression bomb made 60 001 (hours of embedding).
@@ -114,7 +123,7 @@ class Settings:
             if value not in allowed:
                 raise SettingsError(f"unknown {name} {value!r}; one of: {', '.join(allowed)}")
         for name in ("chunk_target", "chunk_max", "embed_batch_size", "ann_nprobe", "fusion_depth", "top_k",
-                     "ocr_max_pages", "max_parts", "max_chars", "max_chunks"):
+                     "ocr_max_pages", "max_parts", "max_chars", "max_chunks", "max_table_cells"):
             if int(getattr(self, name)) < 1:
                 raise SettingsError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
         if self.chunk_target > self.chunk_max:
@@ -129,6 +138,9 @@ class Settings:
             raise SettingsError(f"upload_ttl (YANDU_UPLOAD_TTL) must be positive (got {self.upload_ttl!r})")
         if self.max_file_mb <= 0 or self.encoder_threads < 0 or self.ann_threshold < 0:
             raise SettingsError("max_file_mb must be positive, encoder_threads and ann_threshold not negative")
+        if self.read_timeout <= 0 or self.read_memory_mb < 256:
+            raise SettingsError(f"read_timeout (YANDU_READ_TIMEOUT) must be positive and read_memory_mb "
+                                f"(YANDU_READ_MEMORY_MB) at least 256 (got {self.read_timeout!r}, {self.read_memory_mb!r})")
         if self.max_unpacked_mb <= 0 or self.max_xml_mb <= 0 or self.ocr_workers < 0:
             raise SettingsError("max_unpacked_mb and max_xml_mb must be positive, ocr_workers not negative")
 

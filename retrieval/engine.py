@@ -276,12 +276,12 @@ class Yandu:
 
     def outline(self, source: str) -> dict:
         """A report's section tree, passages and removed noise, parsed from its corpus file (``parse`` view)."""
-        from .ingest import ReadOptions, chunk_document, parse_file, read_report
+        from .ingest import ReadOptions, read_fenced, read_report
 
         path = self.report_path(source)
         got = read_report(self.settings.corpus_dir, path, int(self.settings.max_file_mb * 2**20))
-        doc = parse_file(path, source, data=got.data, options=ReadOptions.from_settings(self.settings))
-        chunks = chunk_document(doc, self.settings.chunk_target, self.settings.chunk_max)
+        doc, chunks = read_fenced(path, source, got.data, ReadOptions.from_settings(self.settings),
+                                  self.settings.chunk_target, self.settings.chunk_max)
 
         def node(s) -> dict:
             return {"level": s.level, "number": s.number, "heading": s.heading, "section_type": s.section_type,

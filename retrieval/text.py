@@ -173,7 +173,12 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def simplified(text: str) -> str:
+    """Traditional characters as simplified (OpenCC t2s)."""
+    return _t2s().convert(text)
+
+
 def normalize_question(question: str) -> str:
     """Matching form of a question: NFKC, traditional → simplified, trimmed."""
     question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from a browser or API
-    return _t2s().convert(normalize(question)).strip()
+    return simplified(normalize(question)).strip()

@@ -12,7 +12,10 @@ from .document import Removed
 
 Rule = Callable[[str], tuple[str, list[str]]]
 
-URL = r"(?:https?://|www\.)[\w./?=&%-]+|[\w-]+\.(?:com|cn|net|org)(?:\.cn)?\b"
+# No rule backtracks over a run of unbounded length: runs are bounded ({1,63}: a domain label),
+# possessive (``++``) or tried only where they start (a lookbehind), and line rules look at each line
+# once, so cleaning is linear in the text (tests/test_hostile.py times each rule on adversarial input).
+URL = r"(?:https?://|www\.)[\w./?=&%-]{1,200}|[\w-]{1,63}\.(?:com|cn|net|org)(?:\.cn)?\b"
 
 
 def _sub(pattern: re.Pattern, text: str, repl: str = "") -> tuple[str, list[str]]:
@@ -92,7 +95,7 @@ def password_lines(text: str) -> tuple[str, list[str]]:
 
 PAYWALL = re.compile(
     r"[（(]\s*未完[^（）()\n]{0,40}[）)]"
-    r"|[.…。]{2,}\s*(?:此处)?省略[^\n]{0,20}?字\s*[.…。]{2,}"
+    r"|(?<![.…。])[.…。]{2,}+\s*+(?:此处)?省略[^\n]{0,20}?字\s*+[.…。]{2,}+"
     r"|[（(]\s*全文共[^（）()\n]{0,40}[）)]"
 )
 
@@ -121,7 +124,7 @@ CHROME_LINE = re.compile(
 )
 CHROME_HEAD_LINES = 40
 TAIL_MARKER = re.compile(r"^(?:相关报道|相关文档|相关链接|相关新闻|延伸阅读)[:：]?[^\n]{0,40}$|^》》点击[^\n]*《《$", re.M)
-TAIL_CHROME = re.compile(r"\n(?:(?:收藏|[|｜]|分享到[:：]?|分享到微信|×|【|】|打印本页|关闭窗口|默认|扫一扫)\n?)+\Z")
+TAIL_CHROME = re.compile(r"(?:分享到微信|分享到[:：]?|收藏|[|｜]|×|【|】|打印本页|关闭窗口|默认|扫一扫)++")
 
 
 def page_chrome(text: str) -> tuple[str, list[str]]:
@@ -135,8 +138,20 @@ def page_chrome(text: str) -> tuple[str, list[str]]:
     if m and len(text) - m.start() < 2000:
         removed.append(text[m.start():])
         text = text[: m.start()]
-    text, tail = _sub(TAIL_CHROME, text.rstrip() + "\n")
+    text, tail = tail_chrome(text.rstrip())
     return text, removed + tail
+
+
+def tail_chrome(text: str) -> tuple[str, list[str]]:
+    """Share buttons and toolbars at the end: the last lines made only of chrome words (each line
+    looked at once, from the end)."""
+    lines = text.split("\n")
+    keep = len(lines)
+    while keep > 1 and TAIL_CHROME.fullmatch(lines[keep - 1]):
+        keep -= 1
+    if keep == len(lines):
+        return text + "\n", []
+    return "\n".join(lines[:keep]), ["\n".join(lines[keep:])]
 
 
 TRUNCATED_TAIL = re.compile(r"[（(〔【][^（）()〔〕【】\n。；]{0,12}\s*\Z")
@@ -148,13 +163,12 @@ def truncated_tail(text: str) -> tuple[str, list[str]]:
     return text.rstrip(), removed
 
 
-BLANKS = re.compile(r"[^\S\n]+$|^[^\S\n]+", re.M)
 BLANK_RUNS = re.compile(r"\n{2,}")
 
 
 def whitespace(text: str) -> tuple[str, list[str]]:
     """Leading/trailing spaces on lines and runs of blank lines (not shown in the debug view)."""
-    text = BLANKS.sub("", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
     return BLANK_RUNS.sub("\n", text).strip("\n"), []
 
 

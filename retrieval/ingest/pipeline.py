@@ -12,7 +12,7 @@ from .sections import parse_text
 
 # Bump whenever a change to reading, cleaning, parsing, roles or chunking changes what is indexed:
 # every index built with another number is rebuilt. (Editing a comment must not force a rebuild.)
-PARSER_VERSION = 6  # 6: items under a combined heading ("存在的问题及下一步打算") play the role they state, a heading above a chunk adds no role to it; 5: unnumbered top headings naming a report part ("2024年工作回顾"); 4: unit, kind, section years, paragraph roles; table rows name their columns; running headers/footers removed
+PARSER_VERSION = 7  # 7: files read by content (.doc that is a web page or MHT; a stray NUL in a .txt), Word merges walked once; 6: items under a combined heading ("存在的问题及下一步打算") play the role they state, a heading above a chunk adds no role to it; 5: unnumbered top headings naming a report part ("2024年工作回顾"); 4: unit, kind, section years, paragraph roles; table rows name their columns; running headers/footers removed
 
 
 def parse_raw(raw: RawText, source: str) -> Document:
@@ -57,8 +57,13 @@ def parse_file(path: Path, source: str | None = None, data: bytes | None = None,
 
 
 def chunk_file(doc: Document, path: Path, target: int, limit: int, options: ReadOptions | None = None) -> list[Chunk]:
-    """The chunks of a parsed file, refused (ReadError) when more than ``options.max_chunks``."""
+    """The chunks of a parsed file, refused (ReadError) when more than ``options.max_chunks``, or
+    none: every line was noise (a page template repeated on each page, say)."""
     chunks = chunk_document(doc, target, limit)
+    if not chunks:
+        example = next((r.text[:30] for r in doc.removed if r.text), "")
+        raise ReadError(path, "清除噪声后没有正文（删去的都是页眉页脚、水印等重复内容"
+                              + (f"，如「{example}」）" if example else "）"))
     most = (options or ReadOptions()).max_chunks
     if len(chunks) > most:
         raise ReadError(path, f"{len(chunks):,} passages in one file (limit {most:,}, max_chunks)")

@@ -17,7 +17,8 @@ from .document import Document, Section
 
 HEADING_YEAR = re.compile(r"(?<![\d第])(19[5-9]\d|20[0-4]\d)(?![\d页])")
 FIVE_YEAR_PLAN = re.compile(r"([一二三四五六七八九十]{1,3})五(?:规划|计划|时期|期间|”|\")")
-PAST_YEARS = re.compile(r"(?:过去|近)([一二三四五六七八九十两\d]+)年|([一二三四五六七八九十两\d]+)年来")
+# a number is tried where it starts (lookbehind) and never backtracked into (++): linear in a run of digits
+PAST_YEARS = re.compile(r"(?:过去|近)([一二三四五六七八九十两\d]++)年|(?<![一二三四五六七八九十两\d])([一二三四五六七八九十两\d]++)年来")
 PAST_YEAR = re.compile(r"过去一年|去年")
 THIS_YEAR = re.compile(r"今年")
 CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "○": 0, "两": 2}

@@ -11,9 +11,10 @@ Nothing is lost: a missing or empty corpus folder never empties an index that ho
 (``CorpusMissing``, unless ``allow_empty``); each file is read once (``read_report``: no symlink
 followed) and the bytes hashed are the bytes parsed; a file that vanishes or changes while the
 run uses it is skipped with a note and keeps its previous version, so the next run picks it up.
-Bounded work: a file over ``max_file_mb`` is refused unread, one cut into more than
-``max_chunks`` passages is refused before embedding, and content that failed is
-remembered by its hash, so a bad file costs once, not every run.
+Bounded work: a file over ``max_file_mb`` is refused unread; each file is read in a worker process
+within ``read_timeout`` seconds and ``read_memory_mb`` (``ingest/fence.py``: any failure of a reader
+is one line); one cut into more than ``max_chunks`` passages is refused before embedding; and
+content that failed, however it failed, is remembered by its hash, so a bad file costs once.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from shlex import quote
 
 from ..config import DEFAULT_MODEL, Settings
 from ..errors import DISK_FULL, CorpusMissing, IndexWriteError, ModelMismatch, disk_full
-from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReadOptions, ReportBytes, chunk_file, corpus_files, parse_file,
+from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReadOptions, ReportBytes, corpus_files, read_fenced,
                       read_report)
 from ..ingest.readers.word import NO_SOFFICE
 from ..text import tokenize
@@ -281,10 +282,9 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
                 continue
             if progress:
                 progress(ProgressEvent(Stage.READING, n, len(names), name))
-            try:
-                options = ReadOptions.from_settings(settings, progress)
-                doc = parse_file(path, name, data=got.data, options=options)
-                chunks = chunk_file(doc, path, settings.chunk_target, settings.chunk_max, options)
+            try:  # in a worker process: any failure, hang or bomb is one line, and costs once
+                doc, chunks = read_fenced(path, name, got.data, ReadOptions.from_settings(settings, progress),
+                                          settings.chunk_target, settings.chunk_max)
             except ReadError as e:
                 fail(report, manifest, name, sha, e.reason)
                 drop(name)

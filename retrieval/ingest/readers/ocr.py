@@ -186,8 +186,8 @@ def page_key(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def ocr_pages(images: Iterable[np.ndarray], total: int, name: str, options: ReadOptions) -> list[str]:
-    """The text of each of ``total`` page images, in order; cached pages are not read again.
+def ocr_pages(images: Iterable[np.ndarray | None], total: int, name: str, options: ReadOptions) -> list[str]:
+    """The text of each of ``total`` page images (None: a blank page), in order; cached pages are not read again.
 
     Images are taken from the iterable as workers free up, so only a few pages are in memory.
     """
@@ -214,6 +214,11 @@ def ocr_pages(images: Iterable[np.ndarray], total: int, name: str, options: Read
                 report()
 
         for i, image in enumerate(images):
+            if image is None:  # a blank page: no text, no worker
+                lines[i] = []
+                done += 1
+                report()
+                continue
             key = page_key(image)
             cached = cache.get(key)
             if cached is not None:
@@ -243,15 +248,16 @@ def ocr_pages(images: Iterable[np.ndarray], total: int, name: str, options: Read
 def rows(lines: list[Line]) -> list[list[Line]]:
     """Lines grouped into rows (boxes overlapping vertically by over half), each left to right."""
     out: list[list[Line]] = []
+    top = bottom = 0.0  # the last row's extent, kept as it grows (a row of 100 000 codes stays linear)
     for line in sorted(lines, key=lambda l: (l.y0 + l.y1) / 2):
         if out:
-            last = out[-1]
-            top, bottom = min(l.y0 for l in last), max(l.y1 for l in last)
             overlap = min(bottom, line.y1) - max(top, line.y0)
             if overlap > 0.5 * min(bottom - top, line.y1 - line.y0):
-                last.append(line)
+                out[-1].append(line)
+                top, bottom = min(top, line.y0), max(bottom, line.y1)
                 continue
         out.append([line])
+        top, bottom = line.y0, line.y1
     return [sorted(row, key=lambda l: l.x0) for row in out]
 
 

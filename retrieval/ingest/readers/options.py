@@ -34,6 +34,9 @@ class ReadOptions:
     max_parts: int = _setting("max_parts")  # parts (files) in the package
     max_chars: int = _setting("max_chars")  # characters of text per file
     max_chunks: int = _setting("max_chunks")  # passages per file
+    max_table_cells: int = _setting("max_table_cells")  # grid cells of one Word table
+    read_timeout: float = _setting("read_timeout")  # seconds a fenced read may take (ingest/fence.py)
+    read_memory_mb: int = _setting("read_memory_mb")  # address space of the worker that reads
     progress: Progress | None = field(default=None, compare=False)  # Stage.OCR events, page by page
 
     @classmethod
@@ -42,4 +45,5 @@ class ReadOptions:
         return cls(ocr=settings.ocr, ocr_max_pages=settings.ocr_max_pages, ocr_workers=settings.ocr_workers,
                    ocr_cache=Path(settings.index_dir) / "ocr.sqlite", max_unpacked_mb=settings.max_unpacked_mb,
                    max_xml_mb=settings.max_xml_mb, max_parts=settings.max_parts, max_chars=settings.max_chars,
-                   max_chunks=settings.max_chunks, progress=progress)
+                   max_chunks=settings.max_chunks, max_table_cells=settings.max_table_cells,
+                   read_timeout=settings.read_timeout, read_memory_mb=settings.read_memory_mb, progress=progress)

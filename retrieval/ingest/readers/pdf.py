@@ -15,7 +15,7 @@ from pypdf.errors import DependencyError
 
 from ...errors import ReadError
 from ..document import RawText
-from .images import ocr_images
+from .images import check_size, ocr_images
 from .options import ReadOptions
 from .package import TextBudget
 from .tables import text_table_lines
@@ -83,6 +83,8 @@ def render(path: Path, data: bytes, pages: list[int]):
     try:
         for i in pages:
             page = document[i]
+            width, height = page.get_size()  # points; the page is refused before any pixel is drawn
+            check_size(path, width * OCR_DPI / 72, height * OCR_DPI / 72, f"第 {i + 1} 页（{width:.0f}×{height:.0f} pt）")
             yield page.render(scale=OCR_DPI / 72, rev_byteorder=True).to_numpy()[..., :3].copy()
             page.close()
     finally:

@@ -14,7 +14,8 @@ from .options import ReadOptions
 from .package import TextBudget
 
 HTML_START = re.compile(r"\A\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<meta\s|<!--)", re.I)
-HTML_TAG = re.compile(r"</?(?:p|div|span|br|script|style|td|tr|table|li|a|body)\b[^>]*>", re.I)
+# [^<>]: a tag ends before the next "<", so "<p <p <p …" is scanned once, not from every "<p" to the end
+HTML_TAG = re.compile(r"</?(?:p|div|span|br|script|style|td|tr|table|li|a|body)\b[^<>]*>", re.I)
 
 
 def read_text(path: Path, data: bytes, options: ReadOptions) -> RawText:
@@ -22,6 +23,7 @@ def read_text(path: Path, data: bytes, options: ReadOptions) -> RawText:
     text = decode(data)
     if text is None or looks_binary(text):
         raise ReadError(path, "not a text file (binary content)")
+    text = text.replace("\x00", "")  # a stray NUL (an editor's or a copy's slip) is no character
     if looks_html(text):
         return RawText(TextBudget(path, options).take(html_text(path, text)))
     return RawText(TextBudget(path, options).take(text.replace("\r\n", "\n").replace("\r", "\n")))
@@ -39,8 +41,10 @@ def decode(data: bytes) -> str | None:
     """Decode text bytes, or None when they are not text in any encoding we accept."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return try_decode(data, "utf-16")  # the codec reads and strips the BOM
-    if b"\x00" in data:
-        return utf16_without_bom(data)
+    if b"\x00" in data:  # BOM-less UTF-16; else a stray NUL in text (judged by looks_binary)
+        text = utf16_without_bom(data)
+        if text is not None:
+            return text
     text = try_decode(data, "utf-8-sig")
     if text is not None:
         return text

@@ -70,14 +70,17 @@ def text_table_lines(text: str) -> str:
         j = i + 1
         while cells and j < len(lines) and len(_cells(lines[j]) or ()) == len(cells):
             j += 1
+        # Every start inside the run [i, j) ends the run at j, so the run is looked at once (linear):
+        # the table is the first start from which every later row has a digit and that is a header.
         rows = [_cells(line) for line in lines[i:j]]
-        if cells and j - i >= MIN_TABLE_LINES and has_header(rows) and \
-                all(any(ch.isdigit() for ch in "".join(row)) for row in rows[1:]):
-            out += row_lines(rows)
-            i = j
+        digitless = max((k for k in range(1, len(rows)) if not any(ch.isdigit() for ch in "".join(rows[k]))), default=0)
+        start = next((k for k in range(digitless, len(rows) - MIN_TABLE_LINES + 1) if has_header(rows[k:k + 2])), None) \
+            if cells else None
+        if start is None:
+            out += lines[i:j]
         else:
-            out.append(lines[i])
-            i += 1
+            out += lines[i:i + start] + row_lines(rows[start:])
+        i = j
     return "\n".join(out)
 
 
