@@ -175,7 +175,7 @@ def _call(fn, text: str):
 
 def cost(fn, text: str) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):  # best of five: a busy machine slows some runs, never speeds one up
         started = time.perf_counter()
         _call(fn, text)
         best = min(best, time.perf_counter() - started)
@@ -184,19 +184,20 @@ def cost(fn, text: str) -> float:
 
 @pytest.mark.parametrize("case", list(GROWTH) + list(GROWTH_ELSEWHERE))
 def test_cleaning_patterns_do_linear_work(case):
-    """10× the input costs at most ~10× the time (slack for a shared machine: < 30×; the quadratic
-    patterns this replaced cost 75–175× — a run of 。 against the paywall rule, \\n收藏 against the
-    tail-chrome rule, blanks, <p runs, PDF table rows, digit runs)."""
+    """10× the input costs at most ~10× the time (slack for a shared, busy machine: < 50×, where 2.7–23×
+    was measured idle and 35–54× under a load of 9 on 2 cores; quadratic work costs 100×, and the patterns
+    this replaced cost 75–175× — a run of 。 against the paywall rule, \\n收藏 against the tail-chrome
+    rule, blanks, <p runs, PDF table rows, digit runs)."""
     if case in GROWTH:
         fn, make = GROWTH[case]
     else:
         module, name, make = GROWTH_ELSEWHERE[case]
         fn = _other(module, name)
-    n = 10_000
+    n = 20_000
     small, large = cost(fn, make(n)), cost(fn, make(10 * n))
     ratio = large / max(small, 1e-5)
     print(f"\n{case}: {n} chars {small * 1e3:.2f} ms, {10 * n} chars {large * 1e3:.2f} ms, ratio {ratio:.1f}")
-    assert ratio < 30, f"{case}: 10× the input cost {ratio:.0f}× the time"
+    assert ratio < 50, f"{case}: 10× the input cost {ratio:.0f}× the time"
 
 
 # --- slow tier: a hostile corpus beside good reports ----------------------------------------------
