@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python app.py train-ranker", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus-set", action="append", default=[], choices=sorted(CORPUS_SETS),
-                   help="a shared corpus to collect on (as app.py eval builds it; default: seeds and all)")
+                   help="a shared corpus to collect on (as app.py eval builds it; default: seeds, bench and all)")
     p.add_argument("--corpus", action="append", default=[], type=Path, help="your own corpus (repeatable)")
     p.add_argument("--index-dir", action="append", default=[], type=Path, help="its index (one per --corpus)")
     p.add_argument("--questions", action="append", default=[], type=Path,
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give one --index-dir per --corpus")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     base = Settings()
-    pairs = [corpus_set(name, args.cache) for name in args.corpus_set or ([] if args.corpus else ["seeds", "all"])]
+    pairs = [corpus_set(name, args.cache) for name in args.corpus_set or ([] if args.corpus else ["seeds", "bench", "all"])]
     corpora = [base.with_overrides(corpus_dir=c, index_dir=i) for c, i in [*pairs, *zip(args.corpus, args.index_dir)]]
     features = args.cache / "features"
     samples = [s for c in corpora for s in samples_for(c, "odd", features, args.questions, not args.no_derived)]
