@@ -91,7 +91,7 @@ EOF
 if [ -n "$(ls -A "$prefix/data/index" 2>/dev/null)" ] && \
    [ "$(cat "$prefix/data/.index_format" 2>/dev/null)" != "$INDEX_FORMAT" ]; then
   echo "索引格式已变化（$(cat "$prefix/data/.index_format" 2>/dev/null || echo 未知) → $INDEX_FORMAT）：正在重建索引 …"
-  if ! "$prefix/yandu" index; then
+  if ! "$prefix/yandu" index --rebuild; then
     mv "$prefix/data/index" "$prefix/data/index.old-$(date +%Y%m%d%H%M%S)" && mkdir "$prefix/data/index"
     die "索引重建未完成，旧索引已移开不再使用；请运行：$prefix/yandu index"
   fi
