@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", action="append", help="Python version(s) to carry wheels for (default: all supported)")
     p.add_argument("--no-ocr", action="store_true", help="leave out OCR (rapidocr, opencv): scanned pages are reported")
     p.add_argument("--milvus", action="store_true", help="add the Milvus client and milvus-lite")
-    p.add_argument("--compression", choices=["xz", "gz", "zst"], help="default: xz (docs/BENCHMARKS.md)")
+    p.add_argument("--compression", choices=["xz", "gz", "zst"], help="default: gz (docs/BENCHMARKS.md)")
     p.add_argument("--cache", type=Path, help="wheel cache kept across runs (default: ~/.cache/yandu-bundle)")
     return parser
 

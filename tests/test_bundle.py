@@ -36,7 +36,7 @@ def bundle(tmp_path_factory) -> Path:
     built = subprocess.run([sys.executable, "app.py", "bundle", "--platform", ARCH, "--python", py, "--out", str(out)],
                            cwd=ROOT, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr[-2000:]
-    archive, = out.glob(f"yandu-*-linux-{ARCH}.tar.*")
+    archive, = out.glob(f"yandu-*-linux-{ARCH}.tar.gz")
     target = tmp_path_factory.mktemp("target")
     subprocess.run(["tar", "-xf", str(archive), "-C", str(target)], check=True)
     folder, = target.iterdir()
