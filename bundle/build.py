@@ -6,7 +6,6 @@ tests ran with). Everything the target needs is in the archive: install.sh never
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import logging
 import os
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.config import DEFAULT_MODEL, ROOT, Settings
+from retrieval.ingest.corpus import sha256_file as sha256
 
 log = logging.getLogger(__name__)
 
@@ -199,14 +199,6 @@ def _copy_project(dest: Path) -> None:
         else:
             shutil.copy2(src, dest / name)
     shutil.copytree(ROOT / "corpus", dest / "corpus", ignore=shutil.ignore_patterns(".*"))
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def stage(options: BundleOptions, root: Path, wheels: list[Path], requirements: list[str]) -> None:
