@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.config import DEFAULT_MODEL, ROOT, Settings
-from retrieval.ingest.corpus import sha256_file as sha256
+from retrieval.ingest import sha256_file as sha256
 
 log = logging.getLogger(__name__)
 
