@@ -10,6 +10,7 @@
     python app.py library [--json]            # the report library: every report, its figures or its error
     python app.py add FILE… | remove NAME | restore NAME | reindex NAME
     python app.py compare "问题" [--year Y] [--report NAME] [--json]
+    python app.py bundle --platform x86_64 --platform aarch64 --out dist/   # offline install archives
 """
 from __future__ import annotations
 
@@ -115,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     _filters(p)
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bundle", help="build offline install archives (needs PyPI): wheels, converted model, install.sh")
+    p.add_argument("--platform", action="append", choices=["x86_64", "aarch64"], required=True, help="repeatable")
+    p.add_argument("--out", type=Path, default=Path("dist"))
+    p.add_argument("--python", action="append", help="Python version(s) to carry wheels for (default: all supported)")
+    p.add_argument("--no-ocr", action="store_true", help="leave out OCR (rapidocr, opencv): scanned pages are reported")
+    p.add_argument("--milvus", action="store_true", help="add the Milvus client and milvus-lite")
+    p.add_argument("--compression", choices=["xz", "gz", "zst"], help="default: gz (docs/BENCHMARKS.md)")
+    p.add_argument("--cache", type=Path, help="wheel cache kept across runs (default: ~/.cache/yandu-bundle)")
     return parser
 
 
@@ -388,6 +398,28 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_bundle(args) -> int:
+    from bundle import BundleOptions, build_bundle
+
+    given = {k: v for k, v in (("pythons", tuple(args.python or ())), ("compression", args.compression),
+                               ("cache", args.cache)) if v}
+    try:
+        options = [BundleOptions(platform, args.out, ocr=not args.no_ocr, milvus=args.milvus, **given)
+                   for platform in dict.fromkeys(args.platform)]
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for option in options:
+        try:
+            result = build_bundle(option)
+        except RuntimeError as e:
+            print(f"error: {option.platform}: {e}", file=sys.stderr)
+            return 1
+        times = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+        print(f"{result.archive}  {result.size / 1e6:.0f} MB, {result.wheels} wheels ({times})")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from retrieval.web import serve
 
@@ -408,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval,
                 "derive": cmd_derive, "train-ranker": cmd_train_ranker,
                 "library": cmd_library, "add": cmd_add, "remove": cmd_remove, "restore": cmd_restore,
-                "reindex": cmd_reindex, "compare": cmd_compare}
+                "reindex": cmd_reindex, "compare": cmd_compare, "bundle": cmd_bundle}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from ..config import DEFAULT_MODEL, Settings
+from ..errors import ModelUnavailable
 from ..offline import enforce_offline
 from .base import Encoder, prompts_for
 from .e5_convert import ensure_default_model
@@ -34,7 +35,12 @@ def load_encoder(settings: Settings) -> Encoder:
         encoder = _load_onnx(settings, name, Path(source), family)
         if encoder is not None:
             return encoder
-    return TorchEncoder.load(source, name, settings.encoder_threads, partial(prompts_for, family))
+    try:
+        return TorchEncoder.load(source, name, settings.encoder_threads, partial(prompts_for, family))
+    except ModuleNotFoundError as e:  # the offline bundle ships the ONNX export and leaves torch out
+        raise ModelUnavailable(
+            f"{name} needs sentence-transformers here ({settings.encoder_backend}, quantize {settings.quantize}), "
+            f"but {e.name} is not installed; install it with: pip install -r requirements.txt") from None
 
 
 def _source(settings: Settings) -> str:
