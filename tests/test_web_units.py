@@ -395,11 +395,11 @@ def test_docx_export_has_questions_quotes_citations_and_tables(tmp_path):
 
 
 def test_compare_and_labels_over_a_real_index(app):
-    (app.settings.corpus_dir / "无题.txt").write_text("一年来，在县委的正确领导下，全年举办培训班12期。\n", encoding="utf-8")
+    (app.settings.corpus_dir / "0a1b2c3d.txt").write_text("一年来，在县委的正确领导下，全年举办培训班12期。\n", encoding="utf-8")
     app.index()
     rows = {r.source: r for r in app.compare("红色走读活动开展了多少次？")}
-    assert set(rows) == {"甲.txt", "乙.txt", "无题.txt"} and rows["甲.txt"].passage.source == "甲.txt"
-    assert rows["无题.txt"].title.startswith("无标题报告（")
+    assert set(rows) == {"甲.txt", "乙.txt", "0a1b2c3d.txt"} and rows["甲.txt"].passage.source == "甲.txt"
+    assert rows["0a1b2c3d.txt"].title.startswith("无标题报告（")
     assert [r.source for r in app.compare("红色走读", years=[2023])] == ["乙.txt"]
     assert {d["label"] for d in app.status()["documents"]} >= {"某区机关党支部2024年度党建工作总结"}
 
@@ -431,3 +431,42 @@ def test_chinese_ui_middleware_marks_the_page_only():
     html_page = get("/")
     assert html_page.startswith(b'<!doctype html><html lang="zh-CN"><head>' + CHINESE_UI)
     assert get("/config") == b"{}"
+
+
+def test_one_label_for_a_report_everywhere(app):
+    """A report named after its title, and one with no title and an id for a name: the same label in the
+    answer, the filters, the library, the comparison, the context head, the outline and the export."""
+    from retrieval.web.handlers import WebApp
+
+    corpus = app.settings.corpus_dir
+    (corpus / "2025年某市政府工作报告.txt").write_text(
+        "2025年某市政府工作报告\n一、2024年工作回顾\n全年新建口袋公园37个。\n", encoding="utf-8")
+    (corpus / "003_b29ff4d5ebd0983d.txt").write_text(
+        "一年来，在县委的正确领导下，全年新建村级口袋公园5个，举办培训班12期。\n", encoding="utf-8")
+    app.index()
+    web = WebApp(app)
+    expected = {"2025年某市政府工作报告.txt": "2025年某市政府工作报告",
+                "003_b29ff4d5ebd0983d.txt": "无标题报告（一年来，在县委的正确领导下，全年…）"}
+    status = web.status()
+    assert {d["source"]: d["label"] for d in status["documents"] if d["source"] in expected} == expected
+    assert {v: k for k, v in web.report_choices(status) if v in expected} == expected
+    library = {r.source: r.title for r in app.library()}
+    compare = {r.source: r.title for r in app.compare("口袋公园新建了多少个？")}
+    for source, label in expected.items():
+        assert library[source] == label and compare[source] == label
+        assert app.outline(source)["title"] == label
+        [p] = app.search("口袋公园新建了多少个？", 1, [source]).passages
+        assert p.title == label
+        assert app.context(source, p.start, p.end)["title"] == label
+        chat = _drain_chat(web, "口袋公园新建了多少个？", [source])
+        turn = chat[1][-1]
+        assert f'<span class="yd-report">{html.escape(label)}</span>' in turn["answer"]
+        assert f"] {label} › " in export_markdown([turn]) or f"] {label}\n" in export_markdown([turn])
+        assert label in render_context(app.context(source, p.start, p.end), turn["passages"][0])
+        assert "无标题报告" not in label or "003_b29ff4d5ebd0983d" not in label
+
+
+def _drain_chat(web, question: str, reports: list[str]):
+    """The last frame the chat handler yields (the page's outputs) for one question."""
+    frames = list(web.chat(question, [], 1, reports, [], []))
+    return frames[-1]

@@ -143,14 +143,10 @@ class WebApp:
         if ready["state"] != "ready":
             raise gr.Error(ready["message"], title=ready["state"])
 
-    def titles(self, status: dict | None = None) -> dict[str, str]:
-        status = status or self.status()
-        return {d["source"]: d["title"] for d in status.get("documents", [])}
-
     def report_choices(self, status: dict) -> list[tuple[str, str]]:
         out = []
         for d in status.get("documents", []):
-            label = d.get("label") or d["title"]
+            label = d["label"]
             if d.get("year") and str(d["year"]) not in label:
                 label += f"（{d['year']}）"
             out.append((label, d["source"]))
@@ -263,7 +259,7 @@ class WebApp:
         return out
 
     def _titles(self) -> dict[str, str]:
-        return {d["source"]: d.get("label") or d["title"] for d in self.status().get("documents", [])}
+        return {d["source"]: d["label"] for d in self.status().get("documents", [])}
 
     def chat(self, question: str, turns: list[dict] | None, top_k: int, reports: list[str] | None,
              years: list[int] | None, section_types: list[str] | None, request: gr.Request = None):
@@ -288,12 +284,11 @@ class WebApp:
         else:
             result = self.app.search(understood.query, int(top_k or self.settings.top_k), reports, years, section_types)
         passages = [p.to_json() for p in result.passages]
-        titles = self._titles()
-        note = filters_note(reports, years, section_types, titles if reports else None)
+        note = filters_note(reports, years, section_types, self._titles() if reports else None)
         turn = {"question": question, "passages": passages, "message": result.message, "note": note,
                 "topic": understood.topic, "scope": {"reports": reports, "years": years}}
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
-                                       note, len(turns), understood.topic, titles)
+                                       note, len(turns), understood.topic)
         turns.append(turn)
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
@@ -463,7 +458,7 @@ class WebApp:
         """Timer tick: update the side panel only when something changed."""
         s = self.status()
         text = self.status_markdown(s)
-        docs = [(d["source"], d["title"]) for d in s.get("documents", [])]
+        docs = [(d["source"], d["label"]) for d in s.get("documents", [])]
         if text == shown and docs == [tuple(x) for x in (known or [])]:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         _, rep, yrs = self.side_updates(reports, years)

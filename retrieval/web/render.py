@@ -83,11 +83,6 @@ def _badge(section_type: str) -> str:
 
 
 
-def display_title(p: dict, titles: dict[str, str] | None = None) -> str:
-    """A report's name as users see it: its label from the library when given, else its title."""
-    return (titles or {}).get(p["source"]) or p["title"]
-
-
 def cite(turn: int, rank: int) -> str:
     """A clickable citation: opens passage `rank` of turn `turn` in context (see layout.CITE_JS)."""
     return f'<a class="yd-cite" href="#cite-{turn}-{rank}" title="在原文中查看">[{rank}]</a>'
@@ -119,7 +114,7 @@ def direct_answer_lines(turn_n: int, question: str, passages: list[dict]) -> lis
 
 
 def render_answer(question: str, passages: list[dict], message: str, note: str = "", turn_n: int = 0,
-                  topic: str = "", titles: dict[str, str] | None = None) -> str:
+                  topic: str = "") -> str:
     """The assistant message: an extractive direct answer when one exists, then the passages in rank
     order (a report's name shown where the report changes), each with a clickable [n], its heading
     path, role badge and page, and the question's terms marked in the quote."""
@@ -146,7 +141,7 @@ def render_answer(question: str, passages: list[dict], message: str, note: str =
         if p["source"] != shown:
             shown = p["source"]
             year = f"{p['year']} 年 · " if p.get("year") else ""
-            lines.append(f'<span class="yd-report">{html.escape(display_title(p, titles))}</span> '
+            lines.append(f'<span class="yd-report">{html.escape(p["title"])}</span> '
                          f'<span class="yd-src">{year}{html.escape(p["source"])}</span>')
             lines.append("")
         section = _md_escape(p["section"]) if p.get("section") else "（导语）"
