@@ -470,3 +470,45 @@ def _drain_chat(web, question: str, reports: list[str]):
     """The last frame the chat handler yields (the page's outputs) for one question."""
     frames = list(web.chat(question, [], 1, reports, [], []))
     return frames[-1]
+
+
+# --- questions shown as typed, limited, years checked (issue 24) ----------------------------------
+
+HOSTILE = '<img src="http://127.0.0.1:9/x.png" onerror="alert(1)"> **粗体** 1. [链接](http://x) `代码` #标题'
+
+
+def test_a_question_is_shown_and_exported_as_typed():
+    from markdown_it import MarkdownIt
+
+    from retrieval.web.handlers import WebApp
+
+    turn = {"question": HOSTILE, "passages": [passage()], "message": "", "note": "", "answer": "答"}
+    [user, _] = WebApp._messages([turn])
+    rendered = MarkdownIt("commonmark").render(user["content"])
+    assert "<img" not in rendered and "<strong>" not in rendered and "<a " not in rendered and "<code>" not in rendered
+    assert html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip() == HOSTILE  # the characters typed, all shown
+    md = export_markdown([turn, {**turn, "question": "第一行\n<script>x</script>第二行"}])
+    heading = next(line for line in md.splitlines() if line.startswith("## 问题 1："))
+    assert "<img" not in heading and html.unescape(heading).replace("\\", "").endswith(HOSTILE.replace("\\", ""))
+    assert "<script>" not in md and "## 问题 2：第一行 &lt;script&gt;" in md  # one line, no raw HTML
+
+
+def test_question_length_is_limited_and_said():
+    from retrieval.web.handlers import MAX_QUESTION, question_refused
+
+    assert question_refused("意识形态工作存在哪些问题？") is None
+    assert question_refused("") == "请输入问题。"
+    assert question_refused("问" * MAX_QUESTION) is None
+    assert f"最多 {MAX_QUESTION} 字" in question_refused("问" * (MAX_QUESTION + 1))
+
+
+def test_a_year_chip_that_is_not_a_year_is_removed_with_a_message():
+    from retrieval.web.handlers import WebApp, _years, is_year
+
+    assert [is_year(y) for y in (2023, "2023", " 2024 ", "abc", "20233", "０２０２", "1066", "", None)] == \
+        [True, True, True, False, False, False, False, False, False]
+    assert _years([2023, "abc", "2022"]) == [2023, 2022]
+    with pytest.warns(UserWarning, match="已移除：abc"):
+        update = WebApp.check_years([2023, "abc"])
+    assert update["value"] == [2023]
+    assert WebApp.check_years([2023, "2022"]) == {"__type__": "update"}  # gr.skip(): valid chips are left alone

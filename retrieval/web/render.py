@@ -193,12 +193,17 @@ def _direct_quotes(turn: dict) -> list[tuple[str, int]]:
     return [(q.text, q.rank) for q in answer.quotes] if answer else []
 
 
+def _heading_text(question: str) -> str:
+    """A question as a Markdown heading that shows it as typed: one line, HTML and Markdown disarmed."""
+    return _md_escape(" ".join(question.split()))
+
+
 def export_markdown(turns: list[dict]) -> str:
     """The conversation (answers and comparisons) as Markdown with full citations."""
     out = [f"# {TITLE} · 问答记录", "", f"导出时间：{datetime.now():%Y-%m-%d %H:%M}", ""]
     for n, turn in enumerate(turns, 1):
         if turn.get("kind") == "compare":
-            out += [f"## 对比 {n}：{turn['question']}", ""]
+            out += [f"## 对比 {n}：{_heading_text(turn['question'])}", ""]
             if turn.get("note"):
                 out += [f"范围：{turn['note']}", ""]
             out += ["| 报告 | 年份 | 章节 | 最相关段落 | 来源 |", "|---|---|---|---|---|"]
@@ -209,7 +214,7 @@ def export_markdown(turns: list[dict]) -> str:
                            f"{esc(p['text'].strip()) if p else '未找到'} | {esc(_citation(p)) if p else esc(r['source'])} |")
             out.append("")
             continue
-        out += [f"## 问题 {n}：{turn['question']}", ""]
+        out += [f"## 问题 {n}：{_heading_text(turn['question'])}", ""]
         if turn.get("topic"):
             out += [f"按上一问的主题：{turn['topic']}", ""]
         if turn.get("note"):
