@@ -2,6 +2,7 @@
 library operations, over a real index built with a tiny deterministic encoder (no model needed)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -512,3 +513,65 @@ def test_a_year_chip_that_is_not_a_year_is_removed_with_a_message():
         update = WebApp.check_years([2023, "abc"])
     assert update["value"] == [2023]
     assert WebApp.check_years([2023, "2022"]) == {"__type__": "update"}  # gr.skip(): valid chips are left alone
+
+
+# --- Chinese throughout: every handler's messages (issue 24; the rendered page: tests/test_browser.py) -----
+
+
+def test_every_handler_speaks_chinese(app, tmp_path):
+    """Each event the page has, run over a real index (answers, nothing found, comparisons, refused input,
+    uploads of every outcome, rebuild, library actions, status, first-start waits, API errors): no English
+    word left in what it shows, its progress lines or its notices."""
+    import warnings
+
+    import gradio as gr
+
+    from english import english_left, strings_in
+    from retrieval.web.handlers import EMPTY_INDEX, WebApp, about
+    from retrieval.web.render import waiting_markdown
+
+    web = WebApp(app)
+    shown: list = []
+    progress = lambda *a, desc="", **k: shown.append(desc)  # noqa: E731
+    good = tmp_path / "新报告.txt"
+    good.write_text("某镇2024年工作总结\n一、主要工作\n全年新建口袋公园9个。\n", encoding="utf-8")
+    same = tmp_path / "同内容.txt"
+    same.write_text(REPORT, encoding="utf-8")
+    odd, empty = tmp_path / "脚本.sh", tmp_path / "空.txt"
+    odd.write_text("echo", encoding="utf-8")
+    empty.write_bytes(b"")
+    broken = tmp_path / "坏.docx"
+    broken.write_bytes(b"not a docx")
+    with warnings.catch_warnings(record=True) as notices:
+        warnings.simplefilter("always")
+        for question in ("红色走读活动开展了多少次？", "那原因呢？", "火星上的天气怎么样？", "", "问" * 300):
+            shown.extend(web.chat(question, [], 5, [], [2024, "abc"], []))
+        shown.extend(web.chat("学习", [], 5, ["甲.txt"], [2024], ["problem"]))
+        shown.extend(web.compare_turn("各单位存在哪些问题？", [], [], [], []))
+        shown.extend(web.compare_turn("", [], [], [], []))
+        shown.append(web.check_years(["二〇二四", 2024]))
+        result = web.api_add_reports([str(p) for p in (good, same, odd, empty, broken)], progress=progress)
+        assert {f["outcome"] for f in result["files"]} == {"added", "duplicate", "rejected", "unreadable"}, result
+        shown += [result, web.after_upload(result), web.after_upload(None)]
+        shown.append(web.rebuild([], [], False, progress=progress))
+        shown.append(web.library_reindex("新报告.txt", "", "全部", progress=progress))
+        shown += [web.library_rows(), web.outline("新报告.txt"), web.outline("无此报告.txt"), web.outline("坏.docx")]
+        shown.append(web.library_remove("新报告.txt", "", "全部", progress=progress))
+        shown += [web.status_markdown(), web.readiness(), EMPTY_INDEX, waiting_markdown("正在建立索引"),
+                  [about(s) for s in (None, 3, 30, 300)]]
+        for call in (lambda: web.api_search("学习", 5, section_types=["不存在"]),
+                     lambda: web.api_search("学习", "五"), lambda: web.api_outline("../app.py"),
+                     lambda: web.remove_report("../app.py")):
+            with pytest.raises(gr.Error) as error:
+                call()
+            shown += [error.value.title, error.value.message]
+    shown += [str(n.message) for n in notices]
+    # A reader's reason for a file it cannot read ("corrupt .docx (not a Word .docx package)") is the
+    # readers' own wording (retrieval/ingest/readers, shared with the CLI): quoted, not checked here.
+    reasons = sorted({r.error for r in app.library() if r.error} | {"corrupt .docx (not a Word .docx package)"},
+                     key=len, reverse=True)
+    texts = [functools.reduce(lambda t, r: t.replace(r, ""), reasons, t) for t in strings_in(shown)]
+    assert any("问题过长" in t for t in texts) and any("已移除：二〇二四" in t for t in texts)
+    assert any("份报告" in t and "新增" in t for t in texts)  # the rebuild's result
+    left = {t[:120]: words for t in texts if (words := english_left(t))}
+    assert not left, left

@@ -24,7 +24,7 @@ from ..search import Result
 from ..errors import YanduError, os_reason
 from .answers import follow_up
 from .render import (CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html, render_answer,
-                     render_compare, render_context, status_markdown, upload_markdown, waiting_markdown)
+                     render_compare, render_context, index_summary, status_markdown, upload_markdown, waiting_markdown)
 from .temp import process_folder
 from .worker import IndexRun, IndexWorker
 
@@ -189,12 +189,13 @@ class WebApp:
         """
         unknown = [t for t in section_types or [] if t not in SECTION_TYPE_NAMES]
         if unknown:
-            raise gr.Error(f"unknown section_types {unknown}; use {list(SECTION_TYPE_NAMES)}")
+            raise gr.Error(f"未知的段落类型 section_types：{'、'.join(f'`{t}`' for t in unknown)}；"
+                           f"可用：{'、'.join(f'`{t}`（{n}）' for t, n in SECTION_TYPE_NAMES.items())}", title="参数错误")
         try:
             years = [int(y) for y in years or []]
             top_k = int(top_k or self.settings.top_k)
         except (TypeError, ValueError):
-            raise gr.Error("top_k and years must be integers") from None
+            raise gr.Error("`top_k` 和 `years` 须为整数", title="参数错误") from None
         self._api_ready()
         result = self.app.search(question or "", top_k, reports or [], years, section_types or [])
         return [p.to_json() for p in result.passages]
@@ -463,7 +464,7 @@ class WebApp:
         elif run.error:
             message = f"**重建失败**：{html.escape(run.error)}"
         else:
-            message = "**索引已重建**：" + html.escape(run.report.lines()[-1])
+            message = "**索引已重建**：" + html.escape(index_summary(run.report))
         return (message, *self.side_updates(reports, years))
 
     def refresh(self, shown: str, reports=None, years=None, known: list | None = None):

@@ -355,6 +355,18 @@ def status_markdown(s: dict, watch: bool = False, indexing: str | None = None, w
     return text
 
 
+def index_summary(report) -> str:
+    """What an index run did (a ``store.IndexReport``), as the page says it."""
+    parts = [f"新增 {len(report.added)}", f"更新 {len(report.updated)}", f"移除 {len(report.removed)}",
+             f"未变 {report.unchanged}"]
+    if report.errors:
+        parts.append(f"{len(report.errors)} 份未能索引")
+    if report.notes:
+        parts.append(f"{len(report.notes)} 份本次跳过")
+    return (f"{report.files} 份报告，{report.chunks} 个段落" + ("（全部重建）" if report.rebuilt else "")
+            + " — " + "，".join(parts))
+
+
 def upload_markdown(results: list[dict]) -> str:
     """One line per offered file, from the structured results of ``WebApp.add_files``."""
     lines = []
