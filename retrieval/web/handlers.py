@@ -167,7 +167,7 @@ class WebApp:
         s = self.status()
         rc, yc = self.report_choices(s), self.year_choices(s)
         rv = [r for r in (reports or []) if r in {v for _, v in rc}]
-        yv = [y for y in (years or []) if int(y) in {v for _, v in yc}]
+        yv = [int(y) for y in (years or []) if is_year(y) and int(y) in {v for _, v in yc}]
         return self.status_markdown(s), gr.update(choices=rc, value=rv), gr.update(choices=yc, value=yv)
 
     # ---- API ----------------------------------------------------------------------------------

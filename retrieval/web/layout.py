@@ -102,12 +102,13 @@ def build(web: WebApp) -> gr.Blocks:
                             buttons=["copy"], feedback_options=None, layout="panel",
                             sanitize_html=True, line_breaks=True, render_markdown=True, latex_delimiters=[],
                             placeholder='<div class="yd-empty"><b>向报告提问</b><br>'
-                                        "答案是报告原文中的段落，每段注明出处；点击引用编号可在右侧查看原文。</div>",
+                                        "答案是报告原文中的段落，每段注明出处；点击引用编号可在右侧查看原文。"
+                                        f"问题最多 {MAX_QUESTION} 字。</div>",
                             examples=[{"text": q} for q in EXAMPLES[:4]],
                         )
                         with gr.Row(elem_id="yd-ask-row", equal_height=True):
                             question = gr.Textbox(
-                                label="问题", show_label=False, placeholder=f"输入问题（最多 {MAX_QUESTION} 字），按回车发送",
+                                label="问题", show_label=False, placeholder="输入问题，按回车发送",
                                 elem_id="yd-question", scale=8, lines=1, max_lines=4, autofocus=True,
                                 max_length=MAX_QUESTION,
                                 submit_btn=False,
@@ -177,7 +178,7 @@ def build(web: WebApp) -> gr.Blocks:
                        api_visibility="private")
         clear.click(**cleared).then(**keep)
         chatbot.clear(**cleared).then(**keep)
-        years.input(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
+        years.change(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
         demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
 
         upload.upload(web.api_add_reports, inputs=[upload], outputs=[upload_json], api_name="add_reports",

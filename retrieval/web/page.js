@@ -64,9 +64,9 @@
       }
     }
     // the 段落类型 boxes are titled with their values ("overview", "problem"): title them as they read
-    for (const label of document.querySelectorAll('#yd-types label[title]')) {
-      const text = label.textContent.trim();
-      if (text && label.getAttribute('title') !== text) label.setAttribute('title', text);
+    for (const box of document.querySelectorAll('#yd-types input[title]')) {
+      const text = (box.closest('label') || box.parentElement).textContent.trim();
+      if (text && box.getAttribute('title') !== text) box.setAttribute('title', text);
     }
     for (const el of document.querySelectorAll('.toast-title, .toast-text, .toast-body, [data-testid="toast-body"]')) {
       const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
