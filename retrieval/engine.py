@@ -22,25 +22,13 @@ from .progress import Progress
 from .store import IndexReport, Manifest, built_with, corpus_changed, rebuild_command, update_index
 from .text import normalize_question, tokenize
 from .ingest.years import report_kind
+from .labels import report_label, report_labels
 
 TRASH = ".trash"  # inside the corpus; hidden, so never indexed; files there can be restored
 
 
 class UnknownReport(YanduError):
     """A report name that is not a file of the corpus."""
-
-
-UNTITLED_CHARS = 16  # of the opening text shown for a report without a title
-
-
-def report_label(source: str, title: str, text: str, year: int | None = None) -> str:
-    """How a report is named to users: its title; for a report without one (its title is the file
-    name), "无标题报告" with its year and opening words — never a bare file-name hash."""
-    if title and title != Path(source).stem:
-        return title
-    opening = " ".join((text or "").split())
-    opening = opening if len(opening) <= UNTITLED_CHARS else opening[:UNTITLED_CHARS] + "…"
-    return f"无标题报告（{str(year) + ' 年 · ' if year else ''}{opening or source}）"
 
 
 @dataclass
@@ -247,6 +235,7 @@ class Yandu:
         snap = self.searcher.snapshot()
         m = snap.manifest if snap else None
         docs = {d["source"]: d for d in snap.documents()} if snap else {}
+        labels = self._labels_of(snap) if snap else {}
         out = []
         for name in sorted(set(files) | set(skipped) | set(m.errors if m else {})):
             path = files.get(name)
@@ -263,7 +252,7 @@ class Yandu:
             if doc is not None:
                 full = snap.document(name)
                 info.year, info.unit, raw_title = doc["year"], full.get("unit") if full else None, doc["title"]
-                info.title = report_label(name, doc["title"], full["text"] if full else "", doc["year"])
+                info.title = labels.get(name, doc["title"])
                 chunks = snap.source_chunks(name)
                 info.passages = len(chunks)
                 seen: dict[str, set] = {}
@@ -287,7 +276,10 @@ class Yandu:
             return {"level": s.level, "number": s.number, "heading": s.heading, "section_type": s.section_type,
                     "start": s.start, "end": s.end, "children": [node(c) for c in s.children]}
 
-        return {"source": source, "title": doc.title, "year": doc.year, "unit": doc.unit,
+        snap = self.searcher.snapshot()
+        label = self._labels_of(snap).get(source) if snap else None
+        return {"source": source, "title": label or report_label(source, doc.title, doc.text, doc.year),
+                "year": doc.year, "unit": doc.unit,
                 "sections": [node(s) for s in doc.sections], "passages": len(chunks),
                 "removed": [asdict(r) for r in doc.removed]}
 
@@ -300,7 +292,10 @@ class Yandu:
             return Result([], f"索引由模型 {snap.manifest.model_id} 建立，与当前模型 {self.encoder.model_id} 不符，"
                               f"无法检索。重建：{rebuild_command(self.settings)}")
         result = self.searcher.search(question, top_k, filters)
-        return replace(result, passages=[filters.badge(p) for p in result.passages]) if filters.section_types else result
+        labels = self._labels_of(snap) if snap is not None and result.passages else {}
+        passages = [replace(filters.badge(p) if filters.section_types else p, title=labels.get(p.source, p.title))
+                    for p in result.passages]
+        return replace(result, passages=passages)
 
     def search_role_first(self, question: str, role: str, top_k: int | None = None, reports=(), years=()) -> Result:
         """A question asking for one role ("那原因呢？" about a topic): the passages playing that role
@@ -343,15 +338,21 @@ class Yandu:
             "years": sorted({int(y) for y in snap.years if y}),
         }
 
+    def _labels_of(self, snap) -> dict[str, str]:
+        """source → the report's label (``labels.report_labels``: the one name users see), cached per generation."""
+        cached = getattr(self, "_labels", None)
+        if cached is not None and cached[0] is snap.folder:
+            return cached[1]
+        docs = [{**d, "text": snap.document(d["source"])["text"] if d["title"] == Path(d["source"]).stem else ""}
+                for d in snap.documents()]  # only a title equal to the file name needs the text to tell
+        labels = report_labels(docs)
+        self._labels = (snap.folder, labels)
+        return labels
+
     def _labelled(self, snap) -> list[dict]:
-        """The snapshot's documents, each with its ``label`` (see :func:`report_label`); cached per generation."""
-        if getattr(self, "_labels_for", None) is not snap.folder:
-            labels = {}
-            for d in snap.documents():
-                text = snap.document(d["source"])["text"] if d["title"] == Path(d["source"]).stem else ""
-                labels[d["source"]] = report_label(d["source"], d["title"], text, d["year"])
-            self._labels, self._labels_for = labels, snap.folder
-        return [{**d, "label": self._labels.get(d["source"], d["title"])} for d in snap.documents()]
+        """The snapshot's documents, each with its ``label``."""
+        labels = self._labels_of(snap)
+        return [{**d, "label": labels.get(d["source"], d["title"])} for d in snap.documents()]
 
     def compare(self, question: str, reports=(), years=(), section_types=()) -> list[CompareRow]:
         """One question across reports: every report in scope (the chosen reports, else those of the
@@ -386,6 +387,7 @@ class Yandu:
         top = next((h for s, e, h in spans if s <= start < e), None)
         inside = [(s, e) for s, e, h in spans if h == top] or [(start, end)]
         lo, hi = min(min(s for s, _ in inside), start), max(max(e for _, e in inside), end)
-        return {"source": source, "title": doc["title"], "section": " › ".join(top or []),
+        return {"source": source, "title": self._labels_of(snap).get(source, doc["title"]),
+                "section": " › ".join(top or []),
                 "before": text[lo:start], "passage": text[start:end], "after": text[end:hi]}
 

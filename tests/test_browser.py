@@ -425,3 +425,134 @@ def test_time_to_first_passage(page):
     (ARTIFACTS / "latency.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(f"\nEnter → first passage: p50 {result['p50_s']} s over {len(times)} questions")
     assert len(times) == len(questions)
+
+
+# --- a day at the desk (issue 24): Chinese everywhere, one clear, questions as typed ----------------------
+
+SCAN_JS = """() => {
+  const seen = new Set();
+  const shows = (el) => el && el.checkVisibility && el.checkVisibility();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let n;
+  while ((n = walker.nextNode())) {
+    const el = n.parentElement;
+    if (!el || el.closest('script, style, code') || !shows(el)) continue;
+    if (n.textContent.trim()) seen.add(n.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('[title], [aria-label], [alt], [placeholder]')) {
+    if (!shows(el)) continue;
+    for (const a of ['title', 'aria-label', 'alt', 'placeholder']) if (el.getAttribute(a)) seen.add(el.getAttribute(a));
+  }
+  return [...seen];
+}"""
+VIEWS = {"desktop": (DESKTOP, False), "phone": (PHONE, True)}
+
+
+def english_on(pg) -> dict:
+    from english import english_left
+
+    return {t[:100]: words for t in pg.evaluate(SCAN_JS) if (words := english_left(t))}
+
+
+def artifact(pg, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / name))
+
+
+def test_no_english_on_the_page_in_an_english_browser(browser, server):
+    pg = open_page(browser, server, locale="en-US")
+    try:
+        ask(pg, QUESTION)
+        last_answer(pg).locator(".yd-cite").first.wait_for()
+        last_answer(pg).hover()  # the message's copy button appears
+        pg.wait_for_timeout(400)
+        left = english_on(pg)
+        pg.get_by_role("tab", name="报告库").click()
+        shown(pg.locator("#yd-library"), "2023党组党建工作总结及下一步工作计划").wait_for()
+        pg.locator("#yd-library").hover()
+        pg.wait_for_timeout(400)
+        left |= english_on(pg)
+        assert not left, left
+        titles = pg.locator("#yd-types input[title]").evaluate_all("els => els.map(e => e.title)")
+        assert titles and not any(re.search("[A-Za-z]", t) for t in titles), titles  # "概况", not "overview"
+    finally:
+        pg.context.close()
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_clear_forgets_everywhere_and_a_reload_brings_nothing_back(browser, server, view, tmp_path):
+    viewport, phone = VIEWS[view]
+    pg = open_page(browser, server, viewport=viewport, phone=phone)
+    requested = []
+    pg.on("request", lambda r: requested.append(r.url))
+    try:
+        probe = '<img src="/yd-probe.png"> **不是粗体**'
+        ask(pg, probe + " 意识形态工作存在哪些问题？")
+        ask(pg, "全年发展了多少名党员？")
+        user = pg.locator("#yd-chat .message-row").filter(has_text="不是粗体").first
+        assert probe in user.inner_text() and user.locator("img, strong").count() == 0  # shown as typed
+        assert not any("yd-probe" in url for url in requested)  # never requested
+        with pg.expect_download() as download:
+            pg.locator("#yd-export").click()
+        download.value.save_as(tmp_path / "before.md")
+        assert "<img" not in (tmp_path / "before.md").read_text(encoding="utf-8")
+        # desktop: the chat's own trash icon; phone: the 清空对话 button — the same action
+        if phone:
+            pg.locator("#yd-clear").click()
+        else:
+            pg.locator("#yd-chat button[aria-label='清空对话']").first.click()
+        pg.wait_for_function("document.querySelectorAll('#yd-chat .message-row').length === 0")
+        pg.locator("#yd-export button, button#yd-export").first.wait_for()
+        pg.wait_for_function("(() => { const b = document.querySelector('#yd-export button, button#yd-export');"
+                             " return b && b.disabled; })()")
+        pg.wait_for_timeout(1500)  # the emptied conversation reaches the browser's storage
+        pg.reload()
+        pg.locator("#yd-question textarea").wait_for()
+        pg.wait_for_timeout(2000)
+        assert pg.locator("#yd-chat .message-row").count() == 0
+        artifact(pg, f"cleared-reloaded-{view}.png")
+        ask(pg, "下一步如何加强执纪监督？")
+        last_answer(pg).locator(".yd-cite").first.wait_for()
+        assert pg.locator("#yd-chat .message-row.user-row, #yd-chat .user-row").count() == 1
+        with pg.expect_download() as download:
+            pg.locator("#yd-export").click()
+        download.value.save_as(tmp_path / "after.md")
+        md = (tmp_path / "after.md").read_text(encoding="utf-8")
+        assert "下一步如何加强执纪监督" in md and "意识形态" not in md.split("## ", 1)[1].split("\n", 1)[0]
+        assert "## 问题 2" not in md and "全年发展了多少名党员" not in md
+    finally:
+        pg.context.close()
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_an_oversized_upload_and_a_bad_year_are_told_in_chinese(browser, server, view, tmp_path):
+    viewport, phone = VIEWS[view]
+    pg = open_page(browser, server, viewport=viewport, phone=phone, locale="en-US")
+    try:
+        big = tmp_path / "超大的扫描报告.pdf"
+        with open(big, "wb") as f:
+            f.truncate(30 * 2**20)
+        if phone:
+            pg.locator("#yd-side > button").click()
+            pg.locator("#yd-upload").wait_for(state="visible")
+        pg.locator("#yd-upload input[type=file]").set_input_files(str(big))
+        toast = pg.locator(".toast-body, [data-testid='toast-body']").filter(has_text="超大的扫描报告.pdf").first
+        toast.wait_for()
+        pg.wait_for_timeout(300)
+        text = toast.inner_text()
+        assert "文件超过上传上限 20 MB" in text and "超大的扫描报告.pdf" in text, text
+        from english import english_left
+
+        assert not english_left(text), text
+        artifact(pg, f"oversized-upload-{view}.png")
+        assert not (server.corpus / big.name).exists()
+        years = pg.locator("#yd-years input")
+        years.click()
+        years.fill("abc")
+        years.press("Enter")
+        pg.locator(".toast-body, [data-testid='toast-body']").filter(has_text="已移除：abc").first.wait_for()
+        pg.wait_for_timeout(500)
+        assert "abc" not in pg.locator("#yd-years").inner_text()
+        artifact(pg, f"bad-year-{view}.png")
+    finally:
+        pg.context.close()

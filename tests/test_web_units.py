@@ -2,6 +2,7 @@
 library operations, over a real index built with a tiny deterministic encoder (no model needed)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -395,11 +396,11 @@ def test_docx_export_has_questions_quotes_citations_and_tables(tmp_path):
 
 
 def test_compare_and_labels_over_a_real_index(app):
-    (app.settings.corpus_dir / "无题.txt").write_text("一年来，在县委的正确领导下，全年举办培训班12期。\n", encoding="utf-8")
+    (app.settings.corpus_dir / "0a1b2c3d.txt").write_text("一年来，在县委的正确领导下，全年举办培训班12期。\n", encoding="utf-8")
     app.index()
     rows = {r.source: r for r in app.compare("红色走读活动开展了多少次？")}
-    assert set(rows) == {"甲.txt", "乙.txt", "无题.txt"} and rows["甲.txt"].passage.source == "甲.txt"
-    assert rows["无题.txt"].title.startswith("无标题报告（")
+    assert set(rows) == {"甲.txt", "乙.txt", "0a1b2c3d.txt"} and rows["甲.txt"].passage.source == "甲.txt"
+    assert rows["0a1b2c3d.txt"].title.startswith("无标题报告（")
     assert [r.source for r in app.compare("红色走读", years=[2023])] == ["乙.txt"]
     assert {d["label"] for d in app.status()["documents"]} >= {"某区机关党支部2024年度党建工作总结"}
 
@@ -431,3 +432,146 @@ def test_chinese_ui_middleware_marks_the_page_only():
     html_page = get("/")
     assert html_page.startswith(b'<!doctype html><html lang="zh-CN"><head>' + CHINESE_UI)
     assert get("/config") == b"{}"
+
+
+def test_one_label_for_a_report_everywhere(app):
+    """A report named after its title, and one with no title and an id for a name: the same label in the
+    answer, the filters, the library, the comparison, the context head, the outline and the export."""
+    from retrieval.web.handlers import WebApp
+
+    corpus = app.settings.corpus_dir
+    (corpus / "2025年某市政府工作报告.txt").write_text(
+        "2025年某市政府工作报告\n一、2024年工作回顾\n全年新建口袋公园37个。\n", encoding="utf-8")
+    (corpus / "003_b29ff4d5ebd0983d.txt").write_text(
+        "一年来，在县委的正确领导下，全年新建村级口袋公园5个，举办培训班12期。\n", encoding="utf-8")
+    app.index()
+    web = WebApp(app)
+    expected = {"2025年某市政府工作报告.txt": "2025年某市政府工作报告",
+                "003_b29ff4d5ebd0983d.txt": "无标题报告（一年来，在县委的正确领导下，全年…）"}
+    status = web.status()
+    assert {d["source"]: d["label"] for d in status["documents"] if d["source"] in expected} == expected
+    assert {v: k for k, v in web.report_choices(status) if v in expected} == expected
+    library = {r.source: r.title for r in app.library()}
+    compare = {r.source: r.title for r in app.compare("口袋公园新建了多少个？")}
+    for source, label in expected.items():
+        assert library[source] == label and compare[source] == label
+        assert app.outline(source)["title"] == label
+        [p] = app.search("口袋公园新建了多少个？", 1, [source]).passages
+        assert p.title == label
+        assert app.context(source, p.start, p.end)["title"] == label
+        chat = _drain_chat(web, "口袋公园新建了多少个？", [source])
+        turn = chat[1][-1]
+        assert f'<span class="yd-report">{html.escape(label)}</span>' in turn["answer"]
+        assert f"] {label} › " in export_markdown([turn]) or f"] {label}\n" in export_markdown([turn])
+        assert label in render_context(app.context(source, p.start, p.end), turn["passages"][0])
+        assert "无标题报告" not in label or "003_b29ff4d5ebd0983d" not in label
+
+
+def _drain_chat(web, question: str, reports: list[str]):
+    """The last frame the chat handler yields (the page's outputs) for one question."""
+    frames = list(web.chat(question, [], 1, reports, [], []))
+    return frames[-1]
+
+
+# --- questions shown as typed, limited, years checked (issue 24) ----------------------------------
+
+HOSTILE = '<img src="http://127.0.0.1:9/x.png" onerror="alert(1)"> **粗体** 1. [链接](http://x) `代码` #标题'
+
+
+def test_a_question_is_shown_and_exported_as_typed():
+    from markdown_it import MarkdownIt
+
+    from retrieval.web.handlers import WebApp
+
+    turn = {"question": HOSTILE, "passages": [passage()], "message": "", "note": "", "answer": "答"}
+    [user, _] = WebApp._messages([turn])
+    rendered = MarkdownIt("commonmark").render(user["content"])
+    assert "<img" not in rendered and "<strong>" not in rendered and "<a " not in rendered and "<code>" not in rendered
+    assert html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip() == HOSTILE  # the characters typed, all shown
+    md = export_markdown([turn, {**turn, "question": "第一行\n<script>x</script>第二行"}])
+    heading = next(line for line in md.splitlines() if line.startswith("## 问题 1："))
+    assert "<img" not in heading and html.unescape(heading).replace("\\", "").endswith(HOSTILE.replace("\\", ""))
+    assert "<script>" not in md and "## 问题 2：第一行 &lt;script&gt;" in md  # one line, no raw HTML
+
+
+def test_question_length_is_limited_and_said():
+    from retrieval.web.handlers import MAX_QUESTION, question_refused
+
+    assert question_refused("意识形态工作存在哪些问题？") is None
+    assert question_refused("") == "请输入问题。"
+    assert question_refused("问" * MAX_QUESTION) is None
+    assert f"最多 {MAX_QUESTION} 字" in question_refused("问" * (MAX_QUESTION + 1))
+
+
+def test_a_year_chip_that_is_not_a_year_is_removed_with_a_message():
+    from retrieval.web.handlers import WebApp, _years, is_year
+
+    assert [is_year(y) for y in (2023, "2023", " 2024 ", "abc", "20233", "０２０２", "1066", "", None)] == \
+        [True, True, True, False, False, False, False, False, False]
+    assert _years([2023, "abc", "2022"]) == [2023, 2022]
+    with pytest.warns(UserWarning, match="已移除：abc"):
+        update = WebApp.check_years([2023, "abc"])
+    assert update["value"] == [2023]
+    assert WebApp.check_years([2023, "2022"]) == {"__type__": "update"}  # gr.skip(): valid chips are left alone
+
+
+# --- Chinese throughout: every handler's messages (issue 24; the rendered page: tests/test_browser.py) -----
+
+
+def test_every_handler_speaks_chinese(app, tmp_path):
+    """Each event the page has, run over a real index (answers, nothing found, comparisons, refused input,
+    uploads of every outcome, rebuild, library actions, status, first-start waits, API errors): no English
+    word left in what it shows, its progress lines or its notices."""
+    import warnings
+
+    import gradio as gr
+
+    from english import english_left, strings_in
+    from retrieval.web.handlers import EMPTY_INDEX, WebApp, about
+    from retrieval.web.render import waiting_markdown
+
+    web = WebApp(app)
+    shown: list = []
+    progress = lambda *a, desc="", **k: shown.append(desc)  # noqa: E731
+    good = tmp_path / "新报告.txt"
+    good.write_text("某镇2024年工作总结\n一、主要工作\n全年新建口袋公园9个。\n", encoding="utf-8")
+    same = tmp_path / "同内容.txt"
+    same.write_text(REPORT, encoding="utf-8")
+    odd, empty = tmp_path / "脚本.sh", tmp_path / "空.txt"
+    odd.write_text("echo", encoding="utf-8")
+    empty.write_bytes(b"")
+    broken = tmp_path / "坏.docx"
+    broken.write_bytes(b"not a docx")
+    with warnings.catch_warnings(record=True) as notices:
+        warnings.simplefilter("always")
+        for question in ("红色走读活动开展了多少次？", "那原因呢？", "火星上的天气怎么样？", "", "问" * 300):
+            shown.extend(web.chat(question, [], 5, [], [2024, "abc"], []))
+        shown.extend(web.chat("学习", [], 5, ["甲.txt"], [2024], ["problem"]))
+        shown.extend(web.compare_turn("各单位存在哪些问题？", [], [], [], []))
+        shown.extend(web.compare_turn("", [], [], [], []))
+        shown.append(web.check_years(["二〇二四", 2024]))
+        result = web.api_add_reports([str(p) for p in (good, same, odd, empty, broken)], progress=progress)
+        assert {f["outcome"] for f in result["files"]} == {"added", "duplicate", "rejected", "unreadable"}, result
+        shown += [result, web.after_upload(result), web.after_upload(None)]
+        shown.append(web.rebuild([], [], False, progress=progress))
+        shown.append(web.library_reindex("新报告.txt", "", "全部", progress=progress))
+        shown += [web.library_rows(), web.outline("新报告.txt"), web.outline("无此报告.txt"), web.outline("坏.docx")]
+        shown.append(web.library_remove("新报告.txt", "", "全部", progress=progress))
+        shown += [web.status_markdown(), web.readiness(), EMPTY_INDEX, waiting_markdown("正在建立索引"),
+                  [about(s) for s in (None, 3, 30, 300)]]
+        for call in (lambda: web.api_search("学习", 5, section_types=["不存在"]),
+                     lambda: web.api_search("学习", "五"), lambda: web.api_outline("../app.py"),
+                     lambda: web.remove_report("../app.py")):
+            with pytest.raises(gr.Error) as error:
+                call()
+            shown += [error.value.title, error.value.message]
+    shown += [str(n.message) for n in notices]
+    # A reader's reason for a file it cannot read ("corrupt .docx (not a Word .docx package)") is the
+    # readers' own wording (retrieval/ingest/readers, shared with the CLI): quoted, not checked here.
+    reasons = sorted({r.error for r in app.library() if r.error} | {"corrupt .docx (not a Word .docx package)"},
+                     key=len, reverse=True)
+    texts = [functools.reduce(lambda t, r: t.replace(r, ""), reasons, t) for t in strings_in(shown)]
+    assert any("问题过长" in t for t in texts) and any("已移除：二〇二四" in t for t in texts)
+    assert any("份报告" in t and "新增" in t for t in texts)  # the rebuild's result
+    left = {t[:120]: words for t in texts if (words := english_left(t))}
+    assert not left, left

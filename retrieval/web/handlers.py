@@ -23,8 +23,8 @@ from ..progress import Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
 from .answers import follow_up
-from .render import (CONTEXT_HINT, _code, export_docx, export_markdown, filters_note, outline_html, render_answer,
-                     render_compare, render_context, status_markdown, upload_markdown, waiting_markdown)
+from .render import (CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html, render_answer,
+                     render_compare, render_context, index_summary, status_markdown, upload_markdown, waiting_markdown)
 from .temp import process_folder
 from .worker import IndexRun, IndexWorker
 
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 MODEL_LOAD_S, MODEL_PREPARE_S = 12.0, 60.0
 FIRST_START_WAIT = 900  # seconds a question (page or API) waits for the first index before saying why not
 WAITING = ("preparing_model", "indexing")
+MAX_QUESTION = 200  # characters a question may have on the page (the longest question of ../shared/eval: 43)
 EMPTY_INDEX = "索引为空：请先添加报告并建立索引。"
 
 
@@ -126,7 +127,7 @@ class WebApp:
     def _waiting_frames(self, question: str, turns: list[dict], prefix: str = ""):
         """The chat while a question waits for the first index: the question and the stage shown as
         the answer-to-be; returns the readiness it ended with."""
-        shown = self._messages(turns) + [{"role": "user", "content": prefix + question}]
+        shown = self._messages(turns) + [{"role": "user", "content": prefix + _md_escape(question)}]
         waiting = self.wait_until_ready()
         while True:
             try:
@@ -143,14 +144,10 @@ class WebApp:
         if ready["state"] != "ready":
             raise gr.Error(ready["message"], title=ready["state"])
 
-    def titles(self, status: dict | None = None) -> dict[str, str]:
-        status = status or self.status()
-        return {d["source"]: d["title"] for d in status.get("documents", [])}
-
     def report_choices(self, status: dict) -> list[tuple[str, str]]:
         out = []
         for d in status.get("documents", []):
-            label = d.get("label") or d["title"]
+            label = d["label"]
             if d.get("year") and str(d["year"]) not in label:
                 label += f"（{d['year']}）"
             out.append((label, d["source"]))
@@ -170,7 +167,7 @@ class WebApp:
         s = self.status()
         rc, yc = self.report_choices(s), self.year_choices(s)
         rv = [r for r in (reports or []) if r in {v for _, v in rc}]
-        yv = [y for y in (years or []) if int(y) in {v for _, v in yc}]
+        yv = [int(y) for y in (years or []) if is_year(y) and int(y) in {v for _, v in yc}]
         return self.status_markdown(s), gr.update(choices=rc, value=rv), gr.update(choices=yc, value=yv)
 
     # ---- API ----------------------------------------------------------------------------------
@@ -192,12 +189,13 @@ class WebApp:
         """
         unknown = [t for t in section_types or [] if t not in SECTION_TYPE_NAMES]
         if unknown:
-            raise gr.Error(f"unknown section_types {unknown}; use {list(SECTION_TYPE_NAMES)}")
+            raise gr.Error(f"未知的段落类型 section_types：{'、'.join(f'`{t}`' for t in unknown)}；"
+                           f"可用：{'、'.join(f'`{t}`（{n}）' for t, n in SECTION_TYPE_NAMES.items())}", title="参数错误")
         try:
             years = [int(y) for y in years or []]
             top_k = int(top_k or self.settings.top_k)
         except (TypeError, ValueError):
-            raise gr.Error("top_k and years must be integers") from None
+            raise gr.Error("`top_k` 和 `years` 须为整数", title="参数错误") from None
         self._api_ready()
         result = self.app.search(question or "", top_k, reports or [], years, section_types or [])
         return [p.to_json() for p in result.passages]
@@ -256,22 +254,24 @@ class WebApp:
 
     @staticmethod
     def _messages(turns: list[dict]) -> list[dict]:
+        """The chat's messages; a question is shown as typed (plain text: never read as HTML or Markdown)."""
         out = []
         for t in turns:
-            out.append({"role": "user", "content": ("对比各报告：" if t.get("kind") == "compare" else "") + t["question"]})
+            out.append({"role": "user", "content": ("对比各报告：" if t.get("kind") == "compare" else "")
+                        + _md_escape(t["question"])})
             out.append({"role": "assistant", "content": t["answer"]})
         return out
 
     def _titles(self) -> dict[str, str]:
-        return {d["source"]: d.get("label") or d["title"] for d in self.status().get("documents", [])}
+        return {d["source"]: d["label"] for d in self.status().get("documents", [])}
 
     def chat(self, question: str, turns: list[dict] | None, top_k: int, reports: list[str] | None,
              years: list[int] | None, section_types: list[str] | None, request: gr.Request = None):
         """Answer a question; a follow-up keeps the previous question's topic and report scope."""
         turns = list(turns or [])
         question = (question or "").strip()
-        if not question:
-            gr.Warning("请输入问题。", duration=3, title="提示")
+        if refused := question_refused(question):
+            gr.Warning(refused, duration=4, title="提示")
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         ready = yield from self._waiting_frames(question, turns)  # the first start: the stage and an estimate
@@ -288,12 +288,11 @@ class WebApp:
         else:
             result = self.app.search(understood.query, int(top_k or self.settings.top_k), reports, years, section_types)
         passages = [p.to_json() for p in result.passages]
-        titles = self._titles()
-        note = filters_note(reports, years, section_types, titles if reports else None)
+        note = filters_note(reports, years, section_types, self._titles() if reports else None)
         turn = {"question": question, "passages": passages, "message": result.message, "note": note,
                 "topic": understood.topic, "scope": {"reports": reports, "years": years}}
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
-                                       note, len(turns), understood.topic, titles)
+                                       note, len(turns), understood.topic)
         turns.append(turn)
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
@@ -302,8 +301,8 @@ class WebApp:
         """One question across the reports in scope: a table, one row per report, kept in the conversation."""
         turns = list(turns or [])
         question = (question or "").strip()
-        if not question:
-            gr.Warning("请输入要对比的问题，例如：各单位的存在问题有什么共性？", duration=4, title="提示")
+        if refused := question_refused(question, "请输入要对比的问题，例如：各单位的存在问题有什么共性？"):
+            gr.Warning(refused, duration=4, title="提示")
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         ready = yield from self._waiting_frames(question, turns, "对比各报告：")
@@ -368,6 +367,15 @@ class WebApp:
         shutil.copyfile(original, copy)
         return render_context(ctx, passage), gr.update(value=str(copy), interactive=True,
                                                        label=f"下载原文：{original.name}")
+
+    @staticmethod
+    def check_years(years):
+        """The 年份 box after the user typed in it: a chip that is not a year is removed, and the user told."""
+        refused = [str(y) for y in years or [] if not is_year(y)]
+        if not refused:
+            return gr.skip()
+        gr.Warning(f"年份应为四位数字（如 2023），已移除：{'、'.join(refused)}", duration=5, title="提示")
+        return gr.update(value=[int(y) for y in years if is_year(y)])
 
     def clear(self):
         off = gr.update(value=None, interactive=False)
@@ -456,14 +464,14 @@ class WebApp:
         elif run.error:
             message = f"**重建失败**：{html.escape(run.error)}"
         else:
-            message = "**索引已重建**：" + html.escape(run.report.lines()[-1])
+            message = "**索引已重建**：" + html.escape(index_summary(run.report))
         return (message, *self.side_updates(reports, years))
 
     def refresh(self, shown: str, reports=None, years=None, known: list | None = None):
         """Timer tick: update the side panel only when something changed."""
         s = self.status()
         text = self.status_markdown(s)
-        docs = [(d["source"], d["title"]) for d in s.get("documents", [])]
+        docs = [(d["source"], d["label"]) for d in s.get("documents", [])]
         if text == shown and docs == [tuple(x) for x in (known or [])]:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         _, rep, yrs = self.side_updates(reports, years)
@@ -598,9 +606,24 @@ def _drain(generator):
             return done.value
 
 
+def question_refused(question: str, empty: str = "请输入问题。") -> str | None:
+    """Why a question typed on the page is not asked (empty, or longer than ``MAX_QUESTION``), or None."""
+    if not question:
+        return empty
+    if len(question) > MAX_QUESTION:
+        return f"问题过长：最多 {MAX_QUESTION} 字（现有 {len(question)} 字），请缩短后再问。"
+    return None
+
+
+def is_year(value) -> bool:
+    """A year as the 年份 box takes it: four digits, 1900–2100 (chips typed by hand are checked)."""
+    text = str(value).strip()
+    return text.isascii() and text.isdigit() and len(text) == 4 and 1900 <= int(text) <= 2100
+
+
 def _years(years) -> list[int]:
-    """Years chosen on the page (a typed value that is not a year is ignored)."""
-    return [int(y) for y in years or [] if str(y).strip().isdigit()]
+    """Years chosen on the page (a typed value that is not a year is refused by ``WebApp.check_years``)."""
+    return [int(y) for y in years or [] if is_year(y)]
 
 
 def discard_uploads(paths: list[str]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..config import SECTION_TYPE_NAMES, SUPPORTED_SUFFIXES
-from .handlers import WebApp
+from .handlers import MAX_QUESTION, WebApp
 from ..ingest.years import report_kinds
 from .render import CONTEXT_HINT, TITLE
 
@@ -66,7 +66,7 @@ def build(web: WebApp) -> gr.Blocks:
                 reports = gr.Dropdown(choices=web.report_choices(s), value=[], multiselect=True, allow_custom_value=True,
                                       label="报告", info="不选则检索全部报告", elem_id="yd-reports")
                 years = gr.Dropdown(choices=web.year_choices(s), value=[], multiselect=True, allow_custom_value=True,
-                                    label="年份", info="不选则不限", elem_id="yd-years")
+                                    label="年份", info="不选则不限；可输入四位年份", elem_id="yd-years")
                 section_types = gr.CheckboxGroup(
                     choices=[(label, key) for key, label in SECTION_TYPE_NAMES.items()], value=[],
                     label="段落类型", info="不选则不限", elem_id="yd-types")
@@ -102,13 +102,15 @@ def build(web: WebApp) -> gr.Blocks:
                             buttons=["copy"], feedback_options=None, layout="panel",
                             sanitize_html=True, line_breaks=True, render_markdown=True, latex_delimiters=[],
                             placeholder='<div class="yd-empty"><b>向报告提问</b><br>'
-                                        "答案是报告原文中的段落，每段注明出处；点击引用编号可在右侧查看原文。</div>",
+                                        "答案是报告原文中的段落，每段注明出处；点击引用编号可在右侧查看原文。"
+                                        f"问题最多 {MAX_QUESTION} 字。</div>",
                             examples=[{"text": q} for q in EXAMPLES[:4]],
                         )
                         with gr.Row(elem_id="yd-ask-row", equal_height=True):
                             question = gr.Textbox(
                                 label="问题", show_label=False, placeholder="输入问题，按回车发送",
                                 elem_id="yd-question", scale=8, lines=1, max_lines=4, autofocus=True,
+                                max_length=MAX_QUESTION,
                                 submit_btn=False,
                             )
                             ask = gr.Button("提问", variant="primary", elem_id="yd-ask", scale=0, min_width=64)
@@ -170,8 +172,13 @@ def build(web: WebApp) -> gr.Blocks:
             None, js="() => setTimeout(() => document.querySelector('#yd-docx-file').click(), 50)")
         cite_go.click(web.cited, inputs=[cite_key, turns], outputs=[context, original], api_visibility="private",
                       show_progress="hidden").then(None, js=SCROLL_TO_PASSAGE)
-        clear.click(web.clear, outputs=[chatbot, turns, context, original, export, export_docx],
-                    api_visibility="private").then(**keep)
+        # One clear action: the button and the chat's own trash icon both empty the view, the session,
+        # the browser's copy and the exports (a reload brings nothing back).
+        cleared = dict(fn=web.clear, outputs=[chatbot, turns, context, original, export, export_docx],
+                       api_visibility="private")
+        clear.click(**cleared).then(**keep)
+        chatbot.clear(**cleared).then(**keep)
+        years.change(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
         demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
 
         upload.upload(web.api_add_reports, inputs=[upload], outputs=[upload_json], api_name="add_reports",

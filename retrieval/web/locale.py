@@ -1,4 +1,10 @@
-"""The page in Chinese for every browser: Gradio's own words follow the browser's language."""
+"""The page in Chinese for every browser: Gradio's own words follow the browser's language.
+
+Gradio's words come in three kinds: those its translation files have in Chinese (the browser is told
+its language is Chinese, :data:`CHINESE_UI`); those it looks up but has only in English, or not at all
+(given here, :data:`GRADIO_ZH`, through ``gr.I18n``); and those written into its components in English
+(tooltips such as "Scroll down", the upload-size notice), put into Chinese on the page by ``page.js``.
+"""
 from __future__ import annotations
 
 # Gradio picks its own words (upload box, API link, toasts) by the browser's language; the page is
@@ -7,6 +13,16 @@ CHINESE_UI = (b'<script>(() => { try { const p = Navigator.prototype;'
               b' Object.defineProperty(p, "language", {get: () => "zh-CN", configurable: true});'
               b' Object.defineProperty(p, "languages", {get: () => ["zh-CN", "zh"], configurable: true});'
               b' } catch (e) {} })();</script>')
+
+
+# Keys Gradio 6.31 looks up whose zh-CN text it lacks (its English shows) or which it lacks altogether
+# ("common.complete" showed as itself under the library table). Found by tests/test_browser.py's scan.
+GRADIO_ZH = {
+    "common": {"complete": "完成"},
+    "chatbot": {"copy_message": "复制消息", "copied_message": "已复制", "complete": "完成"},
+    "dataframe": {"filter": "筛选", "clear_filter": "清除筛选", "import_empty_file": "拖入的文件是空的。",
+                  "import_no_column_names": "拖入的文件没有列名。"},
+}
 
 
 class ChineseUI:

@@ -21,13 +21,69 @@
     else if (tries > 0) setTimeout(() => closeDrawerOnPhone(tries - 1), 100);
   };
   closeDrawerOnPhone(30);
-  // Gradio titles its notices with the English type name ("Warning", "Error"); say it in Chinese.
-  const TITLES = {Warning: '提示', Info: '提示', Success: '完成', Error: '出错了'};
-  const retitle = () => document.querySelectorAll('.toast-title').forEach((el) => {
-    for (const node of el.childNodes) {
-      const word = node.nodeType === 3 && node.textContent.trim();
-      if (word && TITLES[word]) node.textContent = node.textContent.replace(word, TITLES[word]);
+  // Words Gradio writes into its components in English, not through its translations (locale.py):
+  // tooltips and screen-reader labels, notice titles, and the upload-size notice of its client.
+  const WORDS = {
+    'Warning': '提示', 'Info': '提示', 'Success': '完成', 'Error': '出错了',
+    'Copy message': '复制消息', 'Copied message': '已复制', 'Scroll down': '滚动到最新',
+    'Fullscreen': '全屏', 'Exit fullscreen mode': '退出全屏', 'Copy table data': '复制表格数据',
+    'Copied to clipboard': '已复制到剪贴板', 'Toggle Sidebar': '展开或收起侧栏', 'Reset to default value': '恢复默认值',
+    'Click to upload or drop files': '点击上传或拖放文件', 'File upload': '上传文件', 'More tabs': '更多标签页',
+    'chatbot conversation': '问答记录', 'Table actions': '表格操作', 'Dataframe': '报告表', 'Open cell menu': '打开单元格菜单',
+    'Gradio footer navigation': '页脚链接', 'Stop Recording': '停止录制', 'Clear': '清除', 'Copy': '复制',
+    'Remove': '移除', 'Download': '下载', 'Close': '关闭', 'Filter': '筛选', 'Clear filters': '清除筛选',
+    'Sort ascending': '升序排列', 'Sort descending': '降序排列', 'Clear sort': '清除排序', 'Loading...': '加载中…',
+    'Select all': '全选', 'Search': '查找', 'Dropdown': '下拉菜单', 'Remove this file': '移除此文件',
+  };
+  const PATTERNS = [
+    // @gradio/client: `File(s) exceed the maximum allowed size of 20.0 Mb: "a.pdf", "b.pdf"`
+    [/^File\(s\) exceed the maximum allowed size of ([\d.]+) ?(\w+): (.*)$/s,
+     (m, n, unit, names) => `文件超过上传上限 ${parseFloat(n)} ${unit.toUpperCase()}，未上传：${names.replace(/"/g, '').split(', ').join('、')}`],
+    [/^number input for (.*)$/s, (m, x) => `${x}（数值）`],
+    [/^range slider for (.*)$/s, (m, x) => `${x}（滑块）`],
+    [/^user's message: (.*)$/s, (m, x) => `提问：${x}`],
+    [/^bot's message: (.*)$/s, (m, x) => `回答：${x.slice(0, 80)}`],
+  ];
+  const chinese = (text) => {
+    const t = text.trim();
+    if (!t || !/[A-Za-z]/.test(t)) return null;
+    if (WORDS[t]) return text.replace(t, WORDS[t]);
+    for (const [re, fn] of PATTERNS) {
+      const m = t.match(re);
+      if (m) return fn(...m);
     }
-  });
-  new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true, characterData: true});
+    return null;
+  };
+  const ATTRS = ['title', 'aria-label', 'alt', 'placeholder'];
+  const translate = () => {
+    for (const el of document.querySelectorAll('[title],[aria-label],[alt],[placeholder]')) {
+      for (const a of ATTRS) {
+        const v = el.getAttribute(a);
+        const z = v && chinese(v);
+        if (z && z !== v) el.setAttribute(a, z);
+      }
+    }
+    // the 段落类型 boxes are titled with their values ("overview", "problem"): title them as they read
+    for (const box of document.querySelectorAll('#yd-types input[title]')) {
+      const text = (box.closest('label') || box.parentElement).textContent.trim();
+      if (text && box.getAttribute('title') !== text) box.setAttribute('title', text);
+    }
+    for (const el of document.querySelectorAll('.toast-title, .toast-text, .toast-body, [data-testid="toast-body"]')) {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      let node;
+      while ((node = walker.nextNode())) {
+        const z = chinese(node.textContent);
+        if (z && z !== node.textContent) node.textContent = z;
+      }
+    }
+  };
+  let queued = false;
+  const soon = () => {  // once per frame, however many changes came in it
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; translate(); });
+  };
+  translate();
+  new MutationObserver(soon).observe(document.body, {childList: true, subtree: true, characterData: true,
+                                                     attributes: true, attributeFilter: ATTRS});
 }

@@ -83,11 +83,6 @@ def _badge(section_type: str) -> str:
 
 
 
-def display_title(p: dict, titles: dict[str, str] | None = None) -> str:
-    """A report's name as users see it: its label from the library when given, else its title."""
-    return (titles or {}).get(p["source"]) or p["title"]
-
-
 def cite(turn: int, rank: int) -> str:
     """A clickable citation: opens passage `rank` of turn `turn` in context (see layout.CITE_JS)."""
     return f'<a class="yd-cite" href="#cite-{turn}-{rank}" title="在原文中查看">[{rank}]</a>'
@@ -119,7 +114,7 @@ def direct_answer_lines(turn_n: int, question: str, passages: list[dict]) -> lis
 
 
 def render_answer(question: str, passages: list[dict], message: str, note: str = "", turn_n: int = 0,
-                  topic: str = "", titles: dict[str, str] | None = None) -> str:
+                  topic: str = "") -> str:
     """The assistant message: an extractive direct answer when one exists, then the passages in rank
     order (a report's name shown where the report changes), each with a clickable [n], its heading
     path, role badge and page, and the question's terms marked in the quote."""
@@ -146,7 +141,7 @@ def render_answer(question: str, passages: list[dict], message: str, note: str =
         if p["source"] != shown:
             shown = p["source"]
             year = f"{p['year']} 年 · " if p.get("year") else ""
-            lines.append(f'<span class="yd-report">{html.escape(display_title(p, titles))}</span> '
+            lines.append(f'<span class="yd-report">{html.escape(p["title"])}</span> '
                          f'<span class="yd-src">{year}{html.escape(p["source"])}</span>')
             lines.append("")
         section = _md_escape(p["section"]) if p.get("section") else "（导语）"
@@ -198,12 +193,17 @@ def _direct_quotes(turn: dict) -> list[tuple[str, int]]:
     return [(q.text, q.rank) for q in answer.quotes] if answer else []
 
 
+def _heading_text(question: str) -> str:
+    """A question as a Markdown heading that shows it as typed: one line, HTML and Markdown disarmed."""
+    return _md_escape(" ".join(question.split()))
+
+
 def export_markdown(turns: list[dict]) -> str:
     """The conversation (answers and comparisons) as Markdown with full citations."""
     out = [f"# {TITLE} · 问答记录", "", f"导出时间：{datetime.now():%Y-%m-%d %H:%M}", ""]
     for n, turn in enumerate(turns, 1):
         if turn.get("kind") == "compare":
-            out += [f"## 对比 {n}：{turn['question']}", ""]
+            out += [f"## 对比 {n}：{_heading_text(turn['question'])}", ""]
             if turn.get("note"):
                 out += [f"范围：{turn['note']}", ""]
             out += ["| 报告 | 年份 | 章节 | 最相关段落 | 来源 |", "|---|---|---|---|---|"]
@@ -214,7 +214,7 @@ def export_markdown(turns: list[dict]) -> str:
                            f"{esc(p['text'].strip()) if p else '未找到'} | {esc(_citation(p)) if p else esc(r['source'])} |")
             out.append("")
             continue
-        out += [f"## 问题 {n}：{turn['question']}", ""]
+        out += [f"## 问题 {n}：{_heading_text(turn['question'])}", ""]
         if turn.get("topic"):
             out += [f"按上一问的主题：{turn['topic']}", ""]
         if turn.get("note"):
@@ -353,6 +353,18 @@ def status_markdown(s: dict, watch: bool = False, indexing: str | None = None, w
         text += f"\n\n**未能索引的文件（{len(errors)}）**\n\n"
         text += "\n".join(f"- {_code(n)}：{html.escape(r)}" for n, r in sorted(errors.items()))
     return text
+
+
+def index_summary(report) -> str:
+    """What an index run did (a ``store.IndexReport``), as the page says it."""
+    parts = [f"新增 {len(report.added)}", f"更新 {len(report.updated)}", f"移除 {len(report.removed)}",
+             f"未变 {report.unchanged}"]
+    if report.errors:
+        parts.append(f"{len(report.errors)} 份未能索引")
+    if report.notes:
+        parts.append(f"{len(report.notes)} 份本次跳过")
+    return (f"{report.files} 份报告，{report.chunks} 个段落" + ("（全部重建）" if report.rebuilt else "")
+            + " — " + "，".join(parts))
 
 
 def upload_markdown(results: list[dict]) -> str:

@@ -22,7 +22,7 @@ from ..config import Settings
 from ..engine import Yandu
 from ..store.backend import read_failure
 from .guard import AuthGuard
-from .locale import ChineseUI
+from .locale import GRADIO_ZH, ChineseUI
 from .handlers import WebApp
 from .layout import CSS, JS, build, theme
 from .temp import start_upload_expiry, take_over_temp
@@ -139,6 +139,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",
                     max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, js=JS, footer_links=["api"],
                     ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=True,
+                    i18n=gr.I18n(**{"zh-CN": GRADIO_ZH}),
                     app_kwargs={"middleware": [Middleware(ChineseUI), *([Middleware(AuthGuard)] if credentials else [])]})
     except OSError as e:
         log.error("error: cannot serve on %s:%s: %s", host, port, e)
