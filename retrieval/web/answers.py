@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..ingest.roles import paragraph_cues, paragraph_roles
 from ..search.question import ARABIC_YEAR, CN_YEAR, INTENT, Question, cn_year, intent, stating, subject, understand
 from ..text import data_rows, normalize, normalize_question
 
@@ -53,13 +54,19 @@ class Answer:
 
 
 @lru_cache(maxsize=1)
+def _closing() -> re.Pattern:
+    """Words that close a list stated in a paragraph ("对这些问题，我们……"): data/answer_cues.txt."""
+    return re.compile("|".join(value for kind, value in data_rows("answer_cues.txt") if kind == "closing"))
+
+
+@lru_cache(maxsize=1)
 def _cues() -> tuple[re.Pattern, frozenset[str]]:
     """(target wording in a sentence, frame words of a how-many question): data/answer_cues.txt."""
     target, frame = [], set()
     for kind, value in data_rows("answer_cues.txt"):
         if kind == "target":
             target.append(value)
-        else:
+        elif kind == "frame":
             frame.add(value)
     return re.compile("|".join(target)), frozenset(frame)
 
@@ -101,15 +108,23 @@ def says_subject(sentence: str, asked: Question, context: str = "") -> bool:
     return any(_says(sentence, c) for c in needed) and _said(sentence + context, needed)
 
 
-def about_topic(question: str, p: dict, pieces: list[str]) -> bool:
-    """Is a list passage about the question's topic (its words without role and function words,
-    ``topic_of``)? Yes when the topic is only a role ("存在问题的原因是什么？"), or its heading path
-    says it, or every item does; not when one item of the list does ("党员教育方面有什么不足？"
-    is answered by that item, not by the list around it)."""
+def _context(p: dict) -> str:
+    """What a passage's place says about it: its report's title and its heading path (normalised)."""
+    return normalize(" ".join([p.get("title") or "", p.get("section") or ""]))
+
+
+def on_topic(question: str, p: dict, pieces: list[str], lead: str = "") -> list[int]:
+    """Which of a list passage's ``pieces`` answer the question's topic (its words without role and
+    function words, ``topic_of``): all when the topic is only a role ("存在问题的原因是什么？") or
+    the passage's place says it — its report's title, heading path and the ``lead`` that opens the
+    list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
+    unsaid ("支部书记在表率作用方面有什么问题？" is answered by the one item on 表率, not by the
+    list around it)."""
     needed = _needed(subject(topic_of(question)))
-    if not needed or _said(normalize(p.get("section") or ""), needed):
-        return True
-    return bool(pieces) and all(_said(normalize(piece), needed) for piece in pieces)
+    context = _context(p) + normalize(lead)
+    if not needed or _said(context, needed):
+        return list(range(len(pieces)))
+    return [i for i, piece in enumerate(pieces) if _said(context + normalize(piece), needed)]
 
 
 def _agrees(p: dict, asked: Question) -> bool:
@@ -131,7 +146,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     for p in passages[:TOP]:
         if p["source"] != source or not _agrees(p, asked):
             continue
-        context = normalize(" ".join([p.get("title") or "", p.get("section") or ""]))
+        context = _context(p)
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
@@ -194,38 +209,104 @@ def _single(p: dict) -> str | None:
 
 
 def _plays(p: dict, roles: list[str]) -> bool:
-    return not roles or p.get("section_type") in roles
+    """Does a passage play a role asked: by its headings (its badge), or by a paragraph of its own
+    ("我们也清醒看到，……" in a review section; the searcher's evidence and ``paragraph_roles``)?"""
+    return not roles or p.get("section_type") in roles or bool(_role_paragraphs(p, roles))
+
+
+def _role_paragraphs(p: dict, roles: list[str]) -> list[str]:
+    """The paragraphs of a passage that play a role asked although its headings do not: they open
+    with that role's wording (data/role_cues.txt), the searcher found the role in the passage, and
+    they are not an item of a numbered list (whose role is the list's)."""
+    if not roles or p.get("section_type") in roles or not (p.get("why") or {}).get("role"):
+        return []
+    return [para for para in p["text"].split("\n")
+            if not ITEM_START.match(para) and set(paragraph_roles(para)) & set(roles)]
+
+
+def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
+    """The items a paragraph playing a role states without numbering: after its opening (to the colon,
+    else to the clause end after the role's wording), its clauses split at "；" — or its sentences
+    when it has none —, leaving out one that restates the role ("还存在不少问题。") and stopping at
+    the closing words ("对这些问题，我们……", data/answer_cues.txt). Returns (the opening, the items)."""
+    colon = re.search(r"[：:]", paragraph)
+    if colon is not None:
+        opening = colon.end()
+    else:
+        cue = [m.end() for role, pattern in paragraph_cues() if role in roles for m in [pattern.search(paragraph)] if m]
+        end = re.compile(r"[，,。；;]").search(paragraph, min(cue)) if cue else None
+        if end is None:
+            return paragraph, []
+        opening = end.end()
+    body = paragraph[opening:]
+    by_clause = bool(re.search(r"[；;]", body))
+    parts = re.split(r"(?<=[；;])", body) if by_clause else SENTENCE.findall(body)
+    items = []
+    for part in parts:
+        part = part.strip()
+        close = _closing().search(part)
+        if close is not None:
+            part = part[:close.start()].strip()
+        if len(part) >= 4 and (by_clause or items or not paragraph_roles(part)):  # not a sentence restating the role
+            items.append(part)
+        if close is not None:
+            break
+    return paragraph[:opening], items
 
 
 def _parent(p: dict) -> tuple[str, str]:
     return p["source"], (p.get("section") or "").rsplit(" › ", 1)[0] if " › " in (p.get("section") or "") else ""
 
 
+def _section_items(p: dict, top: list[dict], roles: list[str], question: str) -> list[Quote]:
+    """The items of the section ``p`` belongs to that answer the question (``on_topic``): the items
+    ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
+    passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out."""
+    pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
+    lead = p["text"][:p["text"].find(pieces[0])] if pieces else ""
+    if len(pieces) < 2:
+        for paragraph in _role_paragraphs(p, roles):
+            opening, clauses = _clauses(paragraph, roles)
+            if len(clauses) >= 2:
+                lead, pieces = opening, clauses
+                break
+    if len(pieces) >= 2:
+        picked = on_topic(question, p, pieces, lead)
+        if len(picked) == len(pieces):
+            picked = picked[:MAX_ITEMS]
+        return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
+    if not _parent(p)[1]:
+        return []
+    singles: dict[str, Quote] = {}
+    texts = []
+    for member in top:
+        if _parent(member) == _parent(p) and _plays(member, roles):
+            single = _single(member)
+            if single and single not in singles:
+                singles[single] = Quote(single, member["rank"])
+                texts.append(member["section"] + member["text"])
+    if len(singles) < 2:
+        return []
+    parent = {**p, "section": _parent(p)[1]}
+    quotes = list(singles.values())
+    return [quotes[i] for i in on_topic(question, parent, texts)]
+
+
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
     """For a list question, the items of the one section that answers (see the module docstring):
-    at least two, or none."""
+    of the top passages that play the role asked and come from the unit and year asked, the first
+    from the report of the first one whose section has items on the question's topic."""
     asked = understand(normalize_question(question))
     if not asked.is_list or asked.quantity or not passages:
         return []
-    fitting = [p for p in passages[:TOP] if _plays(p, asked.roles) and _agrees(p, asked)]
-    if not fitting:
-        return []
-    first = fitting[0]
-    pieces = _pieces(first)
-    if len(pieces) >= 2:
-        if not about_topic(question, first, pieces):
-            return []
-        return [Quote(t, first["rank"]) for t in dict.fromkeys(_item_text(x) for x in pieces[:MAX_ITEMS])]
-    members = [p for p in fitting if _parent(p) == _parent(first) and _parent(first)[1]]
-    singles: list[Quote] = []
-    for p in members:
-        single = _single(p)
-        if single and single not in {q.text for q in singles}:
-            singles.append(Quote(single, p["rank"]))
-    parent = {**first, "section": _parent(first)[1]}
-    if len(singles) < 2 or not about_topic(question, parent, [p["section"] + p["text"] for p in members]):
-        return []
-    return singles
+    top = passages[:TOP]
+    fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
+    for p in fitting:
+        if p["source"] == fitting[0]["source"]:
+            items = _section_items(p, top, asked.roles, question)
+            if items:
+                return items
+    return []
 
 
 def direct_answer(question: str, passages: list[dict]) -> Answer | None:
