@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..ingest.roles import paragraph_cues, paragraph_roles
-from ..search.question import ARABIC_YEAR, CN_YEAR, INTENT, Question, cn_year, intent, stating, subject, understand
+from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, QUANTITY, Question, cn_year, intent,
+                               stating, subject, understand)
 from ..text import data_rows, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
@@ -61,19 +62,32 @@ def _closing() -> re.Pattern:
 
 @lru_cache(maxsize=1)
 def _cues() -> tuple[re.Pattern, frozenset[str]]:
-    """(target wording in a sentence, frame words of a how-many question): data/answer_cues.txt."""
-    target, frame = [], set()
-    for kind, value in data_rows("answer_cues.txt"):
-        if kind == "target":
-            target.append(value)
-        elif kind == "frame":
-            frame.add(value)
-    return re.compile("|".join(target)), frozenset(frame)
+    """(target wording in a sentence, frame words of a question): data/answer_cues.txt."""
+    return _cue("target"), frozenset(value for kind, value in data_rows("answer_cues.txt") if kind == "frame")
+
+
+@lru_cache(maxsize=None)
+def _cue(kind: str) -> re.Pattern:
+    """The regular expressions of one kind of data/answer_cues.txt, as one."""
+    return re.compile("|".join(value for k, value in data_rows("answer_cues.txt") if k == kind) or "(?!)")
 
 
 def is_target(sentence: str, section_type: str) -> bool:
-    """Does a sentence state a target, plan or task (its wording, or a plan section) rather than a result?"""
-    return section_type == "plan" or bool(_cues()[0].search(normalize(sentence)))
+    """Does a sentence state a target, plan or task (its wording, or a plan section) rather than a
+    result? Target words a result phrase holds ("超额完成国家下达任务", "制定年度学习计划") do not count."""
+    return section_type == "plan" or bool(_cues()[0].search(_cue("result").sub(" ", normalize(sentence))))
+
+
+def asks_which(question: str) -> bool:
+    """Does a question ask which items ("有哪几条", "哪几件事") rather than how many?"""
+    return bool(_cue("which").search(normalize_question(question)))
+
+
+def figure_unit(question: str, asked: Question) -> re.Pattern:
+    """A number with the unit a how-many question counts: the searcher's unit, or the measure word
+    after "几"/"多少" when the searcher reads none ("几节" → 节; data/answer_cues.txt)."""
+    m = re.search(rf"(?:几|多少)({_cue('measure').pattern})", normalize_question(question))
+    return stating(m.group(1)) if m and asked.quantity == ANY_UNIT else stating(asked.quantity)
 
 
 def years_named(sentence: str) -> set[int]:
@@ -82,9 +96,25 @@ def years_named(sentence: str) -> set[int]:
 
 
 def _needed(concepts) -> list:
-    """The concepts a quote must say: all but frame words (data/answer_cues.txt) and single characters."""
+    """The concepts a quote must say: all but frame words (data/answer_cues.txt), single characters
+    and the quantity asked itself ("几节")."""
     frame = _cues()[1]
-    return [c for c in concepts if c.words and not any(w in frame or len(w) < 2 for w in c.words)]
+    return [c for c in concepts if c.words and not any(w in frame or len(w) < 2 or QUANTITY.search(w) for w in c.words)]
+
+
+def counted(question: str, needed: list):
+    """The concept a how-many question counts: the first said right after its quantity word in the
+    same clause ("开了多少次学习会"), else the last before it ("粮食总产量是多少")."""
+    q = normalize_question(question)
+    m = QUANTITY.search(q) or DURATION.search(q)
+    if m is None:
+        return None
+    at = {c: min((q.find(w) for w in c.words if w in q), default=-1) for c in needed}
+    after = [c for c in needed if at[c] >= m.end() and not re.search(r"[，,；;。？?]", q[m.end():at[c]])]
+    before = [c for c in needed if 0 <= at[c] < m.start()]
+    if after:
+        return min(after, key=at.get)
+    return max(before, key=at.get) if before else None
 
 
 def _says(text: str, c) -> bool:
@@ -100,12 +130,15 @@ def _said(text: str, needed: list) -> bool:
     return missing <= len(needed) // 4
 
 
-def says_subject(sentence: str, asked: Question, context: str = "") -> bool:
+def says_subject(sentence: str, asked: Question, context: str = "", question: str = "") -> bool:
     """Does a (normalised) sentence say what a how-many question asks about (``_needed``, ``_said``)?
-    A concept its passage's ``context`` (report title, heading path) says counts — "党组" in "2023党组
-    党建工作总结" — but the sentence itself must say one."""
+    A concept its passage's ``context`` (report title, heading path, the passage's text) says counts —
+    "党组" in "2023党组党建工作总结" — but the sentence itself must say the thing counted (``counted``:
+    "学习会" in "开了多少次学习会"), or one concept when that cannot be told."""
     needed = _needed(asked.concepts)
-    return any(_says(sentence, c) for c in needed) and _said(sentence + context, needed)
+    thing = counted(question or asked.text, needed)
+    own = _says(sentence, thing) if thing is not None else any(_says(sentence, c) for c in needed)
+    return own and _said(sentence + context, needed)
 
 
 def _context(p: dict) -> str:
@@ -118,13 +151,13 @@ def on_topic(question: str, p: dict, pieces: list[str], lead: str = "") -> list[
     function words, ``topic_of``): all when the topic is only a role ("存在问题的原因是什么？") or
     the passage's place says it — its report's title, heading path and the ``lead`` that opens the
     list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
-    unsaid ("支部书记在表率作用方面有什么问题？" is answered by the one item on 表率, not by the
-    list around it)."""
+    unsaid in the words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is
+    answered by the one item on 表率, not by the list around it)."""
     needed = _needed(subject(topic_of(question)))
     context = _context(p) + normalize(lead)
     if not needed or _said(context, needed):
         return list(range(len(pieces)))
-    return [i for i, piece in enumerate(pieces) if _said(context + normalize(piece), needed)]
+    return [i for i, piece in enumerate(pieces) if _said(context + normalize(_item_text(piece)), needed)]
 
 
 def _agrees(p: dict, asked: Question) -> bool:
@@ -137,9 +170,9 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     """For a how-many question, the sentence of the top passage's report that states the figure asked
     (see the module docstring); None when no sentence surely does."""
     asked = understand(normalize_question(question))
-    if asked.quantity is None or not passages:
+    if asked.quantity is None or not passages or (asked.is_list and asks_which(question)):
         return None
-    number = stating(asked.quantity)
+    number = figure_unit(question, asked)
     wants_target = asked.target or "plan" in asked.roles
     allowed_years = set(asked.years) | set(asked.report_years)
     source = passages[0]["source"]
@@ -150,7 +183,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
-            if not number.search(norm) or not says_subject(norm, asked, context):
+            if not number.search(norm) or not says_subject(norm, asked, context, question):
                 continue
             if is_target(sentence, p.get("section_type", "")) != wants_target:
                 continue
@@ -179,15 +212,15 @@ def _heading(p: dict) -> str:
 
 
 def _pieces(p: dict) -> list[str]:
-    """The whole items one passage enumerates (its own heading left out)."""
+    """The whole items one passage enumerates (its own headings left out)."""
     text = p["text"]
     starts = [m.start() for m in ITEM_START.finditer(text)]
-    heading = _heading(p)
+    headings = [h.strip()[:12] for h in (p.get("section") or "").split(" › ") if h.strip()]
     pieces = []
     for s, e in zip(starts, [*starts[1:], len(text)]):
         piece = text[s:e].strip()
-        if heading and piece.startswith(heading[:12]) and len(starts) > 1:
-            continue  # the passage's own heading, leading its items
+        if any(piece.startswith(h) for h in headings) and len(starts) > 1:
+            continue  # a heading of the passage's own, leading its items
         if len(_item_text(piece)) >= 4:
             pieces.append(piece)
     return pieces
@@ -258,12 +291,18 @@ def _parent(p: dict) -> tuple[str, str]:
     return p["source"], (p.get("section") or "").rsplit(" › ", 1)[0] if " › " in (p.get("section") or "") else ""
 
 
+def _lead(text: str, first: str) -> str:
+    """The line that opens a list in a passage: the last non-empty line before its first item."""
+    lines = [line for line in text[:text.find(first)].split("\n") if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def _section_items(p: dict, top: list[dict], roles: list[str], question: str) -> list[Quote]:
     """The items of the section ``p`` belongs to that answer the question (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out."""
     pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
-    lead = p["text"][:p["text"].find(pieces[0])] if pieces else ""
+    lead = _lead(p["text"], pieces[0]) if pieces else ""
     if len(pieces) < 2:
         for paragraph in _role_paragraphs(p, roles):
             opening, clauses = _clauses(paragraph, roles)
@@ -297,7 +336,7 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     of the top passages that play the role asked and come from the unit and year asked, the first
     from the report of the first one whose section has items on the question's topic."""
     asked = understand(normalize_question(question))
-    if not asked.is_list or asked.quantity or not passages:
+    if not asked.is_list or (asked.quantity and not asks_which(question)) or not passages:
         return []
     top = passages[:TOP]
     fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
