@@ -72,10 +72,21 @@ def _cue(kind: str) -> re.Pattern:
     return re.compile("|".join(value for k, value in data_rows("answer_cues.txt") if k == kind) or "(?!)")
 
 
-def is_target(sentence: str, section_type: str) -> bool:
+def is_target(sentence: str, section_type: str, figure: re.Pattern | None = None, thing=None) -> bool:
     """Does a sentence state a target, plan or task (its wording, or a plan section) rather than a
-    result? Target words a result phrase holds ("超额完成国家下达任务", "制定年度学习计划") do not count."""
-    return section_type == "plan" or bool(_cues()[0].search(_cue("result").sub(" ", normalize(sentence))))
+    result? Target words a result phrase holds ("超额完成国家下达任务", "制定年度学习计划") do not count.
+    With the ``figure`` asked (and the ``thing`` counted), only the clauses stating it and what leads
+    them in before a colon are read: "增长4.2%左右" sets no target for "粮食产量280.76亿斤" beside it."""
+    if section_type == "plan":
+        return True
+    text = _cue("result").sub(" ", normalize(sentence))
+    if figure is not None:
+        clauses = re.split(r"[，,；;]", text)
+        stating_it = [c for c in clauses if figure.search(c) and (thing is None or _says(c, thing))]
+        colon = re.search(r"[：:]", text)
+        lead = text[:colon.start()] if colon and stating_it and colon.start() < text.find(stating_it[0]) else ""
+        text = " ".join([lead, *stating_it]) if stating_it else text
+    return bool(_cues()[0].search(text))
 
 
 def asks_which(question: str) -> bool:
@@ -174,6 +185,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
         return None
     number = figure_unit(question, asked)
     wants_target = asked.target or "plan" in asked.roles
+    thing = counted(question, _needed(asked.concepts))
     allowed_years = set(asked.years) | set(asked.report_years)
     source = passages[0]["source"]
     for p in passages[:TOP]:
@@ -185,7 +197,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             norm = normalize(sentence)
             if not number.search(norm) or not says_subject(norm, asked, context, question):
                 continue
-            if is_target(sentence, p.get("section_type", "")) != wants_target:
+            if is_target(sentence, p.get("section_type", ""), number, thing) != wants_target:
                 continue
             if allowed_years and years_named(norm) - allowed_years:
                 continue
