@@ -120,12 +120,13 @@ def counted(question: str, needed: list):
     m = QUANTITY.search(q) or DURATION.search(q)
     if m is None:
         return None
-    at = {c: min((q.find(w) for w in c.words if w in q), default=-1) for c in needed}
-    after = [c for c in needed if at[c] >= m.end() and not re.search(r"[，,；;。？?]", q[m.end():at[c]])]
-    before = [c for c in needed if 0 <= at[c] < m.start()]
+    after = [(q.find(w, m.end()), -len(w), i) for i, c in enumerate(needed) for w in c.words if w in q[m.end():]]
+    after = [a for a in after if not re.search(r"[，,；;。？?]", q[m.end():a[0]])]
     if after:
-        return min(after, key=at.get)
-    return max(before, key=at.get) if before else None
+        return needed[min(after)[2]]
+    before = [(q.rfind(w, 0, m.start()) + len(w), len(w), i) for i, c in enumerate(needed) for w in c.words
+              if w in q[:m.start()]]
+    return needed[max(before)[2]] if before else None
 
 
 def _says(text: str, c) -> bool:
@@ -133,6 +134,13 @@ def _says(text: str, c) -> bool:
     word ("产量" says "总产量"; "学习" does not say "中心组学习")?"""
     longest = max(len(w) for w in c.words) if c.words else 0
     return any(w in text for w in c.words) or any(2 * len(t) >= longest and t in text for t in c.parts)
+
+
+def _names(text: str, c) -> bool:
+    """Does a text name a concept: one of its words, or a part longer than half its longest word
+    ("产量" names "总产量"; "产量" in "食糖产量" does not name "粮食产量")?"""
+    longest = max(len(w) for w in c.words) if c.words else 0
+    return any(w in text for w in c.words) or any(2 * len(t) > longest and t in text for t in c.parts)
 
 
 def _said(text: str, needed: list) -> bool:
@@ -144,11 +152,11 @@ def _said(text: str, needed: list) -> bool:
 def says_subject(sentence: str, asked: Question, context: str = "", question: str = "") -> bool:
     """Does a (normalised) sentence say what a how-many question asks about (``_needed``, ``_said``)?
     A concept its passage's ``context`` (report title, heading path, the passage's text) says counts —
-    "党组" in "2023党组党建工作总结" — but the sentence itself must say the thing counted (``counted``:
-    "学习会" in "开了多少次学习会"), or one concept when that cannot be told."""
+    "党组" in "2023党组党建工作总结" — but the sentence itself must name the thing counted (``counted``:
+    "学习" in "开了多少次学习会"; ``_names``), or say one concept when that cannot be told."""
     needed = _needed(asked.concepts)
     thing = counted(question or asked.text, needed)
-    own = _says(sentence, thing) if thing is not None else any(_says(sentence, c) for c in needed)
+    own = _names(sentence, thing) if thing is not None else any(_says(sentence, c) for c in needed)
     return own and _said(sentence + context, needed)
 
 
