@@ -165,15 +165,21 @@ def _context(p: dict) -> str:
     return normalize(" ".join([p.get("title") or "", p.get("section") or ""]))
 
 
-def on_topic(question: str, p: dict, pieces: list[str], lead: str = "") -> list[int]:
+def _opening(p: dict, top: list[dict]) -> str:
+    """The opening of ``p``'s report, when one of the ``top`` passages is it (its 导语, before any
+    heading): it names the report's unit and occasion when the title does not."""
+    return " ".join(x["text"] for x in top if x["source"] == p["source"] and x.get("section_type") == "overview" and x is not p)
+
+
+def on_topic(question: str, p: dict, pieces: list[str], lead: str = "", opening: str = "") -> list[int]:
     """Which of a list passage's ``pieces`` answer the question's topic (its words without role and
     function words, ``topic_of``): all when the topic is only a role ("存在问题的原因是什么？") or
-    the passage's place says it — its report's title, heading path and the ``lead`` that opens the
-    list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
+    the passage's place says it — its report's title (or ``opening``), heading path and the ``lead``
+    that opens the list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
     unsaid in the words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is
     answered by the one item on 表率, not by the list around it)."""
     needed = _needed(subject(topic_of(question)))
-    context = _context(p) + normalize(lead)
+    context = _context(p) + normalize(lead + opening)
     if not needed or _said(context, needed):
         return list(range(len(pieces)))
     return [i for i, piece in enumerate(pieces) if _said(context + normalize(_item_text(piece)), needed)]
@@ -199,7 +205,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     for p in passages[:TOP]:
         if p["source"] != source or not _agrees(p, asked):
             continue
-        context = _context(p)
+        context = _context(p) + normalize(_opening(p, passages[:TOP]))
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
@@ -330,7 +336,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], question: str) ->
                 lead, pieces = opening, clauses
                 break
     if len(pieces) >= 2:
-        picked = on_topic(question, p, pieces, lead)
+        picked = on_topic(question, p, pieces, lead, _opening(p, top))
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
@@ -348,7 +354,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], question: str) ->
         return []
     parent = {**p, "section": _parent(p)[1]}
     quotes = list(singles.values())
-    return [quotes[i] for i in on_topic(question, parent, texts)]
+    return [quotes[i] for i in on_topic(question, parent, texts, opening=_opening(p, top))]
 
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
