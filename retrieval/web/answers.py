@@ -89,6 +89,13 @@ def is_target(sentence: str, section_type: str, figure: re.Pattern | None = None
     return bool(_cues()[0].search(text))
 
 
+@lru_cache(maxsize=1)
+def _list_roles() -> frozenset[str]:
+    """Roles whose sections answer with their items although the question does not say "哪些"
+    ("下步怎么抓理论武装？"): data/answer_cues.txt."""
+    return frozenset(value for kind, value in data_rows("answer_cues.txt") if kind == "list_role")
+
+
 def asks_which(question: str) -> bool:
     """Does a question ask which items ("有哪几条", "哪几件事") rather than how many?"""
     return bool(_cue("which").search(normalize_question(question)))
@@ -362,7 +369,8 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     of the top passages that play the role asked and come from the unit and year asked, the first
     from the report of the first one whose section has items on the question's topic."""
     asked = understand(normalize_question(question))
-    if not asked.is_list or (asked.quantity and not asks_which(question)) or not passages:
+    lists = asked.is_list or bool(set(asked.roles) & _list_roles())
+    if not lists or (asked.quantity and not asks_which(question)) or not passages:
         return []
     top = passages[:TOP]
     fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
