@@ -1,15 +1,19 @@
 """Direct answers, extractive only, that abstain rather than mislead; and follow-up questions.
 
 - How-many questions: a sentence of the top passage's report that states a number with the unit
-  asked and says what was asked about (every concept of the question but its frame words,
-  data/answer_cues.txt) — for the year asked (the passage is about it, the sentence names no other
-  year), for the unit asked, and a target only when a target was asked (a plan section, or target
-  wording in the sentence), a result only when a result was.
-- List questions ("有哪些问题", read by ``search.question.understand``): the items of the ONE section
-  that answers — the first top passage that plays the role asked (its badge), from the unit and
-  year asked, and about the topic asked (``about_topic``); its own items when it enumerates two or more, else the single-item passages of that
-  section. Each item is its first sentence, and the next one when the first is a bare heading
-  ("一是构建学习体系。"), within ``ITEM_CHARS``.
+  asked ("几节" too: data/answer_cues.txt ``measure``), names the thing counted (``counted``) and says
+  what was asked about (every concept of the question but its frame words, data/answer_cues.txt; the
+  report's title, opening and heading path may say some) — for the year asked (the passage is about
+  it, the sentence names no other year), for the unit asked, and a target only when a target was
+  asked (a plan section, or target wording in the clauses stating the figure or leading them in), a
+  result only when a result was. "哪几条" asks for items, not a figure.
+- List questions ("有哪些问题", read by ``search.question.understand``; and plan questions): the items
+  of the ONE section that answers — of the top passages that play the role asked (by their headings,
+  or by a paragraph of their own: "我们也清醒看到，……") and come from the unit and year asked, the first
+  of the first one's report whose section has items on the topic asked (``on_topic``): its own items
+  when it enumerates two or more, else the clauses of its paragraph playing the role, else the
+  single-item passages of that section. Each item is its first sentence, and the next one when the
+  first is a bare heading ("一是构建学习体系。"), within ``ITEM_CHARS``.
 - Follow-ups ("那原因呢？"): a question with no topic of its own keeps the previous question's topic
   and report scope, and asks for the role the new question names.
 
