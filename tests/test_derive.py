@@ -136,10 +136,11 @@ def test_eval_rows_are_split_by_genre_with_direct_answer_rows(tmp_path):
     assert list(run.by_genre("blind_questions", [gov, party])) == ["party", "gov"]
     results = [{"id": "b1", "passages": [{"text": "第一个五年计划的基本任务"}]}, {"id": "b2", "passages": []}]
     table = {"blind": {g: {"yandu": run.split_scores(qs, results)} for g, qs in run.by_genre("blind", [gov, party]).items()}}
-    answers = {"blind": {"gov": {"answers": 1, "right": 1, "precision": 1.0, "asked": 1, "coverage": 1.0}}}
+    answers = {"blind": {"gov": {"all": {"answers": 1, "right": 1, "precision": 1.0, "asked": 1, "coverage": 1.0},
+                                 "odd": {"answers": 1, "right": 1, "precision": 1.0, "asked": 1, "coverage": 1.0}}}}
     text = run.format_table(table, tmp_path, answers)
     assert "| blind | gov | all | yandu | 1 | 1.0 |" in text and "| blind | party | all | yandu | 1 | 0.0 |" in text
-    assert "| blind | gov | 1 | 1 | 1.0 | 1 | 1.0 |" in text
+    assert "| blind | gov | all | 1 | 1 | 1.0 | 1 | 1.0 |" in text and "| blind | gov | odd | 1 | 1 | 1.0 | 1 | 1.0 |" in text
 
 
 def test_corpus_sets_copy_real_files_once(tmp_path):

@@ -10,8 +10,11 @@ each with its ``doc``):
   sentence holds that span, or lies inside it, or shares with it a stretch of at least
   ``FIGURE_OVERLAP`` characters that holds one of the span's figures (a number with its unit).
 - A **list answer is right** when every item lies, in a gold report, inside the gold section: the
-  deepest section (heading path) holding all the gold and item spans of that report — or, when they
-  share no heading, the stretch from the first chunk holding one to the last.
+  one paragraph holding all the gold and item spans of that report when they are two or more and one
+  paragraph holds them all (a list a paragraph states: a review section's "我们也清醒看到，……；……"
+  answers, not the rest of that section), else the deepest section (heading path) holding them all —
+  or, when they share no heading, the stretch from the first chunk holding one to the last. A list
+  question without gold ``items`` is judged the same way on its ``gold`` spans.
 - **precision**: right answers / answers given (every question that got one); **coverage**: figure and
   list questions that got an answer / figure and list questions.
 
@@ -66,9 +69,28 @@ def _locate(text: str, piece: str, near: int) -> int | None:
     return min(hits, key=lambda h: abs(h - near)) if hits else None
 
 
-def gold_section(q: dict, doc: str, chunks: list[dict]) -> tuple[int, int] | None:
-    """(start, end) in the report's text of the section the gold and item spans of ``doc`` lie in."""
+def _paragraph(text: str, spans: list[str]) -> tuple[int, int] | None:
+    """(start, end) of the one paragraph of ``text`` that holds two or more distinct ``spans`` and all
+    of them, if there is one (a list stated in a paragraph: "我们也清醒看到，……；……；……")."""
+    if len(set(spans)) < 2:
+        return None
+    start = 0
+    for paragraph in text.split("\n"):
+        flat = norm(paragraph)
+        if all(s in flat for s in spans):
+            return start, start + len(paragraph)
+        start += len(paragraph) + 1
+    return None
+
+
+def gold_section(q: dict, doc: str, chunks: list[dict], text: str = "") -> tuple[int, int] | None:
+    """(start, end) in the report's text of the section the gold and item spans of ``doc`` lie in:
+    the one paragraph of ``text`` holding them all when there is one (``_paragraph``), else the
+    deepest section holding them."""
     spans = [norm(g["span"]) for g in [*q["gold"], *q.get("items", [])] if _doc(g["doc"]) == doc]
+    paragraph = _paragraph(text, spans) if text else None
+    if paragraph is not None:
+        return paragraph
     holding = [c for c in chunks if any(s in norm(c["text"]) for s in spans)]
     if not holding:
         return None
@@ -83,7 +105,7 @@ def gold_section(q: dict, doc: str, chunks: list[dict]) -> tuple[int, int] | Non
 
 
 def list_right(quotes: list, passages: list[dict], q: dict, report) -> bool:
-    """Does every quoted item lie inside the gold section of a gold report (module docstring)?
+    """Does every quoted item lie (whole) inside the gold section of a gold report (module docstring)?
     ``report(source)``: (the report's text, its chunks as dicts with text, start, end, heading_path)."""
     gold_docs = {_doc(g["doc"]) for g in [*q["gold"], *q.get("items", [])]}
     for quote in quotes:
@@ -92,9 +114,10 @@ def list_right(quotes: list, passages: list[dict], q: dict, report) -> bool:
         if doc not in gold_docs:
             return False
         text, chunks = report(p["source"])
-        section = gold_section(q, doc, chunks)
-        at = _locate(text, quote.text.rstrip("…"), p["start"])
-        if section is None or at is None or not section[0] <= at < section[1]:
+        section = gold_section(q, doc, chunks, text)
+        piece = quote.text.rstrip("…")
+        at = _locate(text, piece, p["start"])
+        if section is None or at is None or not (section[0] <= at and at + len(piece) <= section[1]):
             return False
     return True
 

@@ -66,14 +66,19 @@ def set_scores(questions: list[dict], results: list[dict]) -> dict:
     return score(questions, [r for r in results if r["id"] in ids])[0]
 
 
-def split_scores(questions: list[dict], results: list[dict]) -> dict[str, dict]:
-    """Scores on all questions, on the odd-numbered and on the even-numbered ones."""
-    out = {"all": set_scores(questions, results)}
+def halves(questions: list[dict]) -> dict[str, list[dict]]:
+    """All questions, the odd-numbered and the even-numbered ones (a half only when it has any)."""
+    out = {"all": questions}
     for half in ("odd", "even"):
         part = [q for i, q in enumerate(questions, 1) if parity(q, i) == half]
         if part:
-            out[half] = set_scores(part, results)
+            out[half] = part
     return out
+
+
+def split_scores(questions: list[dict], results: list[dict]) -> dict[str, dict]:
+    """Scores on all questions, on the odd-numbered and on the even-numbered ones."""
+    return {half: set_scores(part, results) for half, part in halves(questions).items()}
 
 
 def question_genre(set_name: str, question: dict) -> str:
@@ -166,8 +171,8 @@ def run_eval(settings: Settings, question_paths: list[Path], top_k: int = 10, ba
             continue
         results = {"yandu": yandu_results(app, questions, top_k)}
         groups = by_genre(path.stem, questions)
-        answers[name] = {genre: answer_scores(group, [r for r in results["yandu"] if r["id"] in {q["id"] for q in group}],
-                                              reports) for genre, group in groups.items()}
+        answers[name] = {genre: {half: answer_scores(part, results["yandu"], reports) for half, part in halves(group).items()}
+                         for genre, group in groups.items()}
         if baseline:
             results["generic RAG"] = baseline_results(settings, app.encoder, questions, top_k)
         if ablations:
@@ -196,9 +201,9 @@ def format_table(table: dict[str, dict], corpus: Path, answers: dict[str, dict] 
                         cells = " | ".join(str(m.get(k, "")) for k in shown)
                         lines.append(f"| {name} | {genre} | {half} | {system} | {m['n']} | {cells} |")
     if answers:  # direct answers (eval/answers.py): right / given, and how many figure or list questions get one
-        lines += ["", "| set | genre | direct answers | right | precision | figure/list questions | coverage |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [f"| {name} | {genre} | {a['answers']} | {a['right']} | {a['precision']} | {a['asked']} | {a['coverage']} |"
-                  for name, genres in answers.items() for genre, a in genres.items()]
+        lines += ["", "| set | genre | questions | direct answers | right | precision | figure/list questions | coverage |",
+                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {name} | {genre} | {half} | {a['answers']} | {a['right']} | {a['precision']} | {a['asked']} | {a['coverage']} |"
+                  for name, genres in answers.items() for genre, by_half in genres.items() for half, a in by_half.items()]
     lines.append("json: " + json.dumps({**table, "direct answers": answers or {}}, ensure_ascii=False))
     return "\n".join(lines)

@@ -1,15 +1,19 @@
 """Direct answers, extractive only, that abstain rather than mislead; and follow-up questions.
 
 - How-many questions: a sentence of the top passage's report that states a number with the unit
-  asked and says what was asked about (every concept of the question but its frame words,
-  data/answer_cues.txt) — for the year asked (the passage is about it, the sentence names no other
-  year), for the unit asked, and a target only when a target was asked (a plan section, or target
-  wording in the sentence), a result only when a result was.
-- List questions ("有哪些问题", read by ``search.question.understand``): the items of the ONE section
-  that answers — the first top passage that plays the role asked (its badge), from the unit and
-  year asked, and about the topic asked (``about_topic``); its own items when it enumerates two or more, else the single-item passages of that
-  section. Each item is its first sentence, and the next one when the first is a bare heading
-  ("一是构建学习体系。"), within ``ITEM_CHARS``.
+  asked ("几节" too: data/answer_cues.txt ``measure``), names the thing counted (``counted``) and says
+  what was asked about (every concept of the question but its frame words, data/answer_cues.txt; the
+  report's title, opening and heading path may say some) — for the year asked (the passage is about
+  it, the sentence names no other year), for the unit asked, and a target only when a target was
+  asked (a plan section, or target wording in the clauses stating the figure or leading them in), a
+  result only when a result was. "哪几条" asks for items, not a figure.
+- List questions ("有哪些问题", read by ``search.question.understand``; and plan questions): the items
+  of the ONE section that answers — of the top passages that play the role asked (by their headings,
+  or by a paragraph of their own: "我们也清醒看到，……") and come from the unit and year asked, the first
+  of the first one's report whose section has items on the topic asked (``on_topic``): its own items
+  when it enumerates two or more, else the clauses of its paragraph playing the role, else the
+  single-item passages of that section. Each item is its first sentence, and the next one when the
+  first is a bare heading ("一是构建学习体系。"), within ``ITEM_CHARS``.
 - Follow-ups ("那原因呢？"): a question with no topic of its own keeps the previous question's topic
   and report scope, and asks for the role the new question names.
 
@@ -22,7 +26,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..search.question import ARABIC_YEAR, CN_YEAR, INTENT, Question, cn_year, intent, stating, subject, understand
+from ..ingest.roles import paragraph_cues, paragraph_roles
+from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, QUANTITY, Question, cn_year, intent,
+                               stating, subject, understand)
 from ..text import data_rows, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
@@ -53,20 +59,57 @@ class Answer:
 
 
 @lru_cache(maxsize=1)
+def _closing() -> re.Pattern:
+    """Words that close a list stated in a paragraph ("对这些问题，我们……"): data/answer_cues.txt."""
+    return re.compile("|".join(value for kind, value in data_rows("answer_cues.txt") if kind == "closing"))
+
+
+@lru_cache(maxsize=1)
 def _cues() -> tuple[re.Pattern, frozenset[str]]:
-    """(target wording in a sentence, frame words of a how-many question): data/answer_cues.txt."""
-    target, frame = [], set()
-    for kind, value in data_rows("answer_cues.txt"):
-        if kind == "target":
-            target.append(value)
-        else:
-            frame.add(value)
-    return re.compile("|".join(target)), frozenset(frame)
+    """(target wording in a sentence, frame words of a question): data/answer_cues.txt."""
+    return _cue("target"), frozenset(value for kind, value in data_rows("answer_cues.txt") if kind == "frame")
 
 
-def is_target(sentence: str, section_type: str) -> bool:
-    """Does a sentence state a target, plan or task (its wording, or a plan section) rather than a result?"""
-    return section_type == "plan" or bool(_cues()[0].search(normalize(sentence)))
+@lru_cache(maxsize=None)
+def _cue(kind: str) -> re.Pattern:
+    """The regular expressions of one kind of data/answer_cues.txt, as one."""
+    return re.compile("|".join(value for k, value in data_rows("answer_cues.txt") if k == kind) or "(?!)")
+
+
+def is_target(sentence: str, section_type: str, figure: re.Pattern | None = None, thing=None) -> bool:
+    """Does a sentence state a target, plan or task (its wording, or a plan section) rather than a
+    result? Target words a result phrase holds ("超额完成国家下达任务", "制定年度学习计划") do not count.
+    With the ``figure`` asked (and the ``thing`` counted), only the clauses stating it and what leads
+    them in before a colon are read: "增长4.2%左右" sets no target for "粮食产量280.76亿斤" beside it."""
+    if section_type == "plan":
+        return True
+    text = _cue("result").sub(" ", normalize(sentence))
+    if figure is not None:
+        clauses = re.split(r"[，,；;]", text)
+        stating_it = [c for c in clauses if figure.search(c) and (thing is None or _says(c, thing))]
+        colon = re.search(r"[：:]", text)
+        lead = text[:colon.start()] if colon and stating_it and colon.start() < text.find(stating_it[0]) else ""
+        text = " ".join([lead, *stating_it]) if stating_it else text
+    return bool(_cues()[0].search(text))
+
+
+@lru_cache(maxsize=1)
+def _list_roles() -> frozenset[str]:
+    """Roles whose sections answer with their items although the question does not say "哪些"
+    ("下步怎么抓理论武装？"): data/answer_cues.txt."""
+    return frozenset(value for kind, value in data_rows("answer_cues.txt") if kind == "list_role")
+
+
+def asks_which(question: str) -> bool:
+    """Does a question ask which items ("有哪几条", "哪几件事") rather than how many?"""
+    return bool(_cue("which").search(normalize_question(question)))
+
+
+def figure_unit(question: str, asked: Question) -> re.Pattern:
+    """A number with the unit a how-many question counts: the searcher's unit, or the measure word
+    after "几"/"多少" when the searcher reads none ("几节" → 节; data/answer_cues.txt)."""
+    m = re.search(rf"(?:几|多少)({_cue('measure').pattern})", normalize_question(question))
+    return stating(m.group(1)) if m and asked.quantity == ANY_UNIT else stating(asked.quantity)
 
 
 def years_named(sentence: str) -> set[int]:
@@ -75,9 +118,26 @@ def years_named(sentence: str) -> set[int]:
 
 
 def _needed(concepts) -> list:
-    """The concepts a quote must say: all but frame words (data/answer_cues.txt) and single characters."""
+    """The concepts a quote must say: all but frame words (data/answer_cues.txt), single characters
+    and the quantity asked itself ("几节")."""
     frame = _cues()[1]
-    return [c for c in concepts if c.words and not any(w in frame or len(w) < 2 for w in c.words)]
+    return [c for c in concepts if c.words and not any(w in frame or len(w) < 2 or QUANTITY.search(w) for w in c.words)]
+
+
+def counted(question: str, needed: list):
+    """The concept a how-many question counts: the first said right after its quantity word in the
+    same clause ("开了多少次学习会"), else the last before it ("粮食总产量是多少")."""
+    q = normalize_question(question)
+    m = QUANTITY.search(q) or DURATION.search(q)
+    if m is None:
+        return None
+    after = [(q.find(w, m.end()), -len(w), i) for i, c in enumerate(needed) for w in c.words if w in q[m.end():]]
+    after = [a for a in after if not re.search(r"[，,；;。？?]", q[m.end():a[0]])]
+    if after:
+        return needed[min(after)[2]]
+    before = [(q.rfind(w, 0, m.start()) + len(w), len(w), i) for i, c in enumerate(needed) for w in c.words
+              if w in q[:m.start()]]
+    return needed[max(before)[2]] if before else None
 
 
 def _says(text: str, c) -> bool:
@@ -87,29 +147,53 @@ def _says(text: str, c) -> bool:
     return any(w in text for w in c.words) or any(2 * len(t) >= longest and t in text for t in c.parts)
 
 
+def _names(text: str, c) -> bool:
+    """Does a text name a concept: one of its words, or a part longer than half its longest word
+    ("产量" names "总产量"; "产量" in "食糖产量" does not name "粮食产量")?"""
+    longest = max(len(w) for w in c.words) if c.words else 0
+    return any(w in text for w in c.words) or any(2 * len(t) > longest and t in text for t in c.parts)
+
+
 def _said(text: str, needed: list) -> bool:
     """Does a (normalised) text say every needed concept (one may be missing when four or more are)?"""
     missing = sum(1 for c in needed if not _says(text, c))
     return missing <= len(needed) // 4
 
 
-def says_subject(sentence: str, asked: Question, context: str = "") -> bool:
+def says_subject(sentence: str, asked: Question, context: str = "", question: str = "") -> bool:
     """Does a (normalised) sentence say what a how-many question asks about (``_needed``, ``_said``)?
-    A concept its passage's ``context`` (report title, heading path) says counts — "党组" in "2023党组
-    党建工作总结" — but the sentence itself must say one."""
+    A concept its passage's ``context`` (report title, heading path, the passage's text) says counts —
+    "党组" in "2023党组党建工作总结" — but the sentence itself must name the thing counted (``counted``:
+    "学习" in "开了多少次学习会"; ``_names``), or say one concept when that cannot be told."""
     needed = _needed(asked.concepts)
-    return any(_says(sentence, c) for c in needed) and _said(sentence + context, needed)
+    thing = counted(question or asked.text, needed)
+    own = _names(sentence, thing) if thing is not None else any(_says(sentence, c) for c in needed)
+    return own and _said(sentence + context, needed)
 
 
-def about_topic(question: str, p: dict, pieces: list[str]) -> bool:
-    """Is a list passage about the question's topic (its words without role and function words,
-    ``topic_of``)? Yes when the topic is only a role ("存在问题的原因是什么？"), or its heading path
-    says it, or every item does; not when one item of the list does ("党员教育方面有什么不足？"
-    is answered by that item, not by the list around it)."""
+def _context(p: dict) -> str:
+    """What a passage's place says about it: its report's title and its heading path (normalised)."""
+    return normalize(" ".join([p.get("title") or "", p.get("section") or ""]))
+
+
+def _opening(p: dict, top: list[dict]) -> str:
+    """The opening of ``p``'s report, when one of the ``top`` passages is it (its 导语, before any
+    heading): it names the report's unit and occasion when the title does not."""
+    return " ".join(x["text"] for x in top if x["source"] == p["source"] and x.get("section_type") == "overview" and x is not p)
+
+
+def on_topic(question: str, p: dict, pieces: list[str], lead: str = "", opening: str = "") -> list[int]:
+    """Which of a list passage's ``pieces`` answer the question's topic (its words without role and
+    function words, ``topic_of``): all when the topic is only a role ("存在问题的原因是什么？") or
+    the passage's place says it — its report's title (or ``opening``), heading path and the ``lead``
+    that opens the list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
+    unsaid in the words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is
+    answered by the one item on 表率, not by the list around it)."""
     needed = _needed(subject(topic_of(question)))
-    if not needed or _said(normalize(p.get("section") or ""), needed):
-        return True
-    return bool(pieces) and all(_said(normalize(piece), needed) for piece in pieces)
+    context = _context(p) + normalize(lead + opening)
+    if not needed or _said(context, needed):
+        return list(range(len(pieces)))
+    return [i for i, piece in enumerate(pieces) if _said(context + normalize(_item_text(piece)), needed)]
 
 
 def _agrees(p: dict, asked: Question) -> bool:
@@ -122,22 +206,23 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     """For a how-many question, the sentence of the top passage's report that states the figure asked
     (see the module docstring); None when no sentence surely does."""
     asked = understand(normalize_question(question))
-    if asked.quantity is None or not passages:
+    if asked.quantity is None or not passages or (asked.is_list and asks_which(question)):
         return None
-    number = stating(asked.quantity)
+    number = figure_unit(question, asked)
     wants_target = asked.target or "plan" in asked.roles
+    thing = counted(question, _needed(asked.concepts))
     allowed_years = set(asked.years) | set(asked.report_years)
     source = passages[0]["source"]
     for p in passages[:TOP]:
         if p["source"] != source or not _agrees(p, asked):
             continue
-        context = normalize(" ".join([p.get("title") or "", p.get("section") or ""]))
+        context = _context(p) + normalize(_opening(p, passages[:TOP]))
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
-            if not number.search(norm) or not says_subject(norm, asked, context):
+            if not number.search(norm) or not says_subject(norm, asked, context, question):
                 continue
-            if is_target(sentence, p.get("section_type", "")) != wants_target:
+            if is_target(sentence, p.get("section_type", ""), number, thing) != wants_target:
                 continue
             if allowed_years and years_named(norm) - allowed_years:
                 continue
@@ -164,15 +249,15 @@ def _heading(p: dict) -> str:
 
 
 def _pieces(p: dict) -> list[str]:
-    """The whole items one passage enumerates (its own heading left out)."""
+    """The whole items one passage enumerates (its own headings left out)."""
     text = p["text"]
     starts = [m.start() for m in ITEM_START.finditer(text)]
-    heading = _heading(p)
+    headings = [h.strip()[:12] for h in (p.get("section") or "").split(" › ") if h.strip()]
     pieces = []
     for s, e in zip(starts, [*starts[1:], len(text)]):
         piece = text[s:e].strip()
-        if heading and piece.startswith(heading[:12]) and len(starts) > 1:
-            continue  # the passage's own heading, leading its items
+        if any(piece.startswith(h) for h in headings) and len(starts) > 1:
+            continue  # a heading of the passage's own, leading its items
         if len(_item_text(piece)) >= 4:
             pieces.append(piece)
     return pieces
@@ -194,38 +279,111 @@ def _single(p: dict) -> str | None:
 
 
 def _plays(p: dict, roles: list[str]) -> bool:
-    return not roles or p.get("section_type") in roles
+    """Does a passage play a role asked: by its headings (its badge), or by a paragraph of its own
+    ("我们也清醒看到，……" in a review section; the searcher's evidence and ``paragraph_roles``)?"""
+    return not roles or p.get("section_type") in roles or bool(_role_paragraphs(p, roles))
+
+
+def _role_paragraphs(p: dict, roles: list[str]) -> list[str]:
+    """The paragraphs of a passage that play a role asked although its headings do not: they open
+    with that role's wording (data/role_cues.txt), the searcher found the role in the passage, and
+    they are not an item of a numbered list (whose role is the list's)."""
+    if not roles or p.get("section_type") in roles or not (p.get("why") or {}).get("role"):
+        return []
+    return [para for para in p["text"].split("\n")
+            if not ITEM_START.match(para) and set(paragraph_roles(para)) & set(roles)]
+
+
+def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
+    """The items a paragraph playing a role states without numbering: after its opening (to the colon,
+    else to the clause end after the role's wording), its clauses split at "；" — or its sentences
+    when it has none —, leaving out one that restates the role ("还存在不少问题。") and stopping at
+    the closing words ("对这些问题，我们……", data/answer_cues.txt). Returns (the opening, the items)."""
+    colon = re.search(r"[：:]", paragraph)
+    if colon is not None:
+        opening = colon.end()
+    else:
+        cue = [m.end() for role, pattern in paragraph_cues() if role in roles for m in [pattern.search(paragraph)] if m]
+        end = re.compile(r"[，,。；;]").search(paragraph, min(cue)) if cue else None
+        if end is None:
+            return paragraph, []
+        opening = end.end()
+    body = paragraph[opening:]
+    by_clause = bool(re.search(r"[；;]", body))
+    parts = re.split(r"(?<=[；;])", body) if by_clause else SENTENCE.findall(body)
+    items = []
+    for part in parts:
+        part = part.strip()
+        close = _closing().search(part)
+        if close is not None:
+            part = part[:close.start()].strip()
+        if len(part) >= 4 and (by_clause or items or not paragraph_roles(part)):  # not a sentence restating the role
+            items.append(part)
+        if close is not None:
+            break
+    return paragraph[:opening], items
 
 
 def _parent(p: dict) -> tuple[str, str]:
     return p["source"], (p.get("section") or "").rsplit(" › ", 1)[0] if " › " in (p.get("section") or "") else ""
 
 
+def _lead(text: str, first: str) -> str:
+    """The line that opens a list in a passage: the last non-empty line before its first item."""
+    lines = [line for line in text[:text.find(first)].split("\n") if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _section_items(p: dict, top: list[dict], roles: list[str], question: str) -> list[Quote]:
+    """The items of the section ``p`` belongs to that answer the question (``on_topic``): the items
+    ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
+    passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out."""
+    pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
+    lead = _lead(p["text"], pieces[0]) if pieces else ""
+    if len(pieces) < 2:
+        for paragraph in _role_paragraphs(p, roles):
+            opening, clauses = _clauses(paragraph, roles)
+            if len(clauses) >= 2:
+                lead, pieces = opening, clauses
+                break
+    if len(pieces) >= 2:
+        picked = on_topic(question, p, pieces, lead, _opening(p, top))
+        if len(picked) == len(pieces):
+            picked = picked[:MAX_ITEMS]
+        return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
+    if not _parent(p)[1]:
+        return []
+    singles: dict[str, Quote] = {}
+    texts = []
+    for member in top:
+        if _parent(member) == _parent(p) and _plays(member, roles):
+            single = _single(member)
+            if single and single not in singles:
+                singles[single] = Quote(single, member["rank"])
+                texts.append(member["section"] + member["text"])
+    if len(singles) < 2:
+        return []
+    parent = {**p, "section": _parent(p)[1]}
+    quotes = list(singles.values())
+    return [quotes[i] for i in on_topic(question, parent, texts, opening=_opening(p, top))]
+
+
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
     """For a list question, the items of the one section that answers (see the module docstring):
-    at least two, or none."""
+    of the top passages that play the role asked and come from the unit and year asked, the first
+    from the report of the first one whose section has items on the question's topic."""
     asked = understand(normalize_question(question))
-    if not asked.is_list or asked.quantity or not passages:
+    lists = asked.is_list or bool(set(asked.roles) & _list_roles())
+    if not lists or (asked.quantity and not asks_which(question)) or not passages:
         return []
-    fitting = [p for p in passages[:TOP] if _plays(p, asked.roles) and _agrees(p, asked)]
-    if not fitting:
-        return []
-    first = fitting[0]
-    pieces = _pieces(first)
-    if len(pieces) >= 2:
-        if not about_topic(question, first, pieces):
-            return []
-        return [Quote(t, first["rank"]) for t in dict.fromkeys(_item_text(x) for x in pieces[:MAX_ITEMS])]
-    members = [p for p in fitting if _parent(p) == _parent(first) and _parent(first)[1]]
-    singles: list[Quote] = []
-    for p in members:
-        single = _single(p)
-        if single and single not in {q.text for q in singles}:
-            singles.append(Quote(single, p["rank"]))
-    parent = {**first, "section": _parent(first)[1]}
-    if len(singles) < 2 or not about_topic(question, parent, [p["section"] + p["text"] for p in members]):
-        return []
-    return singles
+    top = passages[:TOP]
+    fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
+    for p in fitting:
+        if p["source"] == fitting[0]["source"]:
+            items = _section_items(p, top, asked.roles, question)
+            if items:
+                return items
+    return []
 
 
 def direct_answer(question: str, passages: list[dict]) -> Answer | None:

@@ -1,0 +1,169 @@
+"""Issue 21, part 3: direct answers that answer more questions without misleading — lists a review
+paragraph states, topics a report's title or opening says, the thing a how-many question counts,
+targets read from the clause that states the figure — and a strict scorer (unit tier, no model)."""
+import re
+
+import pytest
+
+from retrieval.text import data_rows
+from test_web_units import passage
+
+REVIEW = ("一、2025年工作回顾 › （十）统筹发展和安全", "work")
+PROBLEMS = ("我们也清醒看到，全区经济社会发展面临的困难仍然不少：内需增长动能不足，投资增长承压；产业转型升级偏慢，"
+            "一些企业经营困难；民生领域还有不少弱项。对这些问题，我们一定高度重视、努力解决。")
+ROLE_FOUND = {"dense": {}, "keyword": {}, "role": True, "quantity": False, "roles_asked": ["problem"]}
+
+
+def _review(text, why=ROLE_FOUND, **kw):
+    return passage(section=REVIEW[0], section_type=REVIEW[1], title="2026年广西壮族自治区政府工作报告",
+                   text="各位代表！过去一年成绩来之不易。\n" + text, why=why, **kw)
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def test_a_review_paragraph_that_states_problems_answers_with_its_clauses():
+    from retrieval.web.answers import list_items
+
+    items = list_items("全区经济社会发展还面临哪些困难？", [_review(PROBLEMS)])
+    assert [q.text for q in items] == ["内需增长动能不足，投资增长承压；", "产业转型升级偏慢，一些企业经营困难；", "民生领域还有不少弱项"]
+    assert all(q.text in PROBLEMS for q in items)  # verbatim, the closing words left out
+    # no role found by the searcher, or no colon-or-cue opening: no list
+    assert list_items("全区经济社会发展还面临哪些困难？", [_review(PROBLEMS, why={**ROLE_FOUND, "role": False})]) == []
+    # without a colon, the list starts after the clause holding the role's wording
+    no_colon = "我们清醒地认识到，区域发展不平衡问题依然突出；经济增长基础尚不稳固；改革系统性不够，等等。"
+    assert [q.text for q in list_items("存在哪些问题？", [_review(no_colon)])] == [
+        "区域发展不平衡问题依然突出；", "经济增长基础尚不稳固；", "改革系统性不够，等等。"]
+
+
+def test_a_numbered_item_stating_a_cause_is_not_a_cause_list():
+    from retrieval.web.answers import list_items
+
+    item = passage(section="二、存在主要问题及原因", section_type="problem",
+                   why={**ROLE_FOUND, "roles_asked": ["cause"]},
+                   text="(三）表率强度不够。我对党员了解不够全面，从客观上讲，个人精力有限；时间主要用于重点工作；从主观上讲，认识不足。")
+    assert list_items("存在问题的原因是什么？", [item]) == []
+
+
+def test_the_topic_may_be_said_by_the_report_title_or_its_opening():
+    from retrieval.web.answers import list_items
+
+    items = "一是理论学习的转化效果不彻底。\n二是政治风险的洞察能力不敏锐。\n"
+    p = passage(title="镇党委领导班子2025年度民主生活会对照检查材料", section="一、存在的主要问题 › （一）提高政治能力方面",
+                section_type="problem", text="（一）提高政治能力方面\n" + items)
+    question = "镇党委班子民主生活会在政治能力上查摆了什么问题"
+    assert [q.text for q in list_items(question, [p])] == ["一是理论学习的转化效果不彻底。", "二是政治风险的洞察能力不敏锐。"]
+    # a report whose title is a file name: its opening among the top passages says what the title would
+    untitled = {**p, "title": "16_gongwk_zhen_dangwei"}
+    assert list_items(question, [untitled]) == []
+    opening = passage(rank=2, title=untitled["title"], section="", section_type="overview",
+                      text="根据上级党委关于召开2025年度民主生活会的统一部署，镇党委领导班子深入查摆问题。")
+    assert len(list_items(question, [untitled, opening])) == 2
+    # the opening of another report says nothing about this one
+    assert list_items(question, [untitled, {**opening, "source": "乙.txt"}]) == []
+
+
+def test_a_topic_narrower_than_the_list_picks_out_its_items_by_their_quoted_words():
+    from retrieval.web.answers import list_items
+
+    p = passage(section="二、存在主要问题及原因", section_type="problem",
+                text="（一）对党建工作认识还不够。业务繁忙。\n（二）对党员的教育管理不够。意识不强。\n（三）表率强度不够。作为支部书记，没有起到表率作用。\n")
+    items = list_items("支部书记在表率作用方面有什么问题？", [p])
+    assert [q.text for q in items] == ["（三）表率强度不够。作为支部书记，没有起到表率作用。"]
+    assert list_items("纪检监察方面有什么问题？", [p]) == []  # no item says it
+
+
+def test_a_list_comes_only_from_the_report_of_the_first_passage_playing_the_role():
+    from retrieval.web.answers import list_items
+
+    truncated = passage(section="三、存在问题", section_type="problem", text="三、存在问题\n一是部分驻区单位对社区党建")
+    other = passage(rank=2, source="乙.txt", section="二、存在问题", section_type="problem", text="一是学习不深。二是载体不多。")
+    assert list_items("社区党建存在什么问题？", [truncated, other]) == []
+
+
+def test_which_questions_get_items_not_a_figure():
+    from retrieval.web.answers import direct_answer
+
+    p = passage(section="三、原因分析", section_type="cause", text="一是理想信念有所动摇。二是群众观念有所淡化。另有3条意见。")
+    answer = direct_answer("问题根源剖析有哪几条？", [p])
+    assert answer.kind == "list" and [q.text for q in answer.quotes] == ["一是理想信念有所动摇。", "二是群众观念有所淡化。另有3条意见。"]
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, sentence, section_type, quoted", [
+    # target wording beside the figure, in another clause, does not make it a target
+    ("广西2024年粮食产量是多少？", "初步预计，全区地区生产总值增长4.2%左右，粮食产量280.76亿斤。", "work", True),
+    # ...but wording leading it in before a colon does
+    ("广西2024年粮食产量是多少？", "主要预期目标是：粮食产量280亿斤。", "work", False),
+    # a target word inside a result phrase
+    ("宁夏2025年粮食总产量是多少？", "粮食总产量达76.28亿斤，超额完成国家下达任务。", "work", True),
+    ("党组中心组学习开展了多少次？", "制定年度党组中心组学习计划，今年已开展中心组学习12次。", "work", True),
+    # the thing counted must be named: another crop's output is not the grain output
+    ("广西2024年粮食产量是多少？", "食糖产量连续33个榨季排全国第一，水果产量连续7年排全国第一。", "work", False),
+    ("宁夏2025年粮食总产量是多少？", "粮食产量达76.28亿斤。", "work", True),  # "产量" names "总产量"
+    # the thing counted comes after the quantity word when it is there
+    ("基层党组织开了多少次学习会？", "基层党组织召开学习会178次。", "work", True),
+    ("基层党组织开了多少次学习会？", "基层党组织开展主题活动40余次。", "work", False),
+    # a measure word the searcher does not count
+    ("2021年书记上了几节专题党课？", "书记累计上专题党课12节。", "work", True),
+])
+def test_figure_sentence_names_the_thing_counted_and_reads_result_or_target_from_its_clause(question, sentence, section_type, quoted):
+    from retrieval.web.answers import figure_sentence
+
+    why = {"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "year": True, "unit": True}
+    p = passage(text=sentence, section_type=section_type, why=why, title="政府工作报告", section="一、工作回顾", year=None)
+    assert (figure_sentence(question, [p]) is not None) == quoted
+
+
+# --- the vocabulary ----------------------------------------------------------------------------
+
+
+def test_answer_cues_are_known_kinds_and_valid_patterns():
+    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role"}
+    rows = data_rows("answer_cues.txt")
+    assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
+    for kind, value in rows:
+        if kind in ("target", "closing", "result", "which", "measure"):
+            re.compile(value)
+    assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
+
+
+# --- the scorer --------------------------------------------------------------------------------
+
+
+def _one_report(text, heading_path):
+    chunks = [{"text": text, "start": 0, "end": len(text), "heading_path": heading_path}]
+    return lambda source: (text, chunks)
+
+
+def test_scorer_judges_a_list_stated_in_a_paragraph_on_that_paragraph():
+    from retrieval.eval.answers import list_right
+    from retrieval.web.answers import Quote
+
+    text = "过去一年，粮食产量280亿斤。\n" + PROBLEMS
+    q = {"question": "面临哪些困难？", "kind": "problem", "gold": [{"doc": "甲.txt", "span": "内需增长动能不足"}],
+         "items": [{"doc": "甲.txt", "span": "内需增长动能不足"}, {"doc": "甲.txt", "span": "产业转型升级偏慢"}]}
+    ps = [passage(text=text, start=0, end=len(text))]
+    report = _one_report(text, ["一、工作回顾"])
+    assert list_right([Quote("内需增长动能不足，投资增长承压；", 1), Quote("民生领域还有不少弱项", 1)], ps, q, report)
+    # the same heading section, but outside the paragraph that states the list: wrong
+    assert not list_right([Quote("内需增长动能不足，投资增长承压；", 1), Quote("粮食产量280亿斤。", 1)], ps, q, report)
+    # with one gold span, the section by headings is the region
+    single = {**q, "items": []}
+    assert list_right([Quote("粮食产量280亿斤。", 1)], ps, single, report)
+
+
+def test_scorer_wants_each_item_whole_inside_the_gold_section():
+    from retrieval.eval.answers import list_right
+    from retrieval.web.answers import Quote
+
+    text = "二、存在问题\n一是学习不深。二是载体不多。\n三、下步打算\n一是加强学习。"
+    chunks = [{"text": text[:22], "start": 0, "end": 22, "heading_path": ["二、存在问题"]},
+              {"text": text[22:], "start": 22, "end": len(text), "heading_path": ["三、下步打算"]}]
+    q = {"question": "存在哪些问题？", "kind": "problem", "gold": [{"doc": "甲.txt", "span": "学习不深"}]}
+    ps = [passage(text=text, start=0, end=len(text))]
+    report = lambda source: (text, chunks)  # noqa: E731
+    assert list_right([Quote("一是学习不深。", 1), Quote("二是载体不多。", 1)], ps, q, report)
+    assert not list_right([Quote("二是载体不多。\n三、下步打算", 1)], ps, q, report)  # runs into the next section
