@@ -58,6 +58,37 @@ def test_each_hostile_file_is_one_named_line_or_read(name):
         assert said.startswith(f"{name}: ") and expected in said, said
 
 
+def good_files() -> dict[str, bytes]:
+    """One readable report per format (no scans: OCR is the slow tier's)."""
+    import docx
+
+    from hostile import docx_bytes, mht, ofd_with
+
+    text = good("截断")
+    document = docx.Document()
+    for line in text.splitlines():
+        document.add_paragraph(line)
+    return {"report.txt": text.encode("utf-8"), "report.md": text.encode("gb18030"), "report.docx": docx_bytes(document),
+            "report.html": page(text).encode("utf-8"), "report.mht": mht(page(text)), "report.ofd": ofd_with()}
+
+
+DAMAGE = {"half": lambda b: b[: len(b) // 2], "64 bytes": lambda b: b[:64], "empty": lambda b: b"",
+          "one byte flipped": lambda b: b[: len(b) // 3] + bytes([b[len(b) // 3] ^ 0xFF]) + b[len(b) // 3 + 1:]}
+LABELS = (".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm", ".mht", ".png", ".jpg", ".tif", ".bmp")
+
+
+@pytest.mark.parametrize("source", sorted(good_files()))
+def test_every_reader_given_truncated_damaged_or_mislabelled_bytes_says_one_line(source):
+    """Each format's report cut short, emptied, one byte flipped, and each sent under every other
+    extension: read, or one line naming the file — never another exception."""
+    data = good_files()[source]
+    cases = {f"{source}.{name}{Path(source).suffix}": damage(data) for name, damage in DAMAGE.items()}
+    cases |= {f"as{label}{label}": data for label in LABELS if label != Path(source).suffix}
+    for name, raw in cases.items():
+        said = read_in_process(name, raw)
+        assert "\n" not in said and (said.startswith("read: ") or said.startswith(f"{name}: ")), (name, said)
+
+
 def test_misnamed_files_are_read_as_what_they_are():
     from retrieval.ingest.readers import read_file
 
