@@ -90,19 +90,13 @@ def genre_of(question: dict, default: str) -> str:
 def collect(searcher, questions: list[dict], default_genre: str) -> list[Sample]:
     """Features and labels of every candidate of each question (questions with no gold candidate are
     kept: they count as misses for every method alike)."""
-    from ..search.features import text_features
+    from ..search.searcher import features_of
 
     snap = searcher.snapshot()
     out = []
     for q in questions:
-        text = normalize_question(q["question"])
-        c = searcher.candidates(snap, text, None)
-        order = c.found
-        rows = snap.chunks([int(c.view.ids[i]) for i in order])
-        by_id = {r["id"]: r for r in rows}
-        rows = [by_id[int(c.view.ids[i])] for i in order]
-        idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
-        table = np.hstack([c.rows[order], text_features(rows, c.question, idf)])
+        c = searcher.candidates(snap, normalize_question(q["question"]), None)
+        rows, table = features_of(snap, c, [int(i) for i in c.found])
         gold = [norm(g["span"]) for g in q["gold"]]
         items = [norm(g["span"]) for g in q.get("items") or []]
         labels = np.array([label(r["text"], gold, items) for r in rows], dtype=np.int64)

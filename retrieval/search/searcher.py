@@ -67,6 +67,15 @@ class Ranked:
     table: np.ndarray  # their features [rows × FEATURES]
 
 
+def features_of(snap: Snapshot, c: Candidates, order: list[int]) -> tuple[list[dict], np.ndarray]:
+    """The chunk rows of candidates ``order`` and their full features [rows × FEATURES] (the text
+    features read here: only for the rows asked)."""
+    by_id = {r["id"]: r for r in snap.chunks([int(c.view.ids[i]) for i in order])}
+    rows = [by_id[int(c.view.ids[i])] for i in order]
+    idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
+    return rows, np.hstack([c.rows[order], text_features(rows, c.question, idf)])
+
+
 class Searcher:
     """Answers questions from the live index generation; picks up a new one when it appears."""
 
@@ -108,10 +117,7 @@ class Searcher:
         second orders them."""
         shortlist = self.ranker.shortlist(c.rows)
         order = [int(i) for i in best_rows(shortlist, c.found, depth or self.ranker.depth)]
-        by_id = {r["id"]: r for r in snap.chunks([int(c.view.ids[i]) for i in order])}
-        rows = [by_id[int(c.view.ids[i])] for i in order]
-        idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
-        table = np.hstack([c.rows[order], text_features(rows, c.question, idf)])
+        rows, table = features_of(snap, c, order)
         scores = self.ranker.score(table)
         best = np.argsort(-scores, kind="stable")
         return Ranked([order[i] for i in best], scores[best], [rows[i] for i in best], table[best])
