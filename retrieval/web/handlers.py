@@ -216,15 +216,19 @@ class WebApp:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    def _fresh_export(self, request: gr.Request | None, suffix: str) -> Path:
+        """The path for this session's new export of one kind; its previous one of that kind removed."""
+        folder = self._session_folder(request)
+        for old in folder.glob(f"*{suffix}"):
+            old.unlink(missing_ok=True)
+        return folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}{suffix}"
+
     def _export_md(self, turns: list[dict], request: gr.Request | None):
         """The conversation as Markdown, for its download button (written with every answer: ~ms)."""
         if not turns:
             return gr.update(value=None, interactive=False)
         try:
-            folder = self._session_folder(request)
-            for old in folder.glob("*.md"):
-                old.unlink(missing_ok=True)
-            md = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.md"
+            md = self._fresh_export(request, ".md")
             md.write_text(export_markdown(turns), encoding="utf-8")
         except OSError as e:  # a full disk must not cost the answer: only the export is missing
             log.warning("export not written: %s", os_reason(e))
@@ -243,10 +247,7 @@ class WebApp:
         if not turns:
             return gr.update(value=None)
         try:
-            folder = self._session_folder(request)
-            for old in folder.glob("*.docx"):
-                old.unlink(missing_ok=True)
-            docx = folder / f"研读问答_{datetime.now():%Y%m%d-%H%M%S}.docx"
+            docx = self._fresh_export(request, ".docx")
             export_docx(turns, docx)
         except OSError as e:
             raise gr.Error(f"无法导出 Word：{os_reason(e)}", title="出错了") from None
