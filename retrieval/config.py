@@ -111,8 +111,24 @@ class Settings:
     milvus_db: str | None = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_DB") or None)
     milvus_ca: str | None = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_CA") or None)
     milvus_collection: str = field(default_factory=lambda: os.environ.get("YANDU_MILVUS_COLLECTION") or "yandu")
-    # Web: "user:password" required to serve on another host than loopback.
+    # Web: "user:password" required to serve on another host than loopback (that user is an admin).
     auth: str | None = field(default_factory=lambda: os.environ.get("YANDU_AUTH") or None)
+    # Departments (retrieval/access, retrieval/bases): knowledge bases other than the default one (corpus_dir +
+    # index_dir) live in bases_dir/<name>/, with the account store (access.sqlite) and the audit log
+    # (audit.sqlite) beside them. Once an account exists, the page asks everyone to sign in.
+    bases_dir: Path = field(default_factory=lambda: Path(os.environ.get("YANDU_BASES", ROOT / "bases")))
+    # A signed-in session ends this many seconds after sign-in (a working day), or after idle_ttl without a request.
+    session_ttl: float = field(default_factory=lambda: _env_number("YANDU_SESSION_TTL", 8 * 3600.0, float))
+    idle_ttl: float = field(default_factory=lambda: _env_number("YANDU_IDLE_TTL", 3600.0, float))
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses); from anyone else it is ignored.
+    trusted_proxies: str = field(default_factory=lambda: os.environ.get("YANDU_TRUSTED_PROXIES", ""))
+    # LDAP / Active Directory sign-in (optional; ldap3): server URL, the user's DN with {user} in it, where
+    # groups are searched, and an LDAP group whose members are admins. LDAP groups map to Yandu groups of the
+    # same name.
+    ldap_url: str | None = field(default_factory=lambda: os.environ.get("YANDU_LDAP_URL") or None)
+    ldap_user_dn: str | None = field(default_factory=lambda: os.environ.get("YANDU_LDAP_USER_DN") or None)
+    ldap_group_base: str | None = field(default_factory=lambda: os.environ.get("YANDU_LDAP_GROUP_BASE") or None)
+    ldap_admin_group: str | None = field(default_factory=lambda: os.environ.get("YANDU_LDAP_ADMIN_GROUP") or None)
     # Seconds a raw upload (/gradio_api/upload) that no request claimed is kept: a page upload is handled
     # within seconds of arriving, so ten minutes is ample (Gradio's own default keeps it a day).
     upload_ttl: float = field(default_factory=lambda: _env_number("YANDU_UPLOAD_TTL", 600.0, float))
@@ -141,6 +157,11 @@ class Settings:
         if self.read_timeout <= 0 or self.read_memory_mb < 256:
             raise SettingsError(f"read_timeout (YANDU_READ_TIMEOUT) must be positive and read_memory_mb "
                                 f"(YANDU_READ_MEMORY_MB) at least 256 (got {self.read_timeout!r}, {self.read_memory_mb!r})")
+        if self.session_ttl <= 0 or self.idle_ttl <= 0:
+            raise SettingsError("session_ttl (YANDU_SESSION_TTL) and idle_ttl (YANDU_IDLE_TTL) must be positive")
+        if self.ldap_url and not (self.ldap_user_dn and "{user}" in self.ldap_user_dn):
+            raise SettingsError("YANDU_LDAP_URL needs YANDU_LDAP_USER_DN with {user} in it "
+                                "(e.g. uid={user},ou=people,dc=example,dc=org)")
         if self.max_unpacked_mb <= 0 or self.max_xml_mb <= 0 or self.ocr_workers < 0:
             raise SettingsError("max_unpacked_mb and max_xml_mb must be positive, ocr_workers not negative")
 
@@ -170,7 +191,7 @@ class Settings:
     def with_overrides(self, **kwargs) -> "Settings":
         """A copy with the given non-None fields replaced (CLI flags)."""
         values = {k: v for k, v in kwargs.items() if v is not None}
-        for key in ("corpus_dir", "index_dir", "models_dir", "ranker_file"):
+        for key in ("corpus_dir", "index_dir", "models_dir", "ranker_file", "bases_dir"):
             if key in values:
                 values[key] = Path(values[key])
         return Settings(**{**self.__dict__, **values})

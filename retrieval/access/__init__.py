@@ -1,0 +1,13 @@
+"""Departments: accounts, groups, grants per knowledge base, sign-in (local or LDAP), the audit log.
+
+principal (Principal: who asks, what they may do) · store (AccessStore: users, groups, grants in SQLite;
+passwords hashed with argon2) · sessions (signed-in sessions, in memory: a restart signs everyone out) ·
+throttle (wrong passwords per address and per user name; forwarded addresses from named proxies only) ·
+ldap (LDAP / Active Directory sign-in, groups mapped to Yandu groups) · audit (append-only log, CSV)
+
+Nothing here imports Gradio: the web app (``web/signin.py``) and the CLI (``app.py user|group|grant|audit``)
+call it.
+"""
+from .principal import OPEN, ROLES, Principal
+
+__all__ = ["OPEN", "ROLES", "Principal"]
