@@ -11,6 +11,8 @@
     python app.py add FILE… | remove NAME | restore NAME | reindex NAME
     python app.py compare "问题" [--year Y] [--report NAME] [--json]
     python app.py bundle --platform x86_64 --platform aarch64 --out dist/   # offline install archives
+    python app.py kb list | create NAME [--title T] | rename NAME TITLE | delete NAME | trash | restore ENTRY
+    python app.py query "问题" --base jijian --base default   # any command: --base picks the knowledge base(s)
 """
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="sentence-transformers model name or folder (default: converted multilingual-e5-small)")
     p.add_argument("--store", help="local (default), milvus://HOST:PORT, http(s)://HOST:PORT or FILE.db (milvus-lite); "
                                    "env YANDU_STORE")
+    p.add_argument("--base", action="append", default=[],
+                   help="knowledge base (python app.py kb list); default: the default one; query and compare take several")
+    p.add_argument("--bases-dir", help="where knowledge bases, accounts and the audit log live (default: ./bases)")
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
@@ -117,6 +122,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("kb", help="knowledge bases: list, create, rename, delete (to the trash), restore")
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--bases-dir", help="where knowledge bases live (default: ./bases)")
+    shared.add_argument("--json", action="store_true")
+    kb = p.add_subparsers(dest="kb_command", required=True)
+    kb.add_parser("list", parents=[shared], help="the knowledge bases with their reports and passages")
+    q = kb.add_parser("create", parents=[shared], help="a new, empty knowledge base")
+    q.add_argument("name", help="lowercase letters, digits, _ (starts with a letter)")
+    q.add_argument("--title", default="", help="what users see (default: the name)")
+    q = kb.add_parser("rename", parents=[shared], help="change a knowledge base's title")
+    q.add_argument("name")
+    q.add_argument("title")
+    q = kb.add_parser("delete", parents=[shared], help="move a knowledge base (its reports and index) to the trash")
+    q.add_argument("name")
+    kb.add_parser("trash", parents=[shared], help="deleted knowledge bases")
+    q = kb.add_parser("restore", parents=[shared], help="bring a deleted knowledge base back")
+    q.add_argument("entry", help="its entry in: python app.py kb trash")
+
     p = sub.add_parser("bundle", help="build offline install archives (needs PyPI): wheels, converted model, install.sh")
     p.add_argument("--platform", action="append", choices=["x86_64", "aarch64"], required=True, help="repeatable")
     p.add_argument("--out", type=Path, default=Path("dist"))
@@ -128,9 +151,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from(args) -> Settings:
+def installation(args) -> Settings:
+    """The installation's settings: the default knowledge base's folders, the store, the model."""
     return Settings().with_overrides(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index_dir", None),
-                                     model=getattr(args, "model", None), store=getattr(args, "store", None))
+                                     model=getattr(args, "model", None), store=getattr(args, "store", None),
+                                     bases_dir=getattr(args, "bases_dir", None))
+
+
+def settings_from(args) -> Settings:
+    """The settings of the one knowledge base a command acts on (``--base``; default: the default one)."""
+    from retrieval.bases import DEFAULT, BaseError, Bases
+
+    settings = installation(args)
+    chosen = list(dict.fromkeys(getattr(args, "base", None) or [DEFAULT]))
+    if len(chosen) > 1:
+        raise BaseError(f"this command acts on one knowledge base; got --base {' --base '.join(chosen)}")
+    bases = Bases(settings)
+    bases.info(chosen[0])  # an unknown name: one line
+    return bases.settings_of(chosen[0])
+
+
+def _several(args) -> bool:
+    return len(set(getattr(args, "base", None) or [])) > 1
 
 
 def cmd_parse(args) -> int:
@@ -221,27 +263,46 @@ def cmd_index(args) -> int:
     return 2 if report.errors else 0
 
 
+def _ready_bases(args):
+    """The knowledge bases a question is asked in (``--base``, repeatable), each index brought up to date;
+    index lines go to stderr. Returns (Bases, names)."""
+    from retrieval.bases import DEFAULT, Bases
+
+    bases = Bases(installation(args))
+    names = list(dict.fromkeys(getattr(args, "base", None) or [DEFAULT]))
+    for name in names:
+        bases.info(name)
+    for name in names:
+        app = bases.get(name)
+        app.warm_up()
+        report = app.ensure_index()
+        if report is not None:
+            for line in report.lines():
+                print(line, file=sys.stderr)
+    return bases, names
+
+
 def cmd_query(args) -> int:
-    from retrieval.engine import Yandu
     from retrieval.ingest import one_line
     from retrieval.errors import IndexBusy
 
-    app = Yandu(settings_from(args))
-    app.warm_up()
     try:
-        report = app.ensure_index()
+        bases, names = _ready_bases(args)
     except IndexBusy as e:  # the first index is still being built by another process
         print(f"error: {e}", file=sys.stderr)
         return 3
-    if report is not None:
-        for line in report.lines():
-            print(line, file=sys.stderr)
     filters = {"reports": args.report, "years": args.year, "section_types": args.section_type}
+
+    def ask(question):
+        if len(names) == 1:  # one base: exactly its own answer (passages without a base name)
+            return bases.get(names[0]).search(question, args.top_k, **filters)
+        return bases.search(question, names, args.top_k, **filters)
+
     if args.batch:
         with open(args.batch, encoding="utf-8") as f:
             items = [json.loads(line) for line in f if line.strip()]
         for item in items:
-            result = app.search(item["question"], args.top_k, **filters)
+            result = ask(item["question"])
             print(json.dumps({"id": item["id"], "passages": [p.to_json() for p in result.passages]}, ensure_ascii=False))
         return 0
     if args.question is None:
@@ -249,7 +310,7 @@ def cmd_query(args) -> int:
         return 1
     # Bytes that are not UTF-8 arrive as lone surrogates, which neither the model nor stdout take.
     question = args.question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    result = app.search(question, args.top_k, **filters)
+    result = ask(question)
     if args.json:
         print(json.dumps({"question": question, "message": result.message,
                           "passages": [p.to_json() for p in result.passages]}, ensure_ascii=False, indent=1))
@@ -258,7 +319,8 @@ def cmd_query(args) -> int:
         print(result.message)
     for p in result.passages:
         # the citation line is one line whatever a report's title holds (names are escaped already)
-        print(f"\n[{p.rank}] {one_line(p.title)} › {one_line(p.section) or '（导语）'}  "
+        where = f"{p.base} · " if p.base else ""
+        print(f"\n[{p.rank}] {where}{one_line(p.title)} › {one_line(p.section) or '（导语）'}  "
               f"〔{SECTION_TYPE_NAMES[p.section_type]}〕 {p.source}")
         print(p.text)
     return 0
@@ -385,16 +447,47 @@ def cmd_reindex(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from retrieval.engine import Yandu
-
-    app = Yandu(settings_from(args))
-    app.ensure_index()
-    rows = app.compare(args.question, args.report, args.year, args.section_type)
+    bases, names = _ready_bases(args)
+    rows = bases.compare(args.question, names, args.report, args.year, args.section_type)
     lines = []
-    for r in rows:
+    for base, r in rows:
         p = r.passage
-        lines.append(f"{r.title}（{r.year or '-'}）: " + (f"[{p.section or '导语'}] {' '.join(p.text.split())[:120]}" if p else "未找到"))
-    _emit(args, [r.to_json() for r in rows], lines)
+        where = f"{base} · " if len(names) > 1 else ""
+        lines.append(f"{where}{r.title}（{r.year or '-'}）: " + (f"[{p.section or '导语'}] {' '.join(p.text.split())[:120]}"
+                                                               if p else "未找到"))
+    _emit(args, [{**r.to_json(), **({"base": base} if len(names) > 1 else {})} for base, r in rows], lines)
+    return 0
+
+
+def cmd_kb(args) -> int:
+    from retrieval.bases import Bases
+
+    bases = Bases(installation(args))
+    what = args.kb_command
+    if what == "list":
+        rows = []
+        for info in bases.infos():
+            s = bases.get(info.name).status()
+            rows.append({**info.to_json(), "reports": s["reports"], "passages": s["chunks"]})
+        _emit(args, rows, [f"{r['name']}\t{r['title']}\t{r['reports']} reports, {r['passages']} passages\t{r['corpus']}"
+                           for r in rows])
+    elif what == "create":
+        info = bases.create(args.name, args.title)
+        _emit(args, info.to_json(), [f"{info.name}: created ({info.title}); add reports with: "
+                                     f"python app.py add FILE… --base {info.name}"])
+    elif what == "rename":
+        info = bases.rename(args.name, args.title)
+        _emit(args, info.to_json(), [f"{info.name}: now titled {info.title}"])
+    elif what == "delete":
+        target = bases.delete(args.name)
+        _emit(args, {"name": args.name, "trashed": target.name},
+              [f"{args.name}: moved to the trash as {target.name} (restore with: python app.py kb restore {target.name})"])
+    elif what == "trash":
+        rows = bases.trash()
+        _emit(args, rows, [f"{t['entry']}\t{t['title']}" for t in rows] or ["(the trash is empty)"])
+    else:
+        info = bases.restore(args.entry)
+        _emit(args, info.to_json(), [f"{info.name}: restored ({info.title})"])
     return 0
 
 
@@ -440,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval,
                 "derive": cmd_derive, "train-ranker": cmd_train_ranker,
                 "library": cmd_library, "add": cmd_add, "remove": cmd_remove, "restore": cmd_restore,
-                "reindex": cmd_reindex, "compare": cmd_compare, "bundle": cmd_bundle}
+                "reindex": cmd_reindex, "compare": cmd_compare, "bundle": cmd_bundle, "kb": cmd_kb}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

@@ -80,9 +80,12 @@ class _OnFirstUse:
 class Yandu:
     """The library facade the CLI and the web app share: index, search, context, status."""
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, encoder_from=None):
+        """``encoder_from``: a callable giving the encoder to share (several knowledge bases, one model
+        in memory: ``bases.Bases``); None loads this facade's own."""
         self.settings = settings or Settings()
         self._encoder = None
+        self._encoder_from = encoder_from
         self._searcher: Searcher | None = None
         self._load = threading.Lock()
         self._make = threading.Lock()
@@ -91,6 +94,8 @@ class Yandu:
     @property
     def encoder(self):
         with self._load:
+            if self._encoder is None and self._encoder_from is not None:
+                self._encoder = self._encoder_from()
             if self._encoder is None:
                 from .encode import load_encoder
 

@@ -46,6 +46,7 @@ class Passage:
     page: int | None = None
     item: str | None = None  # "一是" … when the passage is one enumerated item
     why: Why | None = None
+    base: str = ""  # the knowledge base it came from (retrieval/bases.py); "" inside one base's facade
 
     @property
     def section(self) -> str:
@@ -56,7 +57,7 @@ class Passage:
         out = {"rank": self.rank, "score": self.score, "source": self.source, "title": self.title,
                "section": self.section, "section_type": self.section_type, "text": self.text,
                "year": self.year, "page": self.page, "item": self.item, "start": self.start, "end": self.end,
-               "why": self.why.to_json() if self.why else None}
+               "base": self.base, "why": self.why.to_json() if self.why else None}
         return out
 
 
