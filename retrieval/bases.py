@@ -125,6 +125,11 @@ class Bases:
                 self._apps[name] = app
             return app
 
+    def adopt(self, name: str, app: Yandu) -> None:
+        """Use ``app`` as the facade of base ``name`` (the web app's default base is made by the server)."""
+        with self._lock:
+            self._apps[name] = app
+
     def loaded(self) -> dict[str, Yandu]:
         """The facades made so far (the web app's index workers follow these)."""
         with self._lock:

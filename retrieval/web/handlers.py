@@ -16,6 +16,8 @@ from pathlib import Path
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from ..access import Principal
+from ..bases import DEFAULT, BaseError, Bases, report_key, split_key
 from ..config import SECTION_TYPE_NAMES
 from ..encode import model_prepared
 from ..engine import UnknownReport, Yandu
@@ -23,6 +25,7 @@ from ..progress import Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
 from .answers import follow_up
+from .gate import Gate, Served
 from .render import (CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html, render_answer,
                      render_compare, render_context, index_summary, status_markdown, upload_markdown, waiting_markdown)
 from .temp import process_folder
@@ -40,31 +43,109 @@ EMPTY_INDEX = "索引为空：请先添加报告并建立索引。"
 
 
 class WebApp:
-    """The web app's state (the facade, the index worker, the export folder) and its event handlers."""
+    """The web app's state (the knowledge bases, their index workers, the export folder) and its event handlers.
 
-    def __init__(self, app: Yandu, watch: bool = False):
+    Every handler that shows or changes data asks the gate who the request is (``who``) and acts only
+    within the knowledge bases that principal may read (``visible``) or edit; the default base's facade
+    is ``app``."""
+
+    def __init__(self, app: Yandu, watch: bool = False, gate: Gate | None = None, bases: Bases | None = None):
         self.app = app
         self.settings = app.settings
-        self.worker = IndexWorker(app)
+        self.bases = bases or Bases(app.settings)
+        self.bases.adopt(DEFAULT, app)
+        self.gate = gate or Gate()
+        self.workers: dict[str, IndexWorker] = {DEFAULT: IndexWorker(app)}
+        self.served = Served()  # files handed out, with the bases they came from (web/gate.py)
         self.watch = watch
         self.model_wait: tuple[float, float] | None = None  # (since, seconds expected) while the model loads
         self.model_error: str | None = None
         self.export_dir = process_folder() / "export"  # swept by the next start if this process is killed
 
+    # ---- who asks, and which knowledge bases they reach -------------------------------------------
+
+    @property
+    def worker(self) -> IndexWorker:
+        """The default knowledge base's index worker (the server starts and watches it)."""
+        return self.workers[DEFAULT]
+
+    def worker_of(self, base: str) -> IndexWorker:
+        """A base's index worker, made (and asked to bring the base's index up to date) on first use."""
+        worker = self.workers.get(base)
+        if worker is None:
+            worker = self.workers[base] = IndexWorker(self.bases.get(base))
+            worker.request()
+        return worker
+
+    def who(self, request) -> Principal:
+        return self.gate.principal(request)
+
+    def visible(self, request) -> list[str]:
+        """The knowledge bases this request's user may read."""
+        return self.who(request).readable(self.bases.names())
+
+    def editable(self, request) -> list[str]:
+        who = self.who(request)
+        return [b for b in self.bases.names() if who.may("edit", b)]
+
+    def scope(self, request, chosen=None) -> list[str]:
+        """The bases a question goes to: those chosen in the sidebar that the user may read (none
+        chosen: all they may read). A base they may not read is never named back to them."""
+        visible = self.visible(request)
+        wanted = [b for b in (chosen or []) if b in visible]
+        return wanted or visible
+
+    def _key(self, request, base: str, source: str) -> str:
+        """A report's value in filters and API results: its file name while the user sees one base,
+        ``base/file`` once they see several."""
+        return source if len(self.visible(request)) <= 1 else report_key(base, source)
+
+    def _locate(self, request, key: str, action: str = "read") -> tuple[str, str]:
+        """(base, file) of a report named by a user; refused alike whether the base or the report is
+        missing or not theirs (existence is not revealed)."""
+        base, source = split_key(key)
+        who = self.who(request)
+        if base is None:
+            visible = self.visible(request)
+            base = next((b for b in visible if source in {d["source"] for d in self._docs(b)}),
+                        visible[0] if visible else DEFAULT)
+        if not self.bases.exists(base) or not who.may(action, base):
+            raise UnknownReport(f"{source}: 不是报告库中的文件" if action == "read" else f"{source}: 无权修改这份报告")
+        return base, source
+
+    def _docs(self, base: str) -> list[dict]:
+        try:
+            snap = self.bases.get(base).searcher.snapshot()
+            return snap.documents() if snap is not None else []
+        except YanduError:
+            return []
+
+    def _with_base_titles(self, request, passages: list[dict]) -> list[dict]:
+        """Passages as dicts; with the knowledge base's title on each once the user sees several bases."""
+        if len(self.visible(request)) <= 1:
+            return passages
+        titles = self.bases.titles()
+        return [{**p, "base_title": titles.get(p.get("base") or DEFAULT, p.get("base"))} for p in passages]
+
     # ---- data -------------------------------------------------------------------------------
 
-    def status(self) -> dict:
-        """The facade's status, with the last background update's failure beside it (the last good
-        index keeps answering)."""
+    def status(self, request=None) -> dict:
+        """The status of the bases this request's user may read, with the last background update's
+        failure beside it (the last good index keeps answering). No request with sign-in on: nothing."""
+        bases = self.visible(request)
         try:
-            s = self.app.status()
+            s = self.bases.status(bases)
         except Exception as e:  # a half-deleted index folder, say: show it, keep serving
             log.warning("status: %s", e)
             s = {"reports": 0, "chunks": 0, "model": self.settings.model, "updated": None,
                  "errors": {}, "documents": [], "years": [], "problem": str(e)}
-        run = self.worker.last_run
-        if run is not None:
-            s["update_error"] = run.error
+        if len(bases) <= 1:  # one base: reports are named by their file names, as before bases existed
+            for d in s.get("documents", []):
+                d["key"] = d["source"]
+            s["errors"] = {split_key(k)[1]: v for k, v in (s.get("errors") or {}).items()}
+        errors = [w.last_run.error for b, w in self.workers.items() if b in bases and w.last_run is not None]
+        if errors:
+            s["update_error"] = next((e for e in errors if e), None)
         return s
 
     # ---- the first start: what a question meets until the index is ready ----------------------
@@ -79,12 +160,14 @@ class WebApp:
             self.model_error = f"{type(e).__name__}: {e}" if not isinstance(e, YanduError) else str(e)
             raise
 
-    def readiness(self) -> dict:
-        """What a question meets now: ``state`` ready | preparing_model | indexing | empty | failed, the
-        ``message`` shown for it, and for indexing the run's ``progress`` with an estimate (``eta``, s)."""
+    def readiness(self, bases: list[str] | None = None) -> dict:
+        """What a question to ``bases`` (default: the default base) meets now: ``state`` ready |
+        preparing_model | indexing | empty | failed, the ``message`` shown for it, and for indexing the
+        run's ``progress`` with an estimate (``eta``, s)."""
+        bases = [DEFAULT] if bases is None else bases
         try:
-            snap = self.app.searcher.snapshot()
-            indexed = snap is not None and len(snap.ids) > 0
+            indexed = any((snap := self.bases.get(b).searcher.snapshot()) is not None and len(snap.ids) > 0
+                          for b in bases)
         except YanduError as e:
             return {"state": "failed", "message": f"无法读取索引：{e}"}
         if self.model_error:
@@ -96,24 +179,25 @@ class WebApp:
                     "message": f"正在准备模型（{about(max(10.0, needs - (time.monotonic() - since)))}）{then}"}
         if indexed:
             return {"state": "ready", "message": ""}
-        if self.worker.busy:
-            event = self.worker.progress
-            eta = self.worker.eta() if event.stage in (Stage.EMBEDDING, Stage.OCR) else None  # the long stages;
+        worker = next((self.workers[b] for b in bases if b in self.workers and self.workers[b].busy), None)
+        if worker is not None:
+            event = worker.progress
+            eta = worker.eta() if event.stage in (Stage.EMBEDDING, Stage.OCR) else None  # the long stages;
             # reading a file is quick and says nothing of the embedding that follows
             stage = (f" {event.done}/{event.total} 份" if event.total else "") if event.stage is Stage.READING \
                 else "：" + event.describe()
             return {"state": "indexing", "message": f"正在建立索引{stage}" + (f"（{about(eta)}）" if eta else ""),
                     "progress": {"stage": event.stage.value, "done": event.done, "total": event.total,
                                  "eta": None if eta is None else round(eta, 1)}}
-        run = self.worker.last_run
+        run = next((self.workers[b].last_run for b in bases if b in self.workers and self.workers[b].last_run), None)
         if run is not None and run.error:
             return {"state": "failed", "message": f"索引未能建立：{run.error}"}
         return {"state": "empty", "message": EMPTY_INDEX}
 
-    def wait_until_ready(self, timeout: float = FIRST_START_WAIT, every: float = 1.0):
+    def wait_until_ready(self, timeout: float = FIRST_START_WAIT, every: float = 1.0, bases: list[str] | None = None):
         """Wait (up to ``timeout`` s) while the model is prepared or the first index built; yields each
         new readiness on the way and returns the last one (``ready = yield from …``)."""
-        ready = self.readiness()
+        ready = self.readiness(bases)
         deadline = time.monotonic() + timeout
         shown = None
         while ready["state"] in WAITING and time.monotonic() < deadline:
@@ -121,14 +205,14 @@ class WebApp:
                 shown = ready["message"]
                 yield ready
             time.sleep(every)
-            ready = self.readiness()
+            ready = self.readiness(bases)
         return ready
 
-    def _waiting_frames(self, question: str, turns: list[dict], prefix: str = ""):
+    def _waiting_frames(self, question: str, turns: list[dict], bases: list[str], prefix: str = ""):
         """The chat while a question waits for the first index: the question and the stage shown as
         the answer-to-be; returns the readiness it ended with."""
         shown = self._messages(turns) + [{"role": "user", "content": prefix + _md_escape(question)}]
-        waiting = self.wait_until_ready()
+        waiting = self.wait_until_ready(bases=bases)
         while True:
             try:
                 ready = next(waiting)
@@ -137,51 +221,64 @@ class WebApp:
             yield shown + [{"role": "assistant", "content": waiting_markdown(ready["message"])}], gr.skip(), "", \
                 gr.skip(), gr.skip()
 
-    def _api_ready(self) -> None:
+    def _api_ready(self, bases: list[str]) -> None:
         """API calls wait like the page does; a call that cannot be answered from an index raises an
         error whose title is the state (clients tell it apart from "no passage matched", which is [])."""
-        ready = _drain(self.wait_until_ready())
+        if not bases:
+            raise gr.Error(EMPTY_INDEX, title="empty")
+        ready = _drain(self.wait_until_ready(bases=bases))
         if ready["state"] != "ready":
             raise gr.Error(ready["message"], title=ready["state"])
 
     def report_choices(self, status: dict) -> list[tuple[str, str]]:
         out = []
+        titles = self.bases.titles() if len(status.get("bases") or {}) > 1 else {}
         for d in status.get("documents", []):
             label = d["label"]
             if d.get("year") and str(d["year"]) not in label:
                 label += f"（{d['year']}）"
-            out.append((label, d["source"]))
+            if titles:
+                label = f"{titles.get(d['base'], d['base'])} · {label}"
+            out.append((label, d.get("key", d["source"])))
         return out
+
+    def base_choices(self, bases: list[str]) -> list[tuple[str, str]]:
+        titles = self.bases.titles()
+        return [(titles.get(b, b), b) for b in bases]
 
     def year_choices(self, status: dict) -> list[tuple[str, int]]:
         return [(f"{y} 年", int(y)) for y in status.get("years", [])]
 
-    def status_markdown(self, status: dict | None = None) -> str:
-        indexing = self.worker.progress.describe() if self.worker.running else None
-        ready = self.readiness()
-        return status_markdown(status or self.status(), self.watch, indexing,
+    def status_markdown(self, status: dict | None = None, request=None) -> str:
+        bases = self.visible(request)
+        running = [self.workers[b] for b in bases if b in self.workers and self.workers[b].running]
+        indexing = running[0].progress.describe() if running else None
+        ready = self.readiness(bases)
+        return status_markdown(status or self.status(request), self.watch, indexing,
                                None if ready["state"] in ("ready", "empty") else ready["message"])
 
-    def side_updates(self, reports=None, years=None):
+    def side_updates(self, reports=None, years=None, request=None):
         """Status text and filter choices (selected values kept where still offered)."""
-        s = self.status()
+        s = self.status(request)
         rc, yc = self.report_choices(s), self.year_choices(s)
         rv = [r for r in (reports or []) if r in {v for _, v in rc}]
         yv = [int(y) for y in (years or []) if is_year(y) and int(y) in {v for _, v in yc}]
-        return self.status_markdown(s), gr.update(choices=rc, value=rv), gr.update(choices=yc, value=yv)
+        return self.status_markdown(s, request), gr.update(choices=rc, value=rv), gr.update(choices=yc, value=yv)
 
     # ---- API ----------------------------------------------------------------------------------
 
     def api_search(self, question: str, top_k: int = 5, reports: list[str] = [],  # noqa: B006 (never mutated)
-                   years: list[int] = [], section_types: list[str] = []) -> list[dict]:  # noqa: B006
+                   years: list[int] = [], section_types: list[str] = [], bases: list[str] = [],  # noqa: B006
+                   request: gr.Request = None) -> list[dict]:
         """Ranked, cited passages for a question — the same objects as `python app.py query --json`.
 
         Args:
             question: the question, in Chinese (or any language).
             top_k: how many passages (1–50).
-            reports: only these reports (file names in the corpus); empty = all.
+            reports: only these reports (file names, or base/file across knowledge bases); empty = all.
             years: only reports of these years; empty = all.
             section_types: only these section roles: overview, work, highlight, problem, cause, plan, other.
+            bases: only these knowledge bases (of those the caller may read); empty = all of them.
         Returns:
             A list of passages: rank, score, source, title, section, section_type, text, year, page, item, start, end, why;
             [] when the index is ready and nothing matched. While the model or the first index is being prepared
@@ -196,16 +293,22 @@ class WebApp:
             top_k = int(top_k or self.settings.top_k)
         except (TypeError, ValueError):
             raise gr.Error("`top_k` 和 `years` 须为整数", title="参数错误") from None
-        self._api_ready()
-        result = self.app.search(question or "", top_k, reports or [], years, section_types or [])
+        scope = self.scope(request, bases)
+        self._api_ready(scope)
+        result = self.bases.search(question or "", scope, top_k, reports or [], years, section_types or [])
+        self.gate.record(self.who(request), "ask", base=",".join(scope), target=(question or "")[:MAX_QUESTION],
+                         detail={"api": True, "shown": [_shown(p) for p in result.passages]}, request=request)
         return [p.to_json() for p in result.passages]
 
-    def api_status(self) -> dict:
-        """Index status: reports, chunks, model, last update (Unix time), files that failed with reasons, documents;
-        state (ready, preparing_model, indexing, empty, failed), message, progress, index_lost."""
-        s = self.status()
-        s["indexing"] = self.worker.running
-        s.update(self.readiness())  # state, message (and progress while the first index is built)
+    def api_status(self, request: gr.Request = None) -> dict:
+        """Index status of the knowledge bases the caller may read: reports, chunks, model, last update (Unix
+        time), files that failed with reasons, documents; state (ready, preparing_model, indexing, empty,
+        failed), message, progress, index_lost; bases (name → title)."""
+        bases = self.visible(request)
+        s = self.status(request)
+        s["indexing"] = any(self.workers[b].running for b in bases if b in self.workers)
+        s.update(self.readiness(bases))  # state, message (and progress while the first index is built)
+        s["bases"] = {b: t for b, t in self.base_choices(bases)} if not self.gate.open or len(bases) > 1 else {}
         return s
 
     # ---- chat ---------------------------------------------------------------------------------
@@ -230,6 +333,7 @@ class WebApp:
         try:
             md = self._fresh_export(request, ".md")
             md.write_text(export_markdown(turns), encoding="utf-8")
+            self.served.grant(md, _turn_bases(turns))
         except OSError as e:  # a full disk must not cost the answer: only the export is missing
             log.warning("export not written: %s", os_reason(e))
             return gr.update(value=None, interactive=False)
@@ -249,8 +353,11 @@ class WebApp:
         try:
             docx = self._fresh_export(request, ".docx")
             export_docx(turns, docx)
+            self.served.grant(docx, _turn_bases(turns))
         except OSError as e:
             raise gr.Error(f"无法导出 Word：{os_reason(e)}", title="出错了") from None
+        self.gate.record(self.who(request), "export", base=",".join(sorted(_turn_bases(turns))), target=docx.name,
+                         detail={"turns": len(turns)}, request=request)
         return gr.update(value=str(docx))
 
     @staticmethod
@@ -263,11 +370,12 @@ class WebApp:
             out.append({"role": "assistant", "content": t["answer"]})
         return out
 
-    def _titles(self) -> dict[str, str]:
-        return {d["source"]: d["label"] for d in self.status().get("documents", [])}
+    def _titles(self, request=None) -> dict[str, str]:
+        return {d.get("key", d["source"]): d["label"] for d in self.status(request).get("documents", [])}
 
     def chat(self, question: str, turns: list[dict] | None, top_k: int, reports: list[str] | None,
-             years: list[int] | None, section_types: list[str] | None, request: gr.Request = None):
+             years: list[int] | None, section_types: list[str] | None, bases: list[str] | None = None,
+             request: gr.Request = None):
         """Answer a question; a follow-up keeps the previous question's topic and report scope."""
         turns = list(turns or [])
         question = (question or "").strip()
@@ -275,21 +383,24 @@ class WebApp:
             gr.Warning(refused, duration=4, title="提示")
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        ready = yield from self._waiting_frames(question, turns)  # the first start: the stage and an estimate
+        scope = self.scope(request, bases)
+        ready = yield from self._waiting_frames(question, turns, scope)  # the first start: the stage and an estimate
         reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
         previous = next((t for t in reversed(turns) if t.get("kind") != "compare"), None)
         understood = follow_up(question, previous)
         if understood.topic and not reports and not years:
             reports, years = list(understood.reports), list(understood.years)
+        top_k = int(top_k or self.settings.top_k)
         if ready["state"] != "ready":  # said plainly: no index to answer from (empty, failed, or still not ready)
             result = Result([], ready["message"])
         elif understood.role and not section_types:
-            result = self.app.search_role_first(understood.query, understood.role, int(top_k or self.settings.top_k),
-                                                reports, years)
+            result = self.bases.search(understood.query, scope, top_k, reports, years, role=understood.role)
         else:
-            result = self.app.search(understood.query, int(top_k or self.settings.top_k), reports, years, section_types)
-        passages = [p.to_json() for p in result.passages]
-        note = filters_note(reports, years, section_types, self._titles() if reports else None)
+            result = self.bases.search(understood.query, scope, top_k, reports, years, section_types)
+        passages = self._with_base_titles(request, [p.to_json() for p in result.passages])
+        self.gate.record(self.who(request), "ask", base=",".join(scope), target=question,
+                         detail={"shown": [_shown(p) for p in result.passages]}, request=request)
+        note = filters_note(reports, years, section_types, self._titles(request) if reports else None)
         turn = {"question": question, "passages": passages, "message": result.message, "note": note,
                 "topic": understood.topic, "scope": {"reports": reports, "years": years}}
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
@@ -298,7 +409,7 @@ class WebApp:
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
     def compare_turn(self, question: str, turns: list[dict] | None, reports: list[str] | None, years: list[int] | None,
-                section_types: list[str] | None, request: gr.Request = None):
+                     section_types: list[str] | None, bases: list[str] | None = None, request: gr.Request = None):
         """One question across the reports in scope: a table, one row per report, kept in the conversation."""
         turns = list(turns or [])
         question = (question or "").strip()
@@ -306,33 +417,52 @@ class WebApp:
             gr.Warning(refused, duration=4, title="提示")
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        ready = yield from self._waiting_frames(question, turns, "对比各报告：")
+        scope = self.scope(request, bases)
+        ready = yield from self._waiting_frames(question, turns, scope, "对比各报告：")
         if ready["state"] != "ready":
-            yield from self.chat(question, turns, self.settings.top_k, reports, years, section_types, request)
+            yield from self.chat(question, turns, self.settings.top_k, reports, years, section_types, bases, request)
             return  # the chat turn says plainly why nothing can be compared
         reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
-        rows = [r.to_json() for r in self.app.compare(question, reports, years, section_types)]
-        note = filters_note(reports, years, section_types, self._titles() if reports else None) or "全部报告"
+        rows = self._compare_rows(request, question, scope, reports, years, section_types)
+        note = filters_note(reports, years, section_types, self._titles(request) if reports else None) or "全部报告"
         turns.append({"kind": "compare", "question": question, "rows": rows, "note": note,
                       "answer": render_compare(question, rows, note)})
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
+    def _compare_rows(self, request, question, scope, reports, years, section_types) -> list[dict]:
+        rows = []
+        several = len(self.visible(request)) > 1
+        titles = self.bases.titles() if several else {}
+        for base, r in self.bases.compare(question, scope, reports, years, section_types):
+            row = r.to_json()
+            if several:
+                row.update(base=base, title=f"{titles.get(base, base)} · {row['title']}")
+                if row["passage"]:
+                    row["passage"]["base"] = base
+            rows.append(row)
+        self.gate.record(self.who(request), "compare", base=",".join(scope), target=question,
+                         detail={"rows": len(rows)}, request=request)
+        return rows
+
     def api_compare(self, question: str, reports: list[str] = [], years: list[int] = [],  # noqa: B006
-                    section_types: list[str] = []) -> list[dict]:  # noqa: B006
+                    section_types: list[str] = [], bases: list[str] = [],  # noqa: B006
+                    request: gr.Request = None) -> list[dict]:
         """One question across reports: one row per report in scope (chosen reports, else the years', else all).
 
         Returns:
-            A list of {source, title, year, passage}; passage is the report's best passage (as /search) or null.
-            Waits for the first index, and raises an error titled with the state when none can answer (as /search).
+            A list of {source, title, year, passage} (and base, across knowledge bases); passage is the report's
+            best passage (as /search) or null. Waits for the first index, and raises an error titled with the
+            state when none can answer (as /search).
         """
-        self._api_ready()
-        return [r.to_json() for r in self.app.compare(question or "", reports or [], _years(years),
-                                                      section_types or [])]
+        scope = self.scope(request, bases)
+        self._api_ready(scope)
+        return self._compare_rows(request, question or "", scope, reports or [], _years(years), section_types or [])
 
-    def example_chat(self, turns, top_k, reports, years, section_types, evt: gr.SelectData, request: gr.Request = None):
+    def example_chat(self, turns, top_k, reports, years, section_types, bases, evt: gr.SelectData,
+                     request: gr.Request = None):
         value = evt.value
         question = value.get("text", "") if isinstance(value, dict) else str(value or "")
-        yield from self.chat(question, turns, top_k, reports, years, section_types, request)
+        yield from self.chat(question, turns, top_k, reports, years, section_types, bases, request)
 
     def restore(self, saved: dict | None, request: gr.Request = None):
         """Page load: the conversation kept in the browser becomes this session's again, with its exports."""
@@ -352,13 +482,21 @@ class WebApp:
         try:
             n, rank = (int(x) for x in str(key or "").split("-"))
             passage = next(p for p in (turns or [])[n]["passages"] if p["rank"] == rank)
-        except (ValueError, IndexError, KeyError, StopIteration):
+        except (ValueError, IndexError, KeyError, StopIteration, TypeError):
             return CONTEXT_HINT, none
-        # `context` reads the indexed text only; the download is a copy of a corpus file, found by
-        # name in the corpus listing (the facade refuses anything else).
-        ctx = self.app.context(passage["source"], passage["start"], passage["end"])
+        # The turns come back from the browser on a reload: a passage's base is checked like any name a
+        # user gives. `context` reads the indexed text only; the download is a copy of a corpus file, found
+        # by name in the corpus listing (the facade refuses anything else).
+        base = passage.get("base") or DEFAULT
+        who = self.who(request)
+        if not who.may("read", base) or not self.bases.exists(base):
+            return CONTEXT_HINT, none
+        app = self.bases.get(base)
+        ctx = app.context(passage["source"], passage["start"], passage["end"])
+        self.gate.record(who, "open", base=base, target=passage["source"],
+                         detail={"start": passage["start"], "end": passage["end"]}, request=request)
         try:
-            original = self.app.report_path(passage["source"])
+            original = app.report_path(passage["source"])
         except UnknownReport:
             return render_context(ctx, passage), none
         folder = self._session_folder(request) / "original"
@@ -366,6 +504,7 @@ class WebApp:
         folder.mkdir()
         copy = folder / original.name
         shutil.copyfile(original, copy)
+        self.served.grant(copy, base)
         return render_context(ctx, passage), gr.update(value=str(copy), interactive=True,
                                                        label=f"下载原文：{original.name}")
 
@@ -384,31 +523,33 @@ class WebApp:
 
     # ---- corpus -------------------------------------------------------------------------------
 
-    def _wait_with_progress(self, ticket: int, progress: gr.Progress | None) -> IndexRun:
+    @staticmethod
+    def _wait_with_progress(worker: IndexWorker, ticket: int, progress: gr.Progress | None) -> IndexRun:
         if progress is None:
-            return self.worker.wait(ticket)
+            return worker.wait(ticket)
         while True:
-            run = self.worker.wait(ticket, timeout=0.25)
+            run = worker.wait(ticket, timeout=0.25)
             if run is not None:
                 return run
-            event = self.worker.progress
+            event = worker.progress
             if event.total:
                 progress((min(event.done, event.total), event.total), desc=event.describe(), unit=event.stage.unit)
             else:
                 progress(0, desc=event.describe())
 
-    def add_files(self, paths: list[str], progress=None) -> list[dict]:
-        """Save files into the corpus, index them, and say what happened to each (structured).
+    def add_files(self, paths: list[str], progress=None, base: str = DEFAULT) -> list[dict]:
+        """Save files into a base's corpus, index them, and say what happened to each (structured).
 
         Each result: original, name, outcome (added / duplicate / rejected / unreadable / not_indexed),
-        reason, passages, duplicate_of.
+        reason, passages, duplicate_of. The caller has checked the right to edit ``base``.
         """
-        uploads = self.app.add_files(paths)
+        app, worker = self.bases.get(base), self.worker_of(base)
+        uploads = app.add_files(paths)
         run = None
         if any(u.outcome == "saved" for u in uploads):
-            ticket = self.worker.request()
-            run = self._wait_with_progress(ticket, progress) if progress else self.worker.wait(ticket)
-        passages = {r.source: r.passages for r in self.app.library()} if run and run.report else {}
+            ticket = worker.request()
+            run = self._wait_with_progress(worker, ticket, progress) if progress else worker.wait(ticket)
+        passages = {r.source: r.passages for r in app.library()} if run and run.report else {}
         out = []
         for u in uploads:
             r = {"original": u.original, "name": u.name, "outcome": u.outcome, "reason": u.reason, "passages": 0,
@@ -431,9 +572,22 @@ class WebApp:
         paths = [f if isinstance(f, str) else getattr(f, "path", None) or getattr(f, "name", "") for f in items]
         return [p for p in paths if p]
 
-    def api_add_reports(self, files, progress=gr.Progress()) -> dict:
-        """Add report files to the corpus and index them; says what happened to each.
+    def _edit_base(self, request, base: str | None) -> str:
+        """The base a change goes to: the one named (default: the user's first editable base), if the
+        user may edit it; else an error that names nothing the user may not read."""
+        editable = self.editable(request)
+        base = base or (DEFAULT if DEFAULT in editable else editable[0] if editable else DEFAULT)
+        if base not in editable:
+            raise gr.Error("无权修改这个知识库" if base in self.visible(request) else "没有这个知识库或无权修改",
+                           title="无权操作")
+        return base
 
+    def api_add_reports(self, files, base: str = "", request: gr.Request = None, progress=gr.Progress()) -> dict:
+        """Add report files to a knowledge base and index them; says what happened to each.
+
+        Args:
+            files: the report files.
+            base: the knowledge base to add them to (one the caller may edit); empty = the default one.
         Returns:
             {"files": [{original, name, outcome, reason, passages, duplicate_of}], "reports": N, "chunks": N};
             outcome is one of added, duplicate, duplicate_indexed, rejected, unreadable, not_indexed.
@@ -441,52 +595,86 @@ class WebApp:
         paths = self._upload_paths(files)
         results = []
         try:
+            base = self._edit_base(request, base)
             if paths:
                 progress(0, desc="保存文件")
-                results = self.add_files(paths, progress)
+                results = self.add_files(paths, progress, base)
+                self.gate.record(self.who(request), "add", base=base, target="、".join(r["name"] or r["original"]
+                                                                                      for r in results),
+                                 detail={"outcomes": {r["original"]: r["outcome"] for r in results}}, request=request)
         finally:
             discard_uploads(paths)  # saved ones were copied into the corpus; refused ones must not linger
-        s = self.status()
+        s = self.status(request)
         return {"files": results, "reports": s["reports"], "chunks": s["chunks"]}
 
-    def after_upload(self, result: dict | None, reports=None, years=None):
+    def after_upload(self, result: dict | None, reports=None, years=None, request: gr.Request = None):
         """The upload's structured result shown on the page; the side panel refreshed."""
         files = (result or {}).get("files") or []
         message = upload_markdown(files) if files else "请选择要添加的报告文件。"
-        return (message, *self.side_updates(reports, years), None)
+        return (message, *self.side_updates(reports, years, request), None)
 
-    def rebuild(self, reports=None, years=None, confirm_empty: bool = False, progress=gr.Progress()):
-        """Re-index every report; ``confirm_empty``: the user agrees that a missing or empty corpus
-        folder empties the index (refused, with a question, otherwise)."""
-        progress(0, desc="重建索引")
-        run = self._wait_with_progress(self.worker.request(rebuild=True, allow_empty=bool(confirm_empty)), progress)
-        if run.needs_confirmation:
-            message = (f"**索引未清空**：{html.escape(run.error)}。如确需清空索引，请勾选“确认清空索引”后再点“重建索引”。")
-        elif run.error:
-            message = f"**重建失败**：{html.escape(run.error)}"
-        else:
-            message = "**索引已重建**：" + html.escape(index_summary(run.report))
-        return (message, *self.side_updates(reports, years))
+    def rebuild(self, reports=None, years=None, confirm_empty: bool = False, bases=None, request: gr.Request = None,
+                progress=gr.Progress()):
+        """Re-index every report of the chosen bases the user may edit; ``confirm_empty``: the user agrees
+        that a missing or empty corpus folder empties the index (refused, with a question, otherwise)."""
+        editable = self.editable(request)
+        chosen = [b for b in self.scope(request, bases) if b in editable]
+        if not chosen:
+            raise gr.Error("无权重建索引：只有知识库的编辑者可以重建", title="无权操作")
+        messages = []
+        for base in chosen:
+            progress(0, desc="重建索引")
+            worker = self.worker_of(base)
+            run = self._wait_with_progress(worker, worker.request(rebuild=True, allow_empty=bool(confirm_empty)), progress)
+            self.gate.record(self.who(request), "rebuild", base=base, detail={"error": run.error}, request=request)
+            where = f"{self.bases.titles().get(base, base)}：" if len(chosen) > 1 else ""
+            if run.needs_confirmation:
+                messages.append(f"**{where}索引未清空**：{html.escape(run.error)}。如确需清空索引，请勾选“确认清空索引”后再点“重建索引”。")
+            elif run.error:
+                messages.append(f"**{where}重建失败**：{html.escape(run.error)}")
+            else:
+                messages.append(f"**{where}索引已重建**：" + html.escape(index_summary(run.report)))
+        return ("  \n".join(messages), *self.side_updates(reports, years, request))
 
-    def refresh(self, shown: str, reports=None, years=None, known: list | None = None):
+    def refresh(self, shown: str, reports=None, years=None, known: list | None = None, request: gr.Request = None):
         """Timer tick: update the side panel only when something changed."""
-        s = self.status()
-        text = self.status_markdown(s)
-        docs = [(d["source"], d["label"]) for d in s.get("documents", [])]
+        s = self.status(request)
+        text = self.status_markdown(s, request)
+        docs = [(d.get("key", d["source"]), d["label"]) for d in s.get("documents", [])]
         if text == shown and docs == [tuple(x) for x in (known or [])]:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        _, rep, yrs = self.side_updates(reports, years)
+        _, rep, yrs = self.side_updates(reports, years, request)
         return text, rep, yrs, docs
+
+    def session_start(self, request: gr.Request = None):
+        """Page load: what this user may reach — the knowledge base choices, the upload target, the
+        admin tab, the header line with their name and 退出."""
+        who = self.who(request)
+        visible, editable = self.visible(request), self.editable(request)
+        several = len(visible) > 1
+        user = "" if self.gate.open else (
+            f'<div class="yd-user">{html.escape(who.name)}{"（管理员）" if who.admin else ""} · '
+            '<a href="/logout">退出</a></div>')
+        return (gr.update(choices=self.base_choices(visible), value=[], visible=several),
+                gr.update(choices=self.base_choices(editable), value=editable[0] if editable else None,
+                          visible=len(editable) > 1),
+                gr.update(visible=bool(editable)),  # the upload box and rebuild: editors only
+                gr.update(visible=bool(editable)),
+                gr.update(visible=who.admin and not self.gate.open),  # the admin tab
+                user)
 
     # ---- the report library -----------------------------------------------------------------------
 
     LIBRARY_COLUMNS = ["报告", "单位", "年份", "类型", "章节（按类型）", "段落", "添加时间", "状态", "文件"]
 
-    def library_rows(self, query: str = "", kind: str = "全部") -> list[list]:
-        """The library as table rows, filtered by a text (title, unit or file name) and a kind."""
+    def library_rows(self, query: str = "", kind: str = "全部", request=None) -> list[list]:
+        """The library of the bases the user may read as table rows, filtered by a text (title, unit or file
+        name) and a kind; the last column is the report's key (its file name, or base/file across bases)."""
         query = (query or "").strip().lower()
+        bases = self.visible(request)
+        titles = self.bases.titles() if len(bases) > 1 else {}
         rows = []
-        for r in self.app.library():
+        for base, r in self.bases.library(bases):
             if kind and kind != "全部" and r.kind != kind:
                 continue
             if query and not any(query in (x or "").lower() for x in (r.title, r.unit, r.source)):
@@ -494,97 +682,143 @@ class WebApp:
             sections = "、".join(f"{SECTION_TYPE_NAMES[t]} {n}" for t, n in r.sections.items())
             state = f"未能索引：{r.error}" if r.error else f"与 {r.duplicate_of} 相同" if r.duplicate_of else "已索引"
             added = datetime.fromtimestamp(r.added).strftime("%Y-%m-%d %H:%M") if r.added else "—"
-            rows.append([r.title, r.unit or "—", r.year or "—", r.kind, sections or "—", r.passages, added, state,
-                         r.source])
+            title = f"{titles[base]} · {r.title}" if titles else r.title
+            rows.append([title, r.unit or "—", r.year or "—", r.kind, sections or "—", r.passages, added, state,
+                         self._key(request, base, r.source)])
         return rows
 
-    def library_table(self, query: str = "", kind: str = "全部"):
-        return gr.update(value=self.library_rows(query, kind))
+    def library_table(self, query: str = "", kind: str = "全部", request: gr.Request = None):
+        return gr.update(value=self.library_rows(query, kind, request))
 
-    def library_select(self, rows, evt: gr.SelectData):
+    def library_select(self, rows, evt: gr.SelectData, request: gr.Request = None):
         """A library row was clicked: its section tree, and it becomes the report the buttons act on."""
         try:
             row = evt.index[0] if isinstance(evt.index, (list, tuple)) else int(evt.index)
             source = (evt.row_value or [])[-1] if getattr(evt, "row_value", None) else rows.iloc[row, -1]
         except (TypeError, ValueError, IndexError, AttributeError):
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return (self.outline(source), source, gr.update(interactive=True), gr.update(interactive=True))
-
-    def outline(self, source: str) -> str:
-        info = next((r.to_json() for r in self.app.library() if r.source == source), None)
         try:
-            return outline_html(self.app.outline(source), info)
+            base, _ = self._locate(request, source)
+        except UnknownReport:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        may = self.who(request).may("edit", base)
+        return (self.outline(source, request), source, gr.update(interactive=may), gr.update(interactive=may))
+
+    def outline(self, key: str, request=None) -> str:
+        try:
+            base, source = self._locate(request, key)
+            app = self.bases.get(base)
+            info = next((r.to_json() for r in app.library() if r.source == source), None)
+            return outline_html(app.outline(source), info)
         except UnknownReport as e:
             return f'<div class="yd-note">{html.escape(str(e))}</div>'
         except YanduError as e:  # unreadable file: say why
             return f'<div class="yd-note">无法读取：{html.escape(str(e))}</div>'
 
-    def api_library(self) -> list[dict]:
-        """Every report of the corpus: source, title, unit, year, kind, passages, sections (role → count),
-        added (Unix time), size, error, duplicate_of."""
-        return [r.to_json() for r in self.app.library()]
+    def api_library(self, request: gr.Request = None) -> list[dict]:
+        """Every report of the knowledge bases the caller may read: source, title, unit, year, kind, passages,
+        sections (role → count), added (Unix time), size, error, duplicate_of (and base, across bases)."""
+        several = len(self.visible(request)) > 1
+        return [{**r.to_json(), **({"base": b} if several else {})} for b, r in self.bases.library(self.visible(request))]
 
-    def api_outline(self, source: str) -> dict:
+    def api_outline(self, source: str, request: gr.Request = None) -> dict:
         """A report's section tree (as `app.py parse --json`: level, number, heading, section_type, children),
         its passage count and removed noise."""
         try:
-            return self.app.outline(source)
+            base, name = self._locate(request, source)
+            return self.bases.get(base).outline(name)
         except YanduError as e:
             raise gr.Error(str(e), title="出错了") from None
 
-    def remove_report(self, source: str) -> dict:
-        """Move a report to the corpus's trash (recoverable) and drop it from the index.
+    def _change(self, request, key: str) -> tuple[str, str]:
+        try:
+            return self._locate(request, key, "edit")
+        except UnknownReport as e:
+            raise gr.Error(str(e), title="出错了") from None
+
+    def remove_report(self, source: str, request: gr.Request = None) -> dict:
+        """Move a report to its knowledge base's trash (recoverable) and drop it from the index.
 
         Returns: {"source", "trashed" (path inside the corpus), "reports", "chunks"}.
         """
+        base, name = self._change(request, source)
+        app = self.bases.get(base)
         try:
-            target = self.app.remove_report(source)
+            target = app.remove_report(name)
         except YanduError as e:
             raise gr.Error(str(e), title="出错了") from None
-        run = self.worker.wait(self.worker.request())
-        s = self.status()
-        return {"source": source, "trashed": target.relative_to(self.settings.corpus_dir).as_posix(),
+        self.gate.record(self.who(request), "delete", base=base, target=name, request=request)
+        worker = self.worker_of(base)
+        run = worker.wait(worker.request())
+        s = self.status(request)
+        return {"source": source, "trashed": target.relative_to(app.settings.corpus_dir).as_posix(),
                 "error": run.error, "reports": s["reports"], "chunks": s["chunks"]}
 
-    def restore_report(self, trashed: str) -> dict:
-        """Put a file from the trash back into the corpus and index it. Returns {"source", "reports", "chunks"}."""
+    def restore_report(self, trashed: str, base: str = "", request: gr.Request = None) -> dict:
+        """Put a file from a knowledge base's trash back and index it. Returns {"source", "reports", "chunks"}."""
+        base = self._edit_base(request, base)
         try:
-            name = self.app.restore_report(trashed)
+            name = self.bases.get(base).restore_report(trashed)
         except YanduError as e:
             raise gr.Error(str(e), title="出错了") from None
-        run = self.worker.wait(self.worker.request())
-        s = self.status()
-        return {"source": name, "error": run.error, "reports": s["reports"], "chunks": s["chunks"]}
+        self.gate.record(self.who(request), "restore", base=base, target=name, request=request)
+        worker = self.worker_of(base)
+        run = worker.wait(worker.request())
+        s = self.status(request)
+        return {"source": self._key(request, base, name), "error": run.error, "reports": s["reports"],
+                "chunks": s["chunks"]}
 
-    def reindex_report(self, source: str) -> dict:
+    def reindex_report(self, source: str, request: gr.Request = None) -> dict:
         """Read one report again and re-index it. Returns {"source", "passages", "error"}."""
+        base, name = self._change(request, source)
+        app = self.bases.get(base)
         try:
-            self.app.report_path(source)
+            app.report_path(name)
         except YanduError as e:
             raise gr.Error(str(e), title="出错了") from None
-        run = self.worker.wait(self.worker.request(force=frozenset({source})))
-        info = next((r for r in self.app.library() if r.source == source), None)
+        self.gate.record(self.who(request), "reindex", base=base, target=name, request=request)
+        worker = self.worker_of(base)
+        run = worker.wait(worker.request(force=frozenset({name})))
+        info = next((r for r in app.library() if r.source == name), None)
         return {"source": source, "passages": info.passages if info else 0,
                 "error": run.error or (info.error if info else None)}
 
-    def library_remove(self, source: str | None, query: str, kind: str, progress=gr.Progress()):
+    def library_remove(self, source: str | None, query: str, kind: str, request: gr.Request = None,
+                       progress=gr.Progress()):
         if not source:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         progress(0, desc="删除报告并更新索引")
-        result = self.remove_report(source)
+        result = self.remove_report(source, request)
         message = (f"**已删除** {_code(source)}：文件已移到报告文件夹的回收站 {_code(result['trashed'])}，"
                    "可从那里恢复。")
         off = gr.update(interactive=False)
-        return message, self.library_table(query, kind), "", off, off
+        return message, self.library_table(query, kind, request), "", off, off
 
-    def library_reindex(self, source: str | None, query: str, kind: str, progress=gr.Progress()):
+    def library_reindex(self, source: str | None, query: str, kind: str, request: gr.Request = None,
+                        progress=gr.Progress()):
         if not source:
             return gr.skip(), gr.skip(), gr.skip()
         progress(0, desc="重新索引")
-        result = self.reindex_report(source)
+        result = self.reindex_report(source, request)
         message = (f"**重新索引失败** {_code(source)}：{html.escape(result['error'])}" if result["error"] else
                    f"**已重新索引** {_code(source)}：{result['passages']} 个段落")
-        return message, self.library_table(query, kind), self.outline(source)
+        return message, self.library_table(query, kind, request), self.outline(source, request)
+
+
+def _turn_bases(turns: list[dict]) -> set[str]:
+    """The knowledge bases a conversation's passages came from."""
+    out = set()
+    for t in turns:
+        for p in t.get("passages") or []:
+            out.add(p.get("base") or DEFAULT)
+        for r in t.get("rows") or []:
+            out.add(r.get("base") or DEFAULT)
+    return out
+
+
+def _shown(p) -> dict:
+    """A passage as the audit log keeps it: where it is, not its text."""
+    return {"base": p.base or DEFAULT, "source": p.source, "start": p.start, "end": p.end}
 
 
 def about(seconds: float | None) -> str:

@@ -8,6 +8,7 @@ import gradio as gr
 from ..config import SECTION_TYPE_NAMES, SUPPORTED_SUFFIXES
 from .handlers import MAX_QUESTION, WebApp
 from ..ingest.years import report_kinds
+from .admin import build_admin
 from .render import CONTEXT_HINT, TITLE
 
 EXAMPLES = [
@@ -54,13 +55,17 @@ def theme():
 def build(web: WebApp) -> gr.Blocks:
     """The page: 问答 (chat, its context panel beside it) and 报告库 tabs; filters, status and upload in
     a sidebar (a drawer on a phone); the API."""
-    s = web.status()
+    # With sign-in on, the page's configuration (served to every signed-in user) names no report, year or
+    # knowledge base: each user's choices arrive with their session (session_start, refresh).
+    s = web.status() if web.gate.open else {"documents": [], "years": []}
     with gr.Blocks(title=TITLE, delete_cache=(3600, 86400)) as demo:
         turns = gr.State([])  # this session's conversation (server side: what citations resolve against)
         saved = gr.BrowserState({"turns": []}, storage_key="yandu-conversation")  # its copy kept across reloads
         known_docs = gr.State([])
         with gr.Sidebar(label="检索范围与报告", open=True, position="right", width=340, elem_id="yd-side"):
             with gr.Accordion("检索范围", open=True, elem_id="yd-filters"):
+                bases = gr.Dropdown(choices=[], value=[], multiselect=True, label="知识库", info="不选则检索您可读的全部知识库",
+                                    visible=False, elem_id="yd-bases")
                 # Custom values allowed: the choices fill in once the index is up (the page is served
                 # before the startup index run ends), and API callers name reports by file name.
                 reports = gr.Dropdown(choices=web.report_choices(s), value=[], multiselect=True, allow_custom_value=True,
@@ -72,12 +77,15 @@ def build(web: WebApp) -> gr.Blocks:
                     label="段落类型", info="不选则不限", elem_id="yd-types")
                 top_k = gr.Slider(1, 20, value=web.settings.top_k, step=1, label="返回段落数", elem_id="yd-topk")
             with gr.Accordion("索引状态", open=True, elem_id="yd-status-box"):
-                status = gr.Markdown(web.status_markdown(s), elem_id="yd-status")
-                rebuild = gr.Button("重建索引", size="sm", variant="secondary", elem_id="yd-rebuild")
-                confirm_empty = gr.Checkbox(False, label="确认清空索引（仅当报告文件夹缺失或为空时需要）",
-                                            elem_id="yd-confirm-empty")
+                status = gr.Markdown(web.status_markdown(s) if web.gate.open else "", elem_id="yd-status")
+                with gr.Group(visible=web.gate.open, elem_id="yd-rebuild-box") as rebuild_box:
+                    rebuild = gr.Button("重建索引", size="sm", variant="secondary", elem_id="yd-rebuild")
+                    confirm_empty = gr.Checkbox(False, label="确认清空索引（仅当报告文件夹缺失或为空时需要）",
+                                                elem_id="yd-confirm-empty")
                 rebuild_result = gr.Markdown("", elem_id="yd-rebuild-result")
-            with gr.Accordion("添加报告", open=True, elem_id="yd-upload-box"):
+            with gr.Accordion("添加报告", open=True, elem_id="yd-upload-box", visible=web.gate.open) as upload_box:
+                upload_base = gr.Dropdown(choices=[], value=None, label="添加到知识库", visible=False,
+                                          elem_id="yd-upload-base")
                 # No `file_types`: Gradio would refuse a whole multi-file upload for one odd file and
                 # leave the batch in its temp folder; the handler names each refused file instead,
                 # adds the others, and deletes every temporary copy.
@@ -87,12 +95,14 @@ def build(web: WebApp) -> gr.Blocks:
                             "内容相同的文件不会重复添加。", elem_classes="yd-hint")
                 upload_result = gr.Markdown("", elem_id="yd-upload-result")
                 upload_json = gr.JSON(visible=False)
-        gr.HTML(
-            '<div class="yd-header"><div class="yd-logo">研</div><div class="yd-heading">'
-            '<div class="yd-title">研读 <span>Yandu</span></div>'
-            '<div class="yd-sub">工作报告检索助手：提问即可找到报告原文中的相关段落，每一段都注明出处</div>'
-            "</div></div>"
-        )
+        with gr.Row(elem_id="yd-top"):
+            gr.HTML(
+                '<div class="yd-header"><div class="yd-logo">研</div><div class="yd-heading">'
+                '<div class="yd-title">研读 <span>Yandu</span></div>'
+                '<div class="yd-sub">工作报告检索助手：提问即可找到报告原文中的相关段落，每一段都注明出处</div>'
+                "</div></div>"
+            )
+            user_line = gr.HTML("", elem_id="yd-user")
         with gr.Tabs(elem_id="yd-tabs"):
             with gr.Tab("问答", id="chat", elem_id="yd-tab-chat"):
                 with gr.Row(equal_height=False, elem_id="yd-main"):
@@ -136,7 +146,8 @@ def build(web: WebApp) -> gr.Blocks:
                     lib_query = gr.Textbox(label="查找", placeholder="标题、单位或文件名", elem_id="yd-lib-query", scale=3)
                     lib_kind = gr.Dropdown(choices=["全部", *(k.name for k in report_kinds()), "其他"], value="全部", label="类型",
                                            elem_id="yd-lib-kind", scale=1, min_width=140)
-                library = gr.Dataframe(headers=web.LIBRARY_COLUMNS, value=web.library_rows(), interactive=False,
+                library = gr.Dataframe(headers=web.LIBRARY_COLUMNS, value=web.library_rows() if web.gate.open else [],
+                                       interactive=False,
                                        wrap=True, elem_id="yd-library", max_height=420,
                                        column_widths=["24%", "10%", "6%", "9%", "17%", "6%", "10%", "8%", "10%"])
                 with gr.Row(elem_id="yd-lib-actions"):
@@ -148,8 +159,10 @@ def build(web: WebApp) -> gr.Blocks:
                 # the report the buttons act on (a component, not a State: the delete confirmation reads it)
                 selected = gr.Textbox("", elem_id="yd-lib-selected", elem_classes="yd-hidden", container=False)
                 outline = gr.HTML(LIBRARY_HINT, elem_id="yd-outline")
+            with gr.Tab("管理", id="admin", elem_id="yd-tab-admin", visible=False) as admin_tab:
+                admin, admin_tables, audit_table, audit_filters = build_admin(web)
 
-        filters = [top_k, reports, years, section_types]
+        filters = [top_k, reports, years, section_types, bases]
         chat_outputs = [chatbot, turns, question, export, export_docx]
         chat_kwargs = dict(fn=web.chat, inputs=[question, turns, *filters], outputs=chat_outputs,
                            concurrency_limit=4, show_progress_on=[chatbot])
@@ -164,7 +177,7 @@ def build(web: WebApp) -> gr.Blocks:
         chatbot.example_select(web.example_chat, inputs=[turns, *filters], outputs=chat_outputs,
                                api_visibility="private", concurrency_limit=4).then(
             None, js=SCROLL_TO_ANSWER).then(**keep)
-        compare.click(web.compare_turn, inputs=[question, turns, reports, years, section_types], outputs=chat_outputs,
+        compare.click(web.compare_turn, inputs=[question, turns, reports, years, section_types, bases], outputs=chat_outputs,
                       api_visibility="private", concurrency_limit=2, show_progress_on=[chatbot]).then(
             None, js=SCROLL_TO_ANSWER).then(**keep)
         export_docx.click(web.export_word, inputs=[turns], outputs=[docx_file], api_visibility="private",
@@ -180,13 +193,15 @@ def build(web: WebApp) -> gr.Blocks:
         chatbot.clear(**cleared).then(**keep)
         years.change(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
         demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
+        demo.load(web.session_start, outputs=[bases, upload_base, upload_box, rebuild_box, admin_tab, user_line],
+                  api_visibility="private", show_progress="hidden")
 
-        upload.upload(web.api_add_reports, inputs=[upload], outputs=[upload_json], api_name="add_reports",
+        upload.upload(web.api_add_reports, inputs=[upload, upload_base], outputs=[upload_json], api_name="add_reports",
                       show_progress_on=[upload_result], concurrency_limit=1, concurrency_id="corpus",
                       api_description="Add report files to the corpus and index them; says what happened to each.").then(
             web.after_upload, inputs=[upload_json, reports, years], outputs=[upload_result, status, reports, years, upload],
             api_visibility="private")
-        rebuild.click(web.rebuild, inputs=[reports, years, confirm_empty], outputs=[rebuild_result, status, reports, years],
+        rebuild.click(web.rebuild, inputs=[reports, years, confirm_empty, bases], outputs=[rebuild_result, status, reports, years],
                       api_name="rebuild_index", show_progress_on=[rebuild_result],
                       concurrency_limit=1, concurrency_id="corpus",
                       api_description="Re-index every report from scratch.")
@@ -201,6 +216,8 @@ def build(web: WebApp) -> gr.Blocks:
         lib_query.change(**lib_filter)
         lib_kind.change(**lib_filter)
         library_tab.select(**lib_filter)
+        admin_tab.select(admin.tables, outputs=admin_tables, api_visibility="private", show_progress="hidden").then(
+            admin.audit_rows, inputs=audit_filters, outputs=[audit_table], api_visibility="private")
         library.select(web.library_select, inputs=[library], outputs=[outline, selected, lib_reindex, lib_remove],
                        api_visibility="private")
         lib_remove.click(web.library_remove, inputs=[selected, lib_query, lib_kind],

@@ -1,0 +1,284 @@
+"""The 管理 tab: knowledge bases, users and groups, grants, and the audit log — for admins only.
+
+The tab is shown to admins (``WebApp.session_start``), and every handler here checks again that the
+request's user is an admin: a hidden tab is not a permission. Each change is one library call
+(``bases.Bases``, ``access.AccessStore``) and one audit entry; errors become one line on the page.
+"""
+from __future__ import annotations
+
+import html
+import io
+import logging
+from datetime import datetime
+
+import gradio as gr
+
+from ..errors import YanduError
+
+log = logging.getLogger(__name__)
+
+BASE_COLUMNS = ["名称", "标题", "报告", "段落", "创建时间"]
+USER_COLUMNS = ["用户", "管理员", "所属组", "登录方式", "创建时间"]
+GROUP_COLUMNS = ["组", "成员"]
+GRANT_COLUMNS = ["知识库", "用户", "组", "角色"]
+AUDIT_COLUMNS = ["时间", "用户", "操作", "知识库", "对象", "详情", "来源地址"]
+ROLE_LABELS = {"reader": "读者（提问、查看、下载）", "editor": "编辑（添加、重新索引、删除、恢复报告）"}
+
+
+def _when(t) -> str:
+    return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else "—"
+
+
+class Admin:
+    """The admin tab's handlers over the web app's knowledge bases, account store and audit log."""
+
+    def __init__(self, web):
+        self.web = web
+
+    @property
+    def store(self):
+        return self.web.gate.store
+
+    @property
+    def audit(self):
+        return self.web.gate.audit_log
+
+    def _admin(self, request):
+        who = self.web.who(request)
+        if not who.admin or self.web.gate.open or self.store is None:
+            raise gr.Error("只有管理员可以使用此页", title="无权操作")
+        return who
+
+    def _done(self, text: str) -> str:
+        return f"**{html.escape(text)}**"
+
+    # ---- tables --------------------------------------------------------------------------------
+
+    def tables(self, request: gr.Request = None):
+        self._admin(request)
+        return self.base_rows(), self.user_rows(), self.group_rows(), self.grant_rows(), \
+            gr.update(choices=self.web.bases.names())
+
+    def base_rows(self) -> list[list]:
+        rows = []
+        for info in self.web.bases.infos():
+            s = self.web.bases.get(info.name).status()
+            rows.append([info.name, info.title, s["reports"], s["chunks"], _when(info.created)])
+        return rows
+
+    def user_rows(self) -> list[list]:
+        return [[u.name, "是" if u.admin else "", "、".join(u.groups), "密码" if u.has_password else "LDAP",
+                 _when(u.created)] for u in self.store.users()]
+
+    def group_rows(self) -> list[list]:
+        return [[g.name, "、".join(g.members)] for g in self.store.groups()]
+
+    def grant_rows(self) -> list[list]:
+        return [[g.base, g.user or "", g.group or "", "编辑" if g.role == "editor" else "读者"] for g in self.store.grants()]
+
+    # ---- changes -------------------------------------------------------------------------------
+
+    def _run(self, request, action, what, *args):
+        """Call ``what(*args)`` as an admin; the page's message and every table afterwards."""
+        who = self._admin(request)
+        try:
+            message = self._done(what(who, *args))
+        except (YanduError, ValueError) as e:
+            message = f"**未完成**：{html.escape(str(e))}"
+        return (message, *self.tables(request))
+
+    def create_base(self, name, title, request: gr.Request = None):
+        def do(who, name, title):
+            info = self.web.bases.create((name or "").strip(), title or "")
+            self.web.gate.record(who, "base_create", base=info.name, target=info.title, request=request)
+            self.web.worker_of(info.name)
+            return f"已创建知识库 {info.title}（{info.name}）"
+        return self._run(request, "base_create", do, name, title)
+
+    def rename_base(self, name, title, request: gr.Request = None):
+        def do(who, name, title):
+            info = self.web.bases.rename((name or "").strip(), title or "")
+            self.web.gate.record(who, "base_rename", base=info.name, target=info.title, request=request)
+            return f"知识库 {info.name} 的标题已改为 {info.title}"
+        return self._run(request, "base_rename", do, name, title)
+
+    def delete_base(self, name, request: gr.Request = None):
+        def do(who, name):
+            target = self.web.bases.delete((name or "").strip())
+            self.web.workers.pop(name, None)
+            self.web.gate.record(who, "base_delete", base=name, target=target.name, request=request)
+            return f"知识库 {name} 已移到回收站（{target.name}），可用 python app.py kb restore {target.name} 恢复"
+        return self._run(request, "base_delete", do, name)
+
+    def add_user(self, name, password, admin, request: gr.Request = None):
+        def do(who, name, password, admin):
+            self.store.add_user((name or "").strip(), password or None, admin=bool(admin), by=who.name)
+            return f"已添加用户 {name.strip()}" + ("（仅 LDAP 登录）" if not password else "")
+        return self._run(request, "user_add", do, name, password, admin)
+
+    def remove_user(self, name, request: gr.Request = None):
+        def do(who, name):
+            self.store.remove_user((name or "").strip(), by=who.name)
+            self.web.gate.sessions.close_user((name or "").strip())
+            return f"已删除用户 {name.strip()}"
+        return self._run(request, "user_remove", do, name)
+
+    def set_password(self, name, password, request: gr.Request = None):
+        def do(who, name, password):
+            if not password:
+                raise ValueError("请输入新密码")
+            self.store.set_password((name or "").strip(), password, by=who.name)
+            return f"已为 {name.strip()} 设置新密码"
+        return self._run(request, "password_set", do, name, password)
+
+    def add_group(self, name, request: gr.Request = None):
+        def do(who, name):
+            self.store.add_group((name or "").strip(), by=who.name)
+            return f"已添加组 {name.strip()}"
+        return self._run(request, "group_add", do, name)
+
+    def remove_group(self, name, request: gr.Request = None):
+        def do(who, name):
+            self.store.remove_group((name or "").strip(), by=who.name)
+            return f"已删除组 {name.strip()}"
+        return self._run(request, "group_remove", do, name)
+
+    def add_member(self, group, user, request: gr.Request = None):
+        def do(who, group, user):
+            self.store.add_member((group or "").strip(), (user or "").strip(), by=who.name)
+            return f"已将 {user.strip()} 加入组 {group.strip()}"
+        return self._run(request, "member_add", do, group, user)
+
+    def remove_member(self, group, user, request: gr.Request = None):
+        def do(who, group, user):
+            self.store.remove_member((group or "").strip(), (user or "").strip(), by=who.name)
+            return f"已将 {user.strip()} 移出组 {group.strip()}"
+        return self._run(request, "member_remove", do, group, user)
+
+    def grant(self, base, kind, name, role, request: gr.Request = None):
+        def do(who, base, kind, name, role):
+            self.web.bases.info(base or "")
+            target = {"user": (name or "").strip()} if kind == "用户" else {"group": (name or "").strip()}
+            self.store.grant(base, role, **target, by=who.name)
+            return f"已授予 {kind} {name.strip()} 在 {base} 的{'编辑' if role == 'editor' else '读者'}权限"
+        return self._run(request, "grant", do, base, kind, name, role)
+
+    def revoke(self, base, kind, name, request: gr.Request = None):
+        def do(who, base, kind, name):
+            target = {"user": (name or "").strip()} if kind == "用户" else {"group": (name or "").strip()}
+            self.store.revoke(base or "", **target, by=who.name)
+            return f"已撤销 {kind} {name.strip()} 在 {base} 的权限"
+        return self._run(request, "revoke", do, base, kind, name)
+
+    # ---- the audit log -------------------------------------------------------------------------
+
+    def _entries(self, user, action, base, since):
+        since_t = None
+        if since and str(since).strip():
+            try:
+                since_t = datetime.strptime(str(since).strip(), "%Y-%m-%d").timestamp()
+            except ValueError:
+                raise gr.Error("起始日期应为 YYYY-MM-DD", title="提示") from None
+        return self.audit.entries(since=since_t, user=(user or "").strip() or None,
+                                  action=action if action and action != "全部" else None,
+                                  base=(base or "").strip() or None, limit=2000)
+
+    def audit_rows(self, user="", action="全部", base="", since="", request: gr.Request = None):
+        self._admin(request)
+        from ..access.audit import ACTIONS
+
+        rows = []
+        for e in self._entries(user, action, base, since):
+            detail = e.detail if isinstance(e.detail, str) else ("" if e.detail is None else str(e.detail))
+            rows.append([_when(e.time), e.user, ACTIONS.get(e.action, e.action), e.base or "", e.target or "",
+                         detail[:200], e.client or ""])
+        return rows
+
+    def audit_csv(self, user="", action="全部", base="", since="", request: gr.Request = None):
+        self._admin(request)
+        entries = self._entries(user, action, base, since)
+        out = self.web._fresh_export(request, ".csv")
+        buffer = io.StringIO()
+        self.audit.write_csv(entries, buffer)
+        out.write_text(buffer.getvalue(), encoding="utf-8")
+        self.web.served.grant(out, {"__admin__"})
+        return gr.update(value=str(out), interactive=True)
+
+
+def build_admin(web) -> None:
+    """The 管理 tab's components and events (inside ``gr.Tab``)."""
+    admin = Admin(web)
+    from ..access.audit import ACTIONS
+
+    message = gr.Markdown("", elem_id="yd-admin-result")
+    with gr.Accordion("知识库", open=True):
+        base_table = gr.Dataframe(headers=BASE_COLUMNS, value=[], interactive=False, elem_id="yd-admin-bases")
+        with gr.Row():
+            base_name = gr.Textbox(label="名称", placeholder="小写字母开头，如 jijian", elem_id="yd-base-name")
+            base_title = gr.Textbox(label="标题", placeholder="如 纪检监察室", elem_id="yd-base-title")
+        with gr.Row():
+            base_create = gr.Button("创建知识库", size="sm", variant="primary", elem_id="yd-base-create")
+            base_rename = gr.Button("修改标题", size="sm", elem_id="yd-base-rename")
+            base_delete = gr.Button("删除知识库", size="sm", variant="stop", elem_id="yd-base-delete")
+    with gr.Accordion("用户与组", open=True):
+        user_table = gr.Dataframe(headers=USER_COLUMNS, value=[], interactive=False, elem_id="yd-admin-users")
+        with gr.Row():
+            user_name = gr.Textbox(label="用户名", elem_id="yd-user-name")
+            user_password = gr.Textbox(label="密码", type="password", placeholder="留空：仅 LDAP 登录",
+                                       elem_id="yd-user-password")
+            user_admin = gr.Checkbox(False, label="管理员", elem_id="yd-user-admin")
+        with gr.Row():
+            user_add = gr.Button("添加用户", size="sm", variant="primary", elem_id="yd-user-add")
+            user_passwd = gr.Button("设置密码", size="sm", elem_id="yd-user-passwd")
+            user_remove = gr.Button("删除用户", size="sm", variant="stop", elem_id="yd-user-remove")
+        group_table = gr.Dataframe(headers=GROUP_COLUMNS, value=[], interactive=False, elem_id="yd-admin-groups")
+        with gr.Row():
+            group_name = gr.Textbox(label="组名", elem_id="yd-group-name")
+            member_name = gr.Textbox(label="成员（用户名）", elem_id="yd-member-name")
+        with gr.Row():
+            group_add = gr.Button("添加组", size="sm", variant="primary", elem_id="yd-group-add")
+            group_remove = gr.Button("删除组", size="sm", variant="stop", elem_id="yd-group-remove")
+            member_add = gr.Button("加入组", size="sm", elem_id="yd-member-add")
+            member_remove = gr.Button("移出组", size="sm", elem_id="yd-member-remove")
+    with gr.Accordion("授权", open=True):
+        grant_table = gr.Dataframe(headers=GRANT_COLUMNS, value=[], interactive=False, elem_id="yd-admin-grants")
+        with gr.Row():
+            grant_base = gr.Dropdown(choices=[], label="知识库", elem_id="yd-grant-base")
+            grant_kind = gr.Radio(["用户", "组"], value="组", label="授予", elem_id="yd-grant-kind")
+            grant_name = gr.Textbox(label="用户名或组名", elem_id="yd-grant-name")
+            grant_role = gr.Radio([(label, key) for key, label in ROLE_LABELS.items()], value="reader", label="角色",
+                                  elem_id="yd-grant-role")
+        with gr.Row():
+            grant_add = gr.Button("授权", size="sm", variant="primary", elem_id="yd-grant-add")
+            grant_revoke = gr.Button("撤销", size="sm", variant="stop", elem_id="yd-grant-revoke")
+    with gr.Accordion("审计日志", open=True):
+        with gr.Row():
+            audit_user = gr.Textbox(label="用户", elem_id="yd-audit-user")
+            audit_action = gr.Dropdown(["全部", *ACTIONS], value="全部", label="操作", elem_id="yd-audit-action")
+            audit_base = gr.Textbox(label="知识库", elem_id="yd-audit-base")
+            audit_since = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD", elem_id="yd-audit-since")
+        with gr.Row():
+            audit_show = gr.Button("查询", size="sm", variant="primary", elem_id="yd-audit-show")
+            audit_export = gr.DownloadButton("导出 CSV", value=None, size="sm", elem_id="yd-audit-csv")
+        audit_table = gr.Dataframe(headers=AUDIT_COLUMNS, value=[], interactive=False, wrap=True,
+                                   elem_id="yd-admin-audit", max_height=480)
+
+    tables = [message, base_table, user_table, group_table, grant_table, grant_base]
+    private = dict(api_visibility="private", concurrency_id="admin", concurrency_limit=1)
+    base_create.click(admin.create_base, inputs=[base_name, base_title], outputs=tables, **private)
+    base_rename.click(admin.rename_base, inputs=[base_name, base_title], outputs=tables, **private)
+    base_delete.click(admin.delete_base, inputs=[base_name], outputs=tables, **private,
+                      js="(n) => confirm('删除知识库“' + n + '”？\\n其报告与索引将移到回收站（可恢复）。') ? [n] : ['']")
+    user_add.click(admin.add_user, inputs=[user_name, user_password, user_admin], outputs=tables, **private)
+    user_passwd.click(admin.set_password, inputs=[user_name, user_password], outputs=tables, **private)
+    user_remove.click(admin.remove_user, inputs=[user_name], outputs=tables, **private)
+    group_add.click(admin.add_group, inputs=[group_name], outputs=tables, **private)
+    group_remove.click(admin.remove_group, inputs=[group_name], outputs=tables, **private)
+    member_add.click(admin.add_member, inputs=[group_name, member_name], outputs=tables, **private)
+    member_remove.click(admin.remove_member, inputs=[group_name, member_name], outputs=tables, **private)
+    grant_add.click(admin.grant, inputs=[grant_base, grant_kind, grant_name, grant_role], outputs=tables, **private)
+    grant_revoke.click(admin.revoke, inputs=[grant_base, grant_kind, grant_name], outputs=tables, **private)
+    filters = [audit_user, audit_action, audit_base, audit_since]
+    audit_show.click(admin.audit_rows, inputs=filters, outputs=[audit_table], api_visibility="private")
+    audit_export.click(admin.audit_csv, inputs=filters, outputs=[audit_export], api_visibility="private")
+    return admin, tables[1:], audit_table, filters
