@@ -8,6 +8,11 @@ ldap (LDAP / Active Directory sign-in, groups mapped to Yandu groups) · audit (
 Nothing here imports Gradio: the web app (``web/signin.py``) and the CLI (``app.py user|group|grant|audit``)
 call it.
 """
+from .audit import ACTIONS, AuditEntry, AuditError, AuditLog, write_csv
+from .ldap import LdapDirectory, LdapUnavailable, LdapUser
 from .principal import OPEN, ROLES, Principal
+from .store import AccessError, AccessStore, Grant, Group, User, check_name
 
-__all__ = ["OPEN", "ROLES", "Principal"]
+__all__ = ["ACTIONS", "OPEN", "ROLES", "AccessError", "AccessStore", "AuditEntry", "AuditError", "AuditLog", "Grant",
+           "Group", "LdapDirectory", "LdapUnavailable", "LdapUser", "Principal", "User",
+           "check_name", "write_csv"]
