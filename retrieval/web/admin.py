@@ -7,7 +7,6 @@ request's user is an admin: a hidden tab is not a permission. Each change is one
 from __future__ import annotations
 
 import html
-import io
 import logging
 from datetime import datetime
 
@@ -22,11 +21,17 @@ USER_COLUMNS = ["用户", "管理员", "所属组", "登录方式", "创建时�
 GROUP_COLUMNS = ["组", "成员"]
 GRANT_COLUMNS = ["知识库", "用户", "组", "角色"]
 AUDIT_COLUMNS = ["时间", "用户", "操作", "知识库", "对象", "详情", "来源地址"]
+ADMIN_ONLY = "__admin__"  # not a base name (bases_dir names start with a letter): only admins "read" it
 ROLE_LABELS = {"reader": "读者（提问、查看、下载）", "editor": "编辑（添加、重新索引、删除、恢复报告）"}
 
 
 def _when(t) -> str:
-    return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else "—"
+    """A moment as the tables show it: Unix time, datetime or ISO text → "2026-11-23 14:05"."""
+    if not t:
+        return "—"
+    if isinstance(t, str):
+        return t.replace("T", " ")[:16]
+    return (t if isinstance(t, datetime) else datetime.fromtimestamp(t)).strftime("%Y-%m-%d %H:%M")
 
 
 class Admin:
@@ -176,7 +181,7 @@ class Admin:
         since_t = None
         if since and str(since).strip():
             try:
-                since_t = datetime.strptime(str(since).strip(), "%Y-%m-%d").timestamp()
+                since_t = datetime.strptime(str(since).strip(), "%Y-%m-%d")
             except ValueError:
                 raise gr.Error("起始日期应为 YYYY-MM-DD", title="提示") from None
         return self.audit.entries(since=since_t, user=(user or "").strip() or None,
@@ -185,23 +190,17 @@ class Admin:
 
     def audit_rows(self, user="", action="全部", base="", since="", request: gr.Request = None):
         self._admin(request)
-        from ..access.audit import ACTIONS
-
-        rows = []
-        for e in self._entries(user, action, base, since):
-            detail = e.detail if isinstance(e.detail, str) else ("" if e.detail is None else str(e.detail))
-            rows.append([_when(e.time), e.user, ACTIONS.get(e.action, e.action), e.base or "", e.target or "",
-                         detail[:200], e.client or ""])
-        return rows
+        return [[_when(e.time), e.user or "", e.label, e.base or "", e.target or "", (e.detail or "")[:200],
+                 e.client or ""] for e in self._entries(user, action, base, since)]
 
     def audit_csv(self, user="", action="全部", base="", since="", request: gr.Request = None):
         self._admin(request)
         entries = self._entries(user, action, base, since)
+        from ..access.audit import write_csv
+
         out = self.web._fresh_export(request, ".csv")
-        buffer = io.StringIO()
-        self.audit.write_csv(entries, buffer)
-        out.write_text(buffer.getvalue(), encoding="utf-8")
-        self.web.served.grant(out, {"__admin__"})
+        write_csv(entries, out)
+        self.web.served.grant(out, {ADMIN_ONLY})
         return gr.update(value=str(out), interactive=True)
 
 
@@ -254,7 +253,7 @@ def build_admin(web) -> None:
     with gr.Accordion("审计日志", open=True):
         with gr.Row():
             audit_user = gr.Textbox(label="用户", elem_id="yd-audit-user")
-            audit_action = gr.Dropdown(["全部", *ACTIONS], value="全部", label="操作", elem_id="yd-audit-action")
+            audit_action = gr.Dropdown([("全部", "全部"), *((label, code) for code, label in ACTIONS.items())], value="全部", label="操作", elem_id="yd-audit-action")
             audit_base = gr.Textbox(label="知识库", elem_id="yd-audit-base")
             audit_since = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD", elem_id="yd-audit-since")
         with gr.Row():

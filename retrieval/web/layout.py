@@ -5,6 +5,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..bases import DEFAULT
 from ..config import SECTION_TYPE_NAMES, SUPPORTED_SUFFIXES
 from .handlers import MAX_QUESTION, WebApp
 from ..ingest.years import report_kinds
@@ -84,8 +85,9 @@ def build(web: WebApp) -> gr.Blocks:
                                                 elem_id="yd-confirm-empty")
                 rebuild_result = gr.Markdown("", elem_id="yd-rebuild-result")
             with gr.Accordion("添加报告", open=True, elem_id="yd-upload-box", visible=web.gate.open) as upload_box:
-                upload_base = gr.Dropdown(choices=[], value=None, label="添加到知识库", visible=False,
-                                          elem_id="yd-upload-base")
+                # value: the default base's name (in every installation), so API callers may leave it out
+                upload_base = gr.Dropdown(choices=[], value=DEFAULT, allow_custom_value=True, label="添加到知识库",
+                                          visible=False, elem_id="yd-upload-base")
                 # No `file_types`: Gradio would refuse a whole multi-file upload for one odd file and
                 # leave the batch in its temp folder; the handler names each refused file instead,
                 # adds the others, and deletes every temporary copy.
