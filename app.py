@@ -11,6 +11,7 @@
     python app.py add FILE… | remove NAME | restore NAME | reindex NAME
     python app.py compare "问题" [--year Y] [--report NAME] [--json]
     python app.py bundle --platform x86_64 --platform aarch64 --out dist/   # offline install archives
+    python app.py user|group|grant|revoke|grants|audit …   # accounts, grants per knowledge base, the audit log
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from retrieval.access import cli as access_cli
 from retrieval.config import SECTION_TYPE_NAMES, Settings
 from retrieval.errors import YanduError
 from retrieval.offline import enforce_offline
@@ -125,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--milvus", action="store_true", help="add the Milvus client and milvus-lite")
     p.add_argument("--compression", choices=["xz", "gz", "zst"], help="default: gz (docs/BENCHMARKS.md)")
     p.add_argument("--cache", type=Path, help="wheel cache kept across runs (default: ~/.cache/yandu-bundle)")
+    access_cli.add_parsers(sub)
     return parser
 
 
@@ -440,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval,
                 "derive": cmd_derive, "train-ranker": cmd_train_ranker,
                 "library": cmd_library, "add": cmd_add, "remove": cmd_remove, "restore": cmd_restore,
-                "reindex": cmd_reindex, "compare": cmd_compare, "bundle": cmd_bundle}
+                "reindex": cmd_reindex, "compare": cmd_compare, "bundle": cmd_bundle, **access_cli.COMMANDS}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:
