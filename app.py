@@ -13,6 +13,7 @@
     python app.py bundle --platform x86_64 --platform aarch64 --out dist/   # offline install archives
     python app.py kb list | create NAME [--title T] | rename NAME TITLE | delete NAME | trash | restore ENTRY
     python app.py query "问题" --base jijian --base default   # any command: --base picks the knowledge base(s)
+    python app.py user|group|grant|revoke|grants|audit …   # accounts, grants per knowledge base, the audit log
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from retrieval.access import cli as access_cli
 from retrieval.config import SECTION_TYPE_NAMES, Settings
 from retrieval.errors import YanduError
 from retrieval.offline import enforce_offline
@@ -148,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--milvus", action="store_true", help="add the Milvus client and milvus-lite")
     p.add_argument("--compression", choices=["xz", "gz", "zst"], help="default: gz (docs/BENCHMARKS.md)")
     p.add_argument("--cache", type=Path, help="wheel cache kept across runs (default: ~/.cache/yandu-bundle)")
+    access_cli.add_parsers(sub)
     return parser
 
 
@@ -480,6 +483,10 @@ def cmd_kb(args) -> int:
         _emit(args, info.to_json(), [f"{info.name}: now titled {info.title}"])
     elif what == "delete":
         target = bases.delete(args.name)
+        if (bases.root / "access.sqlite").exists():  # a later base of the same name must not inherit its grants
+            from retrieval.access import AccessStore
+
+            AccessStore(bases.root / "access.sqlite").drop_base(args.name, by="cli")
         _emit(args, {"name": args.name, "trashed": target.name},
               [f"{args.name}: moved to the trash as {target.name} (restore with: python app.py kb restore {target.name})"])
     elif what == "trash":
@@ -533,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval,
                 "derive": cmd_derive, "train-ranker": cmd_train_ranker,
                 "library": cmd_library, "add": cmd_add, "remove": cmd_remove, "restore": cmd_restore,
-                "reindex": cmd_reindex, "compare": cmd_compare, "bundle": cmd_bundle, "kb": cmd_kb}
+                "reindex": cmd_reindex, "compare": cmd_compare, "bundle": cmd_bundle, "kb": cmd_kb,
+                **access_cli.COMMANDS}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

@@ -110,6 +110,7 @@ class Admin:
     def delete_base(self, name, request: gr.Request = None):
         def do(who, name):
             target = self.web.bases.delete((name or "").strip())
+            self.store.drop_base(name, by=who.name)  # a later base of the same name must not inherit its grants
             self.web.workers.pop(name, None)
             self.web.gate.record(who, "base_delete", base=name, target=target.name, request=request)
             return f"知识库 {name} 已移到回收站（{target.name}），可用 python app.py kb restore {target.name} 恢复"
