@@ -420,14 +420,16 @@ def test_disk_full_and_read_only_index_are_one_line_and_query_answers(tmp_path, 
 # --- the web: nothing leaked, login throttled, listens at once, uploads leave nothing behind -------
 
 
-def test_login_throttle_grows_per_client_and_a_success_clears_it():
-    from retrieval.web.guard import LoginThrottle
+def test_login_throttle_grows_per_address_and_name_and_a_success_clears_it():
+    from retrieval.access.throttle import SignInThrottle
 
-    throttle = LoginThrottle(first=1.0, most=8.0)
-    assert [throttle.failed("10.0.0.1") for _ in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
-    assert 7 < throttle.wait_left("10.0.0.1") <= 8 and throttle.wait_left("10.0.0.2") == 0  # per client
-    throttle.succeeded("10.0.0.1")
-    assert throttle.wait_left("10.0.0.1") == 0 and throttle.failed("10.0.0.1") == 1.0
+    now = [0.0]
+    throttle = SignInThrottle(first=1.0, most=8.0, clock=lambda: now[0])
+    assert [round(throttle.failed("10.0.0.1", "alice")) for _ in range(5)] == [1, 2, 4, 8, 8]
+    assert 7 < throttle.wait_left("10.0.0.1", "alice") <= 8
+    assert throttle.wait_left("10.0.0.1", "bob") == 0  # a colleague behind the same address is not locked out
+    throttle.succeeded("10.0.0.1", "alice")
+    assert throttle.wait_left("10.0.0.1", "alice") == 0 and round(throttle.failed("10.0.0.1", "alice")) == 1
 
 
 def test_web_shows_line_forging_names_on_one_line():
@@ -513,18 +515,18 @@ def test_the_login_page_shows_no_report_names_years_or_api(auth_server):
 def test_wrong_passwords_wait_longer_each_time(auth_server):
     url = auth_server.url
     code, body, _ = login(url, "guess-1")
-    assert code == 400 and "1 秒后再试" in body
+    assert code == 401 and "1 秒后再试" in body
     code, body, _ = login(url, "s3cret")  # too soon: refused without checking, even the right password
     assert code == 429
     time.sleep(1.1)
     code, body, _ = login(url, "guess-2")
-    assert code == 400 and "2 秒后再试" in body
+    assert code == 401 and "2 秒后再试" in body
     time.sleep(1.0)
     assert login(url, "guess-3")[0] == 429
     time.sleep(1.1)
     assert login(url, "s3cret")[0] == 200  # waited long enough: the right password works, the count is cleared
     code, body, _ = login(url, "guess-4")
-    assert code == 400 and "1 秒后再试" in body
+    assert code == 401 and "1 秒后再试" in body
     time.sleep(1.1)
 
 

@@ -109,8 +109,10 @@ class WebApp:
             visible = self.visible(request)
             base = next((b for b in visible if source in {d["source"] for d in self._docs(b)}),
                         visible[0] if visible else DEFAULT)
-        if not self.bases.exists(base) or not who.may(action, base):
-            raise UnknownReport(f"{source}: 不是报告库中的文件" if action == "read" else f"{source}: 无权修改这份报告")
+        if not self.bases.exists(base) or not who.may("read", base):
+            raise UnknownReport(f"{source}: 不是报告库中的文件")
+        if not who.may(action, base):  # a reader of the base: told why, the report being theirs to see
+            raise UnknownReport(f"{source}: 无权修改这份报告")
         return base, source
 
     def _docs(self, base: str) -> list[dict]:

@@ -3,8 +3,11 @@
 Auth, binding and launch options live here and only here. The server listens at once: the index is
 updated by the background worker while the last good index answers, and an update that fails
 (a missing corpus, a full disk, another writer) is shown in the status panel, never fatal.
-With ``--auth`` the login page shows nothing of the corpus and login attempts are throttled
-(``guard``).
+Sign-in (``signin``) is on once an account exists in ``bases_dir/access.sqlite`` (``app.py user add``)
+or ``--auth user:password`` is given (that user is an admin); then every route needs a session, each
+user reaches only the knowledge bases granted to them (``gate``), and the audit log
+(``bases_dir/audit.sqlite``) records who did what. Without either, ``python app.py`` on 127.0.0.1 asks
+nothing, as before departments existed.
 """
 from __future__ import annotations
 
@@ -15,15 +18,21 @@ import threading
 import time
 from contextlib import contextmanager
 
+import hmac
+
 import gradio as gr
 from starlette.middleware import Middleware
+
+from ..access import AccessStore, AuditLog, LdapDirectory, Principal
+from ..access.sessions import Sessions
 
 from ..config import Settings
 from ..engine import Yandu
 from ..store.backend import read_failure
-from .guard import AuthGuard
+from .gate import Gate
 from .locale import GRADIO_ZH, ChineseUI
 from .handlers import WebApp
+from .signin import SignIn, SignInPages
 from .layout import CSS, JS, build, theme
 from .temp import start_upload_expiry, take_over_temp
 from .worker import CorpusWatcher, keep_index
@@ -33,9 +42,41 @@ log = logging.getLogger(__name__)
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def build_app(app: Yandu, watch: bool = False) -> tuple[gr.Blocks, WebApp]:
-    web = WebApp(app, watch=watch)
+def build_app(app: Yandu, watch: bool = False, gate: Gate | None = None) -> tuple[gr.Blocks, WebApp]:
+    web = WebApp(app, watch=watch, gate=gate)
     return build(web), web
+
+
+def departments(settings: Settings, credentials: tuple[str, str] | None) -> tuple[Gate, SignIn | None]:
+    """The gate and sign-in of a server: open (no account, no --auth) or signed (see the module docstring)."""
+    path = settings.bases_dir / "access.sqlite"
+    store = AccessStore(path) if path.exists() else None
+    if store is not None and not store.has_accounts():
+        store.close()
+        store = None
+    if store is None and credentials is None:
+        return Gate(), None
+    settings.bases_dir.mkdir(parents=True, exist_ok=True)
+    audit = AuditLog(settings.bases_dir / "audit.sqlite")
+    if store is not None:
+        store = AccessStore(path, audit=audit)
+    directory = LdapDirectory.from_settings(settings)
+    sessions = Sessions(settings.session_ttl, settings.idle_ttl)
+
+    def authenticate(name: str, password: str) -> Principal | None:
+        if credentials is not None and name == credentials[0]:  # --auth: an admin, kept in memory only
+            ok = hmac.compare_digest(password.encode(), credentials[1].encode())
+            return Principal(name, admin=True, source="auth") if ok else None
+        return store.authenticate(name, password, directory) if store is not None else None
+
+    def on_event(user: str, action: str, client: str, target: str | None = None, base: str | None = None) -> None:
+        try:
+            audit.record(user, action, base=base, target=target, client=client)
+        except Exception:
+            log.exception("audit entry not written: %s %s", user, action)
+
+    gate = Gate(sessions, store, audit)
+    return gate, SignIn(authenticate, sessions, on_event=on_event, gate=gate)
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
@@ -99,10 +140,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     except ValueError as e:
         log.error("error: %s", e)
         return 2
-    if host not in LOOPBACK and credentials is None:
+    gate, signin = departments(settings, credentials)
+    if host not in LOOPBACK and signin is None:
         log.error("error: refusing to serve on %s: anyone who can reach this machine could read and add reports. "
-                  "Give --auth user:password (or set YANDU_AUTH), or use the default --host 127.0.0.1.", host)
+                  "Create an account (python app.py user add NAME --admin), give --auth user:password (or set "
+                  "YANDU_AUTH), or use the default --host 127.0.0.1.", host)
         return 2
+    # Uvicorn rewrites the client's address from X-Forwarded-For only for the proxies named here (its
+    # default trusts 127.0.0.1, so any local client could pick its address and escape the sign-in throttle).
+    os.environ["FORWARDED_ALLOW_IPS"] = settings.trusted_proxies
 
     if why := _unusable_index(settings):
         log.error("error: %s", why)
@@ -110,7 +156,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     take_over_temp()  # before the page is built: Gradio's uploads go to this process's own folder
     app = Yandu(settings)
     log.info("Yandu: corpus %s, index %s; model %s", settings.corpus_dir, settings.store_dir, settings.model)
-    demo, web = build_app(app, watch=watch)
+    demo, web = build_app(app, watch=watch, gate=gate)
+    if signin is not None:
+        signin.served = web.served
+        log.info("sign-in required: %s", "accounts in " + str(settings.bases_dir / "access.sqlite")
+                 if gate.store is not None else "--auth")
+    for base in web.bases.names()[1:]:  # every other knowledge base's index brought up to date too
+        web.worker_of(base)
     # The model first (converted on the first start: 1–2 minutes, logged as it goes), then the index run
     # (which waits for it); the page answers from the last good index meanwhile, and a question asked
     # before the first index is ready waits for it, showing the stage (WebApp.readiness).
@@ -136,11 +188,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     try:
         demo.queue(default_concurrency_limit=2)
         # quiet: Gradio's own banner would suggest share=True, meaningless offline; the line above says where.
-        demo.launch(server_name=host, server_port=port, auth=credentials, auth_message="研读 · 请登录",
+        demo.launch(server_name=host, server_port=port,
+                    auth_dependency=signin.user if signin is not None else None,
                     max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, js=JS, footer_links=["api"],
                     ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=True,
                     i18n=gr.I18n(**{"zh-CN": GRADIO_ZH}),
-                    app_kwargs={"middleware": [Middleware(ChineseUI), *([Middleware(AuthGuard)] if credentials else [])]})
+                    app_kwargs={"middleware": [Middleware(ChineseUI),
+                                               *([Middleware(SignInPages, signin=signin)] if signin else [])]})
     except OSError as e:
         log.error("error: cannot serve on %s:%s: %s", host, port, e)
         return 1
