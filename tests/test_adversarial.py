@@ -507,8 +507,12 @@ def test_the_login_page_shows_no_report_names_years_or_api(auth_server):
             assert secret not in body, (path, secret)
     code, _, cookie = login(url, "s3cret")
     assert code == 200
-    code, body = get(url, cookie)  # logged in: the same page carries them (so the check above can fail)
-    assert code == 200 and "机密单位甲2019.txt" in body and '"/search"' in body
+    code, body = get(url, cookie)  # logged in: the page and its API (so the check above can fail) …
+    assert code == 200 and '"/search"' in body and "机密单位" not in body  # … whose config names no report:
+    from gradio_client import Client  # each user's reports come with their own session
+
+    status = Client(url, auth=("alice", "s3cret"), verbose=False).predict(api_name="/status")
+    assert "机密单位甲2019.txt" in {d["source"] for d in status["documents"]}
 
 
 @slow
