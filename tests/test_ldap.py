@@ -19,8 +19,9 @@ from retrieval.config import Settings
 
 SLAPD = shutil.which("slapd") or next((p for p in ("/usr/sbin/slapd",) if Path(p).exists()), None)
 LDAPADD = shutil.which("ldapadd")
-pytestmark = pytest.mark.skipif(not (SLAPD and LDAPADD), reason="needs OpenLDAP: apt-get install -y "
-                                "--no-install-recommends slapd ldap-utils (as .ci/run does)")
+pytestmark = [pytest.mark.slow,  # starts a server
+              pytest.mark.skipif(not (SLAPD and LDAPADD), reason="needs OpenLDAP: apt-get install -y "
+                                 "--no-install-recommends slapd ldap-utils (as .ci/run does)")]
 
 SUFFIX = "dc=yandu,dc=test"
 PEOPLE = f"ou=people,{SUFFIX}"
