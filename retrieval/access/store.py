@@ -129,12 +129,7 @@ class AccessStore:
         self.hasher = hasher or _hasher()
         self._dummy: str | None = None  # a hash of a random secret: verified for names that have none
         self._lock = threading.RLock()
-        self._conn = open_sqlite(self.path, "账户库", AccessError)
-        try:
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as e:
-            self._conn.close()
-            raise AccessError(f"{self.path.name}: 无法打开账户库 (not an account store: {e})") from None
+        self._conn = open_sqlite(self.path, _SCHEMA, "账户库", AccessError)
 
     # --- plumbing -------------------------------------------------------------------------------
 
