@@ -342,9 +342,10 @@ class AccessStore:
         if not (ok and digest):
             return False
         if self.hasher.check_needs_rehash(digest):
-            with self._lock:
+            renewed = self.hasher.hash(password)
+            with self._lock:  # unless the password was changed meanwhile
                 self._conn.execute("UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?",
-                                   (self.hasher.hash(password), row[0], digest))
+                                   (renewed, row[0], digest))
         return True
 
     def principal(self, name: str, *, source: str = "local", groups=(), admin: bool | None = None) -> Principal:
