@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import sqlite3
 import threading
 import time
@@ -21,8 +20,6 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from ..errors import YanduError
-
-log = logging.getLogger(__name__)
 
 # action → what the log page and the CSV call it
 ACTIONS: dict[str, str] = {
