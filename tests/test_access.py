@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher, profiles
 
 import app
-from retrieval.access import OPEN, AccessError, AccessStore, AuditLog, Principal, check_name
+from retrieval.access import OPEN, AccessError, AccessStore, AuditError, AuditLog, Principal, check_name
 
 CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
@@ -226,7 +226,7 @@ def test_every_change_is_audited_and_a_refused_one_is_not(store):
 
 def test_a_change_whose_audit_entry_fails_is_rolled_back(tmp_path, store):
     store.audit.close()  # the log cannot be written
-    with pytest.raises(Exception):
+    with pytest.raises(AuditError, match="cannot write the audit log"):
         store.add_user("bob", "bob-password")
     assert not store.has_accounts()
 
@@ -298,3 +298,26 @@ def test_cli_accounts_groups_grants_and_audit(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as e:
         run(monkeypatch, capsys, "audit", "--since", "yesterday", *bases)
     assert e.value.code == 2 and "not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_cli_bases_folder_that_is_a_file_is_one_line(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "bases"
+    blocker.write_text("not a folder")
+    for argv in (("user", "list"), ("grants",), ("audit",), ("group", "add", "g")):
+        code, out, err = run(monkeypatch, capsys, *argv, "--bases", str(blocker))
+        assert code == 1 and out == "" and err.count("\n") == 1 and ".sqlite: " in err, (argv, err)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_cli_plain_listings(tmp_path, monkeypatch, capsys):
+    bases = ["--bases", str(tmp_path)]
+    run(monkeypatch, capsys, "user", "add", "王五", "--no-password", *bases)
+    run(monkeypatch, capsys, "group", "add", "办公室", *bases)
+    run(monkeypatch, capsys, "group", "member-add", "办公室", "王五", *bases)
+    code, out, _ = run(monkeypatch, capsys, "user", "list", *bases)
+    assert code == 0 and out.split("\t")[:4] == ["王五", "用户", "LDAP", "办公室"]
+    code, out, _ = run(monkeypatch, capsys, "audit", "--user", "cli", "--limit", "1", *bases)
+    assert code == 0 and out.splitlines()[0].split("\t")[1:5] == ["cli", "加入用户组", "-", "王五"]
+    assert run(monkeypatch, capsys, "group", "member-remove", "办公室", "王五", *bases)[0] == 0
+    assert run(monkeypatch, capsys, "group", "remove", "办公室", *bases)[0] == 0
+    assert run(monkeypatch, capsys, "group", "list", "--json", *bases)[1].strip() == "[]"

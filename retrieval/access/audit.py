@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import sqlite3
 import threading
 import time
@@ -21,8 +20,6 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from ..errors import YanduError
-
-log = logging.getLogger(__name__)
 
 # action → what the log page and the CSV call it
 ACTIONS: dict[str, str] = {
@@ -88,11 +85,13 @@ def _moment(value, *, end: bool = False) -> float | None:
     raise TypeError(f"not a time: {value!r}")
 
 
-def open_sqlite(path: Path, what: str, error: type[YanduError]) -> sqlite3.Connection:
+def open_sqlite(path: Path, schema: str, what: str, error: type[YanduError]) -> sqlite3.Connection:
     """A connection to ``path`` (made, readable by its owner only, when new) with WAL, foreign keys,
-    ``synchronous=FULL`` and a busy timeout; a file that is not SQLite, or a folder that cannot be
-    written, gives ``error`` with one line naming the file. Shared by the account store and the log."""
+    ``synchronous=FULL``, a busy timeout and ``schema`` in place; a file that is not SQLite (or not
+    this schema's), or a folder that cannot be written, gives ``error`` with one line naming the file
+    and ``what`` it should be. Shared by the account store and the log."""
     path = Path(path)
+    conn = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
@@ -101,11 +100,13 @@ def open_sqlite(path: Path, what: str, error: type[YanduError]) -> sqlite3.Conne
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(schema)
         return conn
-    except sqlite3.DatabaseError as e:
-        raise error(f"{path.name}: 无法打开{what} (cannot open the {what} database: {e})") from None
-    except OSError as e:
-        raise error(f"{path.name}: 无法打开{what} ({e.strerror or e})") from None
+    except (sqlite3.DatabaseError, OSError) as e:
+        if conn is not None:
+            conn.close()
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())
+        raise error(f"{path.name}: 无法打开{what} (cannot open it: {reason})") from None
 
 
 class AuditLog:
@@ -114,12 +115,7 @@ class AuditLog:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._conn = open_sqlite(self.path, "审计日志", AuditError)
-        try:
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as e:
-            self._conn.close()
-            raise AuditError(f"{self.path.name}: 无法打开审计日志 (not an audit log: {e})") from None
+        self._conn = open_sqlite(self.path, _SCHEMA, "审计日志", AuditError)
 
     def record(self, user: str | None, action: str, *, base: str | None = None, target: str | None = None,
                detail=None, client: str | None = None) -> int:

@@ -10,6 +10,7 @@ name or password is None.
 from __future__ import annotations
 
 import logging
+import math
 import ssl
 from dataclasses import dataclass
 
@@ -87,7 +88,8 @@ class LdapDirectory:
         try:
             server = ldap3.Server(self.url, get_info=ldap3.NONE, connect_timeout=self.timeout, tls=tls)
             conn = ldap3.Connection(server, user=dn, password=password, auto_referrals=False, read_only=True,
-                                    receive_timeout=self.timeout, raise_exceptions=False)
+                                    receive_timeout=max(1, math.ceil(self.timeout)),  # packed as whole seconds
+                                    raise_exceptions=False)
         except LDAPException as e:
             raise self._unavailable(e) from None
         try:
@@ -125,7 +127,7 @@ class LdapDirectory:
         query = (f"(|(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group))"
                  f"(|(member={d})(uniqueMember={d})))(&(objectClass=posixGroup)(memberUid={u})))")
         conn.search(self.group_base, query, search_scope=ldap3.SUBTREE, attributes=["cn"], size_limit=1000,
-                    time_limit=int(self.timeout) or 1)
+                    time_limit=max(1, math.ceil(self.timeout)))
         if conn.result and conn.result.get("result") not in (0, 4, 32):  # success, sizeLimitExceeded, noSuchObject
             log.warning("LDAP group search under %s failed: %s", self.group_base, conn.result.get("description"))
         names, dns = set(), set()
