@@ -51,14 +51,14 @@ def departments(settings: Settings, credentials: tuple[str, str] | None) -> tupl
     """The gate and sign-in of a server: open (no account, no --auth) or signed (see the module docstring)."""
     path = settings.bases_dir / "access.sqlite"
     store = AccessStore(path) if path.exists() else None
-    if store is not None and not store.has_accounts():
+    if store is not None and not store.has_accounts() and not settings.ldap_url:
         store.close()
         store = None
-    if store is None and credentials is None:
+    if store is None and credentials is None and not settings.ldap_url:
         return Gate(), None
     settings.bases_dir.mkdir(parents=True, exist_ok=True)
     audit = AuditLog(settings.bases_dir / "audit.sqlite")
-    if store is not None:
+    if store is not None or settings.ldap_url:  # LDAP alone: its users' groups are granted in the store
         store = AccessStore(path, audit=audit)
     directory = LdapDirectory.from_settings(settings)
     sessions = Sessions(settings.session_ttl, settings.idle_ttl)
