@@ -128,7 +128,7 @@ def render_answer(question: str, passages: list[dict], message: str, note: str =
             lines += ["", f'<span class="yd-note">当前筛选 — {html.escape(note)}</span>']
         return "\n".join(lines)
     terms = highlight_terms(question)
-    reports = len({p["source"] for p in passages})
+    reports = len({(p.get("base"), p["source"]) for p in passages})
     head = f"找到 **{len(passages)}** 段相关内容，来自 **{reports}** 份报告"
     if note:
         head += f'（<span class="yd-note">筛选 — {html.escape(note)}</span>）'
@@ -138,11 +138,12 @@ def render_answer(question: str, passages: list[dict], message: str, note: str =
     lines += direct_answer_lines(turn_n, question, passages)
     shown = None
     for p in passages:
-        if p["source"] != shown:
-            shown = p["source"]
+        if (p.get("base"), p["source"]) != shown:
+            shown = (p.get("base"), p["source"])
             year = f"{p['year']} 年 · " if p.get("year") else ""
+            base = f"{html.escape(p['base_title'])} · " if p.get("base_title") else ""  # several bases: which one
             lines.append(f'<span class="yd-report">{html.escape(p["title"])}</span> '
-                         f'<span class="yd-src">{year}{html.escape(p["source"])}</span>')
+                         f'<span class="yd-src">{base}{year}{html.escape(p["source"])}</span>')
             lines.append("")
         section = _md_escape(p["section"]) if p.get("section") else "（导语）"
         page = f'<span class="yd-src">第 {p["page"]} 页</span>' if p.get("page") else ""
@@ -177,7 +178,7 @@ def render_compare(question: str, rows: list[dict], note: str = "") -> str:
 
 
 def _citation(p: dict) -> str:
-    cite_parts = [f"来源：{p['source']}"]
+    cite_parts = ([f"知识库：{p['base_title']}"] if p.get("base_title") else []) + [f"来源：{p['source']}"]
     if p.get("year"):
         cite_parts.append(f"{p['year']} 年")
     if p.get("page"):
