@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..access import OPEN, Principal
@@ -17,6 +18,20 @@ from ..access import OPEN, Principal
 log = logging.getLogger(__name__)
 
 NOBODY = Principal("", source="none")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A request that did not come through Gradio (the token API, MCP): the principal its token gave,
+    the client's address (for the audit log) and a session key for its exports."""
+
+    principal: Principal
+    client: object = None
+    session_hash: str = "api"
+
+    @property
+    def username(self) -> str:
+        return self.principal.name
 
 
 class Gate:
@@ -31,6 +46,10 @@ class Gate:
         return self.sessions is None
 
     def principal(self, request) -> Principal:
+        """Who the request is. A caller authenticated by other means than a session (a personal API
+        token) arrives as a ``Caller`` carrying the principal its token resolved to."""
+        if isinstance(request, Caller):
+            return request.principal
         if self.open:
             return OPEN
         name = getattr(request, "username", None) if request is not None else None
