@@ -217,3 +217,22 @@ def test_admin_sees_every_base_and_the_audit_log_holds_it(departments):
     users_seen = {(e.user, e.action) for e in entries}
     assert ("boss", "ask") in users_seen and ("bob", "ask") in users_seen and ("ann", "add") in users_seen
     assert any(e.action == "sign_in" and e.user == "bob" for e in entries)
+
+
+def test_a_colleague_cannot_use_anothers_gradio_session(departments):
+    """Gradio keys queues and state by a session hash the client picks: the first user owns it."""
+    server, _, _ = departments
+    _, ann = as_user(server, "ann")
+    ann.predict("发展党员多少名", 3, api_name="/search")
+    bob_http, _ = as_user(server, "bob")
+    for route in (f"gradio_api/queue/data?session_hash={ann.session_hash}", f"gradio_api/heartbeat/{ann.session_hash}"):
+        assert bob_http.get(route).status_code == 403, route
+    r = bob_http.post("gradio_api/queue/join", json={"session_hash": ann.session_hash, "fn_index": 0, "data": [],
+                                                     "event_data": None, "trigger_id": None})
+    assert r.status_code == 403
+    r = bob_http.post("gradio_api/cancel", json={"session_hash": ann.session_hash, "event_id": "x"})
+    assert r.status_code == 403
+    http = httpx.Client(base_url=server.url, timeout=30)  # no session at all: Gradio's unchecked routes closed too
+    for route in (f"gradio_api/heartbeat/{ann.session_hash}", "gradio_api/monitoring/x"):
+        assert http.get(route).status_code == 401, route
+    assert http.post("gradio_api/cancel", json={"session_hash": "x", "event_id": "y"}).status_code == 401

@@ -47,7 +47,8 @@ def build_app(app: Yandu, watch: bool = False, gate: Gate | None = None) -> tupl
     return build(web), web
 
 
-def departments(settings: Settings, credentials: tuple[str, str] | None) -> tuple[Gate, SignIn | None]:
+def departments(settings: Settings, credentials: tuple[str, str] | None,
+                port: int | None = None) -> tuple[Gate, SignIn | None]:
     """The gate and sign-in of a server: open (no account, no --auth) or signed (see the module docstring)."""
     path = settings.bases_dir / "access.sqlite"
     store = AccessStore(path) if path.exists() else None
@@ -76,7 +77,7 @@ def departments(settings: Settings, credentials: tuple[str, str] | None) -> tupl
             log.exception("audit entry not written: %s %s", user, action)
 
     gate = Gate(sessions, store, audit)
-    return gate, SignIn(authenticate, sessions, on_event=on_event, gate=gate)
+    return gate, SignIn(authenticate, sessions, on_event=on_event, port=port)
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
@@ -140,7 +141,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     except ValueError as e:
         log.error("error: %s", e)
         return 2
-    gate, signin = departments(settings, credentials)
+    gate, signin = departments(settings, credentials, port)
     if host not in LOOPBACK and signin is None:
         log.error("error: refusing to serve on %s: anyone who can reach this machine could read and add reports. "
                   "Create an account (python app.py user add NAME --admin), give --auth user:password (or set "
