@@ -575,3 +575,15 @@ def test_every_handler_speaks_chinese(app, tmp_path):
     assert any("份报告" in t and "新增" in t for t in texts)  # the rebuild's result
     left = {t[:120]: words for t in texts if (words := english_left(t))}
     assert not left, left
+
+
+def test_audit_details_are_shown_in_words():
+    from retrieval.web.admin import detail_text
+
+    asked = detail_text('{"api": true, "shown": [{"base": "a", "source": "甲.txt", "start": 0, "end": 9},'
+                        ' {"base": "a", "source": "甲.txt", "start": 9, "end": 20}]}')
+    assert asked == "显示 2 段：甲.txt（2 段）；经 API"
+    assert detail_text('{"outcomes": {"甲.txt": "added", "乙.exe": "rejected"}}') == "甲.txt：已添加、乙.exe：已拒绝"
+    assert detail_text('{"role": "editor", "kind": "group"}') == "组；编辑"
+    assert detail_text("不是 JSON") == "不是 JSON" and detail_text(None) == ""
+    assert not re.search(r'[{"]', detail_text('{"rows": 3}'))

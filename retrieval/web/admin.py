@@ -7,7 +7,9 @@ request's user is an admin: a hidden tab is not a permission. Each change is one
 from __future__ import annotations
 
 import html
+import json
 import logging
+from collections import Counter
 from datetime import datetime
 
 import gradio as gr
@@ -23,6 +25,49 @@ GRANT_COLUMNS = ["知识库", "用户", "组", "角色"]
 AUDIT_COLUMNS = ["时间", "用户", "操作", "知识库", "对象", "详情", "来源地址"]
 ADMIN_ONLY = "__admin__"  # not a base name (bases_dir names start with a letter): only admins "read" it
 ROLE_LABELS = {"reader": "读者（提问、查看、下载）", "editor": "编辑（添加、重新索引、删除、恢复报告）"}
+
+
+OUTCOMES = {"added": "已添加", "duplicate": "重复，未添加", "duplicate_indexed": "与已有报告相同", "rejected": "已拒绝",
+            "unreadable": "无法读取", "not_indexed": "未能索引"}
+SIGN_IN_SOURCES = {"local": "本地账户", "ldap": "LDAP", "auth": "启动参数账户"}
+
+
+def detail_text(detail: str | None) -> str:
+    """An audit entry's detail as the page shows it, in words (the CSV keeps the recorded JSON)."""
+    try:
+        d = json.loads(detail) if detail else None
+    except ValueError:
+        d = None
+    if not isinstance(d, dict):
+        return (detail or "")[:200]
+    parts = []
+    if isinstance(d.get("shown"), list):
+        sources = Counter(p.get("source") for p in d["shown"] if isinstance(p, dict))
+        parts.append(f"显示 {len(d['shown'])} 段" + ("：" if sources else "")
+                     + "、".join(f"{s}（{n} 段）" for s, n in sources.items()))
+    if isinstance(d.get("outcomes"), dict):
+        parts.append("、".join(f"{f}：{OUTCOMES.get(o, o)}" for f, o in d["outcomes"].items()))
+    if "rows" in d:
+        parts.append(f"{d['rows']} 份报告")
+    if "turns" in d:
+        parts.append(f"{d['turns']} 轮问答")
+    if "start" in d and "end" in d:
+        parts.append(f"第 {d['start']}–{d['end']} 字")
+    if "kind" in d:
+        parts.append("用户" if d["kind"] == "user" else "组")
+    if d.get("role"):
+        parts.append("编辑" if d["role"] == "editor" else "读者")
+    if d.get("group"):
+        parts.append(f"组 {d['group']}")
+    if d.get("admin"):
+        parts.append("管理员")
+    if d.get("ldap"):
+        parts.append("仅 LDAP 登录")
+    if d.get("api"):
+        parts.append("经 API")
+    if d.get("error"):
+        parts.append(f"出错：{d['error']}")
+    return "；".join(parts)[:300]
 
 
 def _when(t) -> str:
@@ -62,7 +107,7 @@ class Admin:
     def tables(self, request: gr.Request = None):
         self._admin(request)
         return self.base_rows(), self.user_rows(), self.group_rows(), self.grant_rows(), \
-            gr.update(choices=self.web.bases.names())
+            gr.update(choices=[(f"{i.title}（{i.name}）", i.name) for i in self.web.bases.infos()])
 
     def base_rows(self) -> list[list]:
         rows = []
@@ -163,10 +208,10 @@ class Admin:
 
     def grant(self, base, kind, name, role, request: gr.Request = None):
         def do(who, base, kind, name, role):
-            self.web.bases.info(base or "")
+            info = self.web.bases.info(base or "")
             target = {"user": (name or "").strip()} if kind == "用户" else {"group": (name or "").strip()}
             self.store.grant(base, role, **target, by=who.name)
-            return f"已授予 {kind} {name.strip()} 在 {base} 的{'编辑' if role == 'editor' else '读者'}权限"
+            return f"已授予 {kind} {name.strip()} 在 {info.title}（{base}）的{'编辑' if role == 'editor' else '读者'}权限"
         return self._run(request, "grant", do, base, kind, name, role)
 
     def revoke(self, base, kind, name, request: gr.Request = None):
@@ -191,8 +236,9 @@ class Admin:
 
     def audit_rows(self, user="", action="全部", base="", since="", request: gr.Request = None):
         self._admin(request)
-        return [[_when(e.time), e.user or "", e.label, e.base or "", e.target or "", (e.detail or "")[:200],
-                 e.client or ""] for e in self._entries(user, action, base, since)]
+        return [[_when(e.time), e.user or "", e.label, e.base or "",
+                 SIGN_IN_SOURCES.get(e.target, e.target) if e.action == "sign_in" else e.target or "",
+                 detail_text(e.detail), e.client or ""] for e in self._entries(user, action, base, since)]
 
     def audit_csv(self, user="", action="全部", base="", since="", request: gr.Request = None):
         self._admin(request)
@@ -202,11 +248,12 @@ class Admin:
         out = self.web._fresh_export(request, ".csv")
         write_csv(entries, out)
         self.web.served.grant(out, {ADMIN_ONLY})
-        return gr.update(value=str(out), interactive=True)
+        return gr.update(value=str(out))
 
 
-def build_admin(web) -> None:
-    """The 管理 tab's components and events (inside ``gr.Tab``)."""
+def build_admin(web, session: dict) -> tuple:
+    """The 管理 tab's components and events (inside ``gr.Tab``); ``session``: the page-load event that
+    sets the sidebar's knowledge base choices, run again after a base is created, renamed or deleted."""
     admin = Admin(web)
     from ..access.audit import ACTIONS
 
@@ -259,16 +306,20 @@ def build_admin(web) -> None:
             audit_since = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD", elem_id="yd-audit-since")
         with gr.Row():
             audit_show = gr.Button("查询", size="sm", variant="primary", elem_id="yd-audit-show")
-            audit_export = gr.DownloadButton("导出 CSV", value=None, size="sm", elem_id="yd-audit-csv")
+            # a click builds the file, then downloads it (a DownloadButton alone would download on the second click)
+            audit_export = gr.Button("导出 CSV", size="sm", elem_id="yd-audit-csv")
+            audit_file = gr.DownloadButton("csv", value=None, elem_id="yd-audit-file", elem_classes="yd-hidden")
         audit_table = gr.Dataframe(headers=AUDIT_COLUMNS, value=[], interactive=False, wrap=True,
-                                   elem_id="yd-admin-audit", max_height=480)
+                                   elem_id="yd-admin-audit", max_height=480,
+                                   column_widths=["15%", "8%", "9%", "8%", "24%", "26%", "10%"])
 
     tables = [message, base_table, user_table, group_table, grant_table, grant_base]
     private = dict(api_visibility="private", concurrency_id="admin", concurrency_limit=1)
-    base_create.click(admin.create_base, inputs=[base_name, base_title], outputs=tables, **private)
-    base_rename.click(admin.rename_base, inputs=[base_name, base_title], outputs=tables, **private)
+    base_create.click(admin.create_base, inputs=[base_name, base_title], outputs=tables, **private).then(**session)
+    base_rename.click(admin.rename_base, inputs=[base_name, base_title], outputs=tables, **private).then(**session)
     base_delete.click(admin.delete_base, inputs=[base_name], outputs=tables, **private,
-                      js="(n) => confirm('删除知识库“' + n + '”？\\n其报告与索引将移到回收站（可恢复）。') ? [n] : ['']")
+                      js="(n) => confirm('删除知识库“' + n + '”？\\n其报告与索引将移到回收站（可恢复）。') ? [n] : ['']"
+                      ).then(**session)
     user_add.click(admin.add_user, inputs=[user_name, user_password, user_admin], outputs=tables, **private)
     user_passwd.click(admin.set_password, inputs=[user_name, user_password], outputs=tables, **private)
     user_remove.click(admin.remove_user, inputs=[user_name], outputs=tables, **private)
@@ -280,5 +331,6 @@ def build_admin(web) -> None:
     grant_revoke.click(admin.revoke, inputs=[grant_base, grant_kind, grant_name], outputs=tables, **private)
     filters = [audit_user, audit_action, audit_base, audit_since]
     audit_show.click(admin.audit_rows, inputs=filters, outputs=[audit_table], api_visibility="private")
-    audit_export.click(admin.audit_csv, inputs=filters, outputs=[audit_export], api_visibility="private")
+    audit_export.click(admin.audit_csv, inputs=filters, outputs=[audit_file], api_visibility="private").then(
+        None, js="() => setTimeout(() => document.querySelector('#yd-audit-file').click(), 50)")
     return admin, tables[1:], audit_table, filters

@@ -467,16 +467,23 @@ class WebApp:
         yield from self.chat(question, turns, top_k, reports, years, section_types, bases, request)
 
     def restore(self, saved: dict | None, request: gr.Request = None):
-        """Page load: the conversation kept in the browser becomes this session's again, with its exports."""
-        kept = (saved or {}).get("turns") if isinstance(saved, dict) else None
-        turns = [t for t in (kept if isinstance(kept, list) else []) if isinstance(t, dict) and "answer" in t]
+        """Page load: the conversation kept in the browser becomes this session's again, with its exports —
+        only for the user who had it (on a shared computer the next user signs in on the same browser),
+        and only its turns from knowledge bases that user may still read."""
+        saved = saved if isinstance(saved, dict) else {}
+        kept = saved.get("turns")
+        who = self.who(request)
+        if not self.gate.open and saved.get("user") != who.name:
+            kept = None
+        readable = set(self.visible(request))
+        turns = [t for t in (kept if isinstance(kept, list) else [])
+                 if isinstance(t, dict) and "answer" in t and _turn_bases([t]) <= readable]
         return self._messages(turns), turns, self._export_md(turns, request)
 
-    @staticmethod
-    def keep(turns: list[dict] | None) -> dict:
-        """The session's conversation, to be kept in the browser (``gr.BrowserState``; a dict, so that an
-        emptied conversation is stored too)."""
-        return {"turns": list(turns or []), "saved": time.time()}
+    def keep(self, turns: list[dict] | None, request: gr.Request = None) -> dict:
+        """The session's conversation and its user, to be kept in the browser (``gr.BrowserState``; a
+        dict, so that an emptied conversation is stored too)."""
+        return {"turns": list(turns or []), "saved": time.time(), "user": self.who(request).name}
 
     def cited(self, key: str | None, turns: list[dict] | None, request: gr.Request = None):
         """A citation was clicked ("turn-rank"): the passage in its section, and its report to download."""

@@ -162,7 +162,10 @@ def build(web: WebApp) -> gr.Blocks:
                 selected = gr.Textbox("", elem_id="yd-lib-selected", elem_classes="yd-hidden", container=False)
                 outline = gr.HTML(LIBRARY_HINT, elem_id="yd-outline")
             with gr.Tab("管理", id="admin", elem_id="yd-tab-admin", visible=False) as admin_tab:
-                admin, admin_tables, audit_table, audit_filters = build_admin(web)
+                session = dict(fn=web.session_start,
+                               outputs=[bases, upload_base, upload_box, rebuild_box, admin_tab, user_line],
+                               api_visibility="private", show_progress="hidden")
+                admin, admin_tables, audit_table, audit_filters = build_admin(web, session)
 
         filters = [top_k, reports, years, section_types, bases]
         chat_outputs = [chatbot, turns, question, export, export_docx]
@@ -195,8 +198,7 @@ def build(web: WebApp) -> gr.Blocks:
         chatbot.clear(**cleared).then(**keep)
         years.change(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
         demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
-        demo.load(web.session_start, outputs=[bases, upload_base, upload_box, rebuild_box, admin_tab, user_line],
-                  api_visibility="private", show_progress="hidden")
+        demo.load(**session)
 
         upload.upload(web.api_add_reports, inputs=[upload, upload_base], outputs=[upload_json], api_name="add_reports",
                       show_progress_on=[upload_result], concurrency_limit=1, concurrency_id="corpus",
