@@ -73,16 +73,13 @@ class TokenStore:
 
     def issue(self, user: str, label: str = "", *, by: str | None = None) -> str:
         """A new token for ``user`` (an account in the store); returned once, never again."""
-        user = check_name(user)
+        user = self.store._existing("users", check_name(user), "user")  # the stored spelling
         label = check_name(label, "token label") if label else ""
         secret = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
         detail = {"label": label}  # and its id, once inserted (the entry is written before the commit)
         with self.store._change(by, "token_issue", target=user, detail=detail) as c:
-            row = c.execute("SELECT name FROM users WHERE name = ?", (user,)).fetchone()
-            if row is None:
-                raise AccessError(f"没有用户 {user!r} (no such user)")
             detail["id"] = c.execute("INSERT INTO tokens(user, label, digest, created) VALUES (?, ?, ?, ?)",
-                                     (row[0], label, digest(secret), self._clock())).lastrowid
+                                     (user, label, digest(secret), self._clock())).lastrowid
         return secret
 
     def revoke(self, token_id: int, *, by: str | None = None, user: str | None = None) -> None:
