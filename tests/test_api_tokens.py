@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import asynccontextmanager
 import sqlite3
 import subprocess
 import sys
@@ -249,25 +250,15 @@ def test_each_token_has_its_own_rate_limit(api):
         assert c.get("/api/v1/reports", headers=bearer(secrets["amy"])).status_code == 200
 
 
-def mcp_session(transport_client, url: str):
-    """The ``mcp`` SDK's client session over streamable HTTP with the given httpx2 client."""
+@asynccontextmanager
+async def mcp_session(http, url: str):
+    """The ``mcp`` SDK's own client session over streamable HTTP, through ``http`` (an httpx2 client)."""
     from mcp.client.session import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
-    class Session:
-        async def __aenter__(self):
-            self._http = streamable_http_client(url, http_client=transport_client)
-            read, write = await self._http.__aenter__()
-            self._session = ClientSession(read, write)
-            session = await self._session.__aenter__()
-            await session.initialize()
-            return session
-
-        async def __aexit__(self, *exc):
-            await self._session.__aexit__(*exc)
-            await self._http.__aexit__(*exc)
-
-    return Session()
+    async with streamable_http_client(url, http_client=http) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
 
 
 def test_mcp_tools_answer_as_the_tokens_account(api):
@@ -345,11 +336,12 @@ def test_a_real_server_answers_tokens_over_http_and_mcp_and_refuses_a_revoked_on
         assert httpx.get(f"{url}/api/v1/openapi.json").json()["info"]["title"].startswith("研读")
         out = asyncio.run(mcp_calls(f"{url}/mcp", secrets))
         for name, mine, theirs in (("amy", A_MARK, B_MARK), ("bob", B_MARK, A_MARK)):
-            tools, passages = out[name]
-            assert {"search", "compare", "outline", "list_reports"} <= set(tools)
+            tools, passages, statuses = out[name]
+            assert {"search", "compare", "outline", "list_reports"} <= set(tools) and set(statuses) <= {200, 202}
             assert passages and all(mine in p["text"] and theirs not in p["text"] for p in passages)
-            assert all(p["source"] and p["section"] and "page" in p for p in passages)  # citations
-        assert out["revoked"] == 401
+            assert all(p["source"] and p["section"] and "page" in p and p["end"] > p["start"] for p in passages)
+        tools, errors, statuses = out["revoked"]
+        assert tools is None and errors and statuses == [401], (errors, statuses)  # not even initialize answered
         # signed-in users' gradio_client is untouched by the middleware
         _, gradio = as_user(server, "bob")
         assert {p["source"] for p in gradio.predict("发展党员多少名", 10, api_name="/search")} == set(setup["files"]["b"])
@@ -362,20 +354,25 @@ def test_a_real_server_answers_tokens_over_http_and_mcp_and_refuses_a_revoked_on
 
 
 async def mcp_calls(url: str, secrets: dict) -> dict:
-    """Per token: the tool names and the passages of ``search``; for the revoked token, the HTTP status
-    the SDK's client met."""
+    """Per token: the tool names and the passages of ``search``, or the error the SDK's client raised;
+    and the HTTP statuses its requests met."""
     import httpx2
 
     out = {}
     for name, secret in secrets.items():
-        async with httpx2.AsyncClient(headers=bearer(secret), timeout=300) as http:
+        statuses = []
+
+        async def seen(response, statuses=statuses):
+            statuses.append(response.status_code)
+
+        async with httpx2.AsyncClient(headers=bearer(secret), timeout=300, event_hooks={"response": [seen]}) as http:
             try:
                 async with mcp_session(http, url) as s:
                     tools = [t.name for t in (await s.list_tools()).tools]
                     result = await s.call_tool("search", {"question": "发展党员多少名", "top_k": 10})
-                    out[name] = (tools, json.loads(result.content[0].text))
-            except Exception as e:  # noqa: BLE001 — the revoked token: the SDK raises the HTTP error
-                out[name] = next((x.response.status_code for x in _leaves(e) if isinstance(x, httpx2.HTTPStatusError)), e)
+                    out[name] = (tools, json.loads(result.content[0].text), statuses)
+            except Exception as e:  # noqa: BLE001 — the revoked token: the connection fails
+                out[name] = (None, list(_leaves(e)), statuses)
     return out
 
 
