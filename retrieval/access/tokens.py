@@ -119,9 +119,10 @@ class TokenStore:
         return token
 
 
-# Chosen, not measured against a limit: an assistant's agent loop asks a few questions per turn, and one
-# search takes ~0.1–0.5 s on the shared 2-core EPYC, so 60 a minute (a burst of 60, then one a second)
-# leaves a token room for any person's use while one runaway script cannot keep both cores busy alone.
+# Chosen: an assistant's agent loop asks a few questions per turn, so 60 a minute (a burst of 60, then one a
+# second) leaves any person's use room, while a runaway script is slowed to one request a second per token.
+# Measured for scale: one /api/v1/search over the 5 seed reports took 0.03–0.06 s (curl, AMD EPYC, 2 cores
+# shared, load 6.7); calls run at most 2 at once anyway (tokenapi.CONCURRENT).
 RATE, PER = 60, 60.0
 MAX_BUCKETS = 50_000
 

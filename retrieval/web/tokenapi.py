@@ -20,6 +20,7 @@ token may make ``tokens.RATE`` requests a minute (429 with ``Retry-After`` beyon
 """
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from typing import Annotated, Literal
@@ -202,6 +203,14 @@ def mcp_server(calls: Calls) -> MCPServer:
     web = calls.web
     server = MCPServer("yandu", title="研读 Yandu", instructions=INSTRUCTIONS, log_level="WARNING")
 
+    def tool(title: str):
+        """Register a read-only tool; its docstring, lines joined (Chinese needs no spaces), describes it."""
+        def add(fn):
+            server.add_tool(fn, title=title, description="".join(inspect.cleandoc(fn.__doc__).splitlines()),
+                            annotations=READ_ONLY, structured_output=False)
+            return fn
+        return add
+
     async def run(ctx: Context, handler, *args) -> str:
         """The handler's answer as one JSON text (the SDK would split a list into one block per item)."""
         try:
@@ -209,7 +218,7 @@ def mcp_server(calls: Calls) -> MCPServer:
         except ApiError as e:
             raise ToolError(e.message + (f"（{e.state}）" if e.state else "")) from None
 
-    @server.tool(title="检索原文段落", annotations=READ_ONLY, structured_output=False)
+    @tool("检索原文段落")
     async def search(question: Question, ctx: Context, bases: Bases = [], years: Years = [],  # noqa: B006
                      section_types: SectionTypes = [], top_k: TopK = 5,  # noqa: B006
                      reports: Reports = []) -> str:  # noqa: B006
@@ -218,19 +227,19 @@ def mcp_server(calls: Calls) -> MCPServer:
         可见多个知识库时另有 base、base_title。没有匹配时为 []。只检索调用者有权阅读的知识库。"""
         return await run(ctx, web.api_search, question, top_k, reports, years, list(section_types), bases)
 
-    @server.tool(title="跨报告对比", annotations=READ_ONLY, structured_output=False)
+    @tool("跨报告对比")
     async def compare(question: Question, ctx: Context, reports: Reports = [], years: Years = [],  # noqa: B006
                       section_types: SectionTypes = [], bases: Bases = []) -> str:  # noqa: B006
         """同一个问题在每份报告中的最相关段落：每份报告一行 {source, title, year, passage}（passage 同 search 的
         段落，没有则为 null）。范围：指定的报告，否则指定年份的报告，否则全部有权阅读的报告。"""
         return await run(ctx, web.api_compare, question, reports, years, list(section_types), bases)
 
-    @server.tool(title="报告目录", annotations=READ_ONLY, structured_output=False)
+    @tool("报告目录")
     async def outline(source: Source, ctx: Context) -> str:
         """一份报告的章节树（level、number、heading、section_type、children）、段落数和去掉的噪声。"""
         return await run(ctx, web.api_outline, source)
 
-    @server.tool(title="报告列表", annotations=READ_ONLY, structured_output=False)
+    @tool("报告列表")
     async def list_reports(ctx: Context) -> str:
         """调用者有权阅读的全部报告：source、title、unit、year、kind、passages、sections、added、size、error、
         duplicate_of（可见多个知识库时另有 base）。"""
