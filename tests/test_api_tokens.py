@@ -139,14 +139,19 @@ def test_the_token_cli_issues_lists_and_revokes(tmp_path, store, capsys):
 A_MARK, B_MARK = "甲测试局", "乙测试局"
 
 
-@pytest.fixture
-def api(two_bases, tmp_path):  # noqa: F811
-    """TokenApi around a real WebApp over bases a and b; tokens of amy (reader of a), bob (reader of b),
-    boss (admin) and a revoked one."""
+def gradio_stand_in():
+    """What lies behind the middleware in process (on a real server: Gradio)."""
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
+    return Starlette(routes=[Route("/", lambda r: PlainTextResponse("gradio"))])
+
+
+@pytest.fixture
+def api(two_bases, tmp_path):  # noqa: F811
+    """TokenApi around a real WebApp over bases a and b; tokens of amy (reader of a), bob (reader of b),
+    boss (admin) and a revoked one."""
     from retrieval.access.sessions import Sessions
     from retrieval.web.gate import Gate
     from retrieval.web.handlers import WebApp
@@ -164,8 +169,7 @@ def api(two_bases, tmp_path):  # noqa: F811
     secrets["revoked"] = tokens.issue("bob", "old")
     tokens.revoke(tokens.list("bob")[-1].id)
     web = WebApp(two_bases.get("default"), gate=Gate(Sessions(3600, 3600), store, audit), bases=two_bases)
-    gradio = Starlette(routes=[Route("/", lambda r: PlainTextResponse("gradio"))])  # what lies behind
-    middleware = TokenApi(gradio, web=web, tokens=tokens, limit=RateLimit(rate=20))
+    middleware = TokenApi(gradio_stand_in(), web=web, tokens=tokens, limit=RateLimit(rate=20))
     return middleware, secrets, store, audit
 
 
@@ -199,6 +203,21 @@ def test_no_token_a_wrong_one_or_a_revoked_one_gets_401_and_nothing_else(api):
         spec = c.get("/api/v1/openapi.json").json()  # the description needs no token and names no report
         assert {"/api/v1/search", "/api/v1/compare", "/api/v1/reports", "/api/v1/outline"} <= set(spec["paths"])
         assert "测试局" not in json.dumps(spec, ensure_ascii=False)
+
+
+def test_without_accounts_no_token_exists_and_the_api_refuses_everyone(two_bases):  # noqa: F811
+    """Sign-in off (the single-user desktop): the page is open, the token API is not."""
+    from starlette.testclient import TestClient
+
+    from retrieval.web.gate import Gate
+    from retrieval.web.handlers import WebApp
+    from retrieval.web.tokenapi import TokenApi
+
+    web = WebApp(two_bases.get("default"), gate=Gate(), bases=two_bases)
+    with TestClient(TokenApi(gradio_stand_in(), web=web, tokens=None)) as c:
+        for r in (c.get("/api/v1/reports", headers=bearer("ydk_" + "x" * 43)), c.get("/api/v1/reports"),
+                  c.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS)):
+            assert r.status_code == 401 and "测试局" not in r.text
 
 
 def test_a_token_reaches_its_accounts_bases_only_and_the_audit_log_names_it(api):
