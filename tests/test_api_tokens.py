@@ -246,8 +246,11 @@ def test_a_token_reaches_its_accounts_bases_only_and_the_audit_log_names_it(api)
         assert {(r["base"], r["source"]) for r in boss} >= {("a", "甲测试局.txt"), ("b", "乙测试局.txt")}
         # bad parameters: refused before any handler runs, or by it
         for body in ({"question": "x" * 201}, {"question": "q", "top_k": 0}, {"question": "q", "section_types": ["x"]},
-                     {"question": "q", "reports": ["r"] * 1001}, {}):
+                     {"question": "q", "reports": ["r"] * 1001}, {}, {"question": ""}, {"question": "q", "years": ["x"]}):
             assert c.post("/api/v1/search", json=body, headers=bearer(secrets["bob"])).status_code == 422, body
+        bomb = c.post("/api/v1/search", content=b'{"question": "' + b"x" * (3 << 20) + b'"}',
+                      headers={**bearer(secrets["bob"]), "Content-Type": "application/json"})
+        assert bomb.status_code == 413
         # a revoked grant counts at the next request
         store.revoke("b", user="bob")
         gone = c.post("/api/v1/search", json={"question": "发展党员"}, headers=bearer(secrets["bob"]))

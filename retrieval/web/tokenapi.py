@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -50,11 +50,12 @@ OPENAPI = API + "/openapi.json"
 CONCURRENT = 2  # calls answered at once, as the page's queue (server.py: default_concurrency_limit=2) on 2 cores
 MAX_ITEMS = 1000  # reports, years, bases or section types named in one call
 MAX_KEY = 300  # characters of one report or base name
+MAX_BODY = 2 << 20  # bytes of a request: the longest valid one (1000 names of 300 characters, UTF-8) is ~0.9 MB
 UNAUTHORIZED = "需要有效的访问令牌：Authorization: Bearer <令牌>（令牌由管理员用 app.py token issue 签发）"
 
 # what a call names, checked before any handler runs (both the HTTP API and the MCP tools)
 Key = Annotated[str, Field(max_length=MAX_KEY)]
-Question = Annotated[str, Field(max_length=MAX_QUESTION, description="问题（中文或其他语言）")]
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION, description="问题（中文或其他语言）")]
 TopK = Annotated[int, Field(ge=1, le=50, description="返回几段原文（1–50）")]
 Reports = Annotated[list[Key], Field(max_length=MAX_ITEMS,
                                      description="只看这些报告（文件名；可见多个知识库时为 知识库/文件名）；空 = 全部")]
@@ -148,6 +149,7 @@ def http_api(calls: Calls) -> FastAPI:
     web = calls.web
     api = FastAPI(title="研读 Yandu 检索接口", version="1", description=DESCRIPTION, openapi_url=OPENAPI,
                   docs_url=None, redoc_url=None)  # Swagger's page would load its scripts from a CDN: offline, none
+
     @api.exception_handler(ApiError)
     async def refused(request: Request, e: ApiError) -> JSONResponse:
         return JSONResponse(e.to_json(), status_code=e.status)
@@ -262,9 +264,10 @@ class TokenApi:
         self.app, self.tokens = app, tokens
         self.limit = limit or RateLimit()
         calls = Calls(web)
-        self.api = http_api(calls)
+        self.api = RequestBodyLimitMiddleware(http_api(calls), MAX_BODY)  # 413 beyond, before anything is parsed
         self.mcp = mcp_server(calls)
         self.mcp_app = self.mcp.streamable_http_app(streamable_http_path=MCP, stateless_http=True, json_response=True,
+                                                    max_request_body_size=MAX_BODY,
                                                     # no Host/Origin check: the SDK's DNS-rebinding guard protects
                                                     # servers that answer without credentials; a rebinding page
                                                     # cannot send a bearer token, and a proxy may pass any Host
