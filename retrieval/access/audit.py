@@ -30,6 +30,7 @@ ACTIONS: dict[str, str] = {
     "user_add": "添加用户", "user_remove": "删除用户", "password_set": "设置密码", "admin_set": "设置管理员",
     "group_add": "添加用户组", "group_remove": "删除用户组", "member_add": "加入用户组", "member_remove": "移出用户组",
     "grant": "授权", "revoke": "撤销授权",
+    "token_issue": "签发访问令牌", "token_revoke": "撤销访问令牌",
 }
 
 _SCHEMA = """

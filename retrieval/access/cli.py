@@ -1,9 +1,10 @@
-"""The accounts' commands for app.py: user, group, grant, revoke, grants, audit.
+"""The accounts' commands for app.py: user, group, grant, revoke, grants, audit, token.
 
 ``add_parsers(sub)`` adds them to app.py's subparsers; ``COMMANDS`` maps each to its function
 (``args -> exit code``). They work on ``bases_dir/access.sqlite`` and log to ``bases_dir/audit.sqlite``
 as "cli". A password is read from standard input (``--password-stdin``) or typed at a prompt, never
-taken as an argument (it would stay in the shell history and the process list). Errors are
+taken as an argument (it would stay in the shell history and the process list); a new token is printed
+once, alone on standard output (the note that it is shown once goes to standard error). Errors are
 ``YanduError``s: app.py prints their one line and exits 1.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..config import Settings
 from .audit import ACTIONS, AuditLog, write_csv
 from .principal import ROLES
 from .store import AccessError, AccessStore
+from .tokens import TokenStore
 
 BY = "cli"
 
@@ -105,6 +107,18 @@ def add_parsers(sub) -> None:
     out.add_argument("--csv", nargs="?", const="-", metavar="FILE", help="CSV (UTF-8 with BOM) to FILE or stdout")
     out.add_argument("--json", action="store_true")
     _bases(p)
+
+    p = sub.add_parser("token", help="personal access tokens for the HTTP API and MCP: issue, list, revoke")
+    tokens = p.add_subparsers(dest="action", required=True)
+    q = tokens.add_parser("issue", help="a new token for a user (printed once, stored hashed)")
+    q.add_argument("user")
+    q.add_argument("--label", default="", help="what it is for, e.g. the assistant that uses it")
+    q = tokens.add_parser("list", help="the tokens (never their secrets)")
+    q.add_argument("--user")
+    q.add_argument("--json", action="store_true")
+    tokens.add_parser("revoke", help="revoke a token at once").add_argument("id", type=int)
+    for q in tokens.choices.values():
+        _bases(q)
 
 
 def _settings(args) -> Settings:
@@ -198,5 +212,19 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_token(args) -> int:
+    tokens = TokenStore(_store(args))
+    if args.action == "issue":
+        print(tokens.issue(args.user, args.label, by=BY))
+        print("访问令牌只显示这一次，请妥善保存 (the token is shown once: keep it now)", file=sys.stderr)
+    elif args.action == "revoke":
+        tokens.revoke(args.id, by=BY)
+    else:
+        found = [t.to_json() for t in tokens.list(args.user)]
+        _print(args, found, [f"{t['id']}\t{t['user']}\t{t['label'] or '-'}\t{t['created']}\t{t['last_used'] or '未使用'}"
+                             for t in found])
+    return 0
+
+
 COMMANDS = {"user": cmd_user, "group": cmd_group, "grant": cmd_grant, "revoke": cmd_revoke, "grants": cmd_grants,
-            "audit": cmd_audit}
+            "audit": cmd_audit, "token": cmd_token}

@@ -3,7 +3,7 @@
 layout (Blocks: 问答 and 报告库 tabs, sidebar) · handlers (events → facade) · render (Markdown/HTML, marks,
 Markdown and Word export) · answers (extractive direct answers, follow-ups) · worker (index thread,
 corpus watcher) · server (binding, launch) · signin (sign-in page, sessions, file guard) · gate (who asks, what they reach) · admin (管理 tab) · locale (Chinese for every
-browser) · style.css, page.js (citations, phone drawer)
+browser) · tokenapi (the token HTTP API /api/v1 and MCP /mcp, for personal tokens) · style.css, page.js (citations, phone drawer)
 
 The Gradio-dependent names load on first use, so rendering and the worker import without Gradio.
 """

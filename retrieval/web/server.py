@@ -23,7 +23,7 @@ import hmac
 import gradio as gr
 from starlette.middleware import Middleware
 
-from ..access import AccessStore, AuditLog, LdapDirectory, Principal
+from ..access import AccessStore, AuditLog, LdapDirectory, Principal, TokenStore
 from ..access.sessions import Sessions
 
 from ..config import Settings
@@ -33,6 +33,7 @@ from .gate import Gate
 from .locale import GRADIO_ZH, ChineseUI
 from .handlers import WebApp
 from .signin import SignIn, SignInPages
+from .tokenapi import TokenApi
 from .layout import CSS, JS, build, theme
 from .temp import start_upload_expiry, take_over_temp
 from .worker import CorpusWatcher, keep_index
@@ -193,8 +194,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
                     auth_dependency=signin.user if signin is not None else None,
                     max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, js=JS, footer_links=["api"],
                     ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=True,
+                    mcp_server=False,  # never Gradio's own (GRADIO_MCP_SERVER): its tools list and calls skip the login
                     i18n=gr.I18n(**{"zh-CN": GRADIO_ZH}),
-                    app_kwargs={"middleware": [Middleware(ChineseUI),
+                    app_kwargs={"middleware": [Middleware(TokenApi, web=web,  # /api/v1 and /mcp: token holders
+                                                          tokens=TokenStore(gate.store) if gate.store else None),
+                                               Middleware(ChineseUI),
                                                *([Middleware(SignInPages, signin=signin)] if signin else [])]})
     except OSError as e:
         log.error("error: cannot serve on %s:%s: %s", host, port, e)
