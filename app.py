@@ -335,6 +335,10 @@ def cmd_eval(args) -> int:
     if not args.questions and not args.derived:
         print("error: name a question set (JSONL) or --derived", file=sys.stderr)
         return 1
+    missing = [str(q) for q in args.questions if not q.is_file()]
+    if missing:
+        print(f"error: no such question set: {', '.join(missing)}", file=sys.stderr)
+        return 1
     print(run_eval(settings_from(args), args.questions, args.top_k, baseline=not args.no_baseline,
                    ablations=args.ablation, derived=args.derived, corpus_sets=args.corpus_set, cache=args.cache))
     return 0
