@@ -123,8 +123,8 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float]) -> np.nd
         text, plain = row["text"], normalize(row["text"])
         headings = normalize(" ".join(row["heading_path"]))
         out[i] = (
-            sentence_coverage(text, q.concepts, idf, figure),
-            float(bool(q.quantity) and states_quantity(text, q.tokens, q.quantity)),
+            sentence_coverage(plain, q.concepts, idf, figure, normalized=True),
+            float(bool(q.quantity) and states_quantity(plain, q.tokens, q.quantity, normalized=True)),
             said(headings, q.concepts, idf) / total,
             said(normalize(row.get("title") or ""), q.concepts, idf) / total,
             float(any(y in plain or y in headings for y in years)),

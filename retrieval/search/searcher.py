@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Settings
+from ..encode import QueryVectors
 from ..passage import Passage, Why
 from ..store import Snapshot, open_store
 from ..store.snapshot import Rows
@@ -81,6 +82,7 @@ class Searcher:
 
     def __init__(self, settings: Settings, encoder, ranker: Ranker | None = None):
         self.settings, self.encoder, self._ranker = settings, encoder, ranker
+        self.vectors = QueryVectors(encoder)  # question vectors: cached, questions asked together batched
         self.store = open_store(settings)
 
     @property
@@ -99,7 +101,7 @@ class Searcher:
         s = self.settings
         q = understand(text, snap.newest_year, snap.unit_names)
         depth = s.fusion_depth
-        vector = self.encoder.encode_queries([q.dense_text if s.use_paraphrases else q.text]).astype(np.float32)[0]
+        vector = self.vectors.vector(q.dense_text if s.use_paraphrases else q.text)
         d_rows, d_scores = snap.dense_top(vector, depth, None if mask is None or mask.all() else mask)
         tokens = q.tokens if s.use_paraphrases else expand(tokenize(text))
         cand, keyword = snap.keyword_top(tokens, depth, mask, also=d_rows)
