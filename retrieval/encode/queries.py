@@ -68,6 +68,11 @@ class QueryVectors:
             raise ask.error
         return ask.vector
 
+    def clear(self) -> None:
+        """Forget every cached vector (the benchmark's new-question figures)."""
+        with self._lock:
+            self._cache.clear()
+
     def _encode_next(self, model_id: str) -> None:
         """Encode the queue's first batch (this caller's question is its first), then hand the lead on."""
         with self._lock:
