@@ -34,6 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="with --load: the same run alternately on this checkout and on DIR's (another worktree)")
     p.add_argument("--load-rounds", type=int, default=1, help="with --load-vs: runs of each side (default 1)")
     p.add_argument("--load-searches-only", action="store_true", help="with --load: no uploads, no rebuild")
+    p.add_argument("--load-new-questions", action="store_true",
+                   help="with --load: every request a question not asked before (no cache answers it)")
     p.add_argument("--profile", action="store_true",
                    help="instead: CPU per search by stage, in-process on the seed index (see bench/profile.py)")
     p.add_argument("--profile-rounds", type=int, default=5, help="times each question is asked (default 5)")
@@ -89,7 +91,7 @@ def main(argv=None) -> int:
         from .load import main as load
 
         result = load(args.load_seconds, args.load_clients, args.load_vs, args.load_rounds,
-                      not args.load_searches_only)
+                      not args.load_searches_only, args.load_new_questions)
         print(json.dumps({"load": result}, ensure_ascii=False))
         return 1 if result["failed"] else 0
     wanted = [w.strip() for item in args.only for w in item.split(",") if w.strip()] or list(RUNS)

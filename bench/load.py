@@ -83,9 +83,11 @@ def warm_up(client, timeout: float = 300) -> None:
 
 
 def run(seconds: float = 60, clients: int = 16, workdir: Path | None = None, checkout: Path = ROOT,
-        corpus_work: bool = True) -> dict:
+        corpus_work: bool = True, new_questions: bool = False) -> dict:
     """One load run against a server of ``checkout`` (its app.py; this bench drives it);
-    ``corpus_work`` False: searches only, no uploads or rebuild."""
+    ``corpus_work`` False: searches only, no uploads or rebuild; ``new_questions``: every request a
+    question not asked before (a bench question with its number added: "…？（第37问）"), so that no
+    per-question cache answers any part of it."""
     from gradio_client import Client, handle_file
 
     root = Path(workdir or tempfile.mkdtemp(prefix="yandu-load-"))
@@ -107,8 +109,8 @@ def run(seconds: float = 60, clients: int = 16, workdir: Path | None = None, che
     try:
         wait_until_up(url, server)
         warm_up(Client(url, verbose=False))
-        return {"checkout": str(checkout), **_load(url, server.pid, root, seconds, clients, Client, handle_file,
-                                                   corpus_work)}
+        return {"checkout": str(checkout), "new_questions": new_questions,
+                **_load(url, server.pid, root, seconds, clients, Client, handle_file, corpus_work, new_questions)}
     finally:
         server.terminate()
         try:
@@ -122,7 +124,7 @@ def run(seconds: float = 60, clients: int = 16, workdir: Path | None = None, che
 
 
 def _load(url: str, pid: int, root: Path, seconds: float, clients: int, Client, handle_file,
-          corpus_work: bool = True) -> dict:
+          corpus_work: bool = True, new_questions: bool = False) -> dict:
     qs = questions()
     latencies: list[float] = []
     failures: list[str] = []
@@ -135,7 +137,7 @@ def _load(url: str, pid: int, root: Path, seconds: float, clients: int, Client, 
         client = Client(url, verbose=False)
         k = n
         while not stop.is_set():
-            question = qs[k % len(qs)]
+            question = qs[k % len(qs)] + (f"（第{k}问）" if new_questions else "")
             k += clients
             began = time.perf_counter()
             try:
@@ -206,6 +208,7 @@ def _load(url: str, pid: int, root: Path, seconds: float, clients: int, Client, 
 
 def render(result: dict) -> str:
     work = "two uploads and a rebuild" if result.get("corpus_work", True) else "searches only"
+    work += ", every question new" if result.get("new_questions") else ""
     lines = [f"load: {result['clients']} clients × {result['seconds']} s on loopback, {work}"
              + (f" ({result['checkout']})" if result.get("checkout") not in (None, str(ROOT)) else ""),
              f"  server CPU {result['cpu_ms_per_search']} ms per search ({result['server_cpu_s']} s over "
@@ -223,12 +226,13 @@ def render(result: dict) -> str:
 COMPARED = ("cpu_ms_per_search", "search_p50_ms", "search_p95_ms", "requests_per_s")
 
 
-def compare(seconds: float, clients: int, other: Path, rounds: int, corpus_work: bool = True) -> dict:
+def compare(seconds: float, clients: int, other: Path, rounds: int, corpus_work: bool = True,
+            new_questions: bool = False) -> dict:
     """This checkout (A) and ``other`` (B) in turn, A B A B …: each side's runs, medians and A/B."""
     runs: dict[str, list[dict]] = {"this": [], "other": []}
     for n in range(rounds):
         for side, checkout in (("this", ROOT), ("other", Path(other).resolve())):
-            result = run(seconds, clients, checkout=checkout, corpus_work=corpus_work)
+            result = run(seconds, clients, checkout=checkout, corpus_work=corpus_work, new_questions=new_questions)
             print(f"round {n + 1}, {side}:\n" + render(result), flush=True)
             runs[side].append(result)
     median = {side: {k: percentile([r[k] for r in rs], 50) for k in COMPARED} for side, rs in runs.items()}
@@ -247,11 +251,12 @@ def render_compare(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main(seconds: float, clients: int, vs: Path | None = None, rounds: int = 1, corpus_work: bool = True) -> dict:
+def main(seconds: float, clients: int, vs: Path | None = None, rounds: int = 1, corpus_work: bool = True,
+         new_questions: bool = False) -> dict:
     if vs is not None:
-        result = {**compare(seconds, clients, vs, rounds, corpus_work), "machine": machine()}
+        result = {**compare(seconds, clients, vs, rounds, corpus_work, new_questions), "machine": machine()}
         print(render_compare(result))
         return result
-    result = {**run(seconds, clients, corpus_work=corpus_work), "machine": machine()}
+    result = {**run(seconds, clients, corpus_work=corpus_work, new_questions=new_questions), "machine": machine()}
     print(render(result))
     return result
