@@ -74,16 +74,29 @@ class QueryVectors:
             self._cache.clear()
 
     def _encode_next(self, model_id: str) -> None:
-        """Encode the queue's first batch (this caller's question is its first), then hand the lead on."""
+        """Encode the queue's first ``max_batch`` questions (this caller's is the first), with every later
+        ask of them; asks cached meanwhile are answered from the cache. Then hand the lead on."""
         with self._lock:
-            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
-        texts = list(dict.fromkeys(a.text for a in batch))
+            batch, cached, rest, texts = [], [], [], {}
+            for a in self._queue:
+                hit = self._cache.get((model_id, a.text))
+                if hit is not None:
+                    a.vector = hit
+                    cached.append(a)
+                elif a.text in texts or len(texts) < self.max_batch:
+                    texts.setdefault(a.text, None)
+                    batch.append(a)
+                else:
+                    rest.append(a)
+            self._queue = rest
+        texts = list(texts)
         try:
-            rows = np.asarray(self.encoder.encode_queries(texts), dtype=np.float32)
-            rows.flags.writeable = False
-            vectors = dict(zip(texts, rows))
-            for a in batch:
-                a.vector = vectors[a.text]
+            if texts:  # none when all were cached meanwhile (by the batch before)
+                rows = np.asarray(self.encoder.encode_queries(texts), dtype=np.float32)
+                rows.flags.writeable = False
+                vectors = dict(zip(texts, rows))
+                for a in batch:
+                    a.vector = vectors[a.text]
         except BaseException as e:  # every caller of the batch gets the error, none waits forever
             for a in batch:
                 a.error = e
@@ -100,7 +113,7 @@ class QueryVectors:
                     nxt.lead = True
                 else:
                     self._busy = False
-            for a in batch:
+            for a in batch + cached:
                 a.lead = False
                 a.done.set()
             if nxt is not None:
