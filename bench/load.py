@@ -134,7 +134,12 @@ def _load(url: str, pid: int, root: Path, seconds: float, clients: int, Client, 
     events: dict[str, float] = {}
 
     def searcher(n: int) -> None:
-        client = Client(url, verbose=False)
+        try:
+            client = Client(url, verbose=False)
+        except Exception as e:  # a client that cannot even connect is a failure too (a busy machine: a timeout)
+            with lock:
+                failures.append(f"client: {type(e).__name__}: {e}"[:200])
+            return
         k = n
         while not stop.is_set():
             question = qs[k % len(qs)] + (f"（第{k}问）" if new_questions else "")
