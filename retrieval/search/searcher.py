@@ -7,10 +7,12 @@ list answers → passages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from ..config import Settings
+from ..encode import QueryVectors
 from ..passage import Passage, Why
 from ..store import Snapshot, open_store
 from ..store.snapshot import Rows
@@ -30,6 +32,13 @@ def to_passage(rank: int, row: dict) -> Passage:
                    heading_path=tuple(row["heading_path"]), section_type=row["section_type"], text=row["text"],
                    start=row["start"], end=row["end"], year=row["year"], page=row["page"], item=row["item"],
                    why=row["why"])
+
+
+@lru_cache(maxsize=256)
+def understood(text: str, newest_year: int | None, known_units: tuple[str, ...]) -> Question:
+    """``understand``, once per question and index: the searches of one request (role first, a
+    comparison's one per report) and a question asked again share it (never changed once made)."""
+    return understand(text, newest_year, known_units)
 
 
 @dataclass
@@ -81,6 +90,7 @@ class Searcher:
 
     def __init__(self, settings: Settings, encoder, ranker: Ranker | None = None):
         self.settings, self.encoder, self._ranker = settings, encoder, ranker
+        self.vectors = QueryVectors(encoder)  # question vectors: cached, questions asked together batched
         self.store = open_store(settings)
 
     @property
@@ -97,9 +107,9 @@ class Searcher:
     def candidates(self, snap: Snapshot, text: str, mask: np.ndarray | None) -> Candidates:
         """The candidate rows of a (normalised) question within ``mask``, with their row features."""
         s = self.settings
-        q = understand(text, snap.newest_year, snap.unit_names)
+        q = understood(text, snap.newest_year, snap.unit_names)
         depth = s.fusion_depth
-        vector = self.encoder.encode_queries([q.dense_text if s.use_paraphrases else q.text]).astype(np.float32)[0]
+        vector = self.vectors.vector(q.dense_text if s.use_paraphrases else q.text)
         d_rows, d_scores = snap.dense_top(vector, depth, None if mask is None or mask.all() else mask)
         tokens = q.tokens if s.use_paraphrases else expand(tokenize(text))
         cand, keyword = snap.keyword_top(tokens, depth, mask, also=d_rows)
@@ -122,13 +132,15 @@ class Searcher:
         best = np.argsort(-scores, kind="stable")
         return Ranked([order[i] for i in best], scores[best], [rows[i] for i in best], table[best])
 
-    def search(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Result:
+    def search(self, question: str, top_k: int | None = None, filters: Filters | None = None,
+               snap: Snapshot | None = None) -> Result:
+        """``snap``: the snapshot the caller already holds (else the store's last commit)."""
         s = self.settings
         top_k = max(1, min(int(top_k or s.top_k), 50))
         text = normalize_question(question or "")
         if not text:
             return Result([], "请输入问题。")
-        snap = self.snapshot()
+        snap = snap if snap is not None else self.snapshot()
         if snap is None or not len(snap.ids):
             return Result([], "索引为空：请先添加报告并建立索引。")
         note = ""
