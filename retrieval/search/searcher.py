@@ -32,6 +32,9 @@ def to_passage(rank: int, row: dict) -> Passage:
                    why=row["why"])
 
 
+WEAK = "相关度较低：以下段落可能不能直接回答这个问题。"  # the note of an answer only some keywords match
+
+
 @dataclass
 class Result:
     passages: list[Passage]
@@ -144,7 +147,7 @@ class Searcher:
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
-            note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
+            note = " ".join(filter(None, [note, WEAK]))
         ranked = self.rank(snap, c, max(self.ranker.depth, top_k))
         quantity = ranked.table[:, FEATURES.index("states_quantity")] > 0
         ev, sc = c.evidence, c.scores

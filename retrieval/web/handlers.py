@@ -24,6 +24,7 @@ from ..engine import UnknownReport, Yandu
 from ..progress import Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
+from ..eval.feedback import feedback_detail
 from .answers import follow_up
 from .gate import Gate, Served
 from .render import (CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html, render_answer,
@@ -401,10 +402,13 @@ class WebApp:
             result = self.bases.search(understood.query, scope, top_k, reports, years, section_types)
         passages = self._with_base_titles(request, [p.to_json() for p in result.passages])
         self.gate.record(self.who(request), "ask", base=",".join(scope), target=question,
-                         detail={"shown": [_shown(p) for p in result.passages]}, request=request)
+                         detail={"shown": [_shown(p) for p in result.passages], "found": len(result.passages),
+                                 "top": result.passages[0].score if result.passages else None,
+                                 "message": result.message}, request=request)
         note = filters_note(reports, years, section_types, self._titles(request) if reports else None)
         turn = {"question": question, "passages": passages, "message": result.message, "note": note,
-                "topic": understood.topic, "scope": {"reports": reports, "years": years}}
+                "topic": understood.topic, "scope": {"reports": reports, "years": years}, "bases": scope,
+                "filters": {"reports": reports, "years": years, "section_types": section_types, "top_k": top_k}}
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
                                        note, len(turns), understood.topic)
         turns.append(turn)
@@ -427,7 +431,8 @@ class WebApp:
         reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
         rows = self._compare_rows(request, question, scope, reports, years, section_types)
         note = filters_note(reports, years, section_types, self._titles(request) if reports else None) or "全部报告"
-        turns.append({"kind": "compare", "question": question, "rows": rows, "note": note,
+        turns.append({"kind": "compare", "question": question, "rows": rows, "note": note, "bases": scope,
+                      "filters": {"reports": reports, "years": years, "section_types": section_types},
                       "answer": render_compare(question, rows, note)})
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
@@ -516,6 +521,26 @@ class WebApp:
         self.served.grant(copy, base)
         return render_context(ctx, passage), gr.update(value=str(copy), interactive=True,
                                                        label=f"下载原文：{original.name}")
+
+    def feedback(self, turns: list[dict] | None, comment: str | None, evt: gr.LikeData, request: gr.Request = None):
+        """👍/👎 on an answer: kept in the audit log (``feedback``) with the question, its filters, the
+        knowledge bases and the passages shown (``eval.feedback``); the comment box emptied. The turns
+        come back from the browser: a turn with a passage of a base the user may not read is not kept."""
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        verdict = {True: "up", "Like": "up", False: "down", "Dislike": "down"}.get(evt.liked)
+        try:
+            turn = (turns or [])[int(index) // 2]
+            bases = sorted(_turn_bases([turn]) | set(turn.get("bases") or []))
+            detail = feedback_detail(turn, verdict, bases, comment or "") if verdict else None
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+            detail = None
+        who = self.who(request)
+        if detail is None or not detail["passages"] or not all(who.may("read", b) for b in _turn_bases([turn])):
+            return gr.skip()
+        self.gate.record(who, "feedback", base=",".join(bases), target=detail["question"], detail=detail,
+                         request=request)
+        gr.Info("已记录您的反馈，谢谢。" if verdict == "up" else "已记录您的反馈，我们会据此改进检索。", duration=3, title="反馈")
+        return ""
 
     @staticmethod
     def check_years(years):
