@@ -152,7 +152,8 @@ def test_usage_counts_questions_failures_dislikes_and_reports_never_cited(web_as
     with pytest.raises(gr.Error):
         admin.usage_view("昨天", boss)
     # the CLI
-    args = Namespace(since=None, csv=None, json=True, bases=tmp_path / "bases")
+    args = Namespace(since=None, csv=None, json=True, bases=tmp_path / "bases", corpus=tmp_path / "corpus",
+                     index_dir=tmp_path / "index")
     assert access_cli.COMMANDS["report-usage"](args) == 0
 
 

@@ -122,6 +122,8 @@ def add_parsers(sub) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", nargs="?", const="-", metavar="FILE", help="CSV (UTF-8 with BOM) to FILE or stdout")
     out.add_argument("--json", action="store_true")
+    p.add_argument("--corpus", type=Path, help="the default knowledge base's reports (default: ./corpus; env YANDU_CORPUS)")
+    p.add_argument("--index-dir", type=Path, help="its index (default: ./index; env YANDU_INDEX)")
     _bases(p)
 
     p = sub.add_parser("token", help="personal access tokens for the HTTP API and MCP: issue, list, revoke")
@@ -261,7 +263,7 @@ def cmd_report_usage(args) -> int:
     from ..bases import Bases
     from .usage import usage, usage_tables, write_usage_csv
 
-    settings = _settings(args)
+    settings = _settings(args).with_overrides(corpus_dir=args.corpus, index_dir=args.index_dir)
     bases = Bases(settings)
     library = [(b, r.source) for b, r in bases.library(bases.names())]
     figures = usage(AuditLog(settings.bases_dir / "audit.sqlite").entries(since=args.since), library)
