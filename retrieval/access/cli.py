@@ -254,7 +254,7 @@ def cmd_feedback(args) -> int:
             write_jsonl(done.questions, f)
     else:
         write_jsonl(done.questions, sys.stdout)
-    print(f"{len(done.questions)} 个问题已导出；{done.left_out} 个只有 👎 的问题未导出（没有正确答案可评分）"
+    print(f"{len(done.questions)} 个问题已导出；{done.left_out} 个只被标记无用的问题未导出（没有正确答案可评分）"
           f" ({len(done.questions)} questions exported, {done.left_out} with 👎 only left out)", file=sys.stderr)
     return 0
 
@@ -272,7 +272,7 @@ def cmd_report_usage(args) -> int:
         return 0
     tables = usage_tables(figures)
     _print(args, {**asdict(figures), "never_cited": [list(r) for r in figures.never_cited]},
-           [f"提问 {figures.questions} 次；👍 {figures.feedback['up']}，👎 {figures.feedback['down']}"]
+           [f"提问 {figures.questions} 次；有用 {figures.feedback['up']}，无用 {figures.feedback['down']}"]
            + [line for title, (headers, rows) in tables.items()
               for line in ["", f"## {title}", "\t".join(headers), *("\t".join(str(v) for v in row) for row in rows)]])
     return 0

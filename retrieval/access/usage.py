@@ -93,26 +93,32 @@ def usage(entries: Iterable[AuditEntry], library: Iterable[tuple[str, str]]) -> 
 OUTCOME_LABELS = {"nothing": "未找到", "weak": "相关度低"}
 
 
-def usage_tables(u: Usage) -> dict[str, tuple[list[str], list[list]]]:
-    """Each table of the usage page and of the CSV: title → (headers, rows), in Chinese."""
+def usage_tables(u: Usage, titles: dict[str, str] | None = None) -> dict[str, tuple[list[str], list[list]]]:
+    """Each table of the usage page and of the CSV: title → (headers, rows), in Chinese; ``titles``:
+    knowledge base name → title (shown as "title（name）"). 👍/👎 are words here: the page's emoji may
+    have no font on an intranet machine."""
+    def base(name):
+        names = [b for b in (name or "").split(",") if b]
+        return "、".join(f"{titles[b]}（{b}）" if titles and b in titles else b for b in names)
+
     return {
         "每日提问": (["日期", "提问数"], [[d, n] for d, n in u.per_day.items()]),
-        "各知识库提问": (["知识库", "提问数"], [[b, n] for b, n in u.per_base.items()]),
+        "各知识库提问": (["知识库", "提问数"], [[base(b), n] for b, n in u.per_base.items()]),
         "未找到或相关度低的问题": (["时间", "用户", "知识库", "问题", "结果"],
-                           [[f["time"], f["user"] or "", f["base"] or "", f["question"] or "",
+                           [[f["time"], f["user"] or "", base(f["base"]), f["question"] or "",
                              OUTCOME_LABELS[f["outcome"]]] for f in u.failed]),
-        "被标记 👎 最多的段落": (["知识库", "报告", "位置", "摘录", "👎", "👍"],
-                          [[v["base"], v["source"], f"第 {v['start']}–{v['end']} 字", v["span"], v["down"], v["up"]]
-                           for v in u.disliked]),
-        "从未被引用的报告": (["知识库", "报告"], [list(r) for r in u.never_cited]),
+        "被标记无用最多的段落": (["知识库", "报告", "位置", "摘录", "无用", "有用"],
+                         [[base(v["base"]), v["source"], f"第 {v['start']}–{v['end']} 字", v["span"], v["down"], v["up"]]
+                          for v in u.disliked]),
+        "从未被引用的报告": (["知识库", "报告"], [[base(b), r] for b, r in u.never_cited]),
     }
 
 
-def write_usage_csv(u: Usage, out: Path | str | IO[str]) -> None:
+def write_usage_csv(u: Usage, out: Path | str | IO[str], titles: dict[str, str] | None = None) -> None:
     """Every table of ``usage_tables`` in one CSV, each after a line with its title (UTF-8 with a BOM)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for title, (headers, rows) in usage_tables(u).items():
+    for title, (headers, rows) in usage_tables(u, titles).items():
         writer.writerow([title])
         writer.writerow(headers)
         writer.writerows([[_cell(v) for v in row] for row in rows])

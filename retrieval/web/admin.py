@@ -66,7 +66,7 @@ def detail_text(detail: str | None) -> str:
     if d.get("ldap"):
         parts.append("仅 LDAP 登录")
     if d.get("verdict") in ("up", "down"):
-        parts.append(("👍 有用" if d["verdict"] == "up" else "👎 无用") + f"（{len(d.get('passages') or [])} 段）")
+        parts.append(("有用" if d["verdict"] == "up" else "无用") + f"（{len(d.get('passages') or [])} 段）")
     if d.get("comment"):
         parts.append(f"意见：{d['comment']}")
     if "found" in d and not d.get("found"):
@@ -278,11 +278,12 @@ class Admin:
         from ..access.usage import usage_tables
 
         u = self._usage(since)
-        tables = usage_tables(u)
+        tables = usage_tables(u, self.web.bases.titles())
         days = pd.DataFrame({"日期": list(u.per_day), "提问数": list(u.per_day.values())})
         summary = (f"**提问 {u.questions} 次**，其中未找到或相关度低 {u.failed_total} 次（列出最近 {len(u.failed)} 次）；"
-                   f"反馈 👍 {u.feedback['up']} 次、👎 {u.feedback['down']} 次；从未被引用的报告 {len(u.never_cited)} 份。")
-        return (summary, days, *(rows for _, rows in list(tables.values())[1:]))
+                   f"反馈：有用 {u.feedback['up']} 次、无用 {u.feedback['down']} 次；从未被引用的报告 {len(u.never_cited)} 份。")
+        chart = gr.update(value=days, y_lim=[0, max(u.per_day.values(), default=0) + 1])  # bars from 0
+        return (summary, chart, *(rows for _, rows in list(tables.values())[1:]))
 
     def usage_csv(self, since="", request: gr.Request = None):
         self._admin(request)
@@ -290,7 +291,7 @@ class Admin:
 
         out = self.web._fresh_export(request, ".csv")
         out = out.with_name(out.name.replace("研读问答", "研读使用情况"))
-        write_usage_csv(self._usage(since), out)
+        write_usage_csv(self._usage(since), out, self.web.bases.titles())
         self.web.served.grant(out, {ADMIN_ONLY})
         return gr.update(value=str(out))
 
@@ -411,13 +412,14 @@ def build_admin(web, session: dict) -> tuple:
             usage_export = gr.Button("导出 CSV", size="sm", elem_id="yd-usage-csv", scale=0, min_width=96)
             usage_file = gr.DownloadButton("csv", value=None, elem_id="yd-usage-file", elem_classes="yd-hidden")
         usage_summary = gr.Markdown("", elem_id="yd-usage-summary")
-        usage_days = gr.BarPlot(value=None, x="日期", y="提问数", title="每日提问", height=240, elem_id="yd-usage-days")
+        usage_days = gr.BarPlot(value=None, x="日期", y="提问数", title="每日提问", height=240, y_axis_format="d",
+                                elem_id="yd-usage-days")
         usage_bases = gr.Dataframe(headers=["知识库", "提问数"], value=[], interactive=False, label="各知识库提问",
                                    elem_id="yd-usage-bases")
         usage_failed = gr.Dataframe(headers=["时间", "用户", "知识库", "问题", "结果"], value=[], interactive=False,
                                     wrap=True, label="未找到或相关度低的问题", elem_id="yd-usage-failed", max_height=320)
-        usage_disliked = gr.Dataframe(headers=["知识库", "报告", "位置", "摘录", "👎", "👍"], value=[], interactive=False,
-                                      wrap=True, label="被标记 👎 最多的段落", elem_id="yd-usage-disliked", max_height=320)
+        usage_disliked = gr.Dataframe(headers=["知识库", "报告", "位置", "摘录", "无用", "有用"], value=[], interactive=False,
+                                      wrap=True, label="被标记无用最多的段落", elem_id="yd-usage-disliked", max_height=320)
         usage_never = gr.Dataframe(headers=["知识库", "报告"], value=[], interactive=False, label="从未被引用的报告",
                                    elem_id="yd-usage-never", max_height=320)
 

@@ -128,7 +128,7 @@ def build(web: WebApp) -> gr.Blocks:
                                 submit_btn=False,
                             )
                             ask = gr.Button("提问", variant="primary", elem_id="yd-ask", scale=0, min_width=64)
-                        comment = gr.Textbox(label="反馈意见（可选）", placeholder="先写意见，再点答案下方的 👍 或 👎",
+                        comment = gr.Textbox(label="反馈意见（可选）", placeholder="先写意见，再点答案下方的拇指图标（赞或踩）",
                                              max_length=300, lines=1, elem_id="yd-feedback-comment",
                                              visible=web.gate.audit_log is not None)
                         with gr.Row(elem_id="yd-tools"):
