@@ -63,6 +63,13 @@ def test_a_verdict_is_kept_with_the_question_filters_bases_and_passages(web_as):
                               (turns, ann, like(1, "Bogus")), ([{"question": "x"}], ann, like(1, True))):
         assert web.feedback(turns_, "", data, who) is not None
     assert len(feedback_entries(audit)) == 2
+    # a passage's text or bounds changed in the browser: the span is the index's own text, or nothing is kept
+    forged = [{**turns[0], "passages": [{**p, "text": "伪造的句子，全年发展党员999名。"} for p in shown]}]
+    web.feedback(forged, "", like(1, True), ann)
+    assert "伪造" not in json.dumps(feedback_entries(audit)[-1], ensure_ascii=False)
+    assert feedback_entries(audit)[-1]["passages"] == kept["passages"]
+    moved = [{**turns[0], "passages": [{**shown[0], "end": 10 ** 6}]}]
+    assert web.feedback(moved, "", like(1, True), ann) is not None and len(feedback_entries(audit)) == 3
     # the ask entry says what the question found
     asked = json.loads(audit.entries(action="ask")[0].detail)
     assert asked["found"] == len(shown) and asked["top"] == shown[0]["score"] and "message" in asked

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from ..bases import DEFAULT
+
 MAX_SPAN = 80  # characters of a gold span: about one sentence (the shared sets' spans: 6–40)
 MAX_COMMENT = 300  # characters of a comment kept
 VERDICTS = ("up", "down")
@@ -36,7 +38,7 @@ def feedback_detail(turn: dict, verdict: str, bases: list[str], comment: str = "
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict!r}")
     shown = list(turn.get("passages") or []) + [r["passage"] for r in turn.get("rows") or [] if r.get("passage")]
-    passages = [{"base": p.get("base") or "default", "source": p["source"], "start": int(p["start"]),
+    passages = [{"base": p.get("base") or DEFAULT, "source": p["source"], "start": int(p["start"]),
                  "end": int(p["end"]), "rank": int(p.get("rank") or i), "span": span_of(p.get("text", ""))}
                 for i, p in enumerate(shown, 1)]
     detail = {"question": str(turn.get("question", "")), "bases": list(bases), "filters": dict(turn.get("filters") or {}),

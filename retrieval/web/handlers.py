@@ -525,22 +525,37 @@ class WebApp:
     def feedback(self, turns: list[dict] | None, comment: str | None, evt: gr.LikeData, request: gr.Request = None):
         """👍/👎 on an answer: kept in the audit log (``feedback``) with the question, its filters, the
         knowledge bases and the passages shown (``eval.feedback``); the comment box emptied. The turns
-        come back from the browser: a turn with a passage of a base the user may not read is not kept."""
+        come back from the browser: each passage is read again from its base's index (its span comes from
+        there), and a turn with a passage the user may not read, or that the index does not hold, is not kept."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         verdict = {True: "up", "Like": "up", False: "down", "Dislike": "down"}.get(evt.liked)
+        who = self.who(request)
         try:
             turn = (turns or [])[int(index) // 2]
-            bases = sorted(_turn_bases([turn]) | set(turn.get("bases") or []))
-            detail = feedback_detail(turn, verdict, bases, comment or "") if verdict else None
+            shown = list(turn.get("passages") or []) + [r["passage"] for r in turn.get("rows") or [] if r.get("passage")]
+            checked = [p for p in (self._indexed(who, p) for p in shown) if p]
         except (TypeError, ValueError, IndexError, KeyError, AttributeError):
-            detail = None
-        who = self.who(request)
-        if detail is None or not detail["passages"] or not all(who.may("read", b) for b in _turn_bases([turn])):
             return gr.skip()
+        if verdict is None or not shown or len(checked) < len(shown):
+            return gr.skip()
+        bases = sorted(_turn_bases([{"passages": checked}]) | {b for b in turn.get("bases") or [] if who.may("read", b)})
+        detail = feedback_detail({**turn, "passages": checked, "rows": []}, verdict, bases, comment or "")
         self.gate.record(who, "feedback", base=",".join(bases), target=detail["question"], detail=detail,
                          request=request)
         gr.Info("已记录您的反馈，谢谢。" if verdict == "up" else "已记录您的反馈，我们会据此改进检索。", duration=3, title="反馈")
         return ""
+
+    def _indexed(self, who: Principal, passage: dict) -> dict | None:
+        """A passage named by the browser, its text read from its base's index; None when the user may
+        not read that base or the index does not hold the passage."""
+        base = passage.get("base") or DEFAULT
+        if not who.may("read", base) or not self.bases.exists(base):
+            return None
+        start, end = int(passage["start"]), int(passage["end"])
+        ctx = self.bases.get(base).context(str(passage["source"]), start, end)
+        if not ctx or not ctx["passage"].strip() or len(ctx["passage"]) != end - start:
+            return None
+        return {**passage, "base": base, "text": ctx["passage"]}
 
     @staticmethod
     def check_years(years):
