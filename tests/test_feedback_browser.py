@@ -83,6 +83,9 @@ def test_readers_mark_answers_the_set_is_scored_and_the_admin_sees_usage(site, b
     ask(pg, "存在哪些问题")
     verdict(pg, 1, like=False)
     snap(pg, "feedback-chat")
+    # Gradio labels a chosen 👍/👎 in English ("Liked"/"Disliked"): the page translates it (page.js)
+    assert pg.locator("#yd-chat [aria-label='已踩'], #yd-chat [title='已踩']").count() >= 1
+    assert pg.locator("#yd-chat [aria-label$='iked'], #yd-chat [title$='iked']").count() == 0
     assert not pg.errors, pg.errors
     assert pg.locator("#yd-feedback-comment textarea").input_value() == ""  # the comment went with the 👍
 

@@ -34,6 +34,7 @@
     'Remove': '移除', 'Download': '下载', 'Close': '关闭', 'Filter': '筛选', 'Clear filters': '清除筛选',
     'Sort ascending': '升序排列', 'Sort descending': '降序排列', 'Clear sort': '清除排序', 'Loading...': '加载中…',
     'Select all': '全选', 'Search': '查找', 'Dropdown': '下拉菜单', 'Remove this file': '移除此文件',
+    'Liked': '已赞', 'Disliked': '已踩', 'Like': '赞', 'Dislike': '踩',
   };
   const PATTERNS = [
     // @gradio/client: `File(s) exceed the maximum allowed size of 20.0 Mb: "a.pdf", "b.pdf"`
