@@ -192,3 +192,18 @@ def test_an_admin_issues_a_token_shown_once_and_revokes_it(web_as):
     message, rows = admin.revoke_token(str(token_id), boss)
     assert "已撤销" in message and rows == [] and tokens.resolve(secret.strip()) is None
     assert {e.action for e in audit.entries(user="boss")} >= {"token_issue", "token_revoke"}
+
+
+def test_a_passage_is_rated_on_its_own(web_as):
+    web, request, audit = web_as
+    ann, bob = request("ann"), request("bob")
+    turns = ask(web, "发展党员多少名", ann)
+    assert 'href="#rate-0-1-up"' in turns[0]["answer"] and 'href="#rate-0-1-down"' in turns[0]["answer"]
+    assert web.passage_feedback("0-1-down", turns, "数字不对", ann) == ""
+    [kept] = feedback_entries(audit)
+    assert kept["level"] == "passage" and kept["verdict"] == "down" and kept["comment"] == "数字不对"
+    assert [(p["source"], p["rank"]) for p in kept["passages"]] == [(turns[0]["passages"][0]["source"], 1)]
+    for key, who in (("0-1-up", bob), ("0-99-up", ann), ("5-1-up", ann), ("0-1-maybe", ann), ("x", ann), (None, ann)):
+        assert web.passage_feedback(key, turns, "", who) is not None
+    assert len(feedback_entries(audit)) == 1
+    assert usage(audit.entries(), []).disliked[0]["down"] == 1

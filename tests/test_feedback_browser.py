@@ -1,6 +1,6 @@
 """👍/👎 and the usage page in a real browser: headless Debian chromium (Playwright) against a real
 `python app.py serve` with sign-in on. A reader asks two questions and marks one answer 👍 (with a
-comment) and one 👎; the feedback is exported (`app.py feedback export`) and scored by the shared scorer;
+comment), one 👎, and one passage 无用; the feedback is exported (`app.py feedback export`) and scored by the shared scorer;
 the admin opens 管理 → 使用情况 (chart, tables) and issues a token there. Screenshots:
 tests/artifacts/departments-feedback-*.png.
 """
@@ -82,6 +82,9 @@ def test_readers_mark_answers_the_set_is_scored_and_the_admin_sees_usage(site, b
     verdict(pg, 0, like=True)
     ask(pg, "存在哪些问题")
     verdict(pg, 1, like=False)
+    pg.locator("#yd-chat a.yd-rate[href='#rate-1-1-down']").click()  # one passage of the second answer
+    pg.locator(".toast-body, [data-testid='toast-body']", has_text="已记录").last.wait_for()
+    pg.wait_for_timeout(500)
     snap(pg, "feedback-chat")
     # Gradio labels a chosen 👍/👎 in English ("Liked"/"Disliked"): the page translates it (page.js)
     assert pg.locator("#yd-chat [aria-label='已踩'], #yd-chat [title='已踩']").count() >= 1
@@ -108,7 +111,7 @@ def test_readers_mark_answers_the_set_is_scored_and_the_admin_sees_usage(site, b
     pg.get_by_text("使用情况", exact=True).click()
     pg.locator("#yd-usage-summary", has_text="提问 2 次").wait_for()
     summary = pg.locator("#yd-usage-summary").inner_text()
-    assert "有用 1 次" in summary and "无用 1 次" in summary, summary
+    assert "有用 1 次" in summary and "无用 2 次" in summary, summary  # two answers, one passage
     assert "乙测试局" in pg.locator("#yd-usage-disliked").inner_text() or "甲测试局" in pg.locator("#yd-usage-disliked").inner_text()
     pg.locator("#yd-usage-days").scroll_into_view_if_needed()
     snap(pg, "feedback-usage")

@@ -410,7 +410,7 @@ class WebApp:
                 "topic": understood.topic, "scope": {"reports": reports, "years": years}, "bases": scope,
                 "filters": {"reports": reports, "years": years, "section_types": section_types, "top_k": top_k}}
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
-                                       note, len(turns), understood.topic)
+                                       note, len(turns), understood.topic, rate=self.gate.audit_log is not None)
         turns.append(turn)
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
@@ -529,17 +529,37 @@ class WebApp:
         there), and a turn with a passage the user may not read, or that the index does not hold, is not kept."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         verdict = {True: "up", "Like": "up", False: "down", "Dislike": "down"}.get(evt.liked)
-        who = self.who(request)
         try:
             turn = (turns or [])[int(index) // 2]
             shown = list(turn.get("passages") or []) + [r["passage"] for r in turn.get("rows") or [] if r.get("passage")]
-            checked = [p for p in (self._indexed(who, p) for p in shown) if p]
         except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+            return gr.skip()
+        return self._feedback(turn, shown, verdict, comment, request)
+
+    def passage_feedback(self, key: str | None, turns: list[dict] | None, comment: str | None,
+                         request: gr.Request = None):
+        """有用/无用 on one passage ("<turn>-<rank>-up|down", from its links): kept as ``feedback`` on that passage."""
+        try:
+            n, rank, verdict = str(key or "").split("-")
+            turn = (turns or [])[int(n)]
+            shown = [next(p for p in turn["passages"] if p["rank"] == int(rank))]
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError, StopIteration):
+            return gr.skip()
+        return self._feedback(turn, shown, verdict if verdict in ("up", "down") else None, comment, request, "passage")
+
+    def _feedback(self, turn: dict, shown: list[dict], verdict: str | None, comment: str | None, request,
+                  level: str = "answer"):
+        who = self.who(request)
+        try:
+            checked = [p for p in (self._indexed(who, p) for p in shown) if p]
+        except (TypeError, ValueError, KeyError, AttributeError):
             return gr.skip()
         if verdict is None or not shown or len(checked) < len(shown):
             return gr.skip()
         bases = sorted(_turn_bases([{"passages": checked}]) | {b for b in turn.get("bases") or [] if who.may("read", b)})
         detail = feedback_detail({**turn, "passages": checked, "rows": []}, verdict, bases, comment or "")
+        if level != "answer":
+            detail["level"] = level
         self.gate.record(who, "feedback", base=",".join(bases), target=detail["question"], detail=detail,
                          request=request)
         gr.Info("已记录您的反馈，谢谢。" if verdict == "up" else "已记录您的反馈，我们会据此改进检索。", duration=3, title="反馈")

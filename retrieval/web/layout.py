@@ -148,6 +148,9 @@ def build(web: WebApp) -> gr.Blocks:
                 cite_key = gr.Textbox(elem_id="yd-cite-key", elem_classes="yd-hidden", show_label=False,
                                       container=False)
                 cite_go = gr.Button("cite", elem_id="yd-cite-go", elem_classes="yd-hidden")
+                rate_key = gr.Textbox(elem_id="yd-rate-key", elem_classes="yd-hidden", show_label=False,
+                                      container=False)
+                rate_go = gr.Button("rate", elem_id="yd-rate-go", elem_classes="yd-hidden")
             with gr.Tab("报告库", id="library", elem_id="yd-tab-library") as library_tab:
                 with gr.Row(elem_id="yd-lib-filters"):
                     lib_query = gr.Textbox(label="查找", placeholder="标题、单位或文件名", elem_id="yd-lib-query", scale=3)
@@ -203,6 +206,8 @@ def build(web: WebApp) -> gr.Blocks:
         chatbot.clear(**cleared).then(**keep)
         chatbot.like(web.feedback, inputs=[turns, comment], outputs=[comment], api_visibility="private",
                      show_progress="hidden")
+        rate_go.click(web.passage_feedback, inputs=[rate_key, turns, comment], outputs=[comment],
+                      api_visibility="private", show_progress="hidden")
         years.change(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
         demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
         demo.load(**session)

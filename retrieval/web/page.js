@@ -1,13 +1,15 @@
 () => {
   // Citations [n] in answers are links "#cite-<turn>-<rank>": open that passage in the context panel.
+  // A passage's 有用/无用 are links "#rate-<turn>-<rank>-up|down": the same way to its handler.
   document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('a.yd-cite, a[href^="#cite-"]');
+    const link = event.target.closest && event.target.closest('a.yd-cite, a[href^="#cite-"], a.yd-rate');
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
-    const key = (link.getAttribute('href') || '').replace('#cite-', '');
-    const box = document.querySelector('#yd-cite-key textarea, #yd-cite-key input');
-    const go = document.querySelector('#yd-cite-go');
+    const kind = link.classList.contains('yd-rate') ? 'rate' : 'cite';
+    const key = (link.getAttribute('href') || '').replace('#' + kind + '-', '');
+    const box = document.querySelector('#yd-' + kind + '-key textarea, #yd-' + kind + '-key input');
+    const go = document.querySelector('#yd-' + kind + '-go');
     if (!box || !go) return;
     box.value = key;
     box.dispatchEvent(new Event('input', {bubbles: true}));
