@@ -68,8 +68,13 @@ def test_a_verdict_is_kept_with_the_question_filters_bases_and_passages(web_as):
     web.feedback(forged, "", like(1, True), ann)
     assert "伪造" not in json.dumps(feedback_entries(audit)[-1], ensure_ascii=False)
     assert feedback_entries(audit)[-1]["passages"] == kept["passages"]
+    bomb = [{**turns[0], "question": "问" * 10 ** 6}]
+    assert web.feedback(bomb, "", like(1, True), ann) is not None
+    huge = [{**turns[0], "filters": {"reports": ["x" * 10 ** 5] * 10 ** 4, "years": [2024], "junk": "y" * 10 ** 6}}]
+    web.feedback(huge, "", like(1, True), ann)
+    assert len(audit.entries(action="feedback")[0].detail) < 20_000 and "junk" not in feedback_entries(audit)[-1]["filters"]
     moved = [{**turns[0], "passages": [{**shown[0], "end": 10 ** 6}]}]
-    assert web.feedback(moved, "", like(1, True), ann) is not None and len(feedback_entries(audit)) == 3
+    assert web.feedback(moved, "", like(1, True), ann) is not None and len(feedback_entries(audit)) == 4
     # the ask entry says what the question found
     asked = json.loads(audit.entries(action="ask")[0].detail)
     assert asked["found"] == len(shown) and asked["top"] == shown[0]["score"] and "message" in asked

@@ -21,6 +21,7 @@ from ..bases import DEFAULT
 
 MAX_SPAN = 80  # characters of a gold span: about one sentence (the shared sets' spans: 6–40)
 MAX_COMMENT = 300  # characters of a comment kept
+MAX_FILTER = 50  # values of one filter kept (a turn comes back from the browser)
 VERDICTS = ("up", "down")
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 
@@ -41,7 +42,7 @@ def feedback_detail(turn: dict, verdict: str, bases: list[str], comment: str = "
     passages = [{"base": p.get("base") or DEFAULT, "source": p["source"], "start": int(p["start"]),
                  "end": int(p["end"]), "rank": int(p.get("rank") or i), "span": span_of(p.get("text", ""))}
                 for i, p in enumerate(shown, 1)]
-    detail = {"question": str(turn.get("question", "")), "bases": list(bases), "filters": dict(turn.get("filters") or {}),
+    detail = {"question": str(turn.get("question", "")), "bases": list(bases), "filters": _filters(turn.get("filters")),
               "passages": passages, "verdict": verdict}
     if turn.get("kind") == "compare":
         detail["kind"] = "compare"
@@ -49,6 +50,17 @@ def feedback_detail(turn: dict, verdict: str, bases: list[str], comment: str = "
     if comment:
         detail["comment"] = comment
     return detail
+
+
+def _filters(given) -> dict:
+    """The filters a turn names, bounded (the turn comes back from the browser): known keys only, at
+    most ``MAX_FILTER`` values each, each value short."""
+    given = given if isinstance(given, dict) else {}
+    out = {k: [v if isinstance(v, int) else str(v)[:MAX_SPAN] for v in list(given[k])[:MAX_FILTER]]
+           for k in ("reports", "years", "section_types") if isinstance(given.get(k), list)}
+    if isinstance(given.get("top_k"), int):
+        out["top_k"] = given["top_k"]
+    return out
 
 
 @dataclass(frozen=True)

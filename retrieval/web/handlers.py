@@ -554,8 +554,8 @@ class WebApp:
             checked = [p for p in (self._indexed(who, p) for p in shown) if p]
         except (TypeError, ValueError, KeyError, AttributeError):
             return gr.skip()
-        if verdict is None or not shown or len(checked) < len(shown):
-            return gr.skip()
+        if verdict is None or not shown or len(checked) < len(shown) or question_refused(str(turn.get("question", "")).strip()):
+            return gr.skip()  # a question the page would not have asked (empty, too long) is no one's question
         bases = sorted(_turn_bases([{"passages": checked}]) | {b for b in turn.get("bases") or [] if who.may("read", b)})
         detail = feedback_detail({**turn, "passages": checked, "rows": []}, verdict, bases, comment or "")
         if level != "answer":
