@@ -13,7 +13,9 @@
     python app.py bundle --platform x86_64 --platform aarch64 --out dist/   # offline install archives
     python app.py kb list | create NAME [--title T] | rename NAME TITLE | delete NAME | trash | restore ENTRY
     python app.py query "问题" --base jijian --base default   # any command: --base picks the knowledge base(s)
-    python app.py user|group|grant|revoke|grants|audit …   # accounts, grants per knowledge base, the audit log
+    python app.py user|group|grant|revoke|grants|audit|token …   # accounts, grants per knowledge base, the audit log
+    python app.py feedback export [--base B] [--since YYYY-MM-DD] [--out FILE]   # 👍/👎 as a question set
+    python app.py report-usage [--since YYYY-MM-DD] [--csv [FILE]] [--json]   # what is asked, what fails
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ def english_left(text: str) -> list[str]:
 
 # Values that are codes for programs, not words for people (API fields, chat roles, file names).
 CODES = {"__type__", "role", "kind", "outcome", "section_type", "state", "stage", "source", "base", "key", "name", "original",
-         "duplicate_of", "why", "model", "trashed"}
+         "duplicate_of", "why", "model", "trashed", "bases", "section_types"}
 
 
 def strings_in(value) -> list[str]:

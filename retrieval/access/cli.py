@@ -1,4 +1,4 @@
-"""The accounts' commands for app.py: user, group, grant, revoke, grants, audit, token.
+"""The accounts' commands for app.py: user, group, grant, revoke, grants, audit, token, feedback, report-usage.
 
 ``add_parsers(sub)`` adds them to app.py's subparsers; ``COMMANDS`` maps each to its function
 (``args -> exit code``). They work on ``bases_dir/access.sqlite`` and log to ``bases_dir/audit.sqlite``
@@ -106,6 +106,24 @@ def add_parsers(sub) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", nargs="?", const="-", metavar="FILE", help="CSV (UTF-8 with BOM) to FILE or stdout")
     out.add_argument("--json", action="store_true")
+    _bases(p)
+
+    p = sub.add_parser("feedback", help="readers' 👍/👎: export them as a question set for app.py eval and train-ranker")
+    fb = p.add_subparsers(dest="action", required=True)
+    q = fb.add_parser("export", help="the scorer's JSONL: gold = the 👍 answers' passages, 👎 kept as negatives")
+    q.add_argument("--base", help="only answers from this knowledge base")
+    q.add_argument("--since", type=_day, help="only feedback from this day on (YYYY-MM-DD)")
+    q.add_argument("--out", type=Path, help="JSONL file to write (default: standard output)")
+    _bases(q)
+
+    p = sub.add_parser("report-usage", help="questions per day and knowledge base, failed questions, 👎 passages, "
+                                            "reports never cited")
+    p.add_argument("--since", type=_day, help="from this day (YYYY-MM-DD)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", nargs="?", const="-", metavar="FILE", help="CSV (UTF-8 with BOM) to FILE or stdout")
+    out.add_argument("--json", action="store_true")
+    p.add_argument("--corpus", type=Path, help="the default knowledge base's reports (default: ./corpus; env YANDU_CORPUS)")
+    p.add_argument("--index-dir", type=Path, help="its index (default: ./index; env YANDU_INDEX)")
     _bases(p)
 
     p = sub.add_parser("token", help="personal access tokens for the HTTP API and MCP: issue, list, revoke")
@@ -226,5 +244,40 @@ def cmd_token(args) -> int:
     return 0
 
 
+def cmd_feedback(args) -> int:
+    from ..eval.feedback import export_questions, write_jsonl
+
+    log = AuditLog(_settings(args).bases_dir / "audit.sqlite")
+    done = export_questions(log.entries(since=args.since, action="feedback"), base=args.base, since=args.since)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            write_jsonl(done.questions, f)
+    else:
+        write_jsonl(done.questions, sys.stdout)
+    print(f"{len(done.questions)} 个问题已导出；{done.left_out} 个只被标记无用的问题未导出（没有正确答案可评分）"
+          f" ({len(done.questions)} questions exported, {done.left_out} with 👎 only left out)", file=sys.stderr)
+    return 0
+
+
+def cmd_report_usage(args) -> int:
+    from ..bases import Bases
+    from .usage import usage, usage_tables, write_usage_csv
+
+    settings = _settings(args).with_overrides(corpus_dir=args.corpus, index_dir=args.index_dir)
+    bases = Bases(settings)
+    library = [(b, r.source) for b, r in bases.library(bases.names())]
+    figures = usage(AuditLog(settings.bases_dir / "audit.sqlite").entries(since=args.since), library)
+    if args.csv:
+        write_usage_csv(figures, sys.stdout if args.csv == "-" else Path(args.csv))
+        return 0
+    tables = usage_tables(figures)
+    _print(args, {**asdict(figures), "never_cited": [list(r) for r in figures.never_cited]},
+           [f"提问 {figures.questions} 次；有用 {figures.feedback['up']}，无用 {figures.feedback['down']}"]
+           + [line for title, (headers, rows) in tables.items()
+              for line in ["", f"## {title}", "\t".join(headers), *("\t".join(str(v) for v in row) for row in rows)]])
+    return 0
+
+
 COMMANDS = {"user": cmd_user, "group": cmd_group, "grant": cmd_grant, "revoke": cmd_revoke, "grants": cmd_grants,
-            "audit": cmd_audit, "token": cmd_token}
+            "audit": cmd_audit, "token": cmd_token,
+            "feedback": cmd_feedback, "report-usage": cmd_report_usage}

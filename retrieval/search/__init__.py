@@ -5,6 +5,6 @@ answers) · searcher (the pipeline over one index snapshot).
 """
 from .filters import Filters
 from .question import Question, intent, quantity_unit, understand
-from .searcher import Result, Searcher
+from .searcher import WEAK, Result, Searcher
 
-__all__ = ["Filters", "Question", "Result", "Searcher", "intent", "quantity_unit", "understand"]
+__all__ = ["WEAK", "Filters", "Question", "Result", "Searcher", "intent", "quantity_unit", "understand"]

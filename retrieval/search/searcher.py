@@ -34,6 +34,9 @@ def to_passage(rank: int, row: dict) -> Passage:
                    why=row["why"])
 
 
+WEAK = "相关度较低：以下段落可能不能直接回答这个问题。"  # the note of an answer only some keywords match
+
+
 @lru_cache(maxsize=256)
 def understood(text: str, newest_year: int | None, known_units: tuple[str, ...]) -> Question:
     """``understand``, once per question and index: the searches of one request (role first, a
@@ -156,7 +159,7 @@ class Searcher:
         if confidence == "none":
             return Result([], "没有找到与问题相关的内容，请换个说法或检查筛选条件。")
         if confidence == "weak":
-            note = " ".join(filter(None, [note, "相关度较低：以下段落可能不能直接回答这个问题。"]))
+            note = " ".join(filter(None, [note, WEAK]))
         ranked = self.rank(snap, c, max(self.ranker.depth, top_k))
         quantity = ranked.table[:, FEATURES.index("states_quantity")] > 0
         ev, sc = c.evidence, c.scores

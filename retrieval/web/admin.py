@@ -1,4 +1,4 @@
-"""The 管理 tab: knowledge bases, users and groups, grants, and the audit log — for admins only.
+"""The 管理 tab: knowledge bases, users and groups, grants, access tokens, usage, and the audit log — for admins only.
 
 The tab is shown to admins (``WebApp.session_start``), and every handler here checks again that the
 request's user is an admin: a hidden tab is not a permission. Each change is one library call
@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import datetime
 
 import gradio as gr
+import pandas as pd
 
 from ..errors import YanduError
 
@@ -22,6 +23,7 @@ BASE_COLUMNS = ["名称", "标题", "报告", "段落", "创建时间"]
 USER_COLUMNS = ["用户", "管理员", "所属组", "登录方式", "创建时间"]
 GROUP_COLUMNS = ["组", "成员"]
 GRANT_COLUMNS = ["知识库", "用户", "组", "角色"]
+TOKEN_COLUMNS = ["编号", "用户", "用途", "签发时间", "最近使用"]
 AUDIT_COLUMNS = ["时间", "用户", "操作", "知识库", "对象", "详情", "来源地址"]
 ADMIN_ONLY = "__admin__"  # not a base name (bases_dir names start with a letter): only admins "read" it
 ROLE_LABELS = {"reader": "读者（提问、查看、下载）", "editor": "编辑（添加、重新索引、删除、恢复报告）"}
@@ -63,6 +65,12 @@ def detail_text(detail: str | None) -> str:
         parts.append("管理员")
     if d.get("ldap"):
         parts.append("仅 LDAP 登录")
+    if d.get("verdict") in ("up", "down"):
+        parts.append(("有用" if d["verdict"] == "up" else "无用") + f"（{len(d.get('passages') or [])} 段）")
+    if d.get("comment"):
+        parts.append(f"意见：{d['comment']}")
+    if "found" in d and not d.get("found"):
+        parts.append("未找到")
     if d.get("api"):
         parts.append("经 API")
     if d.get("error"):
@@ -223,13 +231,17 @@ class Admin:
 
     # ---- the audit log -------------------------------------------------------------------------
 
+    @staticmethod
+    def _since(since) -> datetime | None:
+        if not since or not str(since).strip():
+            return None
+        try:
+            return datetime.strptime(str(since).strip(), "%Y-%m-%d")
+        except ValueError:
+            raise gr.Error("起始日期应为 YYYY-MM-DD", title="提示") from None
+
     def _entries(self, user, action, base, since):
-        since_t = None
-        if since and str(since).strip():
-            try:
-                since_t = datetime.strptime(str(since).strip(), "%Y-%m-%d")
-            except ValueError:
-                raise gr.Error("起始日期应为 YYYY-MM-DD", title="提示") from None
+        since_t = self._since(since)
         return self.audit.entries(since=since_t, user=(user or "").strip() or None,
                                   action=action if action and action != "全部" else None,
                                   base=(base or "").strip() or None, limit=2000)
@@ -249,6 +261,75 @@ class Admin:
         write_csv(entries, out)
         self.web.served.grant(out, {ADMIN_ONLY})
         return gr.update(value=str(out))
+
+
+    # ---- usage: what the archive is asked and fails to answer ------------------------------------
+
+    def _usage(self, since):
+        from ..access.usage import usage
+
+        since_t = self._since(since)
+        library = [(b, r.source) for b, r in self.web.bases.library(self.web.bases.names())]
+        return usage(self.audit.entries(since=since_t), library)
+
+    def usage_view(self, since="", request: gr.Request = None):
+        """The usage section: a summary line, questions per day (for the chart), and the tables."""
+        self._admin(request)
+        from ..access.usage import usage_tables
+
+        u = self._usage(since)
+        tables = usage_tables(u, self.web.bases.titles())
+        days = pd.DataFrame({"日期": list(u.per_day), "提问数": list(u.per_day.values())})
+        summary = (f"**提问 {u.questions} 次**，其中未找到或相关度低 {u.failed_total} 次（列出最近 {len(u.failed)} 次）；"
+                   f"反馈：有用 {u.feedback['up']} 次、无用 {u.feedback['down']} 次；从未被引用的报告 {len(u.never_cited)} 份。")
+        chart = gr.update(value=days, y_lim=[0, max(u.per_day.values(), default=0) + 1])  # bars from 0
+        return (summary, chart, *(rows for _, rows in list(tables.values())[1:]))
+
+    def usage_csv(self, since="", request: gr.Request = None):
+        self._admin(request)
+        from ..access.usage import write_usage_csv
+
+        out = self.web._fresh_export(request, ".csv")
+        out = out.with_name(out.name.replace("研读问答", "研读使用情况"))
+        write_usage_csv(self._usage(since), out, self.web.bases.titles())
+        self.web.served.grant(out, {ADMIN_ONLY})
+        return gr.update(value=str(out))
+
+    # ---- personal access tokens ----------------------------------------------------------------
+
+    @property
+    def tokens(self):
+        from ..access import TokenStore
+
+        return TokenStore(self.store)
+
+    def token_rows(self, request: gr.Request = None) -> list[list]:
+        self._admin(request)
+        return [[t.id, t.user, t.label, _when(t.created), _when(t.last_used) if t.last_used else "未使用"]
+                for t in self.tokens.list()]
+
+    def issue_token(self, user, label, request: gr.Request = None):
+        """A new token for a user, shown once on the page (stored hashed); the token table."""
+        who = self._admin(request)
+        try:
+            secret = self.tokens.issue((user or "").strip(), (label or "").strip(), by=who.name)
+            message = (f"**已为 {html.escape(user.strip())} 签发访问令牌**（只显示这一次，请立即复制保存）：\n\n"
+                       f"```\n{secret}\n```")
+        except (YanduError, ValueError) as e:
+            message = f"**未完成**：{html.escape(str(e))}"
+        return message, self.token_rows(request)
+
+    def revoke_token(self, token_id, request: gr.Request = None):
+        who = self._admin(request)
+        text = str(token_id or "").strip()
+        try:
+            if not (text.isascii() and text.isdigit()):
+                raise ValueError("请输入令牌编号（令牌表的第一列）")
+            self.tokens.revoke(int(text), by=who.name)
+            message = self._done(f"已撤销访问令牌 {text}")
+        except (YanduError, ValueError) as e:
+            message = f"**未完成**：{html.escape(str(e))}"
+        return message, self.token_rows(request)
 
 
 def build_admin(web, session: dict) -> tuple:
@@ -312,6 +393,35 @@ def build_admin(web, session: dict) -> tuple:
         audit_table = gr.Dataframe(headers=AUDIT_COLUMNS, value=[], interactive=False, wrap=True,
                                    elem_id="yd-admin-audit", max_height=480,
                                    column_widths=["15%", "8%", "9%", "8%", "24%", "26%", "10%"])
+    with gr.Accordion("访问令牌", open=False):
+        gr.Markdown("供 HTTP API 与 MCP 使用的个人访问令牌：签发后只显示一次，库中只存其摘要；撤销立即生效。",
+                    elem_classes="yd-hint")
+        token_message = gr.Markdown("", elem_id="yd-token-result")
+        token_table = gr.Dataframe(headers=TOKEN_COLUMNS, value=[], interactive=False, elem_id="yd-admin-tokens")
+        with gr.Row():
+            token_user = gr.Textbox(label="用户名", elem_id="yd-token-user")
+            token_label = gr.Textbox(label="用途", placeholder="如 办公助手", elem_id="yd-token-label")
+            token_id = gr.Textbox(label="令牌编号（撤销用）", elem_id="yd-token-id")
+        with gr.Row():
+            token_issue = gr.Button("签发令牌", size="sm", variant="primary", elem_id="yd-token-issue")
+            token_revoke = gr.Button("撤销令牌", size="sm", variant="stop", elem_id="yd-token-revoke")
+    with gr.Accordion("使用情况", open=False) as usage_box:
+        with gr.Row():
+            usage_since = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD，留空为全部", elem_id="yd-usage-since")
+            usage_show = gr.Button("统计", size="sm", variant="primary", elem_id="yd-usage-show", scale=0, min_width=80)
+            usage_export = gr.Button("导出 CSV", size="sm", elem_id="yd-usage-csv", scale=0, min_width=96)
+            usage_file = gr.DownloadButton("csv", value=None, elem_id="yd-usage-file", elem_classes="yd-hidden")
+        usage_summary = gr.Markdown("", elem_id="yd-usage-summary")
+        usage_days = gr.BarPlot(value=None, x="日期", y="提问数", title="每日提问", height=240, y_axis_format="d",
+                                elem_id="yd-usage-days")
+        usage_bases = gr.Dataframe(headers=["知识库", "提问数"], value=[], interactive=False, label="各知识库提问",
+                                   elem_id="yd-usage-bases")
+        usage_failed = gr.Dataframe(headers=["时间", "用户", "知识库", "问题", "结果"], value=[], interactive=False,
+                                    wrap=True, label="未找到或相关度低的问题", elem_id="yd-usage-failed", max_height=320)
+        usage_disliked = gr.Dataframe(headers=["知识库", "报告", "位置", "摘录", "无用", "有用"], value=[], interactive=False,
+                                      wrap=True, label="被标记无用最多的段落", elem_id="yd-usage-disliked", max_height=320)
+        usage_never = gr.Dataframe(headers=["知识库", "报告"], value=[], interactive=False, label="从未被引用的报告",
+                                   elem_id="yd-usage-never", max_height=320)
 
     tables = [message, base_table, user_table, group_table, grant_table, grant_base]
     private = dict(api_visibility="private", concurrency_id="admin", concurrency_limit=1)
@@ -333,4 +443,14 @@ def build_admin(web, session: dict) -> tuple:
     audit_show.click(admin.audit_rows, inputs=filters, outputs=[audit_table], api_visibility="private")
     audit_export.click(admin.audit_csv, inputs=filters, outputs=[audit_file], api_visibility="private").then(
         None, js="() => setTimeout(() => document.querySelector('#yd-audit-file').click(), 50)")
-    return admin, tables[1:], audit_table, filters
+    token_issue.click(admin.issue_token, inputs=[token_user, token_label], outputs=[token_message, token_table], **private)
+    token_revoke.click(admin.revoke_token, inputs=[token_id], outputs=[token_message, token_table], **private)
+    usage = dict(fn=admin.usage_view, inputs=[usage_since],
+                 outputs=[usage_summary, usage_days, usage_bases, usage_failed, usage_disliked, usage_never],
+                 api_visibility="private")
+    usage_show.click(**usage)
+    usage_box.expand(**usage)
+    usage_export.click(admin.usage_csv, inputs=[usage_since], outputs=[usage_file], api_visibility="private").then(
+        None, js="() => setTimeout(() => document.querySelector('#yd-usage-file').click(), 50)")
+    token_box_rows = dict(fn=admin.token_rows, outputs=[token_table], api_visibility="private", show_progress="hidden")
+    return admin, tables[1:], audit_table, filters, token_box_rows

@@ -24,6 +24,7 @@ from ..engine import UnknownReport, Yandu
 from ..progress import Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
+from ..eval.feedback import feedback_detail
 from .answers import follow_up
 from .gate import Gate, Served
 from .render import (CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html, render_answer,
@@ -401,12 +402,15 @@ class WebApp:
             result = self.bases.search(understood.query, scope, top_k, reports, years, section_types)
         passages = self._with_base_titles(request, [p.to_json() for p in result.passages])
         self.gate.record(self.who(request), "ask", base=",".join(scope), target=question,
-                         detail={"shown": [_shown(p) for p in result.passages]}, request=request)
+                         detail={"shown": [_shown(p) for p in result.passages], "found": len(result.passages),
+                                 "top": result.passages[0].score if result.passages else None,
+                                 "message": result.message}, request=request)
         note = filters_note(reports, years, section_types, self._titles(request) if reports else None)
         turn = {"question": question, "passages": passages, "message": result.message, "note": note,
-                "topic": understood.topic, "scope": {"reports": reports, "years": years}}
+                "topic": understood.topic, "scope": {"reports": reports, "years": years}, "bases": scope,
+                "filters": {"reports": reports, "years": years, "section_types": section_types, "top_k": top_k}}
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
-                                       note, len(turns), understood.topic)
+                                       note, len(turns), understood.topic, rate=self.gate.audit_log is not None)
         turns.append(turn)
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
@@ -427,7 +431,8 @@ class WebApp:
         reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
         rows = self._compare_rows(request, question, scope, reports, years, section_types)
         note = filters_note(reports, years, section_types, self._titles(request) if reports else None) or "全部报告"
-        turns.append({"kind": "compare", "question": question, "rows": rows, "note": note,
+        turns.append({"kind": "compare", "question": question, "rows": rows, "note": note, "bases": scope,
+                      "filters": {"reports": reports, "years": years, "section_types": section_types},
                       "answer": render_compare(question, rows, note)})
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
@@ -516,6 +521,61 @@ class WebApp:
         self.served.grant(copy, base)
         return render_context(ctx, passage), gr.update(value=str(copy), interactive=True,
                                                        label=f"下载原文：{original.name}")
+
+    def feedback(self, turns: list[dict] | None, comment: str | None, evt: gr.LikeData, request: gr.Request = None):
+        """👍/👎 on an answer: kept in the audit log (``feedback``) with the question, its filters, the
+        knowledge bases and the passages shown (``eval.feedback``); the comment box emptied. The turns
+        come back from the browser: each passage is read again from its base's index (its span comes from
+        there), and a turn with a passage the user may not read, or that the index does not hold, is not kept."""
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        verdict = {True: "up", "Like": "up", False: "down", "Dislike": "down"}.get(evt.liked)
+        try:
+            turn = (turns or [])[int(index) // 2]
+            shown = list(turn.get("passages") or []) + [r["passage"] for r in turn.get("rows") or [] if r.get("passage")]
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+            return gr.skip()
+        return self._feedback(turn, shown, verdict, comment, request)
+
+    def passage_feedback(self, key: str | None, turns: list[dict] | None, comment: str | None,
+                         request: gr.Request = None):
+        """有用/无用 on one passage ("<turn>-<rank>-up|down", from its links): kept as ``feedback`` on that passage."""
+        try:
+            n, rank, verdict = str(key or "").split("-")
+            turn = (turns or [])[int(n)]
+            shown = [next(p for p in turn["passages"] if p["rank"] == int(rank))]
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError, StopIteration):
+            return gr.skip()
+        return self._feedback(turn, shown, verdict if verdict in ("up", "down") else None, comment, request, "passage")
+
+    def _feedback(self, turn: dict, shown: list[dict], verdict: str | None, comment: str | None, request,
+                  level: str = "answer"):
+        who = self.who(request)
+        try:
+            checked = [p for p in (self._indexed(who, p) for p in shown) if p]
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return gr.skip()
+        if verdict is None or not shown or len(checked) < len(shown) or question_refused(str(turn.get("question", "")).strip()):
+            return gr.skip()  # a question the page would not have asked (empty, too long) is no one's question
+        bases = sorted(_turn_bases([{"passages": checked}]) | {b for b in turn.get("bases") or [] if who.may("read", b)})
+        detail = feedback_detail({**turn, "passages": checked, "rows": []}, verdict, bases, comment or "")
+        if level != "answer":
+            detail["level"] = level
+        self.gate.record(who, "feedback", base=",".join(bases), target=detail["question"], detail=detail,
+                         request=request)
+        gr.Info("已记录您的反馈，谢谢。" if verdict == "up" else "已记录您的反馈，我们会据此改进检索。", duration=3, title="反馈")
+        return ""
+
+    def _indexed(self, who: Principal, passage: dict) -> dict | None:
+        """A passage named by the browser, its text read from its base's index; None when the user may
+        not read that base or the index does not hold the passage."""
+        base = passage.get("base") or DEFAULT
+        if not who.may("read", base) or not self.bases.exists(base):
+            return None
+        start, end = int(passage["start"]), int(passage["end"])
+        ctx = self.bases.get(base).context(str(passage["source"]), start, end)
+        if not ctx or not ctx["passage"].strip() or len(ctx["passage"]) != end - start:
+            return None
+        return {**passage, "base": base, "text": ctx["passage"]}
 
     @staticmethod
     def check_years(years):

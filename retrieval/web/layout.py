@@ -111,7 +111,9 @@ def build(web: WebApp) -> gr.Blocks:
                     with gr.Column(scale=6, min_width=320, elem_id="yd-chat-col"):
                         chatbot = gr.Chatbot(
                             label="问答", show_label=False, elem_id="yd-chat", height=620, autoscroll=False,
-                            buttons=["copy"], feedback_options=None, layout="panel",
+                            buttons=["copy"], layout="panel",
+                            # 👍/👎 kept in the audit log: offered only where one is kept (sign-in on)
+                            feedback_options=("Like", "Dislike") if web.gate.audit_log is not None else None,
                             sanitize_html=True, line_breaks=True, render_markdown=True, latex_delimiters=[],
                             placeholder='<div class="yd-empty"><b>向报告提问</b><br>'
                                         "答案是报告原文中的段落，每段注明出处；点击引用编号可在右侧查看原文。"
@@ -126,6 +128,9 @@ def build(web: WebApp) -> gr.Blocks:
                                 submit_btn=False,
                             )
                             ask = gr.Button("提问", variant="primary", elem_id="yd-ask", scale=0, min_width=64)
+                        comment = gr.Textbox(label="反馈意见（可选）", placeholder="先写意见，再点答案下方的拇指图标（赞或踩）",
+                                             max_length=300, lines=1, elem_id="yd-feedback-comment",
+                                             visible=web.gate.audit_log is not None)
                         with gr.Row(elem_id="yd-tools"):
                             compare = gr.Button("对比各报告", size="sm", elem_id="yd-compare", scale=0, min_width=100)
                             export = gr.DownloadButton("导出 Markdown", value=None, interactive=False, size="sm",
@@ -143,6 +148,9 @@ def build(web: WebApp) -> gr.Blocks:
                 cite_key = gr.Textbox(elem_id="yd-cite-key", elem_classes="yd-hidden", show_label=False,
                                       container=False)
                 cite_go = gr.Button("cite", elem_id="yd-cite-go", elem_classes="yd-hidden")
+                rate_key = gr.Textbox(elem_id="yd-rate-key", elem_classes="yd-hidden", show_label=False,
+                                      container=False)
+                rate_go = gr.Button("rate", elem_id="yd-rate-go", elem_classes="yd-hidden")
             with gr.Tab("报告库", id="library", elem_id="yd-tab-library") as library_tab:
                 with gr.Row(elem_id="yd-lib-filters"):
                     lib_query = gr.Textbox(label="查找", placeholder="标题、单位或文件名", elem_id="yd-lib-query", scale=3)
@@ -165,7 +173,7 @@ def build(web: WebApp) -> gr.Blocks:
                 session = dict(fn=web.session_start,
                                outputs=[bases, upload_base, upload_box, rebuild_box, admin_tab, user_line],
                                api_visibility="private", show_progress="hidden")
-                admin, admin_tables, audit_table, audit_filters = build_admin(web, session)
+                admin, admin_tables, audit_table, audit_filters, token_rows = build_admin(web, session)
 
         filters = [top_k, reports, years, section_types, bases]
         chat_outputs = [chatbot, turns, question, export, export_docx]
@@ -196,6 +204,10 @@ def build(web: WebApp) -> gr.Blocks:
                        api_visibility="private")
         clear.click(**cleared).then(**keep)
         chatbot.clear(**cleared).then(**keep)
+        chatbot.like(web.feedback, inputs=[turns, comment], outputs=[comment], api_visibility="private",
+                     show_progress="hidden")
+        rate_go.click(web.passage_feedback, inputs=[rate_key, turns, comment], outputs=[comment],
+                      api_visibility="private", show_progress="hidden")
         years.change(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
         demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
         demo.load(**session)
@@ -221,7 +233,7 @@ def build(web: WebApp) -> gr.Blocks:
         lib_kind.change(**lib_filter)
         library_tab.select(**lib_filter)
         admin_tab.select(admin.tables, outputs=admin_tables, api_visibility="private", show_progress="hidden").then(
-            admin.audit_rows, inputs=audit_filters, outputs=[audit_table], api_visibility="private")
+            admin.audit_rows, inputs=audit_filters, outputs=[audit_table], api_visibility="private").then(**token_rows)
         library.select(web.library_select, inputs=[library], outputs=[outline, selected, lib_reindex, lib_remove],
                        api_visibility="private")
         lib_remove.click(web.library_remove, inputs=[selected, lib_query, lib_kind],

@@ -1,13 +1,15 @@
 () => {
   // Citations [n] in answers are links "#cite-<turn>-<rank>": open that passage in the context panel.
+  // A passage's 有用/无用 are links "#rate-<turn>-<rank>-up|down": the same way to its handler.
   document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('a.yd-cite, a[href^="#cite-"]');
+    const link = event.target.closest && event.target.closest('a.yd-cite, a[href^="#cite-"], a.yd-rate');
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
-    const key = (link.getAttribute('href') || '').replace('#cite-', '');
-    const box = document.querySelector('#yd-cite-key textarea, #yd-cite-key input');
-    const go = document.querySelector('#yd-cite-go');
+    const kind = link.classList.contains('yd-rate') ? 'rate' : 'cite';
+    const key = (link.getAttribute('href') || '').replace('#' + kind + '-', '');
+    const box = document.querySelector('#yd-' + kind + '-key textarea, #yd-' + kind + '-key input');
+    const go = document.querySelector('#yd-' + kind + '-go');
     if (!box || !go) return;
     box.value = key;
     box.dispatchEvent(new Event('input', {bubbles: true}));
@@ -34,6 +36,7 @@
     'Remove': '移除', 'Download': '下载', 'Close': '关闭', 'Filter': '筛选', 'Clear filters': '清除筛选',
     'Sort ascending': '升序排列', 'Sort descending': '降序排列', 'Clear sort': '清除排序', 'Loading...': '加载中…',
     'Select all': '全选', 'Search': '查找', 'Dropdown': '下拉菜单', 'Remove this file': '移除此文件',
+    'Liked': '已赞', 'Disliked': '已踩', 'Like': '赞', 'Dislike': '踩',
   };
   const PATTERNS = [
     // @gradio/client: `File(s) exceed the maximum allowed size of 20.0 Mb: "a.pdf", "b.pdf"`

@@ -88,6 +88,12 @@ def cite(turn: int, rank: int) -> str:
     return f'<a class="yd-cite" href="#cite-{turn}-{rank}" title="在原文中查看">[{rank}]</a>'
 
 
+def rate_links(turn: int, rank: int) -> str:
+    """A passage's own 有用/无用 ("#rate-<turn>-<rank>-up|down": page.js hands it to ``WebApp.passage_feedback``)."""
+    return (f'<a class="yd-rate" href="#rate-{turn}-{rank}-up" title="这一段有用">有用</a> '
+            f'<a class="yd-rate" href="#rate-{turn}-{rank}-down" title="这一段无用">无用</a>')
+
+
 def filters_note(reports, years, section_types, titles: dict[str, str] | None = None) -> str:
     parts = []
     if reports:
@@ -114,10 +120,10 @@ def direct_answer_lines(turn_n: int, question: str, passages: list[dict]) -> lis
 
 
 def render_answer(question: str, passages: list[dict], message: str, note: str = "", turn_n: int = 0,
-                  topic: str = "") -> str:
+                  topic: str = "", rate: bool = False) -> str:
     """The assistant message: an extractive direct answer when one exists, then the passages in rank
     order (a report's name shown where the report changes), each with a clickable [n], its heading
-    path, role badge and page, and the question's terms marked in the quote."""
+    path, role badge and page (and, with ``rate``, its own 有用/无用), and the question's terms marked in the quote."""
     lines = []
     if topic:
         lines += [f'<span class="yd-note">按上一问的主题：{html.escape(topic)}</span>', ""]
@@ -147,7 +153,8 @@ def render_answer(question: str, passages: list[dict], message: str, note: str =
             lines.append("")
         section = _md_escape(p["section"]) if p.get("section") else "（导语）"
         page = f'<span class="yd-src">第 {p["page"]} 页</span>' if p.get("page") else ""
-        lines.append(f"{cite(turn_n, p['rank'])} {section} {_badge(p['section_type'])} {page}".rstrip())
+        rated = rate_links(turn_n, p["rank"]) if rate else ""
+        lines.append(f"{cite(turn_n, p['rank'])} {section} {_badge(p['section_type'])} {page} {rated}".rstrip())
         lines.append("")
         body = marked(p["text"].strip(), terms)
         lines.extend("> " + (line if line.strip() else "") for line in body.split("\n"))
