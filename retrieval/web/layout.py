@@ -204,8 +204,9 @@ def build(web: WebApp) -> gr.Blocks:
                        api_visibility="private")
         clear.click(**cleared).then(**keep)
         chatbot.clear(**cleared).then(**keep)
-        chatbot.like(web.feedback, inputs=[turns, comment], outputs=[comment], api_visibility="private",
-                     show_progress="hidden")
+        if web.gate.audit_log is not None:  # a like listener makes Gradio draw the thumbs, which need feedback_options
+            chatbot.like(web.feedback, inputs=[turns, comment], outputs=[comment], api_visibility="private",
+                         show_progress="hidden")
         rate_go.click(web.passage_feedback, inputs=[rate_key, turns, comment], outputs=[comment],
                       api_visibility="private", show_progress="hidden")
         years.change(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
