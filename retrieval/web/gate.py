@@ -52,6 +52,17 @@ class Gate:
             return request.principal
         if self.open:
             return OPEN
+        known = getattr(request, "_yandu_principal", None)  # once per request: a handler asks several times
+        if known is not None:
+            return known
+        found = self._resolve(request)
+        try:
+            request._yandu_principal = found
+        except (AttributeError, TypeError):  # a request object that takes no attributes: resolved each time
+            pass
+        return found
+
+    def _resolve(self, request) -> Principal:
         name = getattr(request, "username", None) if request is not None else None
         if not name:
             return NOBODY
