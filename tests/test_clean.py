@@ -66,3 +66,54 @@ def test_blank_line_runs_and_leading_spaces():
 def test_placeholders_stay_as_written():
     text = "紧扣**党建“四大工程”，发放XX余册，××同志，*锐提升。"
     assert clean(text)[0] == text
+
+
+# A line each row of data/page_chrome.txt ``head`` must remove (one per row, in the file's order).
+SITE_LINES = [
+    "当前位置:首页 > 范文大全 > 振兴乡镇 >",
+    "工作总结 >党建工作总结 >",
+    "欢迎光临酷猫写作网",
+    "申明敬告: 本站不保证该用户上传的文档完整性",
+    "下面是小编为大家整理的非公企业党建工作调研报告，供大家参考。",
+    "文档介绍",
+    "天下 分享 时间: 加入收藏 我要投稿 点赞",
+    "时间:2022-01-08 00:44:16 浏览量:",
+    "2025-11-02 | 阅读:1603",
+    "61阅读",
+    "VIP专免",
+    "14.34KB",
+    "999+",
+    "12 页",
+    "文秘之友|原创|范文|素材|写作|PPT|",
+    "好文档 - 专业文书写作范文服务资料分享网站",
+]
+# Lines of reports that open like them and must stay.
+REPORT_LINES = [
+    "2022年上半年某工业园区工作委员会意识形态工作情况报告",
+    "一、高度重视，加强组织领导",
+    "（一）强化理论学习，筑牢思想根基。",
+    "今年以来，我局始终把意识形态工作摆在极端重要位置。",
+    "时间过半，任务过半。",
+    "各位领导、同志们：",
+    "2023年5月，全县共发展党员120名。",
+]
+
+
+def test_every_site_line_row_has_an_example_it_removes():
+    from retrieval.ingest.clean import page_rows
+    rows = page_rows("head")
+    assert len(rows) == len(SITE_LINES)
+    for row, line in zip(rows, SITE_LINES):
+        assert row.search(line), (row.pattern, line)
+
+
+def test_site_lines_above_a_report_are_removed_and_its_own_lines_kept():
+    text = "\n".join(SITE_LINES + REPORT_LINES)
+    out, removed = clean(text)
+    assert out.split("\n") == REPORT_LINES
+    assert any(r.rule == "page_chrome" for r in removed)
+
+
+def test_site_lines_are_removed_only_at_the_top():
+    body = "\n".join(["X局2023年工作总结"] + ["正文第%d段。" % i for i in range(60)] + ["61阅读"])
+    assert clean(body)[0].endswith("61阅读")

@@ -140,3 +140,33 @@ def test_unnumbered_top_parts_are_headings_when_the_report_numbers_none():
     # Where the report numbers its top parts, a short line naming a role stays text.
     numbered = parse_text("总结\n一、主要成绩\n工作回顾\n内容。\n二、下步打算\n内容。", "y.txt")
     assert [s.heading for s in numbered.sections] == ["一、主要成绩", "二、下步打算"]
+
+
+def test_a_category_label_above_the_title_is_neither_title_nor_heading():
+    doc = parse_text("意见建议\n2022年上半年某工业园区工作委员会意识形态工作情况报告\n县委:\n"
+                     "(一)强化组织领导,完善体制机制。结合园区实际。\n", "x.txt")
+    assert doc.title == "2022年上半年某工业园区工作委员会意识形态工作情况报告"
+    assert [s.section_type for s in doc.sections] == ["work"]
+    assert doc.unit is None  # "某工业园区" is a placeholder, not a unit
+
+
+def test_a_short_title_line_above_its_author_stays_the_title():
+    doc = parse_text("述职报告\n林庄村党总支书记 张振华\n一、主要工作\n抓好党建。\n", "x.txt")
+    assert doc.title == "述职报告"
+
+
+def test_site_noise_in_a_title_is_left_out_of_it():
+    from retrieval.ingest.sections import read_title
+    assert read_title("VIP 医院2025年第三季度意识形态研判分析报告") == "医院2025年第三季度意识形态研判分析报告"
+    assert read_title("【深入学习贯彻重要讲话精神】深入学习实践科学发展观工作小结") == "深入学习实践科学发展观工作小结"
+    assert read_title("乡镇2020年落实意识形态工作情况汇报_乡镇意识形态") == "乡镇2020年落实意识形态工作情况汇报"
+    assert read_title("机关党建工作调研报告-机关党建工作调研报告") == "机关党建工作调研报告"
+    assert read_title("2025年北京市政府工作报告") == "2025年北京市政府工作报告"
+
+
+def test_a_role_that_qualifies_another_names_none():
+    from retrieval.ingest.roles import cues
+    assert cues("五、领导班子存在问题的原因分析") == ["cause"]
+    assert cues("问题产生的根源") == ["cause"]
+    assert cues("二、存在的主要问题和原因分析") == ["problem", "cause"]
+    assert cues("三、存在的问题及下一步打算") == ["problem", "plan"]

@@ -6,7 +6,10 @@ order. Placeholders (XX, ××, *, **) are content and stay as written.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable
+
+from ..text import DATA
 
 from .document import Removed
 
@@ -127,12 +130,37 @@ TAIL_MARKER = re.compile(r"^(?:相关报道|相关文档|相关链接|相关新�
 TAIL_CHROME = re.compile(r"(?:分享到微信|分享到[:：]?|收藏|[|｜]|×|【|】|打印本页|关闭窗口|默认|扫一扫)++")
 
 
+SITE_LINE_MAX = 100  # characters; a longer line at the top is the report's
+
+
+@lru_cache(maxsize=None)
+def page_rows(kind: str) -> tuple[re.Pattern, ...]:
+    """The patterns of one kind of data/page_chrome.txt (``head``: a site's line above a report;
+    ``title``: noise a site adds to a title)."""
+    rows = []
+    for line in (DATA / "page_chrome.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            k, pattern = line.split("\t", 1)
+            if k == kind:
+                rows.append(re.compile(pattern))
+    return tuple(rows)
+
+
+def site_line(line: str) -> bool:
+    """A line at the top of a web copy that is the site's: a toolbar word, a breadcrumb, a greeting,
+    post metadata, a menu (CHROME_LINE, data/page_chrome.txt ``head``)."""
+    line = line.strip()
+    return bool(CHROME_LINE.fullmatch(line)) or (
+        len(line) <= SITE_LINE_MAX and any(p.search(line) for p in page_rows("head")))
+
+
 def page_chrome(text: str) -> tuple[str, list[str]]:
-    """Web-page chrome: toolbar lines at the top, 相关报道：… and share buttons at the end."""
+    """Web-page chrome: the site's lines at the top (``site_line``), 相关报道：… and share buttons
+    at the end."""
     lines = text.split("\n")
-    head = [line for line in lines[:CHROME_HEAD_LINES] if CHROME_LINE.fullmatch(line.strip())]
+    head = [line for line in lines[:CHROME_HEAD_LINES] if site_line(line)]
     removed = ["\n".join(head)] if head else []
-    kept = [line for line in lines[:CHROME_HEAD_LINES] if not CHROME_LINE.fullmatch(line.strip())]
+    kept = [line for line in lines[:CHROME_HEAD_LINES] if not site_line(line)]
     text = "\n".join(kept + lines[CHROME_HEAD_LINES:])
     m = TAIL_MARKER.search(text)
     if m and len(text) - m.start() < 2000:

@@ -19,6 +19,7 @@ ROLE_CUES: dict[str, re.Pattern] = {
     "highlight": re.compile(r"特色|亮点|创新做法|经验"),
     "work": re.compile(r"成绩|成效|做法|开展情况|工作情况|履职|基本情况|主要工作|工作回顾|完成情况|落实情况|取得"),
 }
+MODIFIES = re.compile(r"(?:产生|存在|出现)?的")  # what joins a role to the role it qualifies
 TOP_ORDER = ("highlight", "problem", "cause", "plan", "work")
 
 
@@ -29,8 +30,12 @@ def cues(heading: str) -> list[str]:
     for role, pattern in ROLE_CUES.items():
         m = pattern.search(heading)
         if m:
-            found.append((m.start(), role))
-    roles = [role for _, role in sorted(found)]
+            found.append((m.start(), m.end(), role))
+    found.sort()
+    # A role that qualifies the next one names no role of its own: "存在问题的原因分析" is about
+    # causes, "存在的主要问题和原因分析" about both.
+    roles = [role for i, (_, end, role) in enumerate(found)
+             if not (i + 1 < len(found) and MODIFIES.fullmatch(heading[end:found[i + 1][0]]))]
     # 做法/成效 words are generic: in a combined heading the specific role wins ("特色亮点做法").
     return [r for r in roles if r != "work"] or roles
 

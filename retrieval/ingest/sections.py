@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from .clean import page_rows
 from .document import Document, Section
 from ..text import units_named
 from .roles import assign_roles, cues
@@ -43,6 +44,9 @@ OPENING = 300  # characters of the opening lines that name a report's year and u
 UNIT = re.compile(
     r"^(?:\d{4}年?度?)?(.{2,20}?(?:自治区|省|市|县|区|局|厅|委员会|委|部|办公室|办|中心|公司|院|校|所|党委|党组|党支部|支部))"
 )
+# What a title says before its unit: "关于", a year, a half or a quarter ("2022年上半年某工业园区…").
+TITLE_LEAD = re.compile(r"^(?:关于|\d{4}年?度?|[上下]半年|第?[一二三四1-4]季度)+")
+PLACEHOLDER = re.compile(r"[某Xx×*＊_]")  # an anonymised or garbled name is no unit ("某镇", "X区")
 MAX_HEADING = 80
 # A line standing alone that names a part of the report is a heading without a number, where the
 # report numbers none of its top parts (web copies drop "一、": "2024年工作回顾", "名词解释").
@@ -77,12 +81,35 @@ def bare_heading(line: str) -> bool:
 
 
 def read_title(first_line: str) -> str | None:
+    """The title a line states, without the noise a web copy adds to it (data/page_chrome.txt
+    ``title``: "VIP …", "【栏目】…", "…_栏目"); None when the line does not read as a title."""
     line = first_line.strip().translate(HALF_WIDTH)
     if not line or len(line) > 60 or match_heading(line):
         return None
     if line[-1] in "。，,；;：:" or line.count("，") > 1:
         return None
-    return first_line.strip() if TITLE_WORDS.search(line) or len(line) <= 30 else None
+    if not (TITLE_WORDS.search(line) or len(line) <= 30):
+        return None
+    title = first_line.strip()
+    for pattern in page_rows("title"):
+        title = pattern.sub(r"\1" if pattern.groups else "", title).strip()
+    return title or first_line.strip()
+
+
+LABEL_MAX = 8  # characters of a site's category label standing above a title ("工作计划", "意见建议")
+
+
+def opening_title(lines: list[str]) -> tuple[str | None, int]:
+    """(the title, the index of the first body line). The first line is the title when it reads as
+    one; a web copy's category label above a title line ("意见建议" over "2022年上半年…情况报告")
+    is passed over — neither the title nor a heading."""
+    first = lines[0].strip() if lines else ""
+    if len(lines) > 1 and 0 < len(first) <= LABEL_MAX and not BARE_PUNCT.search(first) and not re.search(r"\d", first):
+        second = read_title(lines[1])
+        if second and TITLE_WORDS.search(second) and len(second) > len(first):
+            return second, 2
+    title = read_title(lines[0]) if lines else None
+    return title, 1 if title else 0
 
 
 def parse_text(text: str, source: str, page_starts: list[int] | None = None) -> Document:
@@ -93,8 +120,7 @@ def parse_text(text: str, source: str, page_starts: list[int] | None = None) -> 
         offsets.append(pos)
         pos += len(line) + 1
 
-    title = read_title(lines[0]) if lines else None
-    first_body_line = 1 if title else 0
+    title, first_body_line = opening_title(lines)
     doc = Document(source=source, title=title or Path(source).stem, text=text, page_starts=page_starts)
 
     found_kinds = {h[0] for h in map(match_heading, (x.translate(HALF_WIDTH) for x in lines[first_body_line:])) if h}
@@ -144,8 +170,8 @@ def _unit(title: str, opening: str, source: str) -> str | None:
         named = units_named(part)
         if named:
             return named[0]
-    m = UNIT.match(re.sub(r"^\d{4}年?度?", "", unicodedata.normalize("NFKC", title)))
-    return m.group(1) if m else None
+    m = UNIT.match(TITLE_LEAD.sub("", unicodedata.normalize("NFKC", title)))
+    return m.group(1) if m and not PLACEHOLDER.search(m.group(1)) else None
 
 
 def _close(sections: list[Section], end: int) -> None:
