@@ -113,3 +113,23 @@ def test_how_long_asks_for_a_span_of_time():
     assert q.quantity and stating(q.quantity).search("不到一年全部住进新房")
     assert not stating(q.quantity).search("新建住房3000套")
     assert understand(normalize_question("要用多长时间调整国民经济？")).quantity == q.quantity
+
+
+def test_every_intent_row_is_needed_by_its_example():
+    """data/intent.txt: each row's example asks for the row's role, and would not without the row."""
+    from retrieval.search.question import INTENT_ROWS
+    from retrieval.text import normalize_question
+
+    def first_role(rows, question):
+        return next((role for role, pattern, _ in rows if pattern.search(question)), None)
+
+    for i, (role, pattern, example) in enumerate(INTENT_ROWS):
+        q = normalize_question(example)
+        assert pattern.search(q), example
+        assert first_role(INTENT_ROWS, q) == role, example
+        assert first_role(INTENT_ROWS[:i] + INTENT_ROWS[i + 1:], q) != role, example
+
+
+def test_prevention_of_a_risk_is_work_not_a_problem():
+    assert ask("2024年公司廉洁风险防控怎么推进？").roles == ["highlight", "work"]
+    assert ask("还面临哪些风险挑战？").roles == ["problem"]

@@ -1,6 +1,7 @@
 """List answers: the parts of one list shown together, never a passage and its own section twice."""
 from __future__ import annotations
 
+from ..ingest.chunker import ITEM
 from ..store import Snapshot
 
 
@@ -21,7 +22,10 @@ def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int
             continue
         hits = groups.pop(key)
         parts = snap.section_chunks(*key)
-        if len(parts) > 1 and parts[-1]["end"] - parts[0]["start"] <= limit:
+        whole = with_items(snap, p, parts, limit)
+        if whole is not None:
+            out.append(whole)
+        elif len(parts) > 1 and parts[-1]["end"] - parts[0]["start"] <= limit:
             start, end = parts[0]["start"], parts[-1]["end"]
             text = snap.document(p["source"])["text"][start:end]
             out.append({**p, "text": text, "start": start, "end": end, "item": None,
@@ -29,6 +33,23 @@ def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int
         else:
             out.extend(stand_together(hits))
     return merge_siblings(snap, out, limit, window)
+
+
+def with_items(snap: Snapshot, p: dict, parts: list[dict], limit: int) -> dict | None:
+    """A section whose items are its sub-sections ("五、…原因分析：" over "1、…" "2、…"), shown whole
+    in place of its lead when the lead enumerates nothing itself and the whole fits in ``limit``
+    characters; None otherwise."""
+    path = tuple(p["heading_path"])
+    if not path or any(ITEM.match(line) for line in p["text"].split("\n")[1:]):
+        return None
+    inside = [c for c in snap.source_chunks(p["source"]) if tuple(c["heading_path"][:len(path)]) == path]
+    if not any(len(c["heading_path"]) > len(path) for c in inside):
+        return None
+    start, end = min(c["start"] for c in [*inside, *parts]), max(c["end"] for c in inside)
+    if end - start > limit:
+        return None
+    return {**p, "text": snap.document(p["source"])["text"][start:end], "start": start, "end": end, "item": None,
+            "completed_from": [c["id"] for c in inside]}
 
 
 def stand_together(hits: list[dict]) -> list[dict]:

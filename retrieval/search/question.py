@@ -14,16 +14,25 @@ import re
 from dataclasses import dataclass, field
 
 from ..ingest.years import CN_DIGIT, cn_number, five_year_plan
-from ..text import Concept, concepts, expand, normalize, official_terms, tokenize, unit_aliases, units_named
+from ..text import DATA, Concept, concepts, expand, normalize, official_terms, tokenize, unit_aliases, units_named
 
 MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and said so)
 
-INTENT: list[tuple[str, re.Pattern]] = [
-    ("cause", re.compile(r"原因|根源|为什么|为何|症结")),
-    ("problem", re.compile(r"问题|不足|差距|短板|薄弱|缺点|不够|欠缺|困难(?!群众|家庭|职工|户|党员|人员|学生|群体|企业)|挑战|风险")),
-    ("plan", re.compile(r"下一步|下步|打算|计划|思路|明年|今后|将来|未来|目标|规划")),
-    ("work", re.compile(r"做法|措施|开展|成效|成绩|如何|怎样|怎么|哪些活动|举措|经验")),
-]
+
+
+def _intent_rows() -> list[tuple[str, re.Pattern, str]]:
+    """(role, pattern, example question) of data/intent.txt, in file order."""
+    rows = []
+    for line in (DATA / "intent.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            role, pattern, example = line.split("\t")
+            rows.append((role, re.compile(pattern), example))
+    return rows
+
+
+INTENT_ROWS = _intent_rows()
+INTENT: list[tuple[str, re.Pattern]] = [(role, pattern) for role, pattern, _ in INTENT_ROWS]
+
 # Asking for a target, a plan or a task set for a year, not for what was achieved in it.
 TARGET = re.compile(r"目标|预期|计划|打算|安排|任务|要办|要完成|要达到|将|定为|定在|提出|部署|力争|确定")
 LIST = re.compile(r"哪些|哪几|包括什么|都有什么|都是什么|几个方面|几方面|清单")

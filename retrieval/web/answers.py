@@ -248,16 +248,28 @@ def _heading(p: dict) -> str:
     return (p.get("section") or "").split(" › ")[-1].strip()
 
 
+# The kinds of item markers: a list's items share one; items of another kind inside them are their points.
+MARKER_KINDS = [re.compile(r"\s*" + m) for m in (r"[一二三四五六七八九十]+是", r"[（(][一二三四五六七八九十]", r"[（(]\d",
+                                                 r"[一二三四五六七八九十]+、", r"\d", r"第")]
+
+
+def _kind(piece: str) -> int:
+    return next((i for i, m in enumerate(MARKER_KINDS) if m.match(piece)), -1)
+
+
 def _pieces(p: dict) -> list[str]:
-    """The whole items one passage enumerates (its own headings left out)."""
+    """The whole items one passage enumerates: its own headings left out, the items of its outer list
+    only (the kind of marker its first item has: "1、" items keep their "一是" points inside them)."""
     text = p["text"]
     starts = [m.start() for m in ITEM_START.finditer(text)]
     headings = [h.strip()[:12] for h in (p.get("section") or "").split(" › ") if h.strip()]
+    if len(starts) > 1:  # a heading of the passage's own, leading its items
+        starts = [s for s in starts if not any(text[s:].lstrip().startswith(h) for h in headings)] or starts
+    outer = _kind(text[starts[0]:]) if starts else -1
+    starts = [s for s in starts if _kind(text[s:]) == outer]
     pieces = []
     for s, e in zip(starts, [*starts[1:], len(text)]):
         piece = text[s:e].strip()
-        if any(piece.startswith(h) for h in headings) and len(starts) > 1:
-            continue  # a heading of the passage's own, leading its items
         if len(_item_text(piece)) >= 4:
             pieces.append(piece)
     return pieces
