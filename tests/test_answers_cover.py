@@ -167,3 +167,34 @@ def test_scorer_wants_each_item_whole_inside_the_gold_section():
     report = lambda source: (text, chunks)  # noqa: E731
     assert list_right([Quote("一是学习不深。", 1), Quote("二是载体不多。", 1)], ps, q, report)
     assert not list_right([Quote("二是载体不多。\n三、下步打算", 1)], ps, q, report)  # runs into the next section
+
+
+# --- what tells the items of a list apart -------------------------------------------------------
+
+
+GRID = ("(一)建立健全网格体系。全镇共划分综合网格154个。\n(二)不断完善工作机制。建立“网格吹哨”机制。\n"
+        "(三)探索创新服务方式。推行“网格员+志愿者”上门服务。")
+
+
+def test_what_only_one_item_says_picks_that_item_out_of_the_list():
+    from retrieval.web.answers import list_items
+
+    p = passage(title="网格化在社区党建中作用与探索", section="二、主要做法", text=GRID)
+    # the title says all of the question but 服务方式, which only the third item says
+    assert [q.text for q in list_items("网格化在社区党建中作用与探索在服务方式方面采取了哪些措施？", [p])] == [
+        "(三)探索创新服务方式。推行“网格员+志愿者”上门服务。"]
+    # a question the title and heading say whole is answered by the whole list
+    assert len(list_items("网格化在社区党建中作用与探索采取了哪些做法？", [p])) == 3
+    # an item that says the telling word of another report's topic is not picked
+    other = passage(title="2009年政府工作报告", section="三、2009年主要任务", text=GRID)
+    assert list_items("2009年镇委科学发展观分析检查阶段在服务方式方面做了哪些事？", [other]) == []
+
+
+def test_a_figure_counts_the_thing_its_own_clause_names():
+    from retrieval.web.answers import figure_sentence
+
+    elsewhere = passage(title="2023年中共徐庄镇委员会巡察整改进展情况的通报", section="一、整改工作基本情况",
+                        text="区委巡察组进驻后，镇党委召开专题会议5次，研究反馈问题整改工作。")
+    assert figure_sentence("2023年徐庄镇区委巡察组共反馈问题有多少个？", [elsewhere]) is None
+    stated = {**elsewhere, "text": elsewhere["text"] + "区委巡察组共反馈问题4个，已全部完成整改。"}
+    assert figure_sentence("2023年徐庄镇区委巡察组共反馈问题有多少个？", [stated]).text == "区委巡察组共反馈问题4个，已全部完成整改。"

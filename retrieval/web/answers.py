@@ -171,6 +171,14 @@ def says_subject(sentence: str, asked: Question, context: str = "", question: st
     return own and _said(sentence + context, needed)
 
 
+def _clause_counts(sentence: str, number: re.Pattern, thing) -> bool:
+    """Does one clause of a (normalised) sentence state a number and name the thing counted
+    ("基层党组织召开学习会178次"), not a number of one clause and the thing in another?"""
+    if thing is None:
+        return True
+    return any(number.search(c) and _names(c, thing) for c in re.split(r"[，,；;：:]", sentence))
+
+
 def _context(p: dict) -> str:
     """What a passage's place says about it: its report's title and its heading path (normalised)."""
     return normalize(" ".join([p.get("title") or "", p.get("section") or ""]))
@@ -190,10 +198,19 @@ def on_topic(question: str, p: dict, pieces: list[str], lead: str = "", opening:
     unsaid in the words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is
     answered by the one item on 表率, not by the list around it)."""
     needed = _needed(subject(topic_of(question)))
+    # What the report as a whole does not say is what picks a part of it: "网格化在社区党建中作用与探索"
+    # says all of "…在服务方式方面采取了哪些措施？" but 服务方式, which only one item says.
+    rest = [c for c in needed if not _says(normalize((p.get("title") or "") + opening), c)]
+    place = normalize((p.get("section") or "") + lead)
+    items = [normalize(_item_text(piece)) for piece in pieces]
+    # Of that, what some item says tells the items apart; what none says picks none out.
+    telling = [c for c in rest if not _says(place, c) and any(_says(item, c) for item in items)]
     context = _context(p) + normalize(lead + opening)
-    if not needed or _said(context, needed):
+    if telling:
+        return [i for i, item in enumerate(items) if _said(item, telling) and _said(context + item, needed)]
+    if _said(context, needed):
         return list(range(len(pieces)))
-    return [i for i, piece in enumerate(pieces) if _said(context + normalize(_item_text(piece)), needed)]
+    return [i for i, item in enumerate(items) if _said(context + item, needed)]
 
 
 def _agrees(p: dict, asked: Question) -> bool:
@@ -221,6 +238,8 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             sentence = m.group().strip()
             norm = normalize(sentence)
             if not number.search(norm) or not says_subject(norm, asked, context, question):
+                continue
+            if not _clause_counts(norm, number, thing):
                 continue
             if is_target(sentence, p.get("section_type", ""), number, thing) != wants_target:
                 continue
