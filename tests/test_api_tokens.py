@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from contextlib import asynccontextmanager
+import re
 import sqlite3
 import subprocess
 import sys
+import urllib.parse
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -24,6 +26,7 @@ import app
 from retrieval.access import AccessError, AccessStore, AuditLog, RateLimit, TokenStore
 from retrieval.access.tokens import USED_EVERY, digest
 from test_departments import PASSWORD, two_bases  # noqa: F401 (a fixture)
+from retrieval.config import ROOT
 
 CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
@@ -272,6 +275,14 @@ def test_each_token_has_its_own_rate_limit(api):
         assert c.get("/api/v1/reports", headers=bearer(secrets["amy"])).status_code == 200
 
 
+def asgi_client(middleware, headers: dict):
+    """An httpx2 client (the ``mcp`` SDK's HTTP client) that reaches ``middleware`` in process, whatever the URL."""
+    import httpx2
+
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=middleware), headers=headers,
+                              base_url="http://testserver")
+
+
 @asynccontextmanager
 async def mcp_session(http, url: str):
     """The ``mcp`` SDK's own client session over streamable HTTP, through ``http`` (an httpx2 client)."""
@@ -284,16 +295,13 @@ async def mcp_session(http, url: str):
 
 
 def test_mcp_tools_answer_as_the_tokens_account(api):
-    import httpx2
-
     middleware, secrets, _, _ = api
 
     async def run():
         async with middleware.mcp.session_manager.run():
             out = {}
             for name in ("amy", "bob"):
-                async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=middleware), headers=bearer(secrets[name]),
-                                              base_url="http://testserver") as http:
+                async with asgi_client(middleware, bearer(secrets[name])) as http:
                     async with mcp_session(http, "http://testserver/mcp") as s:
                         tools = await s.list_tools()
                         searched = await s.call_tool("search", {"question": "发展党员多少名", "top_k": 10})
@@ -316,12 +324,70 @@ def test_mcp_tools_answer_as_the_tokens_account(api):
         assert refused.is_error and refused.content[0].text.endswith("不是报告库中的文件")
 
 
+# ---- README's client configurations ----------------------------------------------------------------
+
+PLACEHOLDER = "ydk_…"  # the token as README writes it
+STREAMABLE_HTTP = {"type": {"http", "streamableHttp", "streamable-http"},
+                   "transport": {"http", "streamable_http", "streamable-http"}}  # how clients spell the transport
+
+
+def readme_snippets(language: str) -> list[str]:
+    """The ``language`` code blocks of README's section on the token API and MCP."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Token API and MCP"):]
+    section = section[:section.index("\n## ")]
+    return re.findall(rf"```{language}\n(.*?)```", section, re.S)
+
+
+def readme_mcp_servers() -> list[dict]:
+    """Every MCP server entry of README's client configurations: each JSON object with a "url"."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict) and "url" in node:
+            found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+
+    for block in readme_snippets("json"):
+        walk(json.loads(block))
+    return found
+
+
+def test_readme_mcp_configurations_connect_as_written(api):
+    """Each configuration README shows, with its URL as written and its header with a real token in
+    place of ydk_…, connects with the ``mcp`` SDK's client and answers as that token's account."""
+    middleware, secrets, _, _ = api
+    servers = readme_mcp_servers()
+    assert len(servers) >= 3 and {"url", "headers"} in [set(entry) for entry in servers]  # the generic form first
+    for entry in servers:
+        assert set(entry) <= {"url", "headers", "type", "transport"}, entry
+        assert all(entry[k] in STREAMABLE_HTTP[k] for k in ("type", "transport") if k in entry), entry
+        assert urllib.parse.urlsplit(entry["url"]).path == "/mcp" and list(entry["headers"]) == ["Authorization"]
+        assert entry["headers"]["Authorization"] == f"Bearer {PLACEHOLDER}"
+
+    async def run():
+        out = []
+        async with middleware.mcp.session_manager.run():
+            for entry in servers:
+                headers = {k: v.replace(PLACEHOLDER, secrets["bob"]) for k, v in entry["headers"].items()}
+                async with asgi_client(middleware, headers) as http, mcp_session(http, entry["url"]) as session:
+                    found = await session.call_tool("search", {"question": "发展党员多少名"})
+                    out.append(((await session.list_tools()).tools, json.loads(found.content[0].text)))
+        return out
+
+    for tools, passages in asyncio.run(run()):
+        assert {t.name for t in tools} == {"search", "compare", "outline", "list_reports"}
+        assert passages and {p["source"] for p in passages} == {"乙测试局.txt"}  # bob's base, no other
+
+
 # ---- on a real server ----------------------------------------------------------------------------
 
 @pytest.mark.slow
 def test_a_real_server_answers_tokens_over_http_and_mcp_and_refuses_a_revoked_one(tmp_path_factory):
     from test_isolation import as_user, prepare
-    from test_web import ROOT, Server, server_env
+    from test_web import Server, server_env
 
     folder = tmp_path_factory.mktemp("tokens")
     setup = prepare(folder, None)
@@ -364,6 +430,15 @@ def test_a_real_server_answers_tokens_over_http_and_mcp_and_refuses_a_revoked_on
             assert all(p["source"] and p["section"] and "page" in p and p["end"] > p["start"] for p in passages)
         tools, errors, statuses = out["revoked"]
         assert tools is None and errors and statuses == [401], (errors, statuses)  # not even initialize answered
+        # README's Python client, run as it is written, with this server's URL and amy's token put in
+        [snippet] = readme_snippets("python")
+        written = readme_mcp_servers()[0]["url"]
+        assert snippet.count(written) == 1 and snippet.count(PLACEHOLDER) == 1
+        ran = subprocess.run([sys.executable, "-c", snippet.replace(written, f"{url}/mcp").replace(PLACEHOLDER, secrets["amy"])],
+                             cwd=folder, env=server_env(), capture_output=True, text=True, timeout=300)
+        assert ran.returncode == 0, ran.stderr
+        passages = json.loads(ran.stdout)
+        assert passages and {p["source"] for p in passages} <= set(setup["files"]["a"]) and B_MARK not in ran.stdout
         # signed-in users' gradio_client is untouched by the middleware
         _, gradio = as_user(server, "bob")
         assert {p["source"] for p in gradio.predict("发展党员多少名", 10, api_name="/search")} == set(setup["files"]["b"])
