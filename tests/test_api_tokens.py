@@ -25,7 +25,8 @@ from argon2 import PasswordHasher, profiles
 import app
 from retrieval.access import AccessError, AccessStore, AuditLog, RateLimit, TokenStore
 from retrieval.access.tokens import USED_EVERY, digest
-from test_departments import PASSWORD, two_bases  # noqa: F401 (a fixture)
+from accounts import PASSWORD
+from test_departments import two_bases  # noqa: F401 (a fixture)
 from retrieval.config import ROOT
 
 CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)
