@@ -18,7 +18,7 @@ from retrieval.access import cli as access_cli
 from retrieval.access.usage import usage, usage_tables, write_usage_csv
 from retrieval.config import SHARED_DIR
 from retrieval.eval.feedback import export_questions, span_of
-from retrieval.web.admin import Admin
+from retrieval.web.admin import Admin, detail_text
 from test_departments import two_bases, web_as  # noqa: F401  (fixtures)
 
 
@@ -123,6 +123,7 @@ def test_a_verdict_clicked_again_is_withdrawn_and_each_users_last_verdict_stands
     kept = feedback_entries(audit)
     assert [d["verdict"] for d in kept] == ["up", "withdrawn"] and "comment" not in kept[1]
     assert kept[1]["passages"] == kept[0]["passages"] and kept[1]["question"] == "发展党员多少名"
+    assert detail_text(audit.entries(action="feedback")[0].detail).startswith("撤回反馈")  # the audit page's words
     assert export_questions(audit.entries()) == export_questions([])  # nothing left to export
     assert usage(audit.entries(), []).feedback == {"up": 0, "down": 0}
     web.feedback(turns, "", like(1, True), ann)  # chosen again
