@@ -177,6 +177,27 @@ def api(two_bases, tmp_path):  # noqa: F811
     return middleware, secrets, store, audit
 
 
+@pytest.fixture
+def offline(monkeypatch):
+    """No socket may connect and no name be looked up: in process (the ASGI transport needs no socket),
+    the HTTP API and MCP must reach nothing outside — neither may any library they use."""
+    import socket
+
+    tried = []
+
+    def refuse(what):
+        def refused(*args, **kwargs):
+            tried.append((what, args[1:] if what == "connect" else args))
+            raise ConnectionRefusedError(f"network refused in this test: {what} {args}")
+        return refused
+
+    monkeypatch.setattr(socket.socket, "connect", refuse("connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("connect"))
+    monkeypatch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
+    yield
+    assert not tried, tried
+
+
 def bearer(secret: str) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
@@ -224,7 +245,7 @@ def test_without_accounts_no_token_exists_and_the_api_refuses_everyone(two_bases
             assert r.status_code == 401 and "测试局" not in r.text
 
 
-def test_a_token_reaches_its_accounts_bases_only_and_the_audit_log_names_it(api):
+def test_a_token_reaches_its_accounts_bases_only_and_the_audit_log_names_it(api, offline):
     from starlette.testclient import TestClient
 
     middleware, secrets, store, audit = api
@@ -295,7 +316,7 @@ async def mcp_session(http, url: str):
         yield session
 
 
-def test_mcp_tools_answer_as_the_tokens_account(api):
+def test_mcp_tools_answer_as_the_tokens_account(api, offline):
     middleware, secrets, _, _ = api
 
     async def run():
@@ -356,7 +377,7 @@ def readme_mcp_servers() -> list[dict]:
     return found
 
 
-def test_readme_mcp_configurations_connect_as_written(api):
+def test_readme_mcp_configurations_connect_as_written(api, offline):
     """Each configuration README shows, with its URL as written and its header with a real token in
     place of ydk_…, connects with the ``mcp`` SDK's client and answers as that token's account."""
     middleware, secrets, _, _ = api
