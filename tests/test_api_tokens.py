@@ -227,6 +227,8 @@ def test_no_token_a_wrong_one_or_a_revoked_one_gets_401_and_nothing_else(api):
                 assert set(r.json()) == {"detail"} and "测试局" not in r.text and "search" not in r.text
         spec = c.get("/api/v1/openapi.json").json()  # the description needs no token and names no report
         assert {"/api/v1/search", "/api/v1/compare", "/api/v1/reports", "/api/v1/outline"} <= set(spec["paths"])
+        for path, methods in spec["paths"].items():  # the refusals are described too
+            assert all({"200", "401", "404", "429", "503"} <= set(op["responses"]) for op in methods.values()), path
         assert "测试局" not in json.dumps(spec, ensure_ascii=False)
 
 
