@@ -313,7 +313,7 @@ def test_cli_commands_that_only_read_create_nothing(tmp_path, monkeypatch, capsy
     """A fresh clone: listing accounts, grants, tokens, the audit log, feedback or usage makes no file."""
     bases = ["--bases", str(tmp_path / "bases")]
     for argv in (("user", "list", "--json"), ("group", "list", "--json"), ("grants", "--json"),
-                 ("token", "list", "--json"), ("audit", "--json"), ("feedback", "export"),
+                 ("token", "list", "--json"), ("audit", "--json"), ("feedback", "export", "--kb", "a"),
                  ("report-usage", "--json", "--corpus", str(tmp_path / "corpus"), "--index-dir", str(tmp_path / "i")),
                  ("kb", "list", "--bases-dir", str(tmp_path / "bases"))):
         code, out, err = run(monkeypatch, capsys, *argv, *(bases if argv[0] != "kb" else ()))

@@ -113,7 +113,7 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("feedback", help="readers' 👍/👎: export them as a question set for app.py eval and train-ranker")
     fb = p.add_subparsers(dest="action", required=True)
     q = fb.add_parser("export", help="the scorer's JSONL: gold = the 👍 answers' passages, 👎 kept as negatives")
-    q.add_argument("--base", help="only answers from this knowledge base")
+    q.add_argument("--base", "--kb", help="only answers from this knowledge base")
     q.add_argument("--since", type=_day, help="only feedback from this day on (YYYY-MM-DD)")
     q.add_argument("--out", type=Path, help="JSONL file to write (default: standard output)")
     _bases(q)
