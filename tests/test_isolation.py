@@ -27,6 +27,7 @@ from test_web import ROOT, Server, server_env
 pytestmark = pytest.mark.slow
 
 A_MARK, B_MARK = "甲测试局", "乙测试局"
+GRADIO_MCP = ("gradio_api/mcp/", "gradio_api/mcp/sse", "gradio_api/mcp/schema")
 REFUSED = "不是报告库中的文件"  # how a report the caller cannot reach is refused: as one that does not exist
 
 
@@ -205,6 +206,8 @@ def test_reader_of_b_never_sees_a(departments):
     seen = everything(http, gradio, setup["files"]) + token_routes(server.url, setup["tokens"]["bob"], setup["files"])
     for path, r in file_tricks(http, folder / "bases" / "a" / "corpus", setup["files"]["a"]):
         assert r.status_code in (403, 404) and "全年发展党员" not in r.text, (path, r.status_code)  # never the file
+    for route in GRADIO_MCP:  # Gradio's own MCP server is never mounted (its tools would skip the login)
+        assert http.get(route).status_code == 404, route
     # a refusal may repeat the name the caller typed (they know it already); anything else of A is a leak
     typed = lambda route: route.rsplit(" ", 1)[1].rsplit("/", 1)[-1] if " " in route else "\0"  # noqa: E731
     leaks = [(route, text[:200]) for route, text in seen
@@ -271,7 +274,8 @@ def test_visitor_gets_nothing(departments):
     server, setup, folder = departments
     http = httpx.Client(base_url=server.url, timeout=30)
     for route in ("config", "gradio_api/info", "gradio_api/openapi.json", "gradio_api/queue/join",
-                  f"gradio_api/file={folder / 'bases' / 'a' / 'corpus' / setup['files']['a'][0]}"):
+                  f"gradio_api/file={folder / 'bases' / 'a' / 'corpus' / setup['files']['a'][0]}",
+                  *GRADIO_MCP):
         r = http.get(route)
         assert r.status_code in (302, 401, 403, 404, 405), (route, r.status_code)
         assert A_MARK not in r.text and B_MARK not in r.text
