@@ -4,8 +4,9 @@ token reaches what its account may read, no more, through the same handlers and 
 
 In process (unit tier): the real TokenApi middleware around a real WebApp over two indexed knowledge
 bases (the hashed-bigram encoder of test_web_units stands in for the model), called through Starlette's
-TestClient and the ``mcp`` SDK's own client over an ASGI transport. On a real server (slow): tokens
-issued by the CLI, the HTTP API with curl-like calls, and the ``mcp`` client over streamable HTTP.
+TestClient and the ``mcp`` SDK's own client over an ASGI transport, with the network refused; README's
+MCP client configurations, each connected as written. On a real server (slow): tokens issued by the
+CLI, the HTTP API with curl-like calls, the ``mcp`` client over streamable HTTP, and README's Python client.
 """
 from __future__ import annotations
 
