@@ -309,6 +309,27 @@ def test_cli_bases_folder_that_is_a_file_is_one_line(tmp_path, monkeypatch, caps
     assert blocker.read_text() == "not a folder"
 
 
+def test_cli_commands_that_only_read_create_nothing(tmp_path, monkeypatch, capsys):
+    """A fresh clone: listing accounts, grants, tokens, the audit log, feedback or usage makes no file."""
+    bases = ["--bases", str(tmp_path / "bases")]
+    for argv in (("user", "list", "--json"), ("group", "list", "--json"), ("grants", "--json"),
+                 ("token", "list", "--json"), ("audit", "--json"), ("feedback", "export", "--kb", "a"),
+                 ("report-usage", "--json", "--corpus", str(tmp_path / "corpus"), "--index-dir", str(tmp_path / "i")),
+                 ("kb", "list", "--bases-dir", str(tmp_path / "bases"))):
+        code, out, err = run(monkeypatch, capsys, *argv, *(bases if argv[0] != "kb" else ()))
+        assert code == 0, (argv, err)
+        assert out.strip() in ("[]", "") or argv[0] in ("report-usage", "kb"), (argv, out)
+        assert "no accounts yet" in err or "no audit log yet" in err or argv[0] == "kb", (argv, err)
+        assert not (tmp_path / "bases").exists(), argv
+    assert json.loads(run(monkeypatch, capsys, "report-usage", "--json", *bases)[1])["questions"] == 0
+    # once there is an account, the same commands read it (and log nothing)
+    assert run(monkeypatch, capsys, "user", "add", "王五", "--no-password", *bases)[0] == 0
+    code, out, err = run(monkeypatch, capsys, "user", "list", "--json", *bases)
+    assert code == 0 and [u["name"] for u in json.loads(out)] == ["王五"] and err == ""
+    run(monkeypatch, capsys, "grants", *bases)
+    assert [e["action"] for e in json.loads(run(monkeypatch, capsys, "audit", "--json", *bases)[1])] == ["user_add"]
+
+
 def test_cli_plain_listings(tmp_path, monkeypatch, capsys):
     bases = ["--bases", str(tmp_path)]
     run(monkeypatch, capsys, "user", "add", "王五", "--no-password", *bases)

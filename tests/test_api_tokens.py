@@ -4,17 +4,20 @@ token reaches what its account may read, no more, through the same handlers and 
 
 In process (unit tier): the real TokenApi middleware around a real WebApp over two indexed knowledge
 bases (the hashed-bigram encoder of test_web_units stands in for the model), called through Starlette's
-TestClient and the ``mcp`` SDK's own client over an ASGI transport. On a real server (slow): tokens
-issued by the CLI, the HTTP API with curl-like calls, and the ``mcp`` client over streamable HTTP.
+TestClient and the ``mcp`` SDK's own client over an ASGI transport, with the network refused; README's
+MCP client configurations, each connected as written. On a real server (slow): tokens issued by the
+CLI, the HTTP API with curl-like calls, the ``mcp`` client over streamable HTTP, and README's Python client.
 """
 from __future__ import annotations
 
 import asyncio
 import json
-from contextlib import asynccontextmanager
+import re
 import sqlite3
 import subprocess
 import sys
+import urllib.parse
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -23,7 +26,9 @@ from argon2 import PasswordHasher, profiles
 import app
 from retrieval.access import AccessError, AccessStore, AuditLog, RateLimit, TokenStore
 from retrieval.access.tokens import USED_EVERY, digest
-from test_departments import PASSWORD, two_bases  # noqa: F401 (a fixture)
+from accounts import PASSWORD
+from test_departments import two_bases  # noqa: F401 (a fixture)
+from retrieval.config import ROOT
 
 CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
@@ -173,6 +178,27 @@ def api(two_bases, tmp_path):  # noqa: F811
     return middleware, secrets, store, audit
 
 
+@pytest.fixture
+def offline(monkeypatch):
+    """No socket may connect and no name be looked up: in process (the ASGI transport needs no socket),
+    the HTTP API and MCP must reach nothing outside — neither may any library they use."""
+    import socket
+
+    tried = []
+
+    def refuse(what):
+        def refused(*args, **kwargs):
+            tried.append((what, args[1:] if what == "connect" else args))
+            raise ConnectionRefusedError(f"network refused in this test: {what} {args}")
+        return refused
+
+    monkeypatch.setattr(socket.socket, "connect", refuse("connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("connect"))
+    monkeypatch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
+    yield
+    assert not tried, tried
+
+
 def bearer(secret: str) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
@@ -202,6 +228,8 @@ def test_no_token_a_wrong_one_or_a_revoked_one_gets_401_and_nothing_else(api):
                 assert set(r.json()) == {"detail"} and "测试局" not in r.text and "search" not in r.text
         spec = c.get("/api/v1/openapi.json").json()  # the description needs no token and names no report
         assert {"/api/v1/search", "/api/v1/compare", "/api/v1/reports", "/api/v1/outline"} <= set(spec["paths"])
+        for path, methods in spec["paths"].items():  # the refusals are described too
+            assert all({"200", "401", "404", "429", "503"} <= set(op["responses"]) for op in methods.values()), path
         assert "测试局" not in json.dumps(spec, ensure_ascii=False)
 
 
@@ -220,7 +248,7 @@ def test_without_accounts_no_token_exists_and_the_api_refuses_everyone(two_bases
             assert r.status_code == 401 and "测试局" not in r.text
 
 
-def test_a_token_reaches_its_accounts_bases_only_and_the_audit_log_names_it(api):
+def test_a_token_reaches_its_accounts_bases_only_and_the_audit_log_names_it(api, offline):
     from starlette.testclient import TestClient
 
     middleware, secrets, store, audit = api
@@ -272,6 +300,14 @@ def test_each_token_has_its_own_rate_limit(api):
         assert c.get("/api/v1/reports", headers=bearer(secrets["amy"])).status_code == 200
 
 
+def asgi_client(middleware, headers: dict):
+    """An httpx2 client (the ``mcp`` SDK's HTTP client) that reaches ``middleware`` in process, whatever the URL."""
+    import httpx2
+
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=middleware), headers=headers,
+                              base_url="http://testserver")
+
+
 @asynccontextmanager
 async def mcp_session(http, url: str):
     """The ``mcp`` SDK's own client session over streamable HTTP, through ``http`` (an httpx2 client)."""
@@ -283,17 +319,14 @@ async def mcp_session(http, url: str):
         yield session
 
 
-def test_mcp_tools_answer_as_the_tokens_account(api):
-    import httpx2
-
+def test_mcp_tools_answer_as_the_tokens_account(api, offline):
     middleware, secrets, _, _ = api
 
     async def run():
         async with middleware.mcp.session_manager.run():
             out = {}
             for name in ("amy", "bob"):
-                async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=middleware), headers=bearer(secrets[name]),
-                                              base_url="http://testserver") as http:
+                async with asgi_client(middleware, bearer(secrets[name])) as http:
                     async with mcp_session(http, "http://testserver/mcp") as s:
                         tools = await s.list_tools()
                         searched = await s.call_tool("search", {"question": "发展党员多少名", "top_k": 10})
@@ -316,12 +349,70 @@ def test_mcp_tools_answer_as_the_tokens_account(api):
         assert refused.is_error and refused.content[0].text.endswith("不是报告库中的文件")
 
 
+# ---- README's client configurations ----------------------------------------------------------------
+
+PLACEHOLDER = "ydk_…"  # the token as README writes it
+STREAMABLE_HTTP = {"type": {"http", "streamableHttp", "streamable-http"},
+                   "transport": {"http", "streamable_http", "streamable-http"}}  # how clients spell the transport
+
+
+def readme_snippets(language: str) -> list[str]:
+    """The ``language`` code blocks of README's section on the token API and MCP."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Token API and MCP"):]
+    section = section[:section.index("\n## ")]
+    return re.findall(rf"```{language}\n(.*?)```", section, re.S)
+
+
+def readme_mcp_servers() -> list[dict]:
+    """Every MCP server entry of README's client configurations: each JSON object with a "url"."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict) and "url" in node:
+            found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+
+    for block in readme_snippets("json"):
+        walk(json.loads(block))
+    return found
+
+
+def test_readme_mcp_configurations_connect_as_written(api, offline):
+    """Each configuration README shows, with its URL as written and its header with a real token in
+    place of ydk_…, connects with the ``mcp`` SDK's client and answers as that token's account."""
+    middleware, secrets, _, _ = api
+    servers = readme_mcp_servers()
+    assert len(servers) >= 3 and {"url", "headers"} in [set(entry) for entry in servers]  # the generic form first
+    for entry in servers:
+        assert set(entry) <= {"url", "headers", "type", "transport"}, entry
+        assert all(entry[k] in STREAMABLE_HTTP[k] for k in ("type", "transport") if k in entry), entry
+        assert urllib.parse.urlsplit(entry["url"]).path == "/mcp" and list(entry["headers"]) == ["Authorization"]
+        assert entry["headers"]["Authorization"] == f"Bearer {PLACEHOLDER}"
+
+    async def run():
+        out = []
+        async with middleware.mcp.session_manager.run():
+            for entry in servers:
+                headers = {k: v.replace(PLACEHOLDER, secrets["bob"]) for k, v in entry["headers"].items()}
+                async with asgi_client(middleware, headers) as http, mcp_session(http, entry["url"]) as session:
+                    found = await session.call_tool("search", {"question": "发展党员多少名"})
+                    out.append(((await session.list_tools()).tools, json.loads(found.content[0].text)))
+        return out
+
+    for tools, passages in asyncio.run(run()):
+        assert {t.name for t in tools} == {"search", "compare", "outline", "list_reports"}
+        assert passages and {p["source"] for p in passages} == {"乙测试局.txt"}  # bob's base, no other
+
+
 # ---- on a real server ----------------------------------------------------------------------------
 
 @pytest.mark.slow
 def test_a_real_server_answers_tokens_over_http_and_mcp_and_refuses_a_revoked_one(tmp_path_factory):
     from test_isolation import as_user, prepare
-    from test_web import ROOT, Server, server_env
+    from test_web import Server, server_env
 
     folder = tmp_path_factory.mktemp("tokens")
     setup = prepare(folder, None)
@@ -364,6 +455,15 @@ def test_a_real_server_answers_tokens_over_http_and_mcp_and_refuses_a_revoked_on
             assert all(p["source"] and p["section"] and "page" in p and p["end"] > p["start"] for p in passages)
         tools, errors, statuses = out["revoked"]
         assert tools is None and errors and statuses == [401], (errors, statuses)  # not even initialize answered
+        # README's Python client, run as it is written, with this server's URL and amy's token put in
+        [snippet] = readme_snippets("python")
+        written = readme_mcp_servers()[0]["url"]
+        assert snippet.count(written) == 1 and snippet.count(PLACEHOLDER) == 1
+        ran = subprocess.run([sys.executable, "-c", snippet.replace(written, f"{url}/mcp").replace(PLACEHOLDER, secrets["amy"])],
+                             cwd=folder, env=server_env(), capture_output=True, text=True, timeout=300)
+        assert ran.returncode == 0, ran.stderr
+        passages = json.loads(ran.stdout)
+        assert passages and {p["source"] for p in passages} <= set(setup["files"]["a"]) and B_MARK not in ran.stdout
         # signed-in users' gradio_client is untouched by the middleware
         _, gradio = as_user(server, "bob")
         assert {p["source"] for p in gradio.predict("发展党员多少名", 10, api_name="/search")} == set(setup["files"]["b"])

@@ -8,7 +8,6 @@ to the first passage, p50 over 20 questions).
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import time
@@ -16,21 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from browsing import NO_CHROMIUM, browser, offline_page  # noqa: F401  (a fixture)
 from test_web import ROOT, Server, client, seed_corpus
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 DOCS = ROOT / "docs"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 QUESTION = "意识形态工作存在哪些问题？"
-TIMEOUT = 60_000  # ms
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Source lines that start with a number and a full stop: Markdown would read them as list items.
 NUMBERED = "某市能源局2024年工作总结\n一、重点项目\n15.虚拟电厂建设试点完成并网调试。\n1.“岳山造林”工程新增造林3200亩。\n"
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")]
+pytestmark = [pytest.mark.slow, NO_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
@@ -43,25 +39,9 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=dict(os.environ))
-        yield b
-        b.close()
-
-
 def open_page(browser, server, viewport=DESKTOP, locale="zh-CN", scheme="light", phone=False):
-    context = browser.new_context(viewport=viewport, locale=locale, color_scheme=scheme, accept_downloads=True,
-                                  is_mobile=phone, has_touch=phone)
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    # The app must work offline: anything not served by it is refused, never fetched.
-    pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server.url) else route.abort())
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg = offline_page(browser, server, viewport=viewport, locale=locale, color_scheme=scheme, accept_downloads=True,
+                      is_mobile=phone, has_touch=phone)
     pg.goto(server.url)
     pg.locator("#yd-question textarea").wait_for()
     pg.wait_for_timeout(600)  # the sidebar settles (and closes on a phone)

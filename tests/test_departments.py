@@ -15,13 +15,13 @@ from retrieval.bases import DEFAULT, BaseError, Bases, split_key
 from retrieval.config import Settings
 from retrieval.engine import Yandu
 from retrieval.web.gate import Gate, Served
+from accounts import PASSWORD, add_accounts
 from test_web_units import HashEncoder
 
 A_REPORT = "甲测试局2024年党建工作总结\n一、主要工作\n甲测试局全年发展党员12名，开展红色教育活动9次。\n" \
            "二、存在问题\n甲测试局理论学习不够深入。\n"
 B_REPORT = "乙测试局2023年党建工作总结\n一、主要工作\n乙测试局全年发展党员7名，开展廉政教育活动5次。\n" \
            "二、存在问题\n乙测试局制度执行不够严格。\n"
-PASSWORD = "correct horse 9"
 
 
 def indexed(bases: Bases, name: str, files: dict[str, str]) -> None:
@@ -100,13 +100,7 @@ def web_as(two_bases, tmp_path):
     audit = AuditLog(tmp_path / "bases" / "audit.sqlite")
     store = AccessStore(tmp_path / "bases" / "access.sqlite", audit=audit,
                         hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    store.add_user("boss", PASSWORD, admin=True)
-    store.add_user("ann", PASSWORD)
-    store.add_user("bob", PASSWORD)
-    store.add_group("a_staff")
-    store.add_member("a_staff", "ann")
-    store.grant("a", "editor", group="a_staff")
-    store.grant("b", "reader", user="bob")
+    add_accounts(store)
     sessions = Sessions(3600, 3600)
     web = WebApp(two_bases.get(DEFAULT), gate=Gate(sessions, store, audit), bases=two_bases)
 

@@ -14,17 +14,17 @@ Screenshots: tests/artifacts/departments-*.png.
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, DESKTOP, PHONE, TIMEOUT, ask, last_answer, shown
+from browsing import NO_CHROMIUM, browser, offline_page  # noqa: F401  (a fixture)
+from test_browser import ARTIFACTS, DESKTOP, PHONE, ask, last_answer, shown
 from test_web import ROOT, Server, client, server_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")]
+pytestmark = [pytest.mark.slow, NO_CHROMIUM]
 
 A_MARK, B_MARK, C_MARK = "甲测试局", "乙测试局", "丙测试局"
 A_TITLE, B_TITLE = "甲测试局知识库", "乙测试局纪检室"
@@ -57,25 +57,9 @@ def site(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=dict(os.environ))
-        yield b
-        b.close()
-
-
 def new_page(browser, server, viewport=DESKTOP, phone=False):
-    context = browser.new_context(viewport=viewport, locale="zh-CN", is_mobile=phone, has_touch=phone,
-                                  accept_downloads=True)
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server.url) else route.abort())
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    return pg
+    return offline_page(browser, server, viewport=viewport, locale="zh-CN", is_mobile=phone, has_touch=phone,
+                        accept_downloads=True)
 
 
 def snap(pg, name: str) -> Path:

@@ -18,7 +18,7 @@ from retrieval.access import cli as access_cli
 from retrieval.access.usage import usage, usage_tables, write_usage_csv
 from retrieval.config import SHARED_DIR
 from retrieval.eval.feedback import export_questions, span_of
-from retrieval.web.admin import Admin
+from retrieval.web.admin import Admin, detail_text
 from test_departments import two_bases, web_as  # noqa: F401  (fixtures)
 
 
@@ -102,7 +102,7 @@ def test_the_exported_set_is_in_the_scorer_format_and_scores_the_answers_liked(w
     other = [{"id": q["id"], "passages": [p.to_json() for p in web.bases.search("发展党员多少名", ["b"], 5).passages]}]
     assert scorer().score(done.questions, other)[0]["hit@1"] == 0.0
     # the same question liked again, its passage also disliked by someone else: gold wins, kept once
-    web.feedback(liked, "", like(1, False), ann)
+    web.feedback(liked, "", like(1, False), request("boss"))
     again = export_questions(audit.entries())
     assert len(again.questions) == 1 and "negatives" not in again.questions[0]
     assert export_questions(audit.entries(), base="b").questions == []
@@ -111,6 +111,40 @@ def test_the_exported_set_is_in_the_scorer_format_and_scores_the_answers_liked(w
     args = Namespace(action="export", base="a", since=None, out=out, bases=tmp_path / "bases")
     assert access_cli.COMMANDS["feedback"](args) == 0
     assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == again.questions
+
+
+def test_a_verdict_clicked_again_is_withdrawn_and_each_users_last_verdict_stands(web_as):
+    web, request, audit = web_as
+    ann, boss = request("ann"), request("boss")
+    turns = ask(web, "发展党员多少名", ann)
+    web.feedback(turns, "", like(1, True), ann)
+    # Gradio's own undo: the chosen 👍 clicked again sends liked="" — a withdrawal, the comment box kept
+    assert web.feedback(turns, "写了一半", like(1, ""), ann) != ""
+    kept = feedback_entries(audit)
+    assert [d["verdict"] for d in kept] == ["up", "withdrawn"] and "comment" not in kept[1]
+    assert kept[1]["passages"] == kept[0]["passages"] and kept[1]["question"] == "发展党员多少名"
+    assert detail_text(audit.entries(action="feedback")[0].detail).startswith("撤回反馈")  # the audit page's words
+    assert export_questions(audit.entries()) == export_questions([])  # nothing left to export
+    assert usage(audit.entries(), []).feedback == {"up": 0, "down": 0}
+    web.feedback(turns, "", like(1, True), ann)  # chosen again
+    assert [q["question"] for q in export_questions(audit.entries()).questions] == ["发展党员多少名"]
+    web.feedback(turns, "", like(1, False), ann)  # 👎 after 👍: hers is 👎 now, the question has no gold
+    assert export_questions(audit.entries()).questions == [] and export_questions(audit.entries()).left_out == 1
+    assert usage(audit.entries(), []).feedback == {"up": 0, "down": 1}
+    # a withdrawal is one user's: boss's 👍 stands when ann takes her 👎 back; a passage's 无用 is its own verdict
+    web.feedback(turns, "", like(1, True), boss)
+    web.passage_feedback("0-1-down", turns, "", ann)
+    web.feedback(turns, "", like(1, ""), ann)
+    [q] = export_questions(audit.entries()).questions
+    assert {g["doc"] for g in q["gold"]} == {"甲测试局.txt"} and "negatives" not in q  # gold wins over the passage's 无用
+    assert usage(audit.entries(), []).feedback == {"up": 1, "down": 1}
+    assert usage(audit.entries(), []).disliked[0]["down"] == 1
+    # a withdrawal of nothing, or of someone else's verdict on another answer, changes nothing
+    other = ask(web, "理论学习存在什么问题", ann)
+    web.feedback(other, "", like(1, ""), ann)
+    assert len(export_questions(audit.entries()).questions) == 1
+    assert web.passage_feedback("0-1-withdrawn", turns, "", ann) is not None  # passages: 有用/无用 only
+    assert feedback_entries(audit)[-1]["verdict"] == "withdrawn" and len(feedback_entries(audit)) == 8
 
 
 def test_negatives_are_kept_apart_from_gold():
@@ -143,7 +177,7 @@ def test_usage_counts_questions_failures_dislikes_and_reports_never_cited(web_as
     ask(web, "火星上的天气怎么样", ann)  # nothing found
     ask(web, "制度执行", bob)
     web.feedback(turns, "", like(1, False), ann)
-    web.feedback(turns, "", like(1, False), ann)
+    web.feedback(turns, "", like(1, False), boss)
     library = [(b, r.source) for b, r in web.bases.library(web.bases.names())]
     u = usage(audit.entries(), library)
     assert u.questions == 3 and sum(u.per_day.values()) == 3 and u.per_base == {"a": 2, "b": 1}

@@ -5,7 +5,9 @@
 as "cli". A password is read from standard input (``--password-stdin``) or typed at a prompt, never
 taken as an argument (it would stay in the shell history and the process list); a new token is printed
 once, alone on standard output (the note that it is shown once goes to standard error). Errors are
-``YanduError``s: app.py prints their one line and exits 1.
+``YanduError``s: app.py prints their one line and exits 1. A command that only reads (the listings,
+``grants``, ``audit``, ``feedback export``, ``report-usage``) creates no file: before the first account
+or entry it answers with nothing, and says why on standard error.
 """
 from __future__ import annotations
 
@@ -111,7 +113,7 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("feedback", help="readers' 👍/👎: export them as a question set for app.py eval and train-ranker")
     fb = p.add_subparsers(dest="action", required=True)
     q = fb.add_parser("export", help="the scorer's JSONL: gold = the 👍 answers' passages, 👎 kept as negatives")
-    q.add_argument("--base", help="only answers from this knowledge base")
+    q.add_argument("--base", "--kb", help="only answers from this knowledge base")
     q.add_argument("--since", type=_day, help="only feedback from this day on (YYYY-MM-DD)")
     q.add_argument("--out", type=Path, help="JSONL file to write (default: standard output)")
     _bases(q)
@@ -148,6 +150,33 @@ def _store(args) -> AccessStore:
     return AccessStore(bases / "access.sqlite", audit=AuditLog(bases / "audit.sqlite"))
 
 
+NOTHING_YET = {"access.sqlite": "尚无账户 (no accounts yet: python app.py user add NAME --admin)",
+               "audit.sqlite": "尚无审计日志 (no audit log yet)"}
+
+
+def _existing(args, name: str) -> Path | None:
+    """The file ``name`` in the bases folder for a command that only reads it, or None (said on stderr)
+    when there is none yet: reading creates nothing. A bases folder that is not a folder is opened
+    anyway, for its one-line error."""
+    path = _settings(args).bases_dir / name
+    if path.exists() or (path.parent.exists() and not path.parent.is_dir()):
+        return path
+    print(NOTHING_YET[name], file=sys.stderr)
+    return None
+
+
+def _reader(args) -> AccessStore | None:
+    """The account store to read (no audit: reading is not logged), or None before the first account."""
+    path = _existing(args, "access.sqlite")
+    return AccessStore(path) if path else None
+
+
+def _entries(args, **filters) -> list:
+    """The audit log's entries (``AuditLog.entries``), or [] before the first one."""
+    path = _existing(args, "audit.sqlite")
+    return AuditLog(path).entries(**filters) if path else []
+
+
 def _password(args) -> str:
     """The new password: one line of stdin, or typed twice at a prompt."""
     if args.password_stdin:
@@ -166,6 +195,13 @@ def _print(args, data, lines) -> None:
 
 
 def cmd_user(args) -> int:
+    if args.action == "list":
+        store = _reader(args)
+        users = store.users() if store else []
+        _print(args, [asdict(u) for u in users],
+               [f"{u.name}\t{'管理员' if u.admin else '用户'}\t{'密码' if u.has_password else 'LDAP'}\t"
+                f"{','.join(u.groups) or '-'}\t{u.created}" for u in users])
+        return 0
     store = _store(args)
     if args.action == "add":
         password = None if args.no_password else _password(args)
@@ -174,17 +210,17 @@ def cmd_user(args) -> int:
         store.set_password(args.name, _password(args), by=BY)
     elif args.action == "remove":
         store.remove_user(args.name, by=BY)
-    elif args.action == "admin":
-        store.set_admin(args.name, args.admin, by=BY)
     else:
-        users = store.users()
-        _print(args, [asdict(u) for u in users],
-               [f"{u.name}\t{'管理员' if u.admin else '用户'}\t{'密码' if u.has_password else 'LDAP'}\t"
-                f"{','.join(u.groups) or '-'}\t{u.created}" for u in users])
+        store.set_admin(args.name, args.admin, by=BY)
     return 0
 
 
 def cmd_group(args) -> int:
+    if args.action == "list":
+        store = _reader(args)
+        groups = store.groups() if store else []
+        _print(args, [asdict(g) for g in groups], [f"{g.name}\t{','.join(g.members) or '-'}" for g in groups])
+        return 0
     store = _store(args)
     if args.action == "add":
         store.add_group(args.name, by=BY)
@@ -192,11 +228,8 @@ def cmd_group(args) -> int:
         store.remove_group(args.name, by=BY)
     elif args.action == "member-add":
         store.add_member(args.group, args.user, by=BY)
-    elif args.action == "member-remove":
-        store.remove_member(args.group, args.user, by=BY)
     else:
-        groups = store.groups()
-        _print(args, [asdict(g) for g in groups], [f"{g.name}\t{','.join(g.members) or '-'}" for g in groups])
+        store.remove_member(args.group, args.user, by=BY)
     return 0
 
 
@@ -211,16 +244,16 @@ def cmd_revoke(args) -> int:
 
 
 def cmd_grants(args) -> int:
-    grants = _store(args).grants(args.base)
+    store = _reader(args)
+    grants = store.grants(args.base) if store else []
     _print(args, [asdict(g) for g in grants],
            [f"{g.base}\t{g.role}\t" + (f"用户 {g.user}" if g.user else f"用户组 {g.group}") for g in grants])
     return 0
 
 
 def cmd_audit(args) -> int:
-    log = AuditLog(_settings(args).bases_dir / "audit.sqlite")
-    entries = log.entries(since=args.since, until=args.until, user=args.user, action=args.action, base=args.base,
-                          limit=args.limit)
+    entries = _entries(args, since=args.since, until=args.until, user=args.user, action=args.action, base=args.base,
+                       limit=args.limit)
     if args.csv:
         write_csv(entries, sys.stdout if args.csv == "-" else Path(args.csv))
         return 0
@@ -231,24 +264,25 @@ def cmd_audit(args) -> int:
 
 
 def cmd_token(args) -> int:
+    if args.action == "list":
+        store = _reader(args)
+        found = [t.to_json() for t in TokenStore(store).list(args.user)] if store else []
+        _print(args, found, [f"{t['id']}\t{t['user']}\t{t['label'] or '-'}\t{t['created']}\t{t['last_used'] or '未使用'}"
+                             for t in found])
+        return 0
     tokens = TokenStore(_store(args))
     if args.action == "issue":
         print(tokens.issue(args.user, args.label, by=BY))
         print("访问令牌只显示这一次，请妥善保存 (the token is shown once: keep it now)", file=sys.stderr)
-    elif args.action == "revoke":
-        tokens.revoke(args.id, by=BY)
     else:
-        found = [t.to_json() for t in tokens.list(args.user)]
-        _print(args, found, [f"{t['id']}\t{t['user']}\t{t['label'] or '-'}\t{t['created']}\t{t['last_used'] or '未使用'}"
-                             for t in found])
+        tokens.revoke(args.id, by=BY)
     return 0
 
 
 def cmd_feedback(args) -> int:
     from ..eval.feedback import export_questions, write_jsonl
 
-    log = AuditLog(_settings(args).bases_dir / "audit.sqlite")
-    done = export_questions(log.entries(since=args.since, action="feedback"), base=args.base, since=args.since)
+    done = export_questions(_entries(args, since=args.since, action="feedback"), base=args.base, since=args.since)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             write_jsonl(done.questions, f)
@@ -266,7 +300,7 @@ def cmd_report_usage(args) -> int:
     settings = _settings(args).with_overrides(corpus_dir=args.corpus, index_dir=args.index_dir)
     bases = Bases(settings)
     library = [(b, r.source) for b, r in bases.library(bases.names())]
-    figures = usage(AuditLog(settings.bases_dir / "audit.sqlite").entries(since=args.since), library)
+    figures = usage(_entries(args, since=args.since), library)
     if args.csv:
         write_usage_csv(figures, sys.stdout if args.csv == "-" else Path(args.csv))
         return 0

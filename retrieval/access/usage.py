@@ -2,7 +2,8 @@
 base, questions that found nothing or only weak passages, passages marked 👎 most, reports never cited.
 
 ``usage(entries, library)`` reads ``ask``/``compare`` entries (their detail: ``shown``, ``found``,
-``message``, written by the web app's chat handler) and ``feedback`` entries; ``library`` is every
+``message``, written by the web app's chat handler) and the ``feedback`` that stands (each user's last
+verdict on an answer or passage, withdrawals honoured: ``eval.feedback.standing``); ``library`` is every
 report of the knowledge bases concerned as ``(base, file)``. ``write_usage_csv`` writes it all as one
 CSV (UTF-8 with a BOM, for Excel), one section after the other. Nothing here imports Gradio.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterable
 
+from ..eval.feedback import standing
 from ..search import WEAK
 from .audit import AuditEntry, _cell
 
@@ -57,6 +59,8 @@ def usage(entries: Iterable[AuditEntry], library: Iterable[tuple[str, str]]) -> 
     u = Usage()
     days, per_base, cited = Counter(), Counter(), set()
     votes: dict[tuple, dict] = {}
+    entries = list(entries)
+    stands = {e.id for e, _ in standing(entries)}
     for e in sorted(entries, key=lambda e: e.id):
         d = _detail(e)
         if e.action in QUESTION_ACTIONS:
@@ -71,7 +75,7 @@ def usage(entries: Iterable[AuditEntry], library: Iterable[tuple[str, str]]) -> 
             if e.action == "ask" and (kind := outcome(d)):
                 u.failed.append({"time": e.time.strftime("%Y-%m-%d %H:%M"), "user": e.user, "base": e.base,
                                  "question": e.target, "outcome": kind, "message": d.get("message") or ""})
-        elif e.action == "feedback" and d.get("verdict") in u.feedback:
+        elif e.id in stands and d.get("verdict") in u.feedback:
             u.feedback[d["verdict"]] += 1
             for p in d.get("passages") or []:
                 if not isinstance(p, dict):

@@ -1,8 +1,10 @@
 """Readers' 👍/👎 on answers, as the audit log keeps them, and the office's own question set made of them.
 
 An audit entry ``feedback`` holds ``{question, bases, filters, passages: [{base, source, start, end,
-rank, span}], verdict: "up"|"down", comment?}`` (``feedback_detail``). ``export_questions`` turns the
-log's feedback into the scorer's format (``../shared/eval/score.py``: ``{"id", "question", "gold":
+rank, span}], verdict: "up"|"down"|"withdrawn", comment?}`` (``feedback_detail``). Each user's last
+verdict on an answer (or on one passage) is the one that stands (``standing``): 👎 after 👍 replaces
+it, and clicking the chosen 👍 again withdraws it (an entry ``"withdrawn"``; the log itself keeps every
+click). ``export_questions`` turns the standing feedback into the scorer's format (``../shared/eval/score.py``: ``{"id", "question", "gold":
 [{"doc", "span"}]}``): gold = the spans of the passages of the answers marked 👍; the 👎 answers' passages
 are kept as ``negatives`` (the scorer ignores them). ``app.py eval FILE`` scores the set and
 ``app.py train-ranker --questions FILE`` learns from it.
@@ -23,6 +25,7 @@ MAX_SPAN = 80  # characters of a gold span: about one sentence (the shared sets'
 MAX_COMMENT = 300  # characters of a comment kept
 MAX_FILTER = 50  # values of one filter kept (a turn comes back from the browser)
 VERDICTS = ("up", "down")
+WITHDRAWN = "withdrawn"  # the chosen 👍/👎 clicked again: the user takes the verdict back
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 
 
@@ -36,7 +39,7 @@ def span_of(text: str) -> str:
 def feedback_detail(turn: dict, verdict: str, bases: list[str], comment: str = "") -> dict:
     """The audit detail of a verdict on one conversation turn (an answer or a comparison): the
     question, its filters, the knowledge bases asked and the passages shown (each with its span)."""
-    if verdict not in VERDICTS:
+    if verdict not in (*VERDICTS, WITHDRAWN):
         raise ValueError(f"unknown verdict {verdict!r}")
     shown = list(turn.get("passages") or []) + [r["passage"] for r in turn.get("rows") or [] if r.get("passage")]
     passages = [{"base": p.get("base") or DEFAULT, "source": p["source"], "start": int(p["start"]),
@@ -73,21 +76,42 @@ def _key(span: dict) -> tuple:
     return span["doc"], span["span"]
 
 
-def export_questions(entries, base: str | None = None, since: date | None = None) -> Exported:
-    """The question set made of the audit log's ``feedback`` entries (any order; oldest first is used),
-    one question per question text; ``base``: only feedback on answers from that knowledge base;
-    ``since``: only feedback given on or after that day."""
-    by_question: dict[str, dict] = {}
+def standing(entries) -> list[tuple[object, dict]]:
+    """The verdicts that stand among these audit entries (any order), oldest first, each with its
+    detail: per user, the last ``feedback`` on one answer (question, level and passages shown) — a later
+    verdict replaces an earlier one, and a withdrawal leaves none. Entries this version cannot read are
+    left out, never guessed at."""
+    latest: dict[str, tuple] = {}
     for e in sorted(entries, key=lambda e: e.id):
-        if e.action != "feedback" or (since and e.time.date() < since):
+        if e.action != "feedback":
             continue
         try:
             d = json.loads(e.detail or "")
+            shown = [[p["base"], p["source"], p["start"], p["end"]] for p in d["passages"]]
+            key = json.dumps([e.user, d.get("level", "answer"), d.get("kind"), str(d["question"]).strip(), shown],
+                             ensure_ascii=False)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if d.get("verdict") in (*VERDICTS, WITHDRAWN):
+            latest.pop(key, None)  # put back last: the order is that of the verdicts that stand
+            latest[key] = (e, d)
+    return [(e, d) for e, d in latest.values() if d["verdict"] in VERDICTS]
+
+
+def export_questions(entries, base: str | None = None, since: date | None = None) -> Exported:
+    """The question set made of the audit log's standing feedback (``standing``), one question per
+    question text; ``base``: only feedback on answers from that knowledge base; ``since``: only feedback
+    given on or after that day."""
+    by_question: dict[str, dict] = {}
+    for e, d in standing(entries):
+        if since and e.time.date() < since:
+            continue
+        try:
             question, verdict = str(d["question"]).strip(), d["verdict"]
             passages = [p for p in d["passages"] if p.get("span") and (base is None or p.get("base") == base)]
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # an entry this version does not know how to read: left out, never guessed at
-        if not question or verdict not in VERDICTS or not passages:
+        if not question or not passages:
             continue
         q = by_question.setdefault(question, {"question": question, "bases": set(), "gold": {}, "negatives": {}})
         q["bases"].update(p["base"] for p in passages)

@@ -32,6 +32,7 @@ ROLE_LABELS = {"reader": "读者（提问、查看、下载）", "editor": "编�
 OUTCOMES = {"added": "已添加", "duplicate": "重复，未添加", "duplicate_indexed": "与已有报告相同", "rejected": "已拒绝",
             "unreadable": "无法读取", "not_indexed": "未能索引"}
 SIGN_IN_SOURCES = {"local": "本地账户", "ldap": "LDAP", "auth": "启动参数账户"}
+VERDICT_WORDS = {"up": "有用", "down": "无用", "withdrawn": "撤回反馈"}  # a feedback entry's verdict, as the log shows it
 
 
 def detail_text(detail: str | None) -> str:
@@ -65,8 +66,8 @@ def detail_text(detail: str | None) -> str:
         parts.append("管理员")
     if d.get("ldap"):
         parts.append("仅 LDAP 登录")
-    if d.get("verdict") in ("up", "down"):
-        parts.append(("有用" if d["verdict"] == "up" else "无用") + f"（{len(d.get('passages') or [])} 段）")
+    if d.get("verdict") in VERDICT_WORDS:
+        parts.append(VERDICT_WORDS[d["verdict"]] + f"（{len(d.get('passages') or [])} 段）")
     if d.get("comment"):
         parts.append(f"意见：{d['comment']}")
     if "found" in d and not d.get("found"):

@@ -24,7 +24,7 @@ from ..engine import UnknownReport, Yandu
 from ..progress import Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
-from ..eval.feedback import feedback_detail
+from ..eval.feedback import WITHDRAWN, feedback_detail
 from .answers import follow_up
 from .gate import Gate, Served
 from .render import (CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html, render_answer,
@@ -41,6 +41,7 @@ FIRST_START_WAIT = 900  # seconds a question (page or API) waits for the first i
 WAITING = ("preparing_model", "indexing")
 MAX_QUESTION = 200  # characters a question may have on the page (the longest question of ../shared/eval: 43)
 EMPTY_INDEX = "索引为空：请先添加报告并建立索引。"
+FEEDBACK_THANKS = {"up": "已记录您的反馈，谢谢。", "down": "已记录您的反馈，我们会据此改进检索。", WITHDRAWN: "已撤回您的反馈。"}
 
 
 class WebApp:
@@ -524,11 +525,12 @@ class WebApp:
 
     def feedback(self, turns: list[dict] | None, comment: str | None, evt: gr.LikeData, request: gr.Request = None):
         """👍/👎 on an answer: kept in the audit log (``feedback``) with the question, its filters, the
-        knowledge bases and the passages shown (``eval.feedback``); the comment box emptied. The turns
-        come back from the browser: each passage is read again from its base's index (its span comes from
-        there), and a turn with a passage the user may not read, or that the index does not hold, is not kept."""
+        knowledge bases and the passages shown (``eval.feedback``); the comment box emptied. The chosen
+        👍/👎 clicked again (Gradio sends ``liked=""``) is kept as a withdrawal. The turns come back from the
+        browser: each passage is read again from its base's index (its span comes from there), and a turn
+        with a passage the user may not read, or that the index does not hold, is not kept."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        verdict = {True: "up", "Like": "up", False: "down", "Dislike": "down"}.get(evt.liked)
+        verdict = {True: "up", "Like": "up", False: "down", "Dislike": "down", "": WITHDRAWN}.get(evt.liked)
         try:
             turn = (turns or [])[int(index) // 2]
             shown = list(turn.get("passages") or []) + [r["passage"] for r in turn.get("rows") or [] if r.get("passage")]
@@ -557,13 +559,15 @@ class WebApp:
         if verdict is None or not shown or len(checked) < len(shown) or question_refused(str(turn.get("question", "")).strip()):
             return gr.skip()  # a question the page would not have asked (empty, too long) is no one's question
         bases = sorted(_turn_bases([{"passages": checked}]) | {b for b in turn.get("bases") or [] if who.may("read", b)})
-        detail = feedback_detail({**turn, "passages": checked, "rows": []}, verdict, bases, comment or "")
+        withdrawn = verdict == WITHDRAWN  # the comment box is left for the next verdict
+        detail = feedback_detail({**turn, "passages": checked, "rows": []}, verdict, bases,
+                                 "" if withdrawn else comment or "")
         if level != "answer":
             detail["level"] = level
         self.gate.record(who, "feedback", base=",".join(bases), target=detail["question"], detail=detail,
                          request=request)
-        gr.Info("已记录您的反馈，谢谢。" if verdict == "up" else "已记录您的反馈，我们会据此改进检索。", duration=3, title="反馈")
-        return ""
+        gr.Info(FEEDBACK_THANKS[verdict], duration=3, title="反馈")
+        return gr.skip() if withdrawn else ""
 
     def _indexed(self, who: Principal, passage: dict) -> dict | None:
         """A passage named by the browser, its text read from its base's index; None when the user may

@@ -133,6 +133,17 @@ DESCRIPTION = f"""研读（Yandu）的检索接口：按问题返回带出处的
 MCP：同一服务器的 `{MCP}`（streamable HTTP）提供工具 search、compare、outline、list_reports，返回与本接口相同的 JSON。"""
 
 
+class Refusal(BaseModel):
+    """What every refused call answers (``ApiError.to_json``; 401 and 429 have ``detail`` only)."""
+    detail: str = Field(description="为什么（中文）")
+    state: str | None = Field(None, description="503：无索引可答的原因（empty、failed，或仍在 preparing_model、indexing）")
+
+
+_REFUSALS = {401: "缺少、错误或已撤销的令牌（不含任何数据）", 404: "报告或知识库不存在或无权阅读（两者同样答复）",
+             413: "请求体过大", 429: f"超过每分钟 {RATE} 次（`Retry-After` 给出秒数）", 503: "无索引可答（state 说明原因）"}
+REFUSALS = {code: {"model": Refusal, "description": text} for code, text in _REFUSALS.items()}
+
+
 BEARER = HTTPBearer(auto_error=False, scheme_name="个人访问令牌",
                     description="python app.py token issue 用户名 签发的令牌（ydk_…）")
 
@@ -148,7 +159,8 @@ def http_api(calls: Calls) -> FastAPI:
     """The FastAPI app of ``/api/v1`` (its routes carry the full path: it is called with the request as is)."""
     web = calls.web
     api = FastAPI(title="研读 Yandu 检索接口", version="1", description=DESCRIPTION, openapi_url=OPENAPI,
-                  docs_url=None, redoc_url=None)  # Swagger's page would load its scripts from a CDN: offline, none
+                  docs_url=None, redoc_url=None,  # Swagger's page would load its scripts from a CDN: offline, none
+                  responses=REFUSALS)
 
     @api.exception_handler(ApiError)
     async def refused(request: Request, e: ApiError) -> JSONResponse:
