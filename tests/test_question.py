@@ -133,3 +133,14 @@ def test_every_intent_row_is_needed_by_its_example():
 def test_prevention_of_a_risk_is_work_not_a_problem():
     assert ask("2024年公司廉洁风险防控怎么推进？").roles == ["highlight", "work"]
     assert ask("还面临哪些风险挑战？").roles == ["problem"]
+
+
+def test_people_counted_with_ge_are_asked_in_the_measure_words_of_people():
+    """data/counted.txt: "几个同志" is answered by "3名", not by "2次"."""
+    from retrieval.search.question import ANY_UNIT, _counted, quantity_unit, stating
+    assert len(_counted()) == 1
+    for question in ("新入党的同志有几个？", "有几个同志参加了培训？", "党员有多少个？"):
+        unit = quantity_unit(question)
+        assert stating(unit).search("全年发展党员3名") and not stating(unit).search("先后2次专题学习"), question
+    assert quantity_unit("有几个党支部？") == ANY_UNIT
+    assert quantity_unit("全年发展了多少名党员？") == "名"

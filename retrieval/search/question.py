@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..ingest.years import CN_DIGIT, cn_number, five_year_plan
 from ..text import DATA, Concept, concepts, expand, normalize, official_terms, tokenize, unit_aliases, units_named
@@ -136,7 +137,24 @@ def quantity_unit(question: str) -> str | None:
     m = QUANTITY.search(question)
     if not m:
         return None
-    return m.group(1) if m.group(1) and m.group(1) != "个" else ANY_UNIT
+    if m.group(1) and m.group(1) != "个":
+        return m.group(1)
+    if m.group(0)[:2] != "多大":  # "几个同志" / "同志有几个": the measure word reports count them with
+        for unit, nouns in _counted():
+            if nouns.search(question[m.end():m.end() + 6]) or re.search(rf"(?:{nouns.pattern})的?(?:有|是|共|一共|总共|共有)?$", question[:m.start()]):
+                return unit
+    return ANY_UNIT
+
+
+@lru_cache(maxsize=1)
+def _counted() -> list[tuple[str, re.Pattern]]:
+    """(measure word as a regex, the nouns it counts) of data/counted.txt."""
+    rows = []
+    for line in (DATA / "counted.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            unit, nouns = line.split("\t")
+            rows.append((unit, re.compile(nouns)))
+    return rows
 
 
 # Words that only say which year: the passage's metadata answers them, not its sentences.
