@@ -94,12 +94,14 @@ def rate_links(turn: int, rank: int) -> str:
             f'<a class="yd-rate" href="#rate-{turn}-{rank}-down" title="这一段无用">无用</a>')
 
 
-def filters_note(reports, years, section_types, titles: dict[str, str] | None = None) -> str:
+def filters_note(reports, years, section_types, titles: dict[str, str] | None = None, data_years=()) -> str:
     parts = []
     if reports:
         parts.append("报告：" + "、".join((titles or {}).get(r, r) for r in reports))
     if years:
-        parts.append("年份：" + "、".join(str(y) for y in years))
+        parts.append("报告年份：" + "、".join(str(y) for y in years))
+    if data_years:
+        parts.append("数据年份：" + "、".join(str(y) for y in data_years))
     if section_types:
         parts.append("类型：" + "、".join(_type_label(t) for t in section_types))
     return "；".join(parts)
