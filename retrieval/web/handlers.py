@@ -27,8 +27,9 @@ from ..errors import YanduError, os_reason
 from ..eval.feedback import feedback_detail
 from .answers import follow_up
 from .gate import Gate, Served
-from .render import (CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html, render_answer,
-                     render_compare, render_context, index_summary, status_markdown, upload_markdown, waiting_markdown)
+from .render import (ANSWER, CONTEXT_HINT, _code, export_docx, export_markdown, filters_note, outline_html, question_html,
+                     render_answer, render_compare, render_context, index_summary, status_markdown, upload_markdown,
+                     waiting_markdown)
 from .temp import process_folder
 from .worker import IndexRun, IndexWorker
 
@@ -214,7 +215,7 @@ class WebApp:
     def _waiting_frames(self, question: str, turns: list[dict], bases: list[str], prefix: str = ""):
         """The chat while a question waits for the first index: the question and the stage shown as
         the answer-to-be; returns the readiness it ended with."""
-        shown = self._messages(turns) + [{"role": "user", "content": prefix + _md_escape(question)}]
+        shown = self._messages(turns) + [{"role": "user", "content": question_html(prefix + question)}]
         waiting = self.wait_until_ready(bases=bases)
         while True:
             try:
@@ -374,11 +375,12 @@ class WebApp:
 
     @staticmethod
     def _messages(turns: list[dict]) -> list[dict]:
-        """The chat's messages; a question is shown as typed (plain text: never read as HTML or Markdown)."""
+        """The chat's messages (HTML: the chat renders no Markdown); a question is shown as typed (plain
+        text: never read as HTML or Markdown)."""
         out = []
         for t in turns:
-            out.append({"role": "user", "content": ("对比各报告：" if t.get("kind") == "compare" else "")
-                        + _md_escape(t["question"])})
+            out.append({"role": "user", "content": question_html(("对比各报告：" if t.get("kind") == "compare" else "")
+                                                                 + t["question"])})
             out.append({"role": "assistant", "content": t["answer"]})
         return out
 
@@ -417,7 +419,8 @@ class WebApp:
                                  "top": result.passages[0].score if result.passages else None,
                                  "message": result.message}, request=request)
         note = filters_note(reports, years, section_types, self._titles(request) if reports else None, data_years)
-        turn = {"question": question, "passages": passages, "message": result.message, "note": note,
+        turn = {"question": question, "query": understood.query, "passages": passages, "message": result.message,
+                "note": note,
                 "topic": understood.topic, "scope": {"reports": reports, "years": years, "data_years": data_years},
                 "bases": scope, "filters": {"reports": reports, "years": years, "section_types": section_types,
                                             "data_years": data_years, "top_k": top_k}}
@@ -503,12 +506,29 @@ class WebApp:
             kept = None
         readable = set(self.visible(request))
         kept = kept if isinstance(kept, list) else []
-        turns = [t for t in kept if isinstance(t, dict) and isinstance(t.get("answer"), str) and _turn_bases([t]) <= readable]
-        store = gr.skip()
-        if len(turns) < len(kept):  # turns left out (another user's, a base no longer readable): the others
-            turns = [{**t, "answer": renumbered(t["answer"], n)} for n, t in enumerate(turns)]  # renumbered,
-            store = {"user": who.name, "turns": turns}  # and the browser's copy rewritten
+        turns = []
+        for t in kept:
+            try:
+                if isinstance(t, dict) and isinstance(t.get("question"), str) and _turn_bases([t]) <= readable:
+                    turns.append({**t, "answer": self._redrawn(t, len(turns))})
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # a turn the page never wrote
+        # turns left out (another user's, a base no longer readable) or drawn anew: the browser's copy follows
+        changed = [t["answer"] for t in turns] != [t.get("answer") for t in kept]
+        store = {"user": who.name, "turns": turns} if changed else gr.skip()
         return self._messages(turns), turns, self._export_md(turns, request), store
+
+    def _redrawn(self, turn: dict, n: int) -> str:
+        """A kept turn's answer as turn ``n`` of the conversation: its citations renumbered, or — kept by
+        an older version, in Markdown — drawn again from its passages (the chat renders HTML only)."""
+        answer = turn.get("answer")
+        if isinstance(answer, str) and answer.startswith(ANSWER):
+            return renumbered(answer, n)
+        if turn.get("kind") == "compare":
+            return render_compare(turn["question"], list(turn["rows"]), str(turn.get("note") or ""))
+        return render_answer(str(turn.get("query") or turn["question"]), list(turn["passages"]),
+                             str(turn.get("message") or ""), str(turn.get("note") or ""), n, str(turn.get("topic") or ""),
+                             rate=self.gate.audit_log is not None)
 
     def keep(self, turns: list[dict] | None, request: gr.Request = None) -> dict:
         """What the browser's copy of the conversation (store.js) is told after an answer: the new turn

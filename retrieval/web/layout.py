@@ -124,7 +124,9 @@ def build(web: WebApp) -> gr.Blocks:
                             buttons=["copy"], layout="panel",
                             # 👍/👎 kept in the audit log: offered only where one is kept (sign-in on)
                             feedback_options=("Like", "Dislike") if web.gate.audit_log is not None else None,
-                            sanitize_html=True, line_breaks=True, render_markdown=True, latex_delimiters=[],
+                            # HTML messages (render.py), no Markdown: Gradio's Markdown lexes every message
+                            # again whenever the chat's value changes (the answer of question 20 re-read 19 others)
+                            sanitize_html=True, render_markdown=False, latex_delimiters=[],
                             placeholder='<div class="yd-empty"><b>向报告提问</b><br>'
                                         "答案是报告原文中的段落，每段注明出处；点击引用编号可在右侧查看原文。"
                                         f"问题最多 {MAX_QUESTION} 字。</div>",
