@@ -518,7 +518,7 @@ def test_a_year_chip_that_is_not_a_year_is_removed_with_a_message():
 # --- Chinese throughout: every handler's messages (issue 24; the rendered page: tests/test_browser.py) -----
 
 
-def test_every_handler_speaks_chinese(app, tmp_path):
+def test_every_handler_speaks_chinese(app, tmp_path, capsys):
     """Each event the page has, run over a real index (answers, nothing found, comparisons, refused input,
     uploads of every outcome, rebuild, library actions, status, first-start waits, API errors): no English
     word left in what it shows, its progress lines or its notices."""
@@ -550,6 +550,10 @@ def test_every_handler_speaks_chinese(app, tmp_path):
         shown.extend(web.compare_turn("各单位存在哪些问题？", [], [], [], []))
         shown.extend(web.compare_turn("", [], [], [], []))
         shown.append(web.check_years(["二〇二四", 2024]))
+        shown.append(web.check_data_years(["abc"]))
+        *_, (_, turns, *_) = web.chat("红色走读活动开展了多少次？", [], 5, [], [], [], None, [2024])
+        *_, (_, turns, *_) = web.compare_turn("各单位存在哪些问题？", turns, [], [], [])
+        shown += [turns, web.keep(turns), web.trim(1, turns), web.restore({"turns": turns}), web.show_side(web.side())]
         result = web.api_add_reports([str(p) for p in (good, same, odd, empty, broken)], progress=progress)
         assert {f["outcome"] for f in result["files"]} == {"added", "duplicate", "rejected", "unreadable"}, result
         shown += [result, web.after_upload(result), web.after_upload(None)]
@@ -565,13 +569,14 @@ def test_every_handler_speaks_chinese(app, tmp_path):
             with pytest.raises(gr.Error) as error:
                 call()
             shown += [error.value.title, error.value.message]
-    shown += [str(n.message) for n in notices]
+    shown += [str(n.message) for n in notices] + [capsys.readouterr().out]  # gr.Info outside a request: printed
     # A reader's reason for a file it cannot read ("corrupt .docx (not a Word .docx package)") is the
     # readers' own wording (retrieval/ingest/readers, shared with the CLI): quoted, not checked here.
     reasons = sorted({r.error for r in app.library() if r.error} | {"corrupt .docx (not a Word .docx package)"},
                      key=len, reverse=True)
     texts = [functools.reduce(lambda t, r: t.replace(r, ""), reasons, t) for t in strings_in(shown)]
     assert any("问题过长" in t for t in texts) and any("已移除：二〇二四" in t for t in texts)
+    assert any("数据年份应为四位数字" in t for t in texts) and any("已删除最早的 1 轮" in t for t in texts)
     assert any("份报告" in t and "新增" in t for t in texts)  # the rebuild's result
     left = {t[:120]: words for t in texts if (words := english_left(t))}
     assert not left, left
