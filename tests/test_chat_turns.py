@@ -154,3 +154,12 @@ def test_chat_messages_are_html_with_the_question_as_typed(web):
     assert chat[0]["content"] == html.escape("粮食产量<b>是多少</b>？")
     assert chat[1]["content"].startswith(ANSWER) and "<blockquote>" in chat[1]["content"]
     assert "**" not in chat[1]["content"] and "\n>" not in chat[1]["content"]
+
+
+def test_the_side_panel_is_sent_only_when_it_changed(web):
+    import json
+
+    shown = json.loads(json.dumps(web.refresh(None)))  # as the page holds it (JSON)
+    assert "5 份报告" not in shown["status"] and shown["data_years"] and shown["reports"]
+    assert web.refresh(shown) == SKIP  # unchanged: nothing sent, nothing redrawn
+    assert web.refresh({**shown, "status": "旧的状态"})["status"] == shown["status"]

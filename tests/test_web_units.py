@@ -553,7 +553,7 @@ def test_every_handler_speaks_chinese(app, tmp_path, capsys):
         shown.append(web.check_data_years(["二四年"]))
         *_, (_, turns, *_) = web.chat("红色走读活动开展了多少次？", [], 5, [], [], [], None, [2024])
         *_, (_, turns, *_) = web.compare_turn("各单位存在哪些问题？", turns, [], [], [])
-        shown += [turns, web.keep(turns), web.trim(1, turns), web.restore({"turns": turns}), web.show_side(web.side())]
+        shown += [turns, web.keep(turns), web.trim(1, turns), web.restore({"turns": turns}), web.side(), web.refresh(None)]
         result = web.api_add_reports([str(p) for p in (good, same, odd, empty, broken)], progress=progress)
         assert {f["outcome"] for f in result["files"]} == {"added", "duplicate", "rejected", "unreadable"}, result
         shown += [result, web.after_upload(result), web.after_upload(None)]

@@ -270,10 +270,11 @@ class WebApp:
                 _offered(self.year_choices(s), _years(years)))
 
     def side(self, request=None) -> dict:
-        """What the side panel shows: the status line and the choices of the report and year boxes."""
+        """What the side panel shows: the status line and the choices of the report and year boxes
+        (layout.SHOW_SIDE draws it)."""
         s = self.status(request)
-        return {"status": self.status_markdown(s, request), "reports": self.report_choices(s),
-                "years": self.year_choices(s), "data_years": self.year_choices(s, "data_years")}
+        return _listed({"status": self.status_markdown(s, request), "reports": self.report_choices(s),
+                        "years": self.year_choices(s), "data_years": self.year_choices(s, "data_years")})
 
     # ---- API ----------------------------------------------------------------------------------
 
@@ -777,14 +778,7 @@ class WebApp:
         """Timer tick: the side panel's content (``side``) when it differs from what the page shows, else
         nothing — no component of the page is touched (Gradio would redraw its progress text every tick)."""
         now = self.side(request)
-        return gr.skip() if now == shown else now
-
-    @staticmethod
-    def show_side(side: dict, reports=None, years=None, data_years=None):
-        """The side panel after ``refresh`` saw a change: the status line, the filter choices (chosen
-        values kept where still offered)."""
-        return (side["status"], _offered(side["reports"], reports), _offered(side["years"], _years(years)),
-                _offered(side["data_years"], _years(data_years)))
+        return gr.skip() if now == _listed(shown) else now
 
     def session_start(self, request: gr.Request = None):
         """Page load: what this user may reach — the knowledge base choices, the upload target, the
@@ -1002,6 +996,13 @@ CITE_TURN = re.compile(r'href="#(cite|rate)-\d+-')
 def renumbered(answer: str, turn: int) -> str:
     """An answer whose turn moved: its citations and rating links name its new position."""
     return CITE_TURN.sub(lambda m: f'href="#{m.group(1)}-{turn}-', answer)
+
+
+def _listed(value):
+    """``value`` as it comes back from the page (JSON: tuples are lists), to compare with what it shows."""
+    if isinstance(value, (list, tuple)):
+        return [_listed(v) for v in value]
+    return {k: _listed(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
 def _offered(choices: list[tuple], chosen) -> dict:

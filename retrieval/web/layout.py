@@ -44,6 +44,13 @@ SCROLL_TO_PASSAGE = """() => { setTimeout(() => {
   const r = panel.getBoundingClientRect();
   if (r.top < 0 || r.top > window.innerHeight - 80) panel.scrollIntoView({block: 'start'});
 }, 60); }"""
+# The side panel from WebApp.side: the status line, and each filter box's choices with its chosen values
+# kept where still offered (as WebApp.side_updates does on the server).
+SHOW_SIDE = """(side, reports, years, dataYears) => {
+  const offered = (choices, chosen) => ({__type__: 'update', choices,
+    value: (chosen || []).filter((v) => choices.some((c) => String(c[1]) === String(v)))});
+  return [side.status, offered(side.reports, reports), offered(side.years, years), offered(side.data_years, dataYears)];
+}"""
 LIBRARY_HINT = '<div class="yd-ctx yd-ctx-empty">点击表格中的一行，查看该报告的章节结构；可重新索引或删除（文件移到回收站，可恢复）。</div>'
 
 
@@ -67,7 +74,8 @@ def build(web: WebApp) -> gr.Blocks:
         turns = gr.State([])  # this session's conversation (server side: what citations resolve against)
         # what the browser's copy of the conversation is told (WebApp.keep, store.js); read back on a reload
         store_op = gr.JSON(None, visible=False, elem_id="yd-store-op")
-        side_shown = gr.State(None)  # what the side panel shows (WebApp.side): redrawn only when it changes
+        # what the side panel shows (WebApp.side), in the page: its components are redrawn only when it changes
+        side_shown = gr.JSON(None, visible=False, elem_id="yd-side-shown")
         with gr.Sidebar(label="检索范围与报告", open=True, position="right", width=340, elem_id="yd-side"):
             with gr.Accordion("检索范围", open=True, elem_id="yd-filters"):
                 bases = gr.Dropdown(choices=[], value=[], multiselect=True, label="知识库", info="不选则检索您可读的全部知识库",
@@ -246,14 +254,15 @@ def build(web: WebApp) -> gr.Blocks:
                       api_name="rebuild_index", show_progress_on=[rebuild_result],
                       concurrency_limit=1, concurrency_id="corpus",
                       api_description="Re-index every report from scratch.")
-        # The side panel every 4 s: the tick writes only a State, and the page's components are updated
-        # (and their progress text drawn) only when it changed.
+        # The side panel every 4 s: the tick writes only a hidden value (nothing when it is unchanged), and the
+        # page's components are updated from it in the browser, only when it changed — no request of theirs
+        # to draw progress text ("queue: 1/1 | 0.3/0.4s") for.
         side = dict(fn=web.refresh, inputs=[side_shown], outputs=[side_shown], api_visibility="private",
                     show_progress="hidden", concurrency_limit=None)
         demo.load(**side)
         gr.Timer(4.0).tick(**side)
-        side_shown.change(web.show_side, inputs=[side_shown, reports, years, data_years],
-                          outputs=[status, reports, years, data_years], api_visibility="private", show_progress="hidden")
+        side_shown.change(None, inputs=[side_shown, reports, years, data_years],
+                          outputs=[status, reports, years, data_years], js=SHOW_SIDE)
 
         lib_filter = dict(fn=web.library_table, inputs=[lib_query, lib_kind], outputs=[library],
                           api_visibility="private", show_progress="hidden")
