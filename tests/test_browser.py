@@ -602,7 +602,7 @@ def test_a_full_browser_storage_is_said_and_trimming_the_oldest_turns_saves_the_
         for _ in range(2):  # the same question: the later turns need the room the earlier ones hold
             ask(pg, QUESTION)
         warning = pg.locator("#yd-store-warn")
-        warning.wait_for()
+        pg.wait_for_function("() => window.ydStore.state().turns === 4")
         assert "最近 2 轮问答没有保存" in warning.inner_text() and pg.evaluate("window.ydStore.state()")["saved"] == 2
         artifact(pg, "storage-full.png")
         pg.locator("#yd-store-trim").click()
