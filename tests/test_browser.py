@@ -270,6 +270,7 @@ def test_upload_shows_progress_and_result(page, server, tmp_path):
 def test_history_survives_reload_and_follow_ups_keep_the_topic(page, server):
     page.locator("#yd-clear").click()
     ask(page, QUESTION)
+    page.wait_for_function("window.ydStore.state().saved === 1")  # kept in the browser
     page.reload()
     page.locator("#yd-question textarea").wait_for()
     page.locator("#yd-chat .message-row", has_text=QUESTION).first.wait_for()
@@ -423,10 +424,11 @@ def test_time_to_first_passage_stays_flat_over_twenty_questions(page):
         page.wait_for_function(f"document.querySelectorAll('#yd-chat .message-row').length > {2 * n + 1}")
         page.locator("#yd-chat .message-row").last.locator(".yd-cite, strong").first.wait_for()
         times.append(time.monotonic() - start)
+        page.wait_for_function(f"window.ydStore.state().saved === {n + 1}")  # the turn is done (and saved)
+        page.wait_for_timeout(300)  # …and read, as a user would before the next question
         if n == 0:  # the first answer's elements, marked: a redraw of the whole chat would replace them
             page.evaluate("() => document.querySelectorAll('#yd-chat .message-row')[1].querySelectorAll('*')"
                           ".forEach((el) => { el.__ydFirst = true; })")
-    page.wait_for_function("window.ydStore.state().saved === 20")
     kept = page.evaluate("() => [...document.querySelectorAll('#yd-chat .message-row')[1].querySelectorAll('*')]"
                          ".map((el) => !!el.__ydFirst)")
     first, last = statistics.median(times[:5]), statistics.median(times[15:])
@@ -661,6 +663,7 @@ def test_data_years_beside_report_years(browser, server, view, tmp_path):
             pg.locator("#yd-side > button").click()
         years, data = pg.locator("#yd-years"), pg.locator("#yd-data-years")
         data.wait_for(state="visible")
+        pg.wait_for_timeout(800)  # the drawer has slid in
         a, b = years.bounding_box(), data.bounding_box()
         assert abs(a["y"] - b["y"]) < 4 and b["x"] > a["x"] + a["width"] - 2, (a, b)  # side by side
         box = pg.locator("#yd-data-years input")
