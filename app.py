@@ -9,7 +9,7 @@
     python app.py train-ranker --corpus DIR --index-dir DIR [--corpus DIR2 --index-dir DIR2] [--ablation]
     python app.py library [--json]            # the report library: every report, its figures or its error
     python app.py add FILE… | remove NAME | restore NAME | reindex NAME
-    python app.py compare "问题" [--year Y] [--report NAME] [--json]
+    python app.py compare "问题" [--year Y] [--data-year Y] [--report NAME] [--json]
     python app.py bundle --platform x86_64 --platform aarch64 --out dist/   # offline install archives
     python app.py kb list | create NAME [--title T] | rename NAME TITLE | delete NAME | trash | restore ENTRY
     python app.py query "问题" --base jijian --base default   # any command: --base picks the knowledge base(s)
@@ -46,6 +46,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", action="append", default=[], help="only this report (file name); repeatable")
     p.add_argument("--year", action="append", type=int, default=[], help="only reports of this year; repeatable")
+    p.add_argument("--data-year", action="append", type=int, default=[],
+                   help="only passages about this year (the 2024 figures of a 2025 report); repeatable")
     p.add_argument("--section-type", action="append", default=[], choices=list(SECTION_TYPE_NAMES),
                    help="only sections of this role; repeatable")
 
@@ -296,7 +298,8 @@ def cmd_query(args) -> int:
     except IndexBusy as e:  # the first index is still being built by another process
         print(f"error: {e}", file=sys.stderr)
         return 3
-    filters = {"reports": args.report, "years": args.year, "section_types": args.section_type}
+    filters = {"reports": args.report, "years": args.year, "section_types": args.section_type,
+               "data_years": args.data_year}
 
     def ask(question):
         if len(names) == 1:  # one base: exactly its own answer (passages without a base name)
@@ -457,7 +460,7 @@ def cmd_reindex(args) -> int:
 
 def cmd_compare(args) -> int:
     bases, names = _ready_bases(args)
-    rows = bases.compare(args.question, names, args.report, args.year, args.section_type)
+    rows = bases.compare(args.question, names, args.report, args.year, args.section_type, args.data_year)
     lines = []
     for base, r in rows:
         p = r.passage

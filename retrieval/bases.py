@@ -228,15 +228,15 @@ class Bases:
         return out
 
     def search(self, question: str, bases, top_k: int | None = None, reports=(), years=(), section_types=(),
-               role: str | None = None) -> Result:
+               role: str | None = None, data_years=()) -> Result:
         """Each base's ranked passages (``Yandu.search``, or ``search_role_first`` when a follow-up asks
         for ``role``), merged by score; passages carry their base."""
         top_k = int(top_k or self.settings.top_k)
         merged, messages = [], []
         for base, named in self.scope(bases, reports).items():
             app = self.get(base)
-            result = (app.search_role_first(question, role, top_k, named, years) if role
-                      else app.search(question, top_k, named, years, section_types))
+            result = (app.search_role_first(question, role, top_k, named, years, data_years) if role
+                      else app.search(question, top_k, named, years, section_types, data_years))
             merged += [replace(p, base=base) for p in result.passages]
             if result.message:
                 messages.append(result.message)
@@ -245,14 +245,15 @@ class Bases:
         # what one base says of the question (cut, nothing relevant …) holds for all: the first one is shown
         return Result(passages, messages[0] if messages and (not passages or len(messages) == 1) else "")
 
-    def compare(self, question: str, bases, reports=(), years=(), section_types=()) -> list[tuple[str, CompareRow]]:
+    def compare(self, question: str, bases, reports=(), years=(), section_types=(),
+                data_years=()) -> list[tuple[str, CompareRow]]:
         """Each base's comparison rows (``Yandu.compare``), base by base."""
         rows = []
         for base, named in self.scope(bases, reports).items():
             app = self.get(base)
             if app.searcher.snapshot() is None:
                 continue
-            rows += [(base, r) for r in app.compare(question, named, years, section_types)]
+            rows += [(base, r) for r in app.compare(question, named, years, section_types, data_years)]
         return rows
 
     def library(self, bases) -> list[tuple[str, ReportInfo]]:
@@ -260,7 +261,7 @@ class Bases:
 
     def status(self, bases) -> dict:
         """The bases' status together: reports and passages summed, documents and errors named by base."""
-        out = {"reports": 0, "chunks": 0, "documents": [], "years": set(), "errors": {}, "updated": None,
+        out = {"reports": 0, "chunks": 0, "documents": [], "years": set(), "data_years": set(), "errors": {}, "updated": None,
                "update_error": None, "index_lost": None, "bases": {}}
         for base in bases:
             if not self.exists(base):
@@ -271,12 +272,13 @@ class Bases:
             out["chunks"] += s["chunks"]
             out["documents"] += [{**d, "base": base, "key": report_key(base, d["source"])} for d in s.get("documents", [])]
             out["years"] |= set(s.get("years", []))
+            out["data_years"] |= set(s.get("data_years", []))
             out["errors"].update({report_key(base, k): v for k, v in (s.get("errors") or {}).items()})
             if s.get("updated") and (out["updated"] is None or s["updated"] > out["updated"]):
                 out["updated"], out["model"] = s["updated"], s.get("model")
             out["update_error"] = out["update_error"] or s.get("update_error")
             out["index_lost"] = out["index_lost"] or s.get("index_lost")
-        out["years"] = sorted(out["years"])
+        out["years"], out["data_years"] = sorted(out["years"]), sorted(out["data_years"])
         out.setdefault("model", self.settings.model)
         return out
 

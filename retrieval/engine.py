@@ -290,8 +290,11 @@ class Yandu:
 
     # ---- questions ---------------------------------------------------------------------------
 
-    def search(self, question: str, top_k: int | None = None, reports=(), years=(), section_types=()) -> Result:
-        filters = Filters(list(reports or []), [int(y) for y in years or []], list(section_types or []))
+    def search(self, question: str, top_k: int | None = None, reports=(), years=(), section_types=(),
+               data_years=()) -> Result:
+        """``years``: the reports' own years; ``data_years``: the years the passages are about."""
+        filters = Filters(list(reports or []), [int(y) for y in years or []], list(section_types or []),
+                          [int(y) for y in data_years or []])
         snap = self.searcher.snapshot()
         if snap is not None and snap.manifest.model_id != self.encoder.model_id:  # an index of another model
             return Result([], f"索引由模型 {snap.manifest.model_id} 建立，与当前模型 {self.encoder.model_id} 不符，"
@@ -302,12 +305,13 @@ class Yandu:
                     for p in result.passages]
         return replace(result, passages=passages)
 
-    def search_role_first(self, question: str, role: str, top_k: int | None = None, reports=(), years=()) -> Result:
+    def search_role_first(self, question: str, role: str, top_k: int | None = None, reports=(), years=(),
+                          data_years=()) -> Result:
         """A question asking for one role ("那原因呢？" about a topic): the passages playing that role
         first (a role filter), then the others, ranked as ``search`` ranks them; shown scores never rise."""
         top_k = top_k or self.settings.top_k
-        first = self.search(question, top_k, reports, years, [role])
-        rest = self.search(question, top_k, reports, years)
+        first = self.search(question, top_k, reports, years, [role], data_years)
+        rest = self.search(question, top_k, reports, years, (), data_years)
         seen = {(p.source, p.start, p.end) for p in first.passages}
         merged = [*first.passages, *(p for p in rest.passages if (p.source, p.start, p.end) not in seen)][:top_k]
         out, ceiling = [], float("inf")
@@ -341,6 +345,7 @@ class Yandu:
             "errors": m.errors,
             "documents": self._labelled(snap),
             "years": sorted({int(y) for y in snap.years if y}),
+            "data_years": snap.data_years(),
         }
 
     def _labels_of(self, snap) -> dict[str, str]:
@@ -359,9 +364,10 @@ class Yandu:
         labels = self._labels_of(snap)
         return [{**d, "label": labels.get(d["source"], d["title"])} for d in snap.documents()]
 
-    def compare(self, question: str, reports=(), years=(), section_types=()) -> list[CompareRow]:
+    def compare(self, question: str, reports=(), years=(), section_types=(), data_years=()) -> list[CompareRow]:
         """One question across reports: every report in scope (the chosen reports, else those of the
-        chosen years, else all) with its best passage, or None when nothing relevant is in it."""
+        chosen years, else all) with its best passage (about ``data_years`` when given), or None when
+        nothing relevant is in it."""
         snap = self.searcher.snapshot()
         if snap is None:
             return []
@@ -374,8 +380,8 @@ class Yandu:
         asked = [] if section_types else [r for r in intent(normalize_question(question)) if r in SECTION_TYPE_NAMES]
         rows = []
         for d in sorted(scope, key=lambda d: (-(d["year"] or 0), d["label"])):
-            found = self.search(question, 1, [d["source"]], (), asked).passages if asked else []
-            found = found or self.search(question, 1, [d["source"]], (), section_types).passages
+            found = self.search(question, 1, [d["source"]], (), asked, data_years).passages if asked else []
+            found = found or self.search(question, 1, [d["source"]], (), section_types, data_years).passages
             rows.append(CompareRow(d["source"], d["label"], d["year"], found[0] if found else None))
         return rows
 

@@ -42,11 +42,12 @@ class Passage:
     text: str
     start: int
     end: int
-    year: int | None = None
+    year: int | None = None  # the report's year
     page: int | None = None
     item: str | None = None  # "一是" … when the passage is one enumerated item
     why: Why | None = None
     base: str = ""  # the knowledge base it came from (retrieval/bases.py); "" inside one base's facade
+    data_years: tuple[int, int] | None = None  # the years it is about (its section's span, ingest/years.py)
 
     @property
     def section(self) -> str:
@@ -56,7 +57,7 @@ class Passage:
         """The public form (``app.py query --json``, ``/search``, exports): fixed keys, in this order."""
         out = {"rank": self.rank, "score": self.score, "source": self.source, "title": self.title,
                "section": self.section, "section_type": self.section_type, "text": self.text,
-               "year": self.year, "page": self.page, "item": self.item, "start": self.start, "end": self.end,
+               "year": self.year, "data_years": list(self.data_years) if self.data_years else None, "page": self.page, "item": self.item, "start": self.start, "end": self.end,
                "base": self.base, "why": self.why.to_json() if self.why else None}
         return out
 

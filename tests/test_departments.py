@@ -117,12 +117,12 @@ def test_a_reader_of_b_reaches_nothing_of_a_through_any_handler(web_as):
     bob = request("bob")
     assert web.visible(bob) == ["b"] and web.editable(bob) == []
     texts = [str(web.status(bob)), str(web.api_status(bob)), str(web.library_rows(request=bob)),
-             str(web.api_library(bob)), str(web.api_search("发展党员", 10, [], [], [], [], bob)),
-             str(web.api_search("发展党员", 10, [], [], [], ["a"], bob)),  # asking for A: B only (A is not named back)
-             str(web.api_compare("存在哪些问题", [], [], [], ["a", "b"], bob)),
+             str(web.api_library(bob)), str(web.api_search("发展党员", 10, [], [], [], [], request=bob)),
+             str(web.api_search("发展党员", 10, [], [], [], ["a"], request=bob)),  # asking for A: B only (A is not named back)
+             str(web.api_compare("存在哪些问题", [], [], [], ["a", "b"], request=bob)),
              str(web.outline("a/甲测试局.txt", bob)), str(web.side_updates(None, None, bob)),
-             str(web.refresh("", None, None, None, bob))]
-    texts += [str(frame) for frame in web.chat("发展党员多少名", [], 5, [], [], [], ["a"], bob)]
+             str(web.refresh(None, bob))]
+    texts += [str(frame) for frame in web.chat("发展党员多少名", [], 5, [], [], [], ["a"], request=bob)]
     for text in texts:
         assert "甲测试局" not in text.replace("甲测试局.txt", "")  # the name typed may be said back
     # a conversation forged in the browser's storage: a citation of A's passage opens nothing
@@ -163,7 +163,7 @@ def test_an_editor_of_a_changes_a_only_and_the_audit_log_holds_it(web_as, tmp_pa
     with pytest.raises(gr.Error):
         web.remove_report("b/乙测试局.txt", ann)
     assert web.remove_report("a/甲测试局2025.txt", ann)["trashed"].startswith(".trash/")
-    list(web.chat("发展党员多少名", [], 5, [], [], [], [], ann))
+    list(web.chat("发展党员多少名", [], 5, [], [], [], [], request=ann))
     done = {(e.user, e.action, e.base) for e in audit.entries()}
     assert {("ann", "add", "a"), ("ann", "delete", "a"), ("ann", "ask", "a")} <= done
 

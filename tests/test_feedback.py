@@ -28,7 +28,7 @@ def like(index: int, liked) -> LikeData:
 
 def ask(web, question, who, years=(), bases=()):
     """The conversation after one chat question (the handler's last frame)."""
-    *_, last = web.chat(question, [], 5, [], list(years), [], list(bases), who)
+    *_, last = web.chat(question, [], 5, [], list(years), [], list(bases), request=who)
     return last[1]
 
 

@@ -72,6 +72,13 @@ class RowView:
                 out[u] = int(self.years[own].max())
         return out
 
+    def data_years(self) -> list[int]:
+        """Every year some passage is about (its section's span: ``year_from``–``year_to``), once per view."""
+        if getattr(self, "_data_years", None) is None:
+            spans = np.unique(np.stack([self.years_from, self.years_to], axis=1), axis=0) if len(self.ids) else []
+            self._data_years = sorted({y for a, b in spans if 0 < a <= b for y in range(int(a), int(b) + 1)})
+        return self._data_years
+
     def subset(self, rows: np.ndarray) -> "Rows":
         """The same view over `rows` only (the searcher's candidates): arrays of len(rows)."""
         return Rows(self, rows)

@@ -454,6 +454,7 @@ class FollowUp:
     reports: tuple[str, ...] = ()  # the report scope carried over
     years: tuple[int, ...] = ()
     role: str = ""  # the role a follow-up asks for ("那原因呢？" → cause): its passages come first
+    data_years: tuple[int, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -462,13 +463,27 @@ def _role_questions() -> dict[str, str]:
     return {role: template for role, template in data_rows("follow_ups.txt")}
 
 
+@lru_cache(maxsize=1)
+def _compare_words() -> re.Pattern:
+    words = [w for row in data_rows("compare_words.txt") for w in row]
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+def compare_topic(question: str) -> str:
+    """What a comparison is about: its topic without the words that ask across reports ("各单位的存在问题
+    有什么共性？" → "" , "各地粮食产量有何不同？" → "粮食产量"; data/compare_words.txt)."""
+    return topic_of(_compare_words().sub(" ", question))
+
+
 def follow_up(question: str, previous: dict | None) -> FollowUp:
-    """A question with no topic of its own ("那原因呢？") keeps the previous turn's topic and scope; when
-    it asks for a role, it is asked again as that role's question about the topic ("意识形态工作存在
-    问题的原因是什么？", data/follow_ups.txt), so the ranker reads the new role, not the old one."""
+    """A question with no topic of its own ("那原因呢？") keeps the previous turn's topic and scope — a
+    comparison's too (``compare_topic``); when it asks for a role, it is asked again as that role's
+    question about the topic ("意识形态工作存在问题的原因是什么？", data/follow_ups.txt), so the ranker
+    reads the new role, not the old one."""
     if previous is None or topic_of(question):
         return FollowUp(question, "")
-    topic = previous.get("topic") or topic_of(previous.get("question", ""))
+    asked = str(previous.get("question", ""))
+    topic = compare_topic(asked) if previous.get("kind") == "compare" else previous.get("topic") or topic_of(asked)
     if not topic:
         return FollowUp(question, "")
     scope = previous.get("scope") or {}
@@ -476,4 +491,4 @@ def follow_up(question: str, previous: dict | None) -> FollowUp:
     template = _role_questions().get(roles[0]) if roles else None
     query = template.format(topic=topic) if template else f"{topic} {question}"
     return FollowUp(query, topic, tuple(scope.get("reports") or ()), tuple(scope.get("years") or ()),
-                    roles[0] if template else "")
+                    roles[0] if template else "", tuple(scope.get("data_years") or ()))

@@ -27,8 +27,9 @@ from ..errors import YanduError, os_reason
 from ..eval.feedback import WITHDRAWN, feedback_detail
 from .answers import follow_up
 from .gate import Gate, Served
-from .render import (CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html, render_answer,
-                     render_compare, render_context, index_summary, status_markdown, upload_markdown, waiting_markdown)
+from .render import (ANSWER, CONTEXT_HINT, _code, export_docx, export_markdown, filters_note, outline_html, question_html,
+                     render_answer, render_compare, render_context, index_summary, status_markdown, upload_markdown,
+                     waiting_markdown)
 from .temp import process_folder
 from .worker import IndexRun, IndexWorker
 
@@ -215,7 +216,7 @@ class WebApp:
     def _waiting_frames(self, question: str, turns: list[dict], bases: list[str], prefix: str = ""):
         """The chat while a question waits for the first index: the question and the stage shown as
         the answer-to-be; returns the readiness it ended with."""
-        shown = self._messages(turns) + [{"role": "user", "content": prefix + _md_escape(question)}]
+        shown = self._messages(turns) + [{"role": "user", "content": question_html(prefix + question)}]
         waiting = self.wait_until_ready(bases=bases)
         while True:
             try:
@@ -250,8 +251,10 @@ class WebApp:
         titles = self.bases.titles()
         return [(titles.get(b, b), b) for b in bases]
 
-    def year_choices(self, status: dict) -> list[tuple[str, int]]:
-        return [(f"{y} 年", int(y)) for y in status.get("years", [])]
+    @staticmethod
+    def year_choices(status: dict, key: str = "years") -> list[tuple[str, int]]:
+        """The choices of the 报告年份 box (``years``) or the 数据年份 box (``data_years``)."""
+        return [(f"{y} 年", int(y)) for y in status.get(key, [])]
 
     def status_markdown(self, status: dict | None = None, request=None) -> str:
         bases = self.visible(request)
@@ -264,16 +267,21 @@ class WebApp:
     def side_updates(self, reports=None, years=None, request=None):
         """Status text and filter choices (selected values kept where still offered)."""
         s = self.status(request)
-        rc, yc = self.report_choices(s), self.year_choices(s)
-        rv = [r for r in (reports or []) if r in {v for _, v in rc}]
-        yv = [int(y) for y in (years or []) if is_year(y) and int(y) in {v for _, v in yc}]
-        return self.status_markdown(s, request), gr.update(choices=rc, value=rv), gr.update(choices=yc, value=yv)
+        return (self.status_markdown(s, request), _offered(self.report_choices(s), reports),
+                _offered(self.year_choices(s), _years(years)))
+
+    def side(self, request=None) -> dict:
+        """What the side panel shows: the status line and the choices of the report and year boxes
+        (layout.SHOW_SIDE draws it)."""
+        s = self.status(request)
+        return _listed({"status": self.status_markdown(s, request), "reports": self.report_choices(s),
+                        "years": self.year_choices(s), "data_years": self.year_choices(s, "data_years")})
 
     # ---- API ----------------------------------------------------------------------------------
 
     def api_search(self, question: str, top_k: int = 5, reports: list[str] = [],  # noqa: B006 (never mutated)
                    years: list[int] = [], section_types: list[str] = [], bases: list[str] = [],  # noqa: B006
-                   request: gr.Request = None) -> list[dict]:
+                   data_years: list[int] = [], request: gr.Request = None) -> list[dict]:  # noqa: B006
         """Ranked, cited passages for a question — the same objects as `python app.py query --json`.
 
         Args:
@@ -283,8 +291,10 @@ class WebApp:
             years: only reports of these years; empty = all.
             section_types: only these section roles: overview, work, highlight, problem, cause, plan, other.
             bases: only these knowledge bases (of those the caller may read); empty = all of them.
+            data_years: only passages about these years (the 2024 figures of a 2025 report); empty = all.
         Returns:
-            A list of passages: rank, score, source, title, section, section_type, text, year, page, item, start, end, why;
+            A list of passages: rank, score, source, title, section, section_type, text, year, data_years, page, item,
+            start, end, why;
             [] when the index is ready and nothing matched. While the model or the first index is being prepared
             the call waits; when no index can answer it raises an error titled with the state (empty, failed).
         """
@@ -293,13 +303,14 @@ class WebApp:
             raise gr.Error(f"未知的段落类型 section_types：{'、'.join(f'`{t}`' for t in unknown)}；"
                            f"可用：{'、'.join(f'`{t}`（{n}）' for t, n in SECTION_TYPE_NAMES.items())}", title="参数错误")
         try:
-            years = [int(y) for y in years or []]
+            years, data_years = [int(y) for y in years or []], [int(y) for y in data_years or []]
             top_k = int(top_k or self.settings.top_k)
         except (TypeError, ValueError):
-            raise gr.Error("`top_k` 和 `years` 须为整数", title="参数错误") from None
+            raise gr.Error("`top_k`、`years` 和 `data_years` 须为整数", title="参数错误") from None
         scope = self.scope(request, bases)
         self._api_ready(scope)
-        result = self.bases.search(question or "", scope, top_k, reports or [], years, section_types or [])
+        result = self.bases.search(question or "", scope, top_k, reports or [], years, section_types or [],
+                                   data_years=data_years)
         self.gate.record(self.who(request), "ask", base=",".join(scope), target=(question or "")[:MAX_QUESTION],
                          detail={"api": True, "shown": [_shown(p) for p in result.passages]}, request=request)
         return [p.to_json() for p in result.passages]
@@ -366,11 +377,12 @@ class WebApp:
 
     @staticmethod
     def _messages(turns: list[dict]) -> list[dict]:
-        """The chat's messages; a question is shown as typed (plain text: never read as HTML or Markdown)."""
+        """The chat's messages (HTML: the chat renders no Markdown); a question is shown as typed (plain
+        text: never read as HTML or Markdown)."""
         out = []
         for t in turns:
-            out.append({"role": "user", "content": ("对比各报告：" if t.get("kind") == "compare" else "")
-                        + _md_escape(t["question"])})
+            out.append({"role": "user", "content": question_html(("对比各报告：" if t.get("kind") == "compare" else "")
+                                                                 + t["question"])})
             out.append({"role": "assistant", "content": t["answer"]})
         return out
 
@@ -379,8 +391,8 @@ class WebApp:
 
     def chat(self, question: str, turns: list[dict] | None, top_k: int, reports: list[str] | None,
              years: list[int] | None, section_types: list[str] | None, bases: list[str] | None = None,
-             request: gr.Request = None):
-        """Answer a question; a follow-up keeps the previous question's topic and report scope."""
+             data_years: list[int] | None = None, request: gr.Request = None):
+        """Answer a question; a follow-up keeps the previous turn's topic and scope (a comparison's too)."""
         turns = list(turns or [])
         question = (question or "").strip()
         if refused := question_refused(question):
@@ -390,34 +402,40 @@ class WebApp:
         scope = self.scope(request, bases)
         ready = yield from self._waiting_frames(question, turns, scope)  # the first start: the stage and an estimate
         reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
-        previous = next((t for t in reversed(turns) if t.get("kind") != "compare"), None)
-        understood = follow_up(question, previous)
-        if understood.topic and not reports and not years:
-            reports, years = list(understood.reports), list(understood.years)
+        data_years = _years(data_years)
+        understood = follow_up(question, turns[-1] if turns else None)
+        if understood.topic and not (reports or years or data_years):
+            reports, years, data_years = list(understood.reports), list(understood.years), list(understood.data_years)
         top_k = int(top_k or self.settings.top_k)
         if ready["state"] != "ready":  # said plainly: no index to answer from (empty, failed, or still not ready)
             result = Result([], ready["message"])
         elif understood.role and not section_types:
-            result = self.bases.search(understood.query, scope, top_k, reports, years, role=understood.role)
+            result = self.bases.search(understood.query, scope, top_k, reports, years, role=understood.role,
+                                       data_years=data_years)
         else:
-            result = self.bases.search(understood.query, scope, top_k, reports, years, section_types)
+            result = self.bases.search(understood.query, scope, top_k, reports, years, section_types,
+                                       data_years=data_years)
         passages = self._with_base_titles(request, [p.to_json() for p in result.passages])
         self.gate.record(self.who(request), "ask", base=",".join(scope), target=question,
                          detail={"shown": [_shown(p) for p in result.passages], "found": len(result.passages),
                                  "top": result.passages[0].score if result.passages else None,
                                  "message": result.message}, request=request)
-        note = filters_note(reports, years, section_types, self._titles(request) if reports else None)
-        turn = {"question": question, "passages": passages, "message": result.message, "note": note,
-                "topic": understood.topic, "scope": {"reports": reports, "years": years}, "bases": scope,
-                "filters": {"reports": reports, "years": years, "section_types": section_types, "top_k": top_k}}
+        note = filters_note(reports, years, section_types, self._titles(request) if reports else None, data_years)
+        turn = {"question": question, "query": understood.query, "passages": passages, "message": result.message,
+                "note": note,
+                "topic": understood.topic, "scope": {"reports": reports, "years": years, "data_years": data_years},
+                "bases": scope, "filters": {"reports": reports, "years": years, "section_types": section_types,
+                                            "data_years": data_years, "top_k": top_k}}
         turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
                                        note, len(turns), understood.topic, rate=self.gate.audit_log is not None)
         turns.append(turn)
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
     def compare_turn(self, question: str, turns: list[dict] | None, reports: list[str] | None, years: list[int] | None,
-                     section_types: list[str] | None, bases: list[str] | None = None, request: gr.Request = None):
-        """One question across the reports in scope: a table, one row per report, kept in the conversation."""
+                     section_types: list[str] | None, bases: list[str] | None = None,
+                     data_years: list[int] | None = None, request: gr.Request = None):
+        """One question across the reports in scope: a table, one row per report, kept in the conversation
+        with its topic and scope (a follow-up asks on about them)."""
         turns = list(turns or [])
         question = (question or "").strip()
         if refused := question_refused(question, "请输入要对比的问题，例如：各单位的存在问题有什么共性？"):
@@ -427,21 +445,26 @@ class WebApp:
         scope = self.scope(request, bases)
         ready = yield from self._waiting_frames(question, turns, scope, "对比各报告：")
         if ready["state"] != "ready":
-            yield from self.chat(question, turns, self.settings.top_k, reports, years, section_types, bases, request)
+            yield from self.chat(question, turns, self.settings.top_k, reports, years, section_types, bases,
+                                 data_years, request)
             return  # the chat turn says plainly why nothing can be compared
         reports, years, section_types = list(reports or []), _years(years), list(section_types or [])
-        rows = self._compare_rows(request, question, scope, reports, years, section_types)
-        note = filters_note(reports, years, section_types, self._titles(request) if reports else None) or "全部报告"
+        data_years = _years(data_years)
+        rows = self._compare_rows(request, question, scope, reports, years, section_types, data_years)
+        note = filters_note(reports, years, section_types, self._titles(request) if reports else None,
+                            data_years) or "全部报告"
         turns.append({"kind": "compare", "question": question, "rows": rows, "note": note, "bases": scope,
-                      "filters": {"reports": reports, "years": years, "section_types": section_types},
+                      "scope": {"reports": reports, "years": years, "data_years": data_years},
+                      "filters": {"reports": reports, "years": years, "section_types": section_types,
+                                  "data_years": data_years},
                       "answer": render_compare(question, rows, note)})
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
-    def _compare_rows(self, request, question, scope, reports, years, section_types) -> list[dict]:
+    def _compare_rows(self, request, question, scope, reports, years, section_types, data_years=()) -> list[dict]:
         rows = []
         several = len(self.visible(request)) > 1
         titles = self.bases.titles() if several else {}
-        for base, r in self.bases.compare(question, scope, reports, years, section_types):
+        for base, r in self.bases.compare(question, scope, reports, years, section_types, data_years):
             row = r.to_json()
             if several:
                 row.update(base=base, title=f"{titles.get(base, base)} · {row['title']}")
@@ -453,9 +476,10 @@ class WebApp:
         return rows
 
     def api_compare(self, question: str, reports: list[str] = [], years: list[int] = [],  # noqa: B006
-                    section_types: list[str] = [], bases: list[str] = [],  # noqa: B006
+                    section_types: list[str] = [], bases: list[str] = [], data_years: list[int] = [],  # noqa: B006
                     request: gr.Request = None) -> list[dict]:
-        """One question across reports: one row per report in scope (chosen reports, else the years', else all).
+        """One question across reports: one row per report in scope (chosen reports, else the years', else all);
+        with data_years, each report's best passage about those years.
 
         Returns:
             A list of {source, title, year, passage} (and base, across knowledge bases); passage is the report's
@@ -464,13 +488,14 @@ class WebApp:
         """
         scope = self.scope(request, bases)
         self._api_ready(scope)
-        return self._compare_rows(request, question or "", scope, reports or [], _years(years), section_types or [])
+        return self._compare_rows(request, question or "", scope, reports or [], _years(years), section_types or [],
+                                  _years(data_years))
 
-    def example_chat(self, turns, top_k, reports, years, section_types, bases, evt: gr.SelectData,
+    def example_chat(self, turns, top_k, reports, years, section_types, bases, data_years, evt: gr.SelectData,
                      request: gr.Request = None):
         value = evt.value
         question = value.get("text", "") if isinstance(value, dict) else str(value or "")
-        yield from self.chat(question, turns, top_k, reports, years, section_types, bases, request)
+        yield from self.chat(question, turns, top_k, reports, years, section_types, bases, data_years, request)
 
     def restore(self, saved: dict | None, request: gr.Request = None):
         """Page load: the conversation kept in the browser becomes this session's again, with its exports —
@@ -482,14 +507,54 @@ class WebApp:
         if not self.gate.open and saved.get("user") != who.name:
             kept = None
         readable = set(self.visible(request))
-        turns = [t for t in (kept if isinstance(kept, list) else [])
-                 if isinstance(t, dict) and "answer" in t and _turn_bases([t]) <= readable]
-        return self._messages(turns), turns, self._export_md(turns, request)
+        kept = kept if isinstance(kept, list) else []
+        turns = []
+        for t in kept:
+            try:
+                if isinstance(t, dict) and isinstance(t.get("question"), str) and _turn_bases([t]) <= readable:
+                    turns.append({**t, "answer": self._redrawn(t, len(turns))})
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # a turn the page never wrote
+        # turns left out (another user's, a base no longer readable) or drawn anew: the browser's copy follows
+        changed = [t["answer"] for t in turns] != [t.get("answer") for t in kept]
+        store = {"user": who.name, "turns": turns} if changed else gr.skip()
+        return self._messages(turns), turns, self._export_md(turns, request), store
+
+    def _redrawn(self, turn: dict, n: int) -> str:
+        """A kept turn's answer as turn ``n`` of the conversation: its citations renumbered, or — kept by
+        an older version, in Markdown — drawn again from its passages (the chat renders HTML only)."""
+        answer = turn.get("answer")
+        if isinstance(answer, str) and answer.startswith(ANSWER):
+            return renumbered(answer, n)
+        if turn.get("kind") == "compare":
+            return render_compare(turn["question"], list(turn["rows"]), str(turn.get("note") or ""))
+        return render_answer(str(turn.get("query") or turn["question"]), list(turn["passages"]),
+                             str(turn.get("message") or ""), str(turn.get("note") or ""), n, str(turn.get("topic") or ""),
+                             rate=self.gate.audit_log is not None)
 
     def keep(self, turns: list[dict] | None, request: gr.Request = None) -> dict:
-        """The session's conversation and its user, to be kept in the browser (``gr.BrowserState``; a
-        dict, so that an emptied conversation is stored too)."""
-        return {"turns": list(turns or []), "saved": time.time(), "user": self.who(request).name}
+        """What the browser's copy of the conversation (store.js) is told after an answer: the new turn
+        alone ({user, count, turn}: saving does not grow with the conversation), or, once it was cleared,
+        the empty conversation ({user, turns})."""
+        turns = list(turns or [])
+        user = self.who(request).name
+        return {"user": user, "count": len(turns), "turn": turns[-1]} if turns else {"user": user, "turns": []}
+
+    def trim(self, count, turns: list[dict] | None, request: gr.Request = None):
+        """The browser's storage is full: the oldest ``count`` turns leave the conversation everywhere —
+        the chat, the session, the exports and the browser's copy (rewritten whole) — and the others
+        keep their citations (renumbered)."""
+        turns = list(turns or [])
+        try:
+            count = int(count)
+        except (TypeError, ValueError):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        count = max(0, min(count, len(turns) - 1))
+        turns = [{**t, "answer": renumbered(t["answer"], n)} for n, t in enumerate(turns[count:])]
+        gr.Info(f"已删除最早的 {count} 轮问答。", duration=3, title="提示")
+        none = gr.update(value=None, interactive=False)
+        return (self._messages(turns), turns, CONTEXT_HINT, none, self._export_md(turns, request),
+                gr.update(interactive=bool(turns)), {"user": self.who(request).name, "turns": turns})
 
     def cited(self, key: str | None, turns: list[dict] | None, request: gr.Request = None):
         """A citation was clicked ("turn-rank"): the passage in its section, and its report to download."""
@@ -582,13 +647,17 @@ class WebApp:
         return {**passage, "base": base, "text": ctx["passage"]}
 
     @staticmethod
-    def check_years(years):
-        """The 年份 box after the user typed in it: a chip that is not a year is removed, and the user told."""
+    def check_years(years, label: str = "报告年份"):
+        """A year box after the user typed in it: a chip that is not a year is removed, and the user told."""
         refused = [str(y) for y in years or [] if not is_year(y)]
         if not refused:
             return gr.skip()
-        gr.Warning(f"年份应为四位数字（如 2023），已移除：{'、'.join(refused)}", duration=5, title="提示")
+        gr.Warning(f"{label}应为四位数字（如 2023），已移除：{'、'.join(refused)}", duration=5, title="提示")
         return gr.update(value=[int(y) for y in years if is_year(y)])
+
+    @classmethod
+    def check_data_years(cls, years):
+        return cls.check_years(years, "数据年份")
 
     def clear(self):
         off = gr.update(value=None, interactive=False)
@@ -709,15 +778,11 @@ class WebApp:
                 messages.append(f"**{where}索引已重建**：" + html.escape(index_summary(run.report)))
         return ("  \n".join(messages), *self.side_updates(reports, years, request))
 
-    def refresh(self, shown: str, reports=None, years=None, known: list | None = None, request: gr.Request = None):
-        """Timer tick: update the side panel only when something changed."""
-        s = self.status(request)
-        text = self.status_markdown(s, request)
-        docs = [(d.get("key", d["source"]), d["label"]) for d in s.get("documents", [])]
-        if text == shown and docs == [tuple(x) for x in (known or [])]:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        _, rep, yrs = self.side_updates(reports, years, request)
-        return text, rep, yrs, docs
+    def refresh(self, shown: dict | None, request: gr.Request = None):
+        """Timer tick: the side panel's content (``side``) when it differs from what the page shows, else
+        nothing — no component of the page is touched (Gradio would redraw its progress text every tick)."""
+        now = self.side(request)
+        return gr.skip() if now == _listed(shown) else now
 
     def session_start(self, request: gr.Request = None):
         """Page load: what this user may reach — the knowledge base choices, the upload target, the
@@ -927,6 +992,27 @@ def is_year(value) -> bool:
     """A year as the 年份 box takes it: four digits, 1900–2100 (chips typed by hand are checked)."""
     text = str(value).strip()
     return text.isascii() and text.isdigit() and len(text) == 4 and 1900 <= int(text) <= 2100
+
+
+CITE_TURN = re.compile(r'href="#(cite|rate)-\d+-')
+
+
+def renumbered(answer: str, turn: int) -> str:
+    """An answer whose turn moved: its citations and rating links name its new position."""
+    return CITE_TURN.sub(lambda m: f'href="#{m.group(1)}-{turn}-', answer)
+
+
+def _listed(value):
+    """``value`` as it comes back from the page (JSON: tuples are lists), to compare with what it shows."""
+    if isinstance(value, (list, tuple)):
+        return [_listed(v) for v in value]
+    return {k: _listed(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+def _offered(choices: list[tuple], chosen) -> dict:
+    """A filter box's new choices, with the values chosen in it kept where still offered."""
+    values = {v for _, v in choices}
+    return gr.update(choices=choices, value=[v for v in chosen or [] if v in values])
 
 
 def _years(years) -> list[int]:

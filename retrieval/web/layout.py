@@ -23,6 +23,10 @@ FONTS = ["PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC
          "Droid Sans Fallback", "system-ui", "sans-serif"]
 CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
 JS = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+# The conversation's copy in the browser, one key per turn (store.js: an expression giving window.ydStore).
+STORE = (Path(__file__).with_name("store.js")).read_text(encoding="utf-8").strip()
+LOAD_STORED = f"() => [({STORE}).load()]"
+SAVE_STORED = f"(op) => {{ ({STORE}).apply(op); }}"
 # After an answer: bring its question to the top of the chat, so the reader starts at [1].
 SCROLL_TO_ANSWER = """() => { setTimeout(() => {
   const users = document.querySelectorAll('#yd-chat .message-row.user-row, #yd-chat .user-row, #yd-chat [data-testid="user"]');
@@ -40,6 +44,13 @@ SCROLL_TO_PASSAGE = """() => { setTimeout(() => {
   const r = panel.getBoundingClientRect();
   if (r.top < 0 || r.top > window.innerHeight - 80) panel.scrollIntoView({block: 'start'});
 }, 60); }"""
+# The side panel from WebApp.side: the status line, and each filter box's choices with its chosen values
+# kept where still offered (as WebApp.side_updates does on the server).
+SHOW_SIDE = """(side, reports, years, dataYears) => {
+  const offered = (choices, chosen) => ({__type__: 'update', choices,
+    value: (chosen || []).filter((v) => choices.some((c) => String(c[1]) === String(v)))});
+  return [side.status, offered(side.reports, reports), offered(side.years, years), offered(side.data_years, dataYears)];
+}"""
 LIBRARY_HINT = '<div class="yd-ctx yd-ctx-empty">点击表格中的一行，查看该报告的章节结构；可重新索引或删除（文件移到回收站，可恢复）。</div>'
 
 
@@ -58,11 +69,13 @@ def build(web: WebApp) -> gr.Blocks:
     a sidebar (a drawer on a phone); the API."""
     # With sign-in on, the page's configuration (served to every signed-in user) names no report, year or
     # knowledge base: each user's choices arrive with their session (session_start, refresh).
-    s = web.status() if web.gate.open else {"documents": [], "years": []}
+    s = web.status() if web.gate.open else {"documents": [], "years": [], "data_years": []}
     with gr.Blocks(title=TITLE, delete_cache=(3600, 86400)) as demo:
         turns = gr.State([])  # this session's conversation (server side: what citations resolve against)
-        saved = gr.BrowserState({"turns": []}, storage_key="yandu-conversation")  # its copy kept across reloads
-        known_docs = gr.State([])
+        # what the browser's copy of the conversation is told (WebApp.keep, store.js); read back on a reload
+        store_op = gr.JSON(None, visible=False, elem_id="yd-store-op")
+        # what the side panel shows (WebApp.side), in the page: its components are redrawn only when it changes
+        side_shown = gr.JSON(None, visible=False, elem_id="yd-side-shown")
         with gr.Sidebar(label="检索范围与报告", open=True, position="right", width=340, elem_id="yd-side"):
             with gr.Accordion("检索范围", open=True, elem_id="yd-filters"):
                 bases = gr.Dropdown(choices=[], value=[], multiselect=True, label="知识库", info="不选则检索您可读的全部知识库",
@@ -71,8 +84,13 @@ def build(web: WebApp) -> gr.Blocks:
                 # before the startup index run ends), and API callers name reports by file name.
                 reports = gr.Dropdown(choices=web.report_choices(s), value=[], multiselect=True, allow_custom_value=True,
                                       label="报告", info="不选则检索全部报告", elem_id="yd-reports")
-                years = gr.Dropdown(choices=web.year_choices(s), value=[], multiselect=True, allow_custom_value=True,
-                                    label="年份", info="不选则不限；可输入四位年份", elem_id="yd-years")
+                with gr.Row(elem_id="yd-year-row"):
+                    years = gr.Dropdown(choices=web.year_choices(s), value=[], multiselect=True, allow_custom_value=True,
+                                        label="报告年份", info="报告本身的年份", elem_id="yd-years", min_width=120)
+                    # the years the passages are about: the 2024 figures of a 2025 政府工作报告 are 2024's
+                    data_years = gr.Dropdown(choices=web.year_choices(s, "data_years"), value=[], multiselect=True,
+                                             allow_custom_value=True, label="数据年份", info="段落所讲的年份",
+                                             elem_id="yd-data-years", min_width=120)
                 section_types = gr.CheckboxGroup(
                     choices=[(label, key) for key, label in SECTION_TYPE_NAMES.items()], value=[],
                     label="段落类型", info="不选则不限", elem_id="yd-types")
@@ -114,7 +132,9 @@ def build(web: WebApp) -> gr.Blocks:
                             buttons=["copy"], layout="panel",
                             # 👍/👎 kept in the audit log: offered only where one is kept (sign-in on)
                             feedback_options=("Like", "Dislike") if web.gate.audit_log is not None else None,
-                            sanitize_html=True, line_breaks=True, render_markdown=True, latex_delimiters=[],
+                            # HTML messages (render.py), no Markdown: Gradio's Markdown lexes every message
+                            # again whenever the chat's value changes (the answer of question 20 re-read 19 others)
+                            sanitize_html=True, render_markdown=False, latex_delimiters=[],
                             placeholder='<div class="yd-empty"><b>向报告提问</b><br>'
                                         "答案是报告原文中的段落，每段注明出处；点击引用编号可在右侧查看原文。"
                                         f"问题最多 {MAX_QUESTION} 字。</div>",
@@ -151,6 +171,10 @@ def build(web: WebApp) -> gr.Blocks:
                 rate_key = gr.Textbox(elem_id="yd-rate-key", elem_classes="yd-hidden", show_label=False,
                                       container=False)
                 rate_go = gr.Button("rate", elem_id="yd-rate-go", elem_classes="yd-hidden")
+                # store.js's "删除最早的 n 轮" when the browser's storage is full
+                trim_key = gr.Textbox(elem_id="yd-trim-key", elem_classes="yd-hidden", show_label=False,
+                                      container=False)
+                trim_go = gr.Button("trim", elem_id="yd-trim-go", elem_classes="yd-hidden")
             with gr.Tab("报告库", id="library", elem_id="yd-tab-library") as library_tab:
                 with gr.Row(elem_id="yd-lib-filters"):
                     lib_query = gr.Textbox(label="查找", placeholder="标题、单位或文件名", elem_id="yd-lib-query", scale=3)
@@ -175,24 +199,26 @@ def build(web: WebApp) -> gr.Blocks:
                                api_visibility="private", show_progress="hidden")
                 admin, admin_tables, audit_table, audit_filters, token_rows = build_admin(web, session)
 
-        filters = [top_k, reports, years, section_types, bases]
+        filters = [top_k, reports, years, section_types, bases, data_years]
         chat_outputs = [chatbot, turns, question, export, export_docx]
         chat_kwargs = dict(fn=web.chat, inputs=[question, turns, *filters], outputs=chat_outputs,
                            concurrency_limit=4, show_progress_on=[chatbot])
-        keep = dict(fn=web.keep, inputs=[turns], outputs=[saved], api_visibility="private", show_progress="hidden")
+        keep = dict(fn=web.keep, inputs=[turns], outputs=[store_op], api_visibility="private", show_progress="hidden")
+        save = dict(fn=None, inputs=[store_op], js=SAVE_STORED)
         word = dict(fn=web.word_enabled, inputs=[turns], outputs=[export_docx], api_visibility="private",
                     show_progress="hidden")
         question.submit(**chat_kwargs, api_name="chat",
                         api_description="Ask a question; returns the chat with the cited answer.").then(
-            None, js=SCROLL_TO_ANSWER).then(**keep)
+            None, js=SCROLL_TO_ANSWER).then(**keep).then(**save)
         ask.click(**chat_kwargs, api_name="ask", api_visibility="private").then(
-            None, js=SCROLL_TO_ANSWER).then(**keep)
+            None, js=SCROLL_TO_ANSWER).then(**keep).then(**save)
         chatbot.example_select(web.example_chat, inputs=[turns, *filters], outputs=chat_outputs,
                                api_visibility="private", concurrency_limit=4).then(
-            None, js=SCROLL_TO_ANSWER).then(**keep)
-        compare.click(web.compare_turn, inputs=[question, turns, reports, years, section_types, bases], outputs=chat_outputs,
+            None, js=SCROLL_TO_ANSWER).then(**keep).then(**save)
+        compare.click(web.compare_turn, inputs=[question, turns, reports, years, section_types, bases, data_years],
+                      outputs=chat_outputs,
                       api_visibility="private", concurrency_limit=2, show_progress_on=[chatbot]).then(
-            None, js=SCROLL_TO_ANSWER).then(**keep)
+            None, js=SCROLL_TO_ANSWER).then(**keep).then(**save)
         export_docx.click(web.export_word, inputs=[turns], outputs=[docx_file], api_visibility="private",
                           show_progress_on=[export_docx]).then(
             None, js="() => setTimeout(() => document.querySelector('#yd-docx-file').click(), 50)")
@@ -202,15 +228,21 @@ def build(web: WebApp) -> gr.Blocks:
         # the browser's copy and the exports (a reload brings nothing back).
         cleared = dict(fn=web.clear, outputs=[chatbot, turns, context, original, export, export_docx],
                        api_visibility="private")
-        clear.click(**cleared).then(**keep)
-        chatbot.clear(**cleared).then(**keep)
+        clear.click(**cleared).then(**keep).then(**save)
+        chatbot.clear(**cleared).then(**keep).then(**save)
         if web.gate.audit_log is not None:  # a like listener makes Gradio draw the thumbs, which need feedback_options
             chatbot.like(web.feedback, inputs=[turns, comment], outputs=[comment], api_visibility="private",
                          show_progress="hidden")
         rate_go.click(web.passage_feedback, inputs=[rate_key, turns, comment], outputs=[comment],
                       api_visibility="private", show_progress="hidden")
         years.change(web.check_years, inputs=[years], outputs=[years], api_visibility="private", show_progress="hidden")
-        demo.load(web.restore, inputs=[saved], outputs=[chatbot, turns, export], api_visibility="private").then(**word)
+        data_years.change(web.check_data_years, inputs=[data_years], outputs=[data_years], api_visibility="private",
+                          show_progress="hidden")
+        demo.load(web.restore, inputs=[store_op], outputs=[chatbot, turns, export, store_op], js=LOAD_STORED,
+                  api_visibility="private").then(**word).then(**save)
+        trim_go.click(web.trim, inputs=[trim_key, turns],
+                      outputs=[chatbot, turns, context, original, export, export_docx, store_op],
+                      api_visibility="private", show_progress="hidden").then(**save)
         demo.load(**session)
 
         upload.upload(web.api_add_reports, inputs=[upload, upload_base], outputs=[upload_json], api_name="add_reports",
@@ -222,11 +254,15 @@ def build(web: WebApp) -> gr.Blocks:
                       api_name="rebuild_index", show_progress_on=[rebuild_result],
                       concurrency_limit=1, concurrency_id="corpus",
                       api_description="Re-index every report from scratch.")
-        side = dict(fn=web.refresh, inputs=[status, reports, years, known_docs],
-                    outputs=[status, reports, years, known_docs], api_visibility="private",
+        # The side panel every 4 s: the tick writes only a hidden value (nothing when it is unchanged), and the
+        # page's components are updated from it in the browser, only when it changed — no request of theirs
+        # to draw progress text ("queue: 1/1 | 0.3/0.4s") for.
+        side = dict(fn=web.refresh, inputs=[side_shown], outputs=[side_shown], api_visibility="private",
                     show_progress="hidden", concurrency_limit=None)
         demo.load(**side)
         gr.Timer(4.0).tick(**side)
+        side_shown.change(None, inputs=[side_shown, reports, years, data_years],
+                          outputs=[status, reports, years, data_years], js=SHOW_SIDE)
 
         lib_filter = dict(fn=web.library_table, inputs=[lib_query, lib_kind], outputs=[library],
                           api_visibility="private", show_progress="hidden")

@@ -1,5 +1,6 @@
-"""Rendering: the answer as Markdown with inline HTML, question terms marked, the context view,
-the status panel and the Markdown export. Pure functions over the passages' ``to_json()`` form.
+"""Rendering: the chat's messages as HTML (the chat renders no Markdown: a message is drawn once,
+and never parsed again while the conversation grows), question terms marked, the context view, the
+status panel and the Markdown export. Pure functions over the passages' ``to_json()`` form.
 
 Quotes are never altered: source text is only HTML-escaped, never rewritten.
 """
@@ -94,12 +95,14 @@ def rate_links(turn: int, rank: int) -> str:
             f'<a class="yd-rate" href="#rate-{turn}-{rank}-down" title="这一段无用">无用</a>')
 
 
-def filters_note(reports, years, section_types, titles: dict[str, str] | None = None) -> str:
+def filters_note(reports, years, section_types, titles: dict[str, str] | None = None, data_years=()) -> str:
     parts = []
     if reports:
         parts.append("报告：" + "、".join((titles or {}).get(r, r) for r in reports))
     if years:
-        parts.append("年份：" + "、".join(str(y) for y in years))
+        parts.append("报告年份：" + "、".join(str(y) for y in years))
+    if data_years:
+        parts.append("数据年份：" + "、".join(str(y) for y in data_years))
     if section_types:
         parts.append("类型：" + "、".join(_type_label(t) for t in section_types))
     return "；".join(parts)
@@ -114,74 +117,81 @@ def direct_answer_lines(turn_n: int, question: str, passages: list[dict]) -> lis
         return []
     if answer.kind == "figure":
         figure = answer.quotes[0]
-        return [f'<div class="yd-direct">{_md_escape(figure.text)} {cite(turn_n, figure.rank)}</div>', ""]
+        return [f'<div class="yd-direct">{html.escape(figure.text)} {cite(turn_n, figure.rank)}</div>']
     rows = "".join(f"<li>{html.escape(q.text)} {cite(turn_n, q.rank)}</li>" for q in answer.quotes)
-    return [f'<div class="yd-direct"><ol>{rows}</ol></div>', ""]
+    return [f'<div class="yd-direct"><ol>{rows}</ol></div>']
+
+
+ANSWER = '<div class="yd-answer">'  # how every chat answer starts (an older, Markdown one does not)
+
+
+def _quote(body: str) -> str:
+    """A passage's text (escaped and marked already) as a quote: its blank lines part paragraphs, its
+    other line breaks are kept."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip()]
+    return "<blockquote>" + "".join(f"<p>{'<br>'.join(p.split(chr(10)))}</p>" for p in paragraphs) + "</blockquote>"
 
 
 def render_answer(question: str, passages: list[dict], message: str, note: str = "", turn_n: int = 0,
                   topic: str = "", rate: bool = False) -> str:
-    """The assistant message: an extractive direct answer when one exists, then the passages in rank
-    order (a report's name shown where the report changes), each with a clickable [n], its heading
+    """The assistant message (HTML): an extractive direct answer when one exists, then the passages in
+    rank order (a report's name shown where the report changes), each with a clickable [n], its heading
     path, role badge and page (and, with ``rate``, its own 有用/无用), and the question's terms marked in the quote."""
-    lines = []
+    out = [ANSWER]
     if topic:
-        lines += [f'<span class="yd-note">按上一问的主题：{html.escape(topic)}</span>', ""]
+        out.append(f'<p><span class="yd-note">按上一问的主题：{html.escape(topic)}</span></p>')
     if not passages:
-        hint = "可以换一种说法、减少筛选条件，或在“添加报告”中上传相关报告。"
-        lines += [f"**{html.escape(message or '没有找到相关内容。')}**", "", hint]
+        out += [f"<p><strong>{html.escape(message or '没有找到相关内容。')}</strong></p>",
+                "<p>可以换一种说法、减少筛选条件，或在“添加报告”中上传相关报告。</p>"]
         if note:
-            lines += ["", f'<span class="yd-note">当前筛选 — {html.escape(note)}</span>']
-        return "\n".join(lines)
+            out.append(f'<p><span class="yd-note">当前筛选 — {html.escape(note)}</span></p>')
+        return "".join(out) + "</div>"
     terms = highlight_terms(question)
     reports = len({(p.get("base"), p["source"]) for p in passages})
-    head = f"找到 **{len(passages)}** 段相关内容，来自 **{reports}** 份报告"
+    head = f"找到 <strong>{len(passages)}</strong> 段相关内容，来自 <strong>{reports}</strong> 份报告"
     if note:
         head += f'（<span class="yd-note">筛选 — {html.escape(note)}</span>）'
-    lines += [head + "：", ""]
+    out.append(f"<p>{head}：</p>")
     if message:
-        lines += [f"*{html.escape(message)}*", ""]
-    lines += direct_answer_lines(turn_n, question, passages)
+        out.append(f"<p><em>{html.escape(message)}</em></p>")
+    out += direct_answer_lines(turn_n, question, passages)
     shown = None
     for p in passages:
         if (p.get("base"), p["source"]) != shown:
             shown = (p.get("base"), p["source"])
             year = f"{p['year']} 年 · " if p.get("year") else ""
             base = f"{html.escape(p['base_title'])} · " if p.get("base_title") else ""  # several bases: which one
-            lines.append(f'<span class="yd-report">{html.escape(p["title"])}</span> '
-                         f'<span class="yd-src">{base}{year}{html.escape(p["source"])}</span>')
-            lines.append("")
-        section = _md_escape(p["section"]) if p.get("section") else "（导语）"
+            out.append(f'<p><span class="yd-report">{html.escape(p["title"])}</span> '
+                       f'<span class="yd-src">{base}{year}{html.escape(p["source"])}</span></p>')
+        section = html.escape(p["section"]) if p.get("section") else "（导语）"
         page = f'<span class="yd-src">第 {p["page"]} 页</span>' if p.get("page") else ""
         rated = rate_links(turn_n, p["rank"]) if rate else ""
-        lines.append(f"{cite(turn_n, p['rank'])} {section} {_badge(p['section_type'])} {page} {rated}".rstrip())
-        lines.append("")
-        body = marked(p["text"].strip(), terms)
-        lines.extend("> " + (line if line.strip() else "") for line in body.split("\n"))
-        lines.append("")
-    return "\n".join(lines).rstrip()
+        out.append(f"<p>{cite(turn_n, p['rank'])} {section} {_badge(p['section_type'])} {page} {rated}".rstrip() + "</p>")
+        out.append(_quote(marked(p["text"].strip(), terms, html.escape)))
+    return "".join(out) + "</div>"
 
 
 def render_compare(question: str, rows: list[dict], note: str = "") -> str:
-    """A comparison as a Markdown table: one row per report, its best passage or "未找到"."""
+    """A comparison as an HTML table: one row per report, its best passage or "未找到"."""
     found = sum(1 for r in rows if r.get("passage"))
-    out = [f"**对比：{_md_escape(question)}** — {len(rows)} 份报告，{found} 份找到相关内容"
-           + (f'（<span class="yd-note">{html.escape(note)}</span>）' if note else ""), "",
-           "| 报告 | 年份 | 章节 | 最相关段落 |", "|---|---|---|---|"]
+    head = (f"<p><strong>对比：{html.escape(question)}</strong> — {len(rows)} 份报告，{found} 份找到相关内容"
+            + (f'（<span class="yd-note">{html.escape(note)}</span>）' if note else "") + "</p>")
 
-    def cell(text: str) -> str:
-        return _md_escape(text).replace("\n", " ").replace("|", "\\|")
+    def cells(*texts: str) -> str:
+        return "<tr>" + "".join(f"<td>{html.escape(' '.join(t.split()))}</td>" for t in texts) + "</tr>"
 
+    body = []
     for r in rows:
         p = r.get("passage")
         year = str(r.get("year") or "—")
         if p is None:
-            out.append(f"| {cell(r['title'])} | {year} | — | 未找到 |")
+            body.append(cells(r["title"], year, "—", "未找到"))
         else:
             excerpt = p["text"].strip()
             excerpt = excerpt if len(excerpt) <= 160 else excerpt[:159] + "…"
-            out.append(f"| {cell(r['title'])} | {year} | {cell(p.get('section') or '（导语）')} | {cell(excerpt)} |")
-    return "\n".join(out)
+            body.append(cells(r["title"], year, p.get("section") or "（导语）", excerpt))
+    return (f"{ANSWER}{head}<table><thead><tr><th>报告</th><th>年份</th><th>章节</th><th>最相关段落</th></tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def _citation(p: dict) -> str:
@@ -331,9 +341,14 @@ def _fmt_time(ts: float | None) -> str:
 
 
 def waiting_markdown(message: str) -> str:
-    """The answer-to-be while a question waits for the first index: the stage and an estimate."""
-    return (f'**请稍候** <span class="yd-note">{html.escape(message)}</span>\n\n'
-            "索引就绪后会立即回答这个问题，无需重新提问。")
+    """The answer-to-be while a question waits for the first index: the stage and an estimate (HTML)."""
+    return (f'{ANSWER}<p><strong>请稍候</strong> <span class="yd-note">{html.escape(message)}</span></p>'
+            "<p>索引就绪后会立即回答这个问题，无需重新提问。</p></div>")
+
+
+def question_html(question: str) -> str:
+    """A question in the chat: exactly as typed (plain text; its line breaks kept)."""
+    return "<br>".join(html.escape(question).split("\n"))
 
 
 def status_markdown(s: dict, watch: bool = False, indexing: str | None = None, waiting: str | None = None) -> str:

@@ -195,6 +195,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
                     max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, js=JS, footer_links=["api"],
                     ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=True,
                     mcp_server=False,  # never Gradio's own (GRADIO_MCP_SERVER): its tools list and calls skip the login
+                    # Gradio's run history kept every run's inputs and outputs — the whole chat, again after each
+                    # answer — in the browser's storage: it filled it (the conversation's copy stopped saving),
+                    # slowed each answer as the chat grew, and outlived 清空对话.
+                    run_history=False,
                     i18n=gr.I18n(**{"zh-CN": GRADIO_ZH}),
                     app_kwargs={"middleware": [Middleware(TokenApi, web=web,  # /api/v1 and /mcp: token holders
                                                           tokens=TokenStore(gate.store) if gate.store else None),

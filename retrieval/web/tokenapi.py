@@ -60,6 +60,8 @@ TopK = Annotated[int, Field(ge=1, le=50, description="返回几段原文（1–5
 Reports = Annotated[list[Key], Field(max_length=MAX_ITEMS,
                                      description="只看这些报告（文件名；可见多个知识库时为 知识库/文件名）；空 = 全部")]
 Years = Annotated[list[int], Field(max_length=MAX_ITEMS, description="只看这些年份的报告；空 = 全部")]
+DataYears = Annotated[list[int], Field(max_length=MAX_ITEMS,
+                                       description="只看讲这些年份的段落（如 2025 年报告中 2024 年的数据）；空 = 全部")]
 SectionTypes = Annotated[list[Literal[tuple(SECTION_TYPE_NAMES)]], Field(
     max_length=MAX_ITEMS, description="只看这些类型的段落：" + "、".join(f"{t}（{n}）" for t, n in SECTION_TYPE_NAMES.items())
     + "；空 = 全部")]
@@ -111,6 +113,7 @@ class Filters(BaseModel):
     years: Years = []
     section_types: SectionTypes = []
     bases: Bases = []
+    data_years: DataYears = []
 
 
 class SearchRequest(Filters):
@@ -168,18 +171,18 @@ def http_api(calls: Calls) -> FastAPI:
 
     @api.post(API + "/search", summary="检索：带出处的原文段落",
               description="与 `python app.py query --json` 和 Gradio 的 `/search` 相同的段落：rank、score、source、"
-                          "title、section、section_type、text、year、page、item、start、end、why（可见多个知识库时"
+                          "title、section、section_type、text、year、data_years、page、item、start、end、why（可见多个知识库时"
                           "另有 base、base_title）。没有匹配时为 []。")
     async def search(body: SearchRequest, who: Who) -> list[dict]:
         return await calls(web.api_search, body.question, body.top_k, body.reports, body.years,
-                           list(body.section_types), body.bases, who)
+                           list(body.section_types), body.bases, body.data_years, who)
 
     @api.post(API + "/compare", summary="对比：一个问题，每份报告一行",
               description="范围内每份报告一行 {source, title, year, passage}（可见多个知识库时另有 base）；"
                           "passage 是该报告最相关的段落（同 /search），没有则为 null。")
     async def compare(body: CompareRequest, who: Who) -> list[dict]:
         return await calls(web.api_compare, body.question, body.reports, body.years, list(body.section_types),
-                           body.bases, who)
+                           body.bases, body.data_years, who)
 
     @api.get(API + "/reports", summary="报告列表",
              description="调用者有权阅读的知识库中的全部报告：source、title、unit、year、kind、passages、sections、"
@@ -235,18 +238,20 @@ def mcp_server(calls: Calls) -> MCPServer:
     @tool("检索原文段落")
     async def search(question: Question, ctx: Context, bases: Bases = [], years: Years = [],  # noqa: B006
                      section_types: SectionTypes = [], top_k: TopK = 5,  # noqa: B006
-                     reports: Reports = []) -> str:  # noqa: B006
+                     reports: Reports = [], data_years: DataYears = []) -> str:  # noqa: B006
         """按问题检索工作报告，返回带出处的原文段落（JSON 列表，按相关度排序）：rank、score、source（文件）、
-        title（报告标题）、section（章节路径）、section_type、text（原文）、year、page、item、start、end、why；
-        可见多个知识库时另有 base、base_title。没有匹配时为 []。只检索调用者有权阅读的知识库。"""
-        return await run(ctx, web.api_search, question, top_k, reports, years, list(section_types), bases)
+        title（报告标题）、section（章节路径）、section_type、text（原文）、year（报告年份）、data_years（段落所讲的
+        年份）、page、item、start、end、why；可见多个知识库时另有 base、base_title。没有匹配时为 []。只检索调用者
+        有权阅读的知识库。"""
+        return await run(ctx, web.api_search, question, top_k, reports, years, list(section_types), bases, data_years)
 
     @tool("跨报告对比")
     async def compare(question: Question, ctx: Context, reports: Reports = [], years: Years = [],  # noqa: B006
-                      section_types: SectionTypes = [], bases: Bases = []) -> str:  # noqa: B006
+                      section_types: SectionTypes = [], bases: Bases = [],  # noqa: B006
+                      data_years: DataYears = []) -> str:  # noqa: B006
         """同一个问题在每份报告中的最相关段落：每份报告一行 {source, title, year, passage}（passage 同 search 的
         段落，没有则为 null）。范围：指定的报告，否则指定年份的报告，否则全部有权阅读的报告。"""
-        return await run(ctx, web.api_compare, question, reports, years, list(section_types), bases)
+        return await run(ctx, web.api_compare, question, reports, years, list(section_types), bases, data_years)
 
     @tool("报告目录")
     async def outline(source: Source, ctx: Context) -> str:
