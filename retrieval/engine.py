@@ -205,29 +205,41 @@ class Yandu:
         return target
 
     def trash(self) -> list[dict]:
-        """Files in the corpus's trash: {"name", "path" (relative to the corpus), "removed" (time)}."""
+        """Files in the corpus's trash: {"name", "path" (relative to the corpus), "removed" (time), "size"}."""
         root = self.settings.corpus_dir / TRASH
         out = []
         for p in sorted(root.glob("*/*")) if root.exists() else []:
             if p.is_file() and not p.name.startswith("."):
                 out.append({"name": p.name, "path": p.relative_to(self.settings.corpus_dir).as_posix(),
-                            "removed": p.stat().st_mtime})
+                            "removed": _removed_at(p.parent), "size": p.stat().st_size})
         return out
+
+    def _trashed(self, trashed: str) -> Path:
+        """A file of the trash, named by its path (relative to the corpus) or its name; only names the
+        trash listing has (never a path given by a user)."""
+        root = (self.settings.corpus_dir / TRASH).resolve()
+        entry = next((t for t in self.trash() if t["path"] == trashed or t["name"] == trashed), None)
+        path = (self.settings.corpus_dir / entry["path"]).resolve() if entry else None
+        if path is None or not path.is_relative_to(root):
+            raise UnknownReport(f"{trashed}: 回收站中没有这个文件")
+        return path
 
     def restore_report(self, trashed: str) -> str:
         """Put a file from the trash back into the corpus (under a free name); returns its name."""
-        root = (self.settings.corpus_dir / TRASH).resolve()
-        entry = next((t for t in self.trash() if t["path"] == trashed or t["name"] == trashed), None)
-        if entry is None:
-            raise UnknownReport(f"{trashed}: 回收站中没有这个文件")
-        path = (self.settings.corpus_dir / entry["path"]).resolve()
-        if not path.is_relative_to(root):
-            raise UnknownReport(f"{trashed}: 回收站中没有这个文件")
+        path = self._trashed(trashed)
         part = self.settings.corpus_dir / f".restore-{os.getpid()}-{threading.get_ident()}.part"
         shutil.copyfile(path, part)
         target = place_file(part, self.settings.corpus_dir, path.name)
-        path.unlink()
+        _drop(path)
         return target.name
+
+    def purge_report(self, trashed: str) -> str:
+        """Delete a file of the trash for good (it is not in the index: removing it dropped it there);
+        returns its name."""
+        path = self._trashed(trashed)
+        _drop(path)
+        log.info("deleted %s from the trash for good", trashed)
+        return path.name
 
     def reindex_report(self, source: str, progress: Progress | None = None, lock_timeout: float = 0) -> IndexReport:
         """Read one report again and re-index it (with whatever else changed in the corpus)."""
@@ -396,3 +408,20 @@ class Yandu:
                 "section": " › ".join(top or []),
                 "before": text[lo:start], "passage": text[start:end], "after": text[end:hi]}
 
+
+def _drop(path: Path) -> None:
+    """A file of the trash gone, and its folder once empty (files removed in the same second share it)."""
+    path.unlink()
+    try:
+        path.parent.rmdir()
+    except OSError:
+        pass
+
+
+def _removed_at(folder: Path) -> float:
+    """When the files of a trash folder were removed: its name (``remove_report`` names it by the time;
+    a file keeps its own modification time, being linked, not copied), else the folder's time."""
+    try:
+        return time.mktime(time.strptime(folder.name, "%Y%m%d-%H%M%S"))
+    except ValueError:
+        return folder.stat().st_mtime
