@@ -22,6 +22,7 @@ from ..bases import DEFAULT, BaseError, Bases, report_key, split_key
 from ..config import SECTION_TYPE_NAMES
 from ..encode import model_prepared
 from ..engine import UnknownReport, Yandu
+from ..ingest import one_line
 from ..progress import ProgressEvent, Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
@@ -811,7 +812,8 @@ class WebApp:
         bases = self.editable(request)
         titles = self.bases.titles() if len(self.visible(request)) > 1 else {}
         rows = [{**t, "key": report_key(base, t["path"]), "base": base, "base_title": titles.get(base)}
-                for base in bases for t in self.bases.get(base).trash() if query in t["name"].lower()]
+                for base in bases for t in self.bases.get(base).trash()
+                if query in t["name"].lower() or query in t["title"].lower()]
         return sorted(rows, key=lambda t: -t["removed"])
 
     def library_tab(self, query: str = "", kind: str = "全部", sort: str = DEFAULT_SORT, view: str = "library",
@@ -882,9 +884,9 @@ class WebApp:
             raise gr.Error(str(e), title="出错了") from None
 
     def api_trash(self, request: gr.Request = None) -> list[dict]:
-        """Removed reports of the knowledge bases the caller may edit, newest first: name, path (what
+        """Removed reports of the knowledge bases the caller may edit, newest first: name, title, path (what
         /restore_report and /purge_report take), removed (Unix time), size, base."""
-        return [{k: t[k] for k in ("name", "path", "removed", "size", "base")} for t in self.trash_rows("", request)]
+        return [{k: t[k] for k in ("name", "title", "path", "removed", "size", "base")} for t in self.trash_rows("", request)]
 
     def _change(self, request, key: str) -> tuple[str, str]:
         try:
@@ -955,8 +957,10 @@ class WebApp:
         if not source:
             return (gr.skip(),) * 9
         progress(0, desc="删除报告并更新索引")
+        title = next((r["title"] for r in self.library_rows(request=request) if r["key"] == source), source)
         self.remove_report(source, request)
-        message = f"**已删除** {_code(source)}：已移到回收站，可在“回收站”中恢复或永久删除。"
+        message = (f"**已删除** {_md_escape(one_line(title))}（{_code(source)}）：已移到回收站，"
+                   "可在“回收站”中恢复或永久删除。")
         return (message, *self.library_tab(query, kind, sort, view, "", request))
 
     def library_reindex(self, source: str | None, query: str, kind: str, sort: str, request: gr.Request = None,
@@ -971,27 +975,32 @@ class WebApp:
         return message, library_html(rows, sort, source, bool((query or "").strip()) or kind != "全部"), \
             self.outline(source, request)
 
+    def _trash_title(self, request, base: str | None, trashed: str) -> str:
+        """How the trash lists a file of a base the user may edit (its report's title), else its name."""
+        rows = self.trash_rows("", request) if base in self.editable(request) else []
+        return next((t["title"] for t in rows if t["base"] == base and t["path"] == trashed), trashed.rsplit("/", 1)[-1])
+
     def library_restore(self, key: str | None, query: str, kind: str, sort: str, selected: str,
                         request: gr.Request = None, progress=gr.Progress()):
         """恢复 on a file of the trash (named base/path): back in the library and the index."""
         if not key:
             return (gr.skip(),) * 9
         base, trashed = split_key(key)
-        name = trashed.rsplit("/", 1)[-1]
+        title = self._trash_title(request, base, trashed)
         progress(0, desc="恢复报告并更新索引")
         restored = split_key(self.restore_report(trashed, base or "", request)["source"])[1]
-        renamed = f"（同名文件已存在，保存为 {_code(restored)}）" if restored != name else ""
-        message = f"**已恢复** {_code(name)}{renamed}：已放回报告库并重新加入索引。"
+        message = f"**已恢复** {_md_escape(one_line(title))}（{_code(restored)}）：已放回报告库并重新加入索引。"
         return (message, *self.library_tab(query, kind, sort, "trash", selected, request))
 
     def library_purge(self, key: str | None, query: str, kind: str, sort: str, selected: str,
                       request: gr.Request = None):
-        """永久删除 (after the page asked) on a file of the trash (named base/path)."""
+        """永久删除 (after the page asked: panels.js) on a file of the trash (named base/path)."""
         if not key:
             return (gr.skip(),) * 9
         base, trashed = split_key(key)
+        title = self._trash_title(request, base, trashed)
         name = self.purge_report(trashed, base or "", request)["source"]
-        message = f"**已永久删除** {_code(name)}：文件已从回收站删除，无法找回。"
+        message = f"**已永久删除** {_md_escape(one_line(title))}（{_code(name)}）：文件已从回收站删除，无法找回。"
         return (message, *self.library_tab(query, kind, sort, "trash", selected, request))
 
 def _turn_bases(turns: list[dict]) -> set[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
+from ..ingest import one_line
 from .render import one_line_html
 
 LIBRARY_HINT = ('<div class="yd-ctx yd-ctx-empty">点击列表中的一份报告，查看它的章节结构；可重新索引或删除'
@@ -109,18 +110,22 @@ def library_html(rows: list[dict], sort: str | None, selected: str = "", filtere
 
 
 def trash_html(rows: list[dict], several: bool = False) -> str:
-    """The trash: each removed file with when it was removed, 恢复 and 永久删除 (which asks first)."""
-    heads = ["文件", *(["知识库"] if several else []), "删除时间", "大小", "操作"]
+    """The trash: each removed report (its title then, its file) with when it was removed, 恢复 and 永久删除
+    (which asks first: ``data-yd-ask``, panels.js)."""
+    heads = ["报告", *(["知识库"] if several else []), "删除时间", "大小", "操作"]
     body = []
     for r in rows:
-        key, name = html.escape(r["key"]), one_line_html(r["name"])
+        key, name, title = html.escape(r["key"]), one_line_html(r["name"]), one_line_html(r["title"])
         base = _cell("知识库", r.get("base_title"), "yd-c-meta") if several else ""
+        ask = html.escape(f"永久删除“{one_line(r['title'])}”（{one_line(r['name'])}）？\n删除后无法找回。")
         body.append(
-            f'<tr class="yd-lib-row yd-trash-row"><td class="yd-c-title" data-label="文件"><b>{name}</b></td>{base}'
+            f'<tr class="yd-lib-row yd-trash-row"><td class="yd-c-title" data-label="报告"><b>{title}</b>'
+            f'<div class="yd-file">{name}</div></td>{base}'
             + _cell("删除时间", _when(r["removed"]), "yd-c-meta") + _cell("大小", _size(r["size"]), "yd-c-meta")
             + '<td class="yd-c-acts" data-label="操作">'
             f'<button type="button" class="yd-act" data-yd-go="restore" data-yd-key="{key}">恢复</button>'
-            f'<button type="button" class="yd-act yd-danger" data-yd-go="purge" data-yd-key="{key}">永久删除</button>'
+            f'<button type="button" class="yd-act yd-danger" data-yd-go="purge" data-yd-key="{key}" data-yd-ask="{ask}">'
+            "永久删除</button>"
             "</td></tr>")
     if not body:
         body.append(f'<tr class="yd-lib-none"><td colspan="{len(heads)}">回收站是空的。删除的报告会先放在这里，'

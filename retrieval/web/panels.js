@@ -13,6 +13,8 @@
   const act = (el) => {
     const go = el.getAttribute('data-yd-go');
     const key = el.getAttribute('data-yd-key') || '';
+    const ask = el.getAttribute('data-yd-ask');  // 永久删除: asked first, nothing happens without a yes
+    if (ask && !window.confirm(ask)) return;
     if (go === 'pick') {
       // marked at once; the server sends its outline. On a phone the panel is below the list: shown.
       for (const row of document.querySelectorAll('#yd-library .yd-picked')) {
