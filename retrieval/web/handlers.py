@@ -828,7 +828,7 @@ class WebApp:
         switch = gr.update(visible=editors, value="trash" if in_trash else "library",
                            choices=[("在库报告", "library"), (f"回收站（{len(trash)}）" if trash else "回收站", "trash")])
         if in_trash:
-            shown = trash_html(self.trash_rows(query, request), len(self.visible(request)) > 1)
+            shown = trash_html(self.trash_rows(query, request), len(self.visible(request)) > 1, bool((query or "").strip()))
             keep = False
         else:
             rows = self.library_rows(query, kind, request, sort)
@@ -907,7 +907,9 @@ class WebApp:
             raise gr.Error(str(e), title="出错了") from None
         self.gate.record(self.who(request), "delete", base=base, target=name, request=request)
         worker = self.worker_of(base)
-        run = worker.wait(worker.request())
+        # the user removed it: an index left without reports is what they asked for (the guard against an
+        # emptied corpus folder is for runs nobody asked to remove anything)
+        run = worker.wait(worker.request(allow_empty=True))
         s = self.status(request)
         return {"source": source, "trashed": target.relative_to(app.settings.corpus_dir).as_posix(),
                 "error": run.error, "reports": s["reports"], "chunks": s["chunks"]}

@@ -109,7 +109,7 @@ def library_html(rows: list[dict], sort: str | None, selected: str = "", filtere
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
-def trash_html(rows: list[dict], several: bool = False) -> str:
+def trash_html(rows: list[dict], several: bool = False, filtered: bool = False) -> str:
     """The trash: each removed report (its title then, its file) with when it was removed, 恢复 and 永久删除
     (which asks first: ``data-yd-ask``, panels.js)."""
     heads = ["报告", *(["知识库"] if several else []), "删除时间", "大小", "操作"]
@@ -128,8 +128,8 @@ def trash_html(rows: list[dict], several: bool = False) -> str:
             "永久删除</button>"
             "</td></tr>")
     if not body:
-        body.append(f'<tr class="yd-lib-none"><td colspan="{len(heads)}">回收站是空的。删除的报告会先放在这里，'
-                    "可以恢复，也可以永久删除。</td></tr>")
+        empty = "回收站中没有符合条件的报告。" if filtered else "回收站是空的。删除的报告会先放在这里，可以恢复，也可以永久删除。"
+        body.append(f'<tr class="yd-lib-none"><td colspan="{len(heads)}">{empty}</td></tr>')
     count = (f'<div class="yd-lib-count">回收站中有 {len(rows)} 个文件：恢复后重新加入报告库和索引；'
              "永久删除后无法找回。</div>") if rows else ""
     return (f'<div class="yd-lib yd-trash">{count}<table class="yd-lib-table"><thead><tr>'
