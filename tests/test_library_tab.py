@@ -63,7 +63,7 @@ def test_the_list_marks_the_order_and_the_selection_and_escapes_names():
     assert "乙\\n2 份" in shown  # a name cannot break the card into lines
     assert shown.count('data-yd-go="sort"') == 7  # every column but the sections
     assert "没有符合条件" in library_html([], DEFAULT_SORT, filtered=True)
-    assert "报告库是空的" in library_html([], DEFAULT_SORT)
+    assert "还没有报告" in library_html([], DEFAULT_SORT)
 
 
 # --- the tab: selection, delete, trash ---------------------------------------------------------------

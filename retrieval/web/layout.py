@@ -245,7 +245,7 @@ def build(web: WebApp) -> gr.Blocks:
         # the structured result from /add_reports (the same work: WebApp.adding).
         upload.upload(web.upload_batch, inputs=[upload, upload_base, reports, years],
                       outputs=[upload_result, status, reports, years, upload], api_visibility="private",
-                      show_progress="minimal", concurrency_limit=1, concurrency_id="corpus")
+                      show_progress="minimal", show_progress_on=[upload_result], concurrency_limit=1, concurrency_id="corpus")
         add_api.click(web.api_add_reports, inputs=[upload, upload_base], outputs=[upload_json], api_name="add_reports",
                       concurrency_limit=1, concurrency_id="corpus",
                       api_description="Add report files to the corpus and index them; says what happened to each.")

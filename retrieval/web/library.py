@@ -18,10 +18,11 @@ LIBRARY_HINT = ('<div class="yd-ctx yd-ctx-empty">点击列表中的一份报告
 COLUMNS = [("title", "报告", "asc"), ("unit", "单位", "asc"), ("year", "年份", "desc"), ("kind", "类型", "asc"),
            ("sections", "章节（按类型）", None), ("passages", "段落", "desc"), ("added", "添加时间", "desc"),
            ("state", "状态", "desc")]
-# what each order is called in the 排序 box: column → (ascending, descending)
+# what each order is called in the 排序 box (six characters at most: it is half a phone wide): column →
+# (ascending, descending)
 SORT_WORDS = {"added": ("最早添加在前", "最近添加在前"), "year": ("年份从旧到新", "年份从新到旧"),
               "title": ("报告名称升序", "报告名称降序"), "unit": ("单位升序", "单位降序"), "kind": ("类型升序", "类型降序"),
-              "passages": ("段落数从少到多", "段落数从多到少"), "state": ("已索引的在前", "未能索引的在前")}
+              "passages": ("段落从少到多", "段落从多到少"), "state": ("已索引的在前", "未索引的在前")}
 DEFAULT_SORT = "added:desc"  # what was added last comes first: an upload is found at the top
 
 
@@ -102,11 +103,11 @@ def library_html(rows: list[dict], sort: str | None, selected: str = "", filtere
             + _cell("段落", r["passages"], "yd-c-meta") + _cell("添加时间", _when(r["added"]), "yd-c-meta")
             + _cell("状态", r["state"], "yd-c-meta yd-c-state") + "</tr>")
     if not body:
-        empty = "没有符合条件的报告，请换个查找词或类型。" if filtered else "报告库是空的：请在“添加报告”中上传报告。"
+        empty = "没有符合条件的报告，请换个查找词或类型。" if filtered else "报告库中还没有报告。"
         body.append(f'<tr class="yd-lib-none"><td colspan="{len(COLUMNS)}">{empty}</td></tr>')
     count = f'<div class="yd-lib-count">共 {len(rows)} 份报告</div>' if rows else ""
-    return (f'<div class="yd-lib">{count}<table class="yd-lib-table"><thead><tr>{"".join(head)}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return (f'<div class="yd-lib">{count}<div class="yd-lib-scroll"><table class="yd-lib-table"><thead><tr>'
+            f'{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody></table></div></div>')
 
 
 def trash_html(rows: list[dict], several: bool = False, filtered: bool = False) -> str:
@@ -132,6 +133,6 @@ def trash_html(rows: list[dict], several: bool = False, filtered: bool = False) 
         body.append(f'<tr class="yd-lib-none"><td colspan="{len(heads)}">{empty}</td></tr>')
     count = (f'<div class="yd-lib-count">回收站中有 {len(rows)} 个文件：恢复后重新加入报告库和索引；'
              "永久删除后无法找回。</div>") if rows else ""
-    return (f'<div class="yd-lib yd-trash">{count}<table class="yd-lib-table"><thead><tr>'
+    return (f'<div class="yd-lib yd-trash">{count}<div class="yd-lib-scroll"><table class="yd-lib-table"><thead><tr>'
             + "".join(f'<th scope="col">{h}</th>' for h in heads) + f'</tr></thead><tbody>{"".join(body)}</tbody>'
-            "</table></div>")
+            "</table></div></div>")

@@ -23,12 +23,15 @@
       }
       el.classList.add('yd-picked');
       el.setAttribute('aria-selected', 'true');
-      if (window.innerWidth <= 768) {
-        setTimeout(() => {
-          const panel = document.querySelector('#yd-lib-detail');
-          if (panel) panel.scrollIntoView({block: 'start', behavior: 'smooth'});
-        }, 120);
-      }
+      setTimeout(() => {
+        const panel = document.querySelector('#yd-lib-detail');
+        if (!panel) return;
+        if (window.innerWidth <= 768) panel.scrollIntoView({block: 'start', behavior: 'smooth'});
+        else {  // a desktop: the panel's top part brought up, the list kept in view as far as it goes
+          const below = panel.getBoundingClientRect().top - (window.innerHeight - 300);
+          if (below > 0) window.scrollBy({top: below, behavior: 'smooth'});
+        }
+      }, 120);
     }
     send(go, key);
   };
