@@ -107,7 +107,7 @@ def test_delete_then_restore_then_delete_for_good(app):  # noqa: F811
     key = f"{DEFAULT}/{web.api_trash()[0]['path']}"
     assert web.library_purge("", "", "全部", "", "") == (gr.skip(),) * 9  # the page asked and the user said no
     assert web.api_trash()
-    message, shown, switch, *_ = web.library_purge(key, "", "全部", "", "")
+    message, shown, switch, *_ = web.library_purge(key, "", "全部", "", "", progress=QUIET)
     assert "已永久删除" in message and web.api_trash() == [] and ("回收站", "trash") in switch["choices"]
     assert not list((app.settings.corpus_dir / ".trash").rglob("甲.txt"))
     with pytest.raises(gr.Error):
@@ -133,7 +133,7 @@ def test_the_trash_is_the_editors_own(web_as):  # noqa: F811
     for who, base, path in ((bob, "b", b_path), (ann, "b", b_path), (bob, "a", a_path)):
         for call in (lambda: web.restore_report(path, base, who), lambda: web.purge_report(path, base, who),
                      lambda: web.library_restore(f"{base}/{path}", "", "全部", "", "", who, progress=QUIET),
-                     lambda: web.library_purge(f"{base}/{path}", "", "全部", "", "", who)):
+                     lambda: web.library_purge(f"{base}/{path}", "", "全部", "", "", who, progress=QUIET)):
             with pytest.raises(gr.Error):
                 call()
     assert (web.bases.get("b").settings.corpus_dir / b_path).exists()

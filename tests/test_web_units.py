@@ -569,7 +569,7 @@ def test_every_handler_speaks_chinese(app, tmp_path):
         trashed = f"default/{web.api_trash()[0]['path']}"
         shown.append(web.library_restore(trashed, "", "全部", "", "", progress=progress))
         web.library_remove("新报告.txt", "", "全部", "", "trash", progress=progress)
-        shown.append(web.library_purge(f"default/{web.api_trash()[0]['path']}", "", "全部", "", ""))
+        shown.append(web.library_purge(f"default/{web.api_trash()[0]['path']}", "", "全部", "", "", progress=progress))
         from retrieval.web.library import sort_choices
 
         shown.append([words for words, _ in sort_choices()])

@@ -958,7 +958,7 @@ class WebApp:
         """删除报告 (after the page asked): the report to the trash, the list without it, its outline gone."""
         if not source:
             return (gr.skip(),) * 9
-        progress(0, desc="删除报告并更新索引")
+        progress(None, desc="删除报告并更新索引")
         title = next((r["title"] for r in self.library_rows(request=request) if r["key"] == source), source)
         self.remove_report(source, request)
         message = (f"**已删除** {_md_escape(one_line(title))}（{_code(source)}）：已移到回收站，"
@@ -969,7 +969,7 @@ class WebApp:
                         progress=gr.Progress()):
         if not source:
             return gr.skip(), gr.skip(), gr.skip()
-        progress(0, desc="重新索引")
+        progress(None, desc="重新索引")
         result = self.reindex_report(source, request)
         message = (f"**重新索引失败** {_code(source)}：{html.escape(result['error'])}" if result["error"] else
                    f"**已重新索引** {_code(source)}：{result['passages']} 个段落")
@@ -989,18 +989,19 @@ class WebApp:
             return (gr.skip(),) * 9
         base, trashed = split_key(key)
         title = self._trash_title(request, base, trashed)
-        progress(0, desc="恢复报告并更新索引")
+        progress(None, desc="恢复报告并更新索引")
         restored = split_key(self.restore_report(trashed, base or "", request)["source"])[1]
         message = f"**已恢复** {_md_escape(one_line(title))}（{_code(restored)}）：已放回报告库并重新加入索引。"
         return (message, *self.library_tab(query, kind, sort, "trash", selected, request))
 
     def library_purge(self, key: str | None, query: str, kind: str, sort: str, selected: str,
-                      request: gr.Request = None):
+                      request: gr.Request = None, progress=gr.Progress()):
         """永久删除 (after the page asked: panels.js) on a file of the trash (named base/path)."""
         if not key:
             return (gr.skip(),) * 9
         base, trashed = split_key(key)
         title = self._trash_title(request, base, trashed)
+        progress(None, desc="永久删除")
         name = self.purge_report(trashed, base or "", request)["source"]
         message = f"**已永久删除** {_md_escape(one_line(title))}（{_code(name)}）：文件已从回收站删除，无法找回。"
         return (message, *self.library_tab(query, kind, sort, "trash", selected, request))

@@ -273,7 +273,7 @@ def build(web: WebApp) -> gr.Blocks:
         admin_tab.select(admin.tables, outputs=admin_tables, api_visibility="private", show_progress="hidden").then(
             admin.audit_rows, inputs=audit_filters, outputs=[audit_table], api_visibility="private").then(**token_rows)
         lib_go["pick"].click(web.library_pick, inputs=[lib_key], outputs=[outline, selected, lib_reindex, lib_remove],
-                             api_visibility="private", show_progress_on=[outline])
+                             api_visibility="private", show_progress="minimal", show_progress_on=[outline])
         lib_go["sort"].click(web.library_sort, inputs=[lib_key, *lib_state], outputs=[library, lib_sort],
                              api_visibility="private", show_progress="hidden")
         changed = dict(api_visibility="private", show_progress_on=[lib_result], concurrency_id="corpus",
