@@ -914,14 +914,21 @@ class WebApp:
         return {"source": source, "trashed": target.relative_to(app.settings.corpus_dir).as_posix(),
                 "error": run.error, "reports": s["reports"], "chunks": s["chunks"]}
 
-    def restore_report(self, trashed: str, base: str = "", request: gr.Request = None) -> dict:
-        """Put a file from a knowledge base's trash back and index it. Returns {"source", "reports", "chunks"}."""
+    def _from_trash(self, request, base: str | None, action: str, trashed: str) -> tuple[str, str]:
+        """(base, name) once ``action`` (restore or purge) was done on a file of the trash of a base the
+        user may edit; recorded in the audit log."""
         base = self._edit_base(request, base)
+        app = self.bases.get(base)
         try:
-            name = self.bases.get(base).restore_report(trashed)
+            name = (app.restore_report if action == "restore" else app.purge_report)(trashed)
         except YanduError as e:
             raise gr.Error(str(e), title="出错了") from None
-        self.gate.record(self.who(request), "restore", base=base, target=name, request=request)
+        self.gate.record(self.who(request), action, base=base, target=name, request=request)
+        return base, name
+
+    def restore_report(self, trashed: str, base: str = "", request: gr.Request = None) -> dict:
+        """Put a file from a knowledge base's trash back and index it. Returns {"source", "reports", "chunks"}."""
+        base, name = self._from_trash(request, base, "restore", trashed)
         worker = self.worker_of(base)
         run = worker.wait(worker.request())
         s = self.status(request)
@@ -930,13 +937,7 @@ class WebApp:
 
     def purge_report(self, trashed: str, base: str = "", request: gr.Request = None) -> dict:
         """Delete a file of a knowledge base's trash for good (editors of the base only). Returns {"source"}."""
-        base = self._edit_base(request, base)
-        try:
-            name = self.bases.get(base).purge_report(trashed)
-        except YanduError as e:
-            raise gr.Error(str(e), title="出错了") from None
-        self.gate.record(self.who(request), "purge", base=base, target=name, request=request)
-        return {"source": name}
+        return {"source": self._from_trash(request, base, "purge", trashed)[1]}
 
     def reindex_report(self, source: str, request: gr.Request = None) -> dict:
         """Read one report again and re-index it. Returns {"source", "passages", "error"}."""
@@ -985,26 +986,29 @@ class WebApp:
     def library_restore(self, key: str | None, query: str, kind: str, sort: str, selected: str,
                         request: gr.Request = None, progress=gr.Progress()):
         """恢复 on a file of the trash (named base/path): back in the library and the index."""
-        if not key:
-            return (gr.skip(),) * 9
-        base, trashed = split_key(key)
-        title = self._trash_title(request, base, trashed)
-        progress(None, desc="恢复报告并更新索引")
-        restored = split_key(self.restore_report(trashed, base or "", request)["source"])[1]
-        message = f"**已恢复** {_md_escape(one_line(title))}（{_code(restored)}）：已放回报告库并重新加入索引。"
-        return (message, *self.library_tab(query, kind, sort, "trash", selected, request))
+        return self._library_trash("restore", key, query, kind, sort, selected, request, progress)
 
     def library_purge(self, key: str | None, query: str, kind: str, sort: str, selected: str,
                       request: gr.Request = None, progress=gr.Progress()):
         """永久删除 (after the page asked: panels.js) on a file of the trash (named base/path)."""
+        return self._library_trash("purge", key, query, kind, sort, selected, request, progress)
+
+    def _library_trash(self, action: str, key: str | None, query: str, kind: str, sort: str, selected: str,
+                       request, progress):
         if not key:
             return (gr.skip(),) * 9
         base, trashed = split_key(key)
-        title = self._trash_title(request, base, trashed)
-        progress(None, desc="永久删除")
-        name = self.purge_report(trashed, base or "", request)["source"]
-        message = f"**已永久删除** {_md_escape(one_line(title))}（{_code(name)}）：文件已从回收站删除，无法找回。"
+        title = one_line(self._trash_title(request, base, trashed))
+        if action == "restore":
+            progress(None, desc="恢复报告并更新索引")
+            name = split_key(self.restore_report(trashed, base or "", request)["source"])[1]
+            message = f"**已恢复** {_md_escape(title)}（{_code(name)}）：已放回报告库并重新加入索引。"
+        else:
+            progress(None, desc="永久删除")
+            name = self.purge_report(trashed, base or "", request)["source"]
+            message = f"**已永久删除** {_md_escape(title)}（{_code(name)}）：文件已从回收站删除，无法找回。"
         return (message, *self.library_tab(query, kind, sort, "trash", selected, request))
+
 
 def _turn_bases(turns: list[dict]) -> set[str]:
     """The knowledge bases a conversation's passages came from."""
