@@ -16,7 +16,7 @@ from retrieval.web.handlers import WebApp
 from retrieval.web.library import (DEFAULT_SORT, LIBRARY_HINT, library_html, next_sort, parse_sort, sort_choices,
                                    sort_rows, trash_html)
 from test_departments import two_bases, web_as  # noqa: F401 (fixtures)
-from test_web_units import REPORT, app  # noqa: F401 (fixture)
+from test_web_units import app  # noqa: F401 (fixture)
 
 QUIET = lambda *a, **k: None  # noqa: E731 (gr.Progress, unseen)
 THIRD = "某县2022年政府工作报告\n一、过去一年的工作\n全县新建村级活动场所41个。\n二、今年的主要任务\n办好民生实事十件。\n"
@@ -231,3 +231,16 @@ def test_trash_html_names_base_when_several():
     shown = trash_html([{"key": "a/.trash/1/x.txt", "name": "x.txt", "title": "甲", "removed": 0, "size": 2048,
                          "base_title": "甲知识库"}], several=True)
     assert "甲知识库" in shown and "2 KB" in shown and "x.txt" in shown
+
+
+def test_a_batch_that_cannot_be_saved_says_so_in_the_panel(app, tmp_path):  # noqa: F811
+    web = WebApp(app)
+    new = tmp_path / "新报告.txt"
+    new.write_text(THIRD, encoding="utf-8")
+    corpus = app.settings.corpus_dir
+    for f in corpus.iterdir():
+        f.unlink()
+    corpus.rmdir()
+    corpus.write_text("not a folder", encoding="utf-8")  # the corpus folder replaced by a file
+    *_, last = web.upload_batch([str(new)])
+    assert "未能添加" in last[0] and "未添加" in last[0] and "yd-up-busy" not in last[0], last[0]

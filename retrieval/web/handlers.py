@@ -708,6 +708,10 @@ class WebApp:
                 except StopIteration as done:
                     results = done.value
                     break
+                except (YanduError, OSError) as e:  # the corpus folder unwritable, say: said where the batch is
+                    results = None
+                    batch.refused(f"未能添加：{os_reason(e) if isinstance(e, OSError) else e}")
+                    break
                 if isinstance(step, list):
                     batch.saved(step)
                 else:
@@ -715,9 +719,11 @@ class WebApp:
                 if (view := batch.html()) != shown:
                     shown = view
                     yield view, *idle
-            batch.done(results)
-            self.gate.record(self.who(request), "add", base=base, target="、".join(r["name"] or r["original"] for r in results),
-                             detail={"outcomes": {r["original"]: r["outcome"] for r in results}}, request=request)
+            if results is not None:
+                batch.done(results)
+                self.gate.record(self.who(request), "add", base=base,
+                                 target="、".join(r["name"] or r["original"] for r in results),
+                                 detail={"outcomes": {r["original"]: r["outcome"] for r in results}}, request=request)
         finally:
             discard_uploads(paths)  # saved ones were copied into the corpus; refused ones must not linger
         yield batch.html(), *self.side_updates(reports, years, request), None
