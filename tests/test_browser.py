@@ -429,17 +429,18 @@ def test_time_to_first_passage(page):
 
 # --- a day at the desk (issue 24): Chinese everywhere, one clear, questions as typed ----------------------
 
-SCAN_JS = """() => {
+SCAN_JS = """(root) => {
   const seen = new Set();
+  const top = root ? document.querySelector(root) : document.body;
   const shows = (el) => el && el.checkVisibility && el.checkVisibility();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const walker = document.createTreeWalker(top, NodeFilter.SHOW_TEXT);
   let n;
   while ((n = walker.nextNode())) {
     const el = n.parentElement;
     if (!el || el.closest('script, style, code') || !shows(el)) continue;
     if (n.textContent.trim()) seen.add(n.textContent.trim());
   }
-  for (const el of document.querySelectorAll('[title], [aria-label], [alt], [placeholder]')) {
+  for (const el of top.querySelectorAll('[title], [aria-label], [alt], [placeholder]')) {
     if (!shows(el)) continue;
     for (const a of ['title', 'aria-label', 'alt', 'placeholder']) if (el.getAttribute(a)) seen.add(el.getAttribute(a));
   }
@@ -448,10 +449,11 @@ SCAN_JS = """() => {
 VIEWS = {"desktop": (DESKTOP, False), "phone": (PHONE, True)}
 
 
-def english_on(pg) -> dict:
+def english_on(pg, root: str | None = None) -> dict:
+    """English words left in what the page (or the part of it at ``root``) shows."""
     from english import english_left
 
-    return {t[:100]: words for t in pg.evaluate(SCAN_JS) if (words := english_left(t))}
+    return {t[:100]: words for t in pg.evaluate(SCAN_JS, root) if (words := english_left(t))}
 
 
 def artifact(pg, name: str) -> None:
@@ -581,6 +583,7 @@ def test_library_sorts_by_its_headers_on_a_desktop(page, server):
     assert known == sorted(known)
     page.evaluate("window.scrollTo(0, 0)")
     artifact(page, "library-desktop.png")
+    assert not english_on(page, "#yd-tab-library"), english_on(page, "#yd-tab-library")
 
 
 def test_library_on_a_phone_sort_delete_restore_and_delete_for_good(browser, server):
@@ -626,6 +629,7 @@ def test_library_on_a_phone_sort_delete_restore_and_delete_for_good(browser, ser
         trashed.wait_for()
         assert "某市能源局2024年工作总结" in trashed.inner_text()  # listed by the title it had
         artifact(pg, "library-phone-trash.png")
+        assert not english_on(pg, "#yd-tab-library"), english_on(pg, "#yd-tab-library")
         trashed.get_by_role("button", name="恢复").tap()
         pg.locator("#yd-lib-result").get_by_text("已恢复").wait_for()
         assert (server.corpus / name).exists() and trashed.count() == 0
@@ -668,10 +672,11 @@ def test_upload_shows_each_file_with_its_stage_and_whole_name(browser, server, v
         pg.locator("#yd-upload").wait_for(state="visible")
         box = pg.locator("#yd-upload").bounding_box()
         assert box["y"] + box["height"] <= viewport["height"], box  # no scrolling to find it
-        scan = tmp_path / f"某县扫描件（2024年度）关于全面从严治党主体责任落实情况的报告_{view}.pdf"
-        scan.write_bytes(image_pdf(scanned_pages(f"某县2024年{view}工作总结\n一、主要工作\n全年新建{view}党群服务中心7个。\n")))
-        text = tmp_path / f"某街道党工委2024年度基层党建工作总结（{view}定稿）.txt"
-        text.write_text(f"某街道党工委2024年工作总结\n一、主要工作\n全年举办{view}议事会19场。\n", encoding="utf-8")
+        tag = {"desktop": "电脑", "phone": "手机"}[view]  # each view's batch new to the corpus
+        scan = tmp_path / f"某县扫描件（2024年度）关于全面从严治党主体责任落实情况的报告（{tag}）.pdf"
+        scan.write_bytes(image_pdf(scanned_pages(f"某县2024年{tag}工作总结\n一、主要工作\n全年新建{tag}党群服务中心7个。\n")))
+        text = tmp_path / f"某街道党工委2024年度基层党建工作总结（{tag}定稿）.txt"
+        text.write_text(f"某街道党工委2024年工作总结\n一、主要工作\n全年举办{tag}议事会19场。\n", encoding="utf-8")
         pg.locator("#yd-upload input[type=file]").set_input_files([str(scan), str(text)])
         result = pg.locator("#yd-upload-result")
         stages, shot = set(), False
@@ -696,6 +701,7 @@ def test_upload_shows_each_file_with_its_stage_and_whole_name(browser, server, v
         assert "本批 2 个文件：已添加 2 个" in finished.inner_text()
         pg.wait_for_timeout(300)
         artifact(pg, f"upload-done-{view}.png")
+        assert not english_on(pg, "#yd-upload-box"), english_on(pg, "#yd-upload-box")
         # the next batch: over the upload limit — the panel says so in place of the last result
         big = tmp_path / "超大的扫描报告.pdf"
         with open(big, "wb") as f:
