@@ -8,7 +8,7 @@
     python app.py derive [--corpus DIR] [--out FILE]   # questions derived from the reports' structure
     python app.py train-ranker --corpus DIR --index-dir DIR [--corpus DIR2 --index-dir DIR2] [--ablation]
     python app.py library [--json]            # the report library: every report, its figures or its error
-    python app.py add FILE… | remove NAME | restore NAME | reindex NAME
+    python app.py add FILE… | remove NAME | trash | restore NAME | purge NAME | reindex NAME
     python app.py compare "问题" [--year Y] [--data-year Y] [--report NAME] [--json]
     python app.py bundle --platform x86_64 --platform aarch64 --out dist/   # offline install archives
     python app.py kb list | create NAME [--title T] | rename NAME TITLE | delete NAME | trash | restore ENTRY
@@ -23,6 +23,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -116,11 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, text in (("remove", "move a report to the corpus's trash folder (recoverable) and drop it from the index"),
                        ("restore", "put a report back from the trash folder and index it"),
+                       ("purge", "delete a file of the trash folder for good"),
                        ("reindex", "read one report again and re-index it")):
         p = sub.add_parser(name, help=text)
         _common(p)
-        p.add_argument("name", help="file name in the corpus" if name != "restore" else "file name (or path) in the trash")
+        p.add_argument("name", help="file name (or path) in the trash" if name in ("restore", "purge")
+                       else "file name in the corpus")
         p.add_argument("--json", action="store_true")
+    p = sub.add_parser("trash", help="the files in the corpus's trash folder (removed reports)")
+    _common(p)
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("compare", help="one question across reports: each report's best passage, or 未找到")
     _common(p)
@@ -444,6 +450,24 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def cmd_purge(args) -> int:
+    from retrieval.engine import Yandu
+
+    app = Yandu(settings_from(args))
+    name = app.purge_report(args.name)
+    _emit(args, {"source": name}, [f"{args.name}: deleted for good"])
+    return 0
+
+
+def cmd_trash(args) -> int:
+    from retrieval.engine import Yandu
+
+    rows = Yandu(settings_from(args)).trash()
+    _emit(args, rows, [f"{r['path']}\t{time.strftime('%Y-%m-%d %H:%M', time.localtime(r['removed']))}"
+                       for r in rows] or ["(the trash is empty)"])
+    return 0
+
+
 def cmd_reindex(args) -> int:
     from retrieval.engine import Yandu
 
@@ -549,7 +573,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"serve": cmd_serve, "parse": cmd_parse, "index": cmd_index, "query": cmd_query, "eval": cmd_eval,
                 "derive": cmd_derive, "train-ranker": cmd_train_ranker,
                 "library": cmd_library, "add": cmd_add, "remove": cmd_remove, "restore": cmd_restore,
-                "reindex": cmd_reindex, "compare": cmd_compare, "bundle": cmd_bundle, "kb": cmd_kb,
+                "purge": cmd_purge, "trash": cmd_trash, "reindex": cmd_reindex, "compare": cmd_compare,
+                "bundle": cmd_bundle, "kb": cmd_kb,
                 **access_cli.COMMANDS}
     try:
         return commands[args.command](args)

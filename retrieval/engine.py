@@ -5,6 +5,7 @@ against the corpus listing before any file is touched.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -25,6 +26,7 @@ from .ingest.years import report_kind
 from .labels import report_label, report_labels
 
 TRASH = ".trash"  # inside the corpus; hidden, so never indexed; files there can be restored
+TITLES = ".titles.json"  # in a trash folder: file name → the report's label when it was removed
 
 
 class UnknownReport(YanduError):
@@ -195,39 +197,57 @@ class Yandu:
         The index drops it on the next :meth:`index`.
         """
         path = self.report_path(source)
+        snap = self.searcher.snapshot()
+        title = self._labels_of(snap).get(source) if snap is not None else None
         folder = self.settings.corpus_dir / TRASH / time.strftime("%Y%m%d-%H%M%S")
         folder.mkdir(parents=True, exist_ok=True)
         part = folder / f".{os.getpid()}-{threading.get_ident()}.part"
         os.link(path, part)  # the file stays a report until it has its place in the trash
         target = place_file(part, folder, path.name)
         path.unlink()
+        if title:
+            _remember_title(folder, target.name, title)
         log.info("moved %s to %s", source, target)
         return target
 
     def trash(self) -> list[dict]:
-        """Files in the corpus's trash: {"name", "path" (relative to the corpus), "removed" (time)}."""
+        """Files in the corpus's trash: {"name", "path" (relative to the corpus), "removed" (time), "size",
+        "title" (the report's label when it was removed, else its file name's stem)}."""
         root = self.settings.corpus_dir / TRASH
         out = []
         for p in sorted(root.glob("*/*")) if root.exists() else []:
             if p.is_file() and not p.name.startswith("."):
+                title = _titles(p.parent).get(p.name) or p.stem
                 out.append({"name": p.name, "path": p.relative_to(self.settings.corpus_dir).as_posix(),
-                            "removed": p.stat().st_mtime})
+                            "removed": _removed_at(p.parent), "size": p.stat().st_size, "title": str(title)})
         return out
+
+    def _trashed(self, trashed: str) -> Path:
+        """A file of the trash, named by its path (relative to the corpus) or its name; only names the
+        trash listing has (never a path given by a user)."""
+        root = (self.settings.corpus_dir / TRASH).resolve()
+        entry = next((t for t in self.trash() if t["path"] == trashed or t["name"] == trashed), None)
+        path = (self.settings.corpus_dir / entry["path"]).resolve() if entry else None
+        if path is None or not path.is_relative_to(root):
+            raise UnknownReport(f"{trashed}: 回收站中没有这个文件")
+        return path
 
     def restore_report(self, trashed: str) -> str:
         """Put a file from the trash back into the corpus (under a free name); returns its name."""
-        root = (self.settings.corpus_dir / TRASH).resolve()
-        entry = next((t for t in self.trash() if t["path"] == trashed or t["name"] == trashed), None)
-        if entry is None:
-            raise UnknownReport(f"{trashed}: 回收站中没有这个文件")
-        path = (self.settings.corpus_dir / entry["path"]).resolve()
-        if not path.is_relative_to(root):
-            raise UnknownReport(f"{trashed}: 回收站中没有这个文件")
+        path = self._trashed(trashed)
         part = self.settings.corpus_dir / f".restore-{os.getpid()}-{threading.get_ident()}.part"
         shutil.copyfile(path, part)
         target = place_file(part, self.settings.corpus_dir, path.name)
-        path.unlink()
+        _drop(path)
         return target.name
+
+    def purge_report(self, trashed: str) -> str:
+        """Delete a file of the trash for good (it is not in the index: removing it dropped it there);
+        returns its name."""
+        path = self._trashed(trashed)
+        _drop(path)
+        log.info("deleted %s from the trash for good", trashed)
+        return path.name
 
     def reindex_report(self, source: str, progress: Progress | None = None, lock_timeout: float = 0) -> IndexReport:
         """Read one report again and re-index it (with whatever else changed in the corpus)."""
@@ -402,3 +422,44 @@ class Yandu:
                 "section": " › ".join(top or []),
                 "before": text[lo:start], "passage": text[start:end], "after": text[end:hi]}
 
+
+def _drop(path: Path) -> None:
+    """A file of the trash gone, and its folder once no other file is in it (files removed in the same
+    second share it)."""
+    path.unlink()
+    folder = path.parent
+    try:
+        if all(p.name == TITLES for p in folder.iterdir()):
+            (folder / TITLES).unlink(missing_ok=True)
+            folder.rmdir()
+    except OSError:
+        pass
+
+
+def _removed_at(folder: Path) -> float:
+    """When the files of a trash folder were removed: its name (``remove_report`` names it by the time;
+    a file keeps its own modification time, being linked, not copied), else the folder's time."""
+    try:
+        return time.mktime(time.strptime(folder.name, "%Y%m%d-%H%M%S"))
+    except ValueError:
+        return folder.stat().st_mtime
+
+
+
+def _titles(folder: Path) -> dict:
+    try:
+        titles = json.loads((folder / TITLES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return titles if isinstance(titles, dict) else {}
+
+
+def _remember_title(folder: Path, name: str, title: str) -> None:
+    """Keep a removed report's label beside it (the trash is not indexed; users know reports by title)."""
+    part = folder / f".titles-{os.getpid()}-{threading.get_ident()}.part"
+    try:
+        part.write_text(json.dumps({**_titles(folder), name: title}, ensure_ascii=False), encoding="utf-8")
+        os.replace(part, folder / TITLES)
+    except OSError as e:  # the file is in the trash all the same; it is listed by its name
+        part.unlink(missing_ok=True)
+        log.warning("title of %s not kept in the trash: %s", name, e)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-KEPT = {"yandu", "markdown", "word", "api", "mb", "ocr", "docx", "pdf", "wps", "ofd", "gradio"}
+KEPT = {"yandu", "markdown", "word", "api", "mb", "kb", "ocr", "docx", "pdf", "wps", "ofd", "gradio"}
 _MARKUP = re.compile(r"<[^>]*>|&[a-z]+;|&#\d+;")
 _CODE = re.compile(r"`[^`]*`")
 _FILE = re.compile(r"[^\s`\"'“”（）()：:，,、；;|]+\.[A-Za-z0-9]{1,5}\b|\.[A-Za-z0-9]{2,5}\b")

@@ -433,10 +433,13 @@ def test_login_throttle_grows_per_address_and_name_and_a_success_clears_it():
 
 
 def test_web_shows_line_forging_names_on_one_line():
-    from retrieval.web.render import status_markdown, upload_markdown
+    from retrieval.web.batch import UploadBatch
+    from retrieval.web.render import status_markdown
 
-    shown = upload_markdown([{"original": FORGED, "name": "", "outcome": "rejected", "reason": "不支持的文件类型",
-                              "passages": 0, "duplicate_of": None}])
+    batch = UploadBatch.of([FORGED])
+    batch.done([{"original": FORGED, "name": "", "outcome": "rejected", "reason": "不支持的文件类型",
+                 "passages": 0, "duplicate_of": None}])
+    shown = batch.html()
     assert len(shown.splitlines()) == 1 and "\x1b" not in shown and "evil\\n1 reports" in shown
     status = status_markdown({"reports": 1, "chunks": 2, "model": "m", "updated": None,
                               "errors": {FORGED: "empty file", "ok.txt": "empty file"}})

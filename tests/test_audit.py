@@ -54,7 +54,7 @@ def test_unknown_actions_are_refused(audit):
             audit.record("x", action)
     assert audit.entries() == []
     assert {"sign_in", "sign_in_failed", "sign_out", "ask", "compare", "open", "download", "export", "add", "delete",
-            "restore", "reindex", "rebuild", "base_create", "base_rename", "base_delete", "user_add", "user_remove",
+            "restore", "purge", "reindex", "rebuild", "base_create", "base_rename", "base_delete", "user_add", "user_remove",
             "password_set", "admin_set", "group_add", "group_remove", "member_add", "member_remove", "grant", "revoke",
             "base_drop", "token_issue", "token_revoke", "feedback"} == set(ACTIONS)
     assert all(any("\u4e00" <= c <= "\u9fff" for c in label) for label in ACTIONS.values())

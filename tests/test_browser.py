@@ -427,17 +427,18 @@ def test_time_to_first_passage_stays_flat_over_twenty_questions(page):
 
 # --- a day at the desk (issue 24): Chinese everywhere, one clear, questions as typed ----------------------
 
-SCAN_JS = """() => {
+SCAN_JS = """(root) => {
   const seen = new Set();
+  const top = root ? document.querySelector(root) : document.body;
   const shows = (el) => el && el.checkVisibility && el.checkVisibility();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const walker = document.createTreeWalker(top, NodeFilter.SHOW_TEXT);
   let n;
   while ((n = walker.nextNode())) {
     const el = n.parentElement;
     if (!el || el.closest('script, style, code') || !shows(el)) continue;
     if (n.textContent.trim()) seen.add(n.textContent.trim());
   }
-  for (const el of document.querySelectorAll('[title], [aria-label], [alt], [placeholder]')) {
+  for (const el of top.querySelectorAll('[title], [aria-label], [alt], [placeholder]')) {
     if (!shows(el)) continue;
     for (const a of ['title', 'aria-label', 'alt', 'placeholder']) if (el.getAttribute(a)) seen.add(el.getAttribute(a));
   }
@@ -446,10 +447,11 @@ SCAN_JS = """() => {
 VIEWS = {"desktop": (DESKTOP, False), "phone": (PHONE, True)}
 
 
-def english_on(pg) -> dict:
+def english_on(pg, root: str | None = None) -> dict:
+    """English words left in what the page (or the part of it at ``root``) shows."""
     from english import english_left
 
-    return {t[:100]: words for t in pg.evaluate(SCAN_JS) if (words := english_left(t))}
+    return {t[:100]: words for t in pg.evaluate(SCAN_JS, root) if (words := english_left(t))}
 
 
 def artifact(pg, name: str) -> None:
@@ -667,5 +669,159 @@ def test_data_years_beside_report_years(browser, server, view, tmp_path):
         answer.locator(".yd-note", has_text="数据年份：2024").first.wait_for()
         assert "2025年某市政府工作报告" in answer.inner_text()
         assert not pg.errors, pg.errors
+    finally:
+        pg.context.close()
+
+
+# --- the library on a phone and a desktop, uploads file by file (issue 24 items 2 and 4) ----------------
+
+
+def library_titles(pg) -> list[str]:
+    return pg.locator("#yd-library tr.yd-lib-row td.yd-c-title b").all_inner_texts()
+
+
+def test_library_sorts_by_its_headers_on_a_desktop(page, server):
+    page.get_by_role("tab", name="报告库").click()
+    page.locator("#yd-library tr.yd-lib-row").first.wait_for()
+    years = {r["title"]: r["year"] or 0 for r in client(server.url).predict(api_name="/library")}
+    page.locator("#yd-library button.yd-sort", has_text="年份").click()
+    page.locator("#yd-library th[aria-sort=descending]", has_text="年份").wait_for()
+    assert page.locator("#yd-lib-sort input").input_value() == "年份从新到旧"  # the box says the order
+    shown_years = [years.get(t, 0) for t in library_titles(page)]
+    assert shown_years == sorted(shown_years, reverse=True) and len(set(shown_years)) > 1
+    page.locator("#yd-library button.yd-sort", has_text="年份").click()  # again: the other way
+    page.locator("#yd-library th[aria-sort=ascending]", has_text="年份").wait_for()
+    assert page.locator("#yd-lib-sort input").input_value() == "年份从旧到新"
+    known = [y for y in (years.get(t, 0) for t in library_titles(page)) if y]
+    assert known == sorted(known)
+    page.evaluate("window.scrollTo(0, 0)")
+    artifact(page, "library-desktop.png")
+    assert not english_on(page, "#yd-tab-library"), english_on(page, "#yd-tab-library")
+
+
+def test_library_on_a_phone_sort_delete_restore_and_delete_for_good(browser, server):
+    """390×844: cards, not a nine-column table; sorted from the 排序 box; a report deleted, found in the
+    回收站, restored, deleted again and deleted for good (after saying no once); the outline follows."""
+    pg = open_page(browser, server, viewport=PHONE, phone=True)
+    try:
+        pg.get_by_role("tab", name="报告库").click()
+        cards = pg.locator("#yd-library tr.yd-lib-row")
+        cards.first.wait_for()
+        assert not pg.locator("#yd-library thead").is_visible()  # no column headers: cards
+        first = cards.first.bounding_box()
+        assert first["width"] <= PHONE["width"] and first["height"] < 320
+        assert pg.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]  # nothing runs off the side
+        # sorted by touch: the 排序 box
+        passages = {r["title"]: r["passages"] for r in client(server.url).predict(api_name="/library")}
+        pg.locator("#yd-lib-sort input").tap()
+        pg.locator("ul[role=listbox] li", has_text="段落从多到少").tap()
+        pg.wait_for_function("document.querySelector('#yd-library th[aria-sort]') && "
+                             "document.querySelector('#yd-library th[aria-sort]').textContent.includes('段落')")
+        counts = [passages[t] for t in library_titles(pg)]
+        assert counts == sorted(counts, reverse=True), counts
+        pg.evaluate("window.scrollTo(0, 0)")
+        artifact(pg, "library-phone.png")
+        # a card tapped: its outline, brought into view below the list
+        name = "编号段落的报告.txt"
+        card = cards.filter(has_text=name)
+        card.tap()
+        pg.locator("#yd-outline").get_by_text("一、重点项目").wait_for()
+        pg.wait_for_timeout(600)
+        box = pg.locator("#yd-lib-actions").bounding_box()
+        assert 0 <= box["y"] < PHONE["height"], box  # the buttons in view
+        artifact(pg, "library-phone-selected.png")
+        pg.once("dialog", lambda d: d.accept())
+        pg.locator("#yd-lib-remove").tap()
+        pg.locator("#yd-lib-result").get_by_text("已删除").wait_for()
+        assert "一、重点项目" not in pg.locator("#yd-outline").inner_text()  # the deleted report's outline is gone
+        assert pg.locator("#yd-lib-remove button, button#yd-lib-remove").first.is_disabled()
+        assert cards.filter(has_text=name).count() == 0 and not (server.corpus / name).exists()
+        # the trash: restore
+        pg.locator("#yd-lib-view label", has_text="回收站").tap()
+        trashed = pg.locator("#yd-library tr.yd-trash-row", has_text=name)
+        trashed.wait_for()
+        assert "某市能源局2024年工作总结" in trashed.inner_text()  # listed by the title it had
+        artifact(pg, "library-phone-trash.png")
+        assert not english_on(pg, "#yd-tab-library"), english_on(pg, "#yd-tab-library")
+        trashed.get_by_role("button", name="恢复").tap()
+        pg.locator("#yd-lib-result").get_by_text("已恢复").wait_for()
+        assert (server.corpus / name).exists() and trashed.count() == 0
+        assert any(r["source"] == name and r["passages"] for r in client(server.url).predict(api_name="/library"))
+        # deleted again, then for good: asked first (no: nothing happens), then gone
+        pg.locator("#yd-lib-view label", has_text="在库报告").tap()
+        cards.filter(has_text=name).tap()
+        pg.locator("#yd-outline").get_by_text("一、重点项目").wait_for()
+        pg.once("dialog", lambda d: d.accept())
+        pg.locator("#yd-lib-remove").tap()
+        pg.locator("#yd-lib-result").get_by_text("已删除").wait_for()
+        pg.locator("#yd-lib-view label", has_text="回收站").tap()
+        trashed.wait_for()
+        asked = []
+        pg.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+        trashed.get_by_role("button", name="永久删除").tap()
+        pg.wait_for_timeout(1500)
+        assert asked and "无法找回" in asked[0] and list((server.corpus / ".trash").rglob(name))
+        pg.once("dialog", lambda d: d.accept())
+        trashed.get_by_role("button", name="永久删除").tap()
+        pg.locator("#yd-lib-result").get_by_text("已永久删除").wait_for()
+        assert not list((server.corpus / ".trash").rglob(name)) and not (server.corpus / name).exists()
+        artifact(pg, "library-phone-purged.png")
+    finally:
+        pg.context.close()
+    (server.corpus / name).write_text(NUMBERED, encoding="utf-8")  # the module's corpus as it was
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_upload_shows_each_file_with_its_stage_and_whole_name(browser, server, view, tmp_path):
+    """添加报告 at the top of its panel; each file of a batch under its whole name with its own stage (a
+    scan's OCR page n/m), then what happened to it; the next batch's result (a refusal too) replaces it."""
+    from scans import image_pdf, scanned_pages
+
+    viewport, phone = VIEWS[view]
+    pg = open_page(browser, server, viewport=viewport, phone=phone)
+    try:
+        if phone:
+            pg.locator("#yd-side > button").click()
+        pg.locator("#yd-upload").wait_for(state="visible")
+        box = pg.locator("#yd-upload").bounding_box()
+        assert box["y"] + box["height"] <= viewport["height"], box  # no scrolling to find it
+        tag = {"desktop": "电脑", "phone": "手机"}[view]  # each view's batch new to the corpus
+        scan = tmp_path / f"某县扫描件（2024年度）关于全面从严治党主体责任落实情况的报告（{tag}）.pdf"
+        scan.write_bytes(image_pdf(scanned_pages(f"某县2024年{tag}工作总结\n一、主要工作\n全年新建{tag}党群服务中心7个。\n")))
+        text = tmp_path / f"某街道党工委2024年度基层党建工作总结（{tag}定稿）.txt"
+        text.write_text(f"某街道党工委2024年工作总结\n一、主要工作\n全年举办{tag}议事会19场。\n", encoding="utf-8")
+        pg.locator("#yd-upload input[type=file]").set_input_files([str(scan), str(text)])
+        result = pg.locator("#yd-upload-result")
+        stages, shot = set(), False
+        for _ in range(2400):  # up to 4 minutes on a busy machine
+            for line in result.locator(".yd-up-busy .yd-up-stage b").all_inner_texts():
+                stages.add(line)
+            if not shot and result.locator(".yd-up-busy").count():
+                artifact(pg, f"upload-progress-{view}.png")
+                shot = True
+            if result.locator(".yd-up-finished").count():
+                break
+            pg.wait_for_timeout(100)
+        finished = result.locator(".yd-up-finished")
+        finished.wait_for()
+        assert stages & {"正在读取", "识别扫描页", "向量化", "写入索引", "等待读取"}, stages
+        assert not any("%" in s for s in stages)
+        names = result.locator(".yd-up-name").all_inner_texts()
+        assert names == [scan.name, text.name], names  # whole names, in the order given
+        for el in result.locator(".yd-up-name").element_handles():
+            assert el.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # not cut
+        assert finished.locator(".yd-up-added").count() == 2, finished.inner_text()
+        assert "本批 2 个文件：已添加 2 个" in finished.inner_text()
+        pg.wait_for_timeout(300)
+        artifact(pg, f"upload-done-{view}.png")
+        assert not english_on(pg, "#yd-upload-box"), english_on(pg, "#yd-upload-box")
+        # the next batch: over the upload limit — the panel says so in place of the last result
+        big = tmp_path / "超大的扫描报告.pdf"
+        with open(big, "wb") as f:
+            f.truncate(30 * 2**20)
+        pg.locator("#yd-upload input[type=file]").set_input_files([str(big), str(text)])
+        result.get_by_text("整批未上传").wait_for()
+        assert "已添加 2 个" not in result.inner_text() and "超过 20 MB 的上传上限" in result.inner_text()
+        artifact(pg, f"upload-refused-{view}.png")
     finally:
         pg.context.close()

@@ -119,7 +119,7 @@ def grant(pg, base_title: str, kind: str, name: str, role: str) -> None:
 
 def upload(pg, path: Path) -> str:
     pg.locator("#yd-upload input[type=file]").set_input_files(str(path))
-    result = pg.locator("#yd-upload-result")
+    result = pg.locator("#yd-upload-result .yd-up-finished")  # the batch's outcome, not a stage on the way
     result.get_by_text(path.name).first.wait_for()
     return result.inner_text()
 

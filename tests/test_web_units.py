@@ -556,16 +556,33 @@ def test_every_handler_speaks_chinese(app, tmp_path, capsys):
         shown += [turns, web.keep(turns), web.trim(1, turns), web.restore({"turns": turns}), web.side(), web.refresh(None)]
         result = web.api_add_reports([str(p) for p in (good, same, odd, empty, broken)], progress=progress)
         assert {f["outcome"] for f in result["files"]} == {"added", "duplicate", "rejected", "unreadable"}, result
-        shown += [result, web.after_upload(result), web.after_upload(None)]
+        shown.append(result)
+        again = tmp_path / "again"
+        again.mkdir()
+        for p in (good, odd, broken):  # the page's upload: every frame, and what a refused batch shows
+            (again / p.name).write_bytes(p.read_bytes())
+        shown += list(web.upload_batch([str(p) for p in again.iterdir()])) + list(web.upload_batch([]))
+        shown.append(web.upload_refused('[{"name": "大.pdf", "size": 31457280}, {"name": "小.txt", "size": 10}]'))
         shown.append(web.rebuild([], [], False, progress=progress))
-        shown.append(web.library_reindex("新报告.txt", "", "全部", progress=progress))
+        shown.append(web.library_reindex("新报告.txt", "", "全部", "added:desc", progress=progress))
         shown += [web.library_rows(), web.outline("新报告.txt"), web.outline("无此报告.txt"), web.outline("坏.docx")]
-        shown.append(web.library_remove("新报告.txt", "", "全部", progress=progress))
+        shown += [web.library_tab("", "全部", "year:asc", "library", "新报告.txt"), web.library_pick("新报告.txt"),
+                  web.library_sort("passages", "", "全部", "", "library", "")]
+        shown.append(web.library_remove("新报告.txt", "", "全部", "added:desc", "library", progress=progress))
+        shown += [web.library_tab("", "全部", "", "trash", ""), web.api_trash()]
+        trashed = f"default/{web.api_trash()[0]['path']}"
+        shown.append(web.library_restore(trashed, "", "全部", "", "", progress=progress))
+        web.library_remove("新报告.txt", "", "全部", "", "trash", progress=progress)
+        shown.append(web.library_purge(f"default/{web.api_trash()[0]['path']}", "", "全部", "", "", progress=progress))
+        from retrieval.web.library import sort_choices
+
+        shown.append([words for words, _ in sort_choices()])
         shown += [web.status_markdown(), web.readiness(), EMPTY_INDEX, waiting_markdown("正在建立索引"),
                   [about(s) for s in (None, 3, 30, 300)]]
         for call in (lambda: web.api_search("学习", 5, section_types=["不存在"]),
                      lambda: web.api_search("学习", "五"), lambda: web.api_outline("../app.py"),
-                     lambda: web.remove_report("../app.py")):
+                     lambda: web.remove_report("../app.py"), lambda: web.purge_report("../app.py"),
+                     lambda: web.restore_report(".trash/无此文件.txt")):
             with pytest.raises(gr.Error) as error:
                 call()
             shown += [error.value.title, error.value.message]
@@ -574,7 +591,9 @@ def test_every_handler_speaks_chinese(app, tmp_path, capsys):
     # readers' own wording (retrieval/ingest/readers, shared with the CLI): quoted, not checked here.
     reasons = sorted({r.error for r in app.library() if r.error} | {"corrupt .docx (not a Word .docx package)"},
                      key=len, reverse=True)
-    texts = [functools.reduce(lambda t, r: t.replace(r, ""), reasons, t) for t in strings_in(shown)]
+    # values of the 排序 box ("year:desc") and of the library's view switch: codes, shown by their words
+    codes = {value for _, value in sort_choices()} | {"library", "trash"}
+    texts = [functools.reduce(lambda t, r: t.replace(r, ""), reasons, t) for t in strings_in(shown) if t not in codes]
     assert any("问题过长" in t for t in texts) and any("已移除：二〇二四" in t for t in texts)
     assert any("数据年份应为四位数字" in t for t in texts) and any("已删除最早的 1 轮" in t for t in texts)
     assert any("份报告" in t and "新增" in t for t in texts)  # the rebuild's result

@@ -25,7 +25,8 @@ from ..errors import YanduError
 ACTIONS: dict[str, str] = {
     "sign_in": "登录", "sign_in_failed": "登录失败", "sign_out": "退出登录",
     "ask": "提问", "compare": "对比", "feedback": "反馈", "open": "查看原文", "download": "下载", "export": "导出",
-    "add": "添加报告", "delete": "删除报告", "restore": "恢复报告", "reindex": "重新索引报告", "rebuild": "重建索引",
+    "add": "添加报告", "delete": "删除报告", "restore": "恢复报告", "purge": "永久删除报告", "reindex": "重新索引报告",
+    "rebuild": "重建索引",
     "base_create": "新建知识库", "base_rename": "重命名知识库", "base_delete": "删除知识库", "base_drop": "移除知识库授权",
     "user_add": "添加用户", "user_remove": "删除用户", "password_set": "设置密码", "admin_set": "设置管理员",
     "group_add": "添加用户组", "group_remove": "删除用户组", "member_add": "加入用户组", "member_remove": "移出用户组",

@@ -6,6 +6,7 @@ the background :class:`~.worker.IndexWorker` so questions keep being answered me
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import shutil
@@ -17,21 +18,24 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from ..access import Principal
-from ..bases import DEFAULT, BaseError, Bases, report_key, split_key
+from ..bases import DEFAULT, Bases, report_key, split_key
 from ..config import SECTION_TYPE_NAMES
 from ..encode import model_prepared
 from ..engine import UnknownReport, Yandu
-from ..progress import Stage
+from ..ingest import one_line
+from ..progress import ProgressEvent, Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
 from ..eval.feedback import WITHDRAWN, feedback_detail
 from .answers import follow_up
 from .gate import Gate, Served
-from .render import (ANSWER, CONTEXT_HINT, _code, export_docx, export_markdown, filters_note, outline_html, question_html,
-                     render_answer, render_compare, render_context, index_summary, status_markdown, upload_markdown,
+from .batch import UploadBatch, too_large
+from .library import DEFAULT_SORT, LIBRARY_HINT, library_html, next_sort, sort_rows, trash_html
+from .render import (ANSWER, CONTEXT_HINT, _code, _md_escape, export_docx, export_markdown, filters_note, outline_html,
+                     question_html, render_answer, render_compare, render_context, index_summary, status_markdown,
                      waiting_markdown)
 from .temp import process_folder
-from .worker import IndexRun, IndexWorker
+from .worker import IndexWorker
 
 log = logging.getLogger(__name__)
 
@@ -666,31 +670,25 @@ class WebApp:
     # ---- corpus -------------------------------------------------------------------------------
 
     @staticmethod
-    def _wait_with_progress(worker: IndexWorker, ticket: int, progress: gr.Progress | None) -> IndexRun:
-        if progress is None:
-            return worker.wait(ticket)
+    def _watch(worker: IndexWorker, ticket: int):
+        """Wait for the run covering ``ticket``, yielding its latest progress event every 0.25 s (None while
+        an earlier run is still going); returns the run (``run = yield from …``)."""
         while True:
             run = worker.wait(ticket, timeout=0.25)
             if run is not None:
                 return run
-            event = worker.progress
-            if event.total:
-                progress((min(event.done, event.total), event.total), desc=event.describe(), unit=event.stage.unit)
-            else:
-                progress(0, desc=event.describe())
+            yield worker.progress if worker.started(ticket) else None
 
-    def add_files(self, paths: list[str], progress=None, base: str = DEFAULT) -> list[dict]:
-        """Save files into a base's corpus, index them, and say what happened to each (structured).
-
-        Each result: original, name, outcome (added / duplicate / rejected / unreadable / not_indexed),
-        reason, passages, duplicate_of. The caller has checked the right to edit ``base``.
-        """
+    def adding(self, paths: list[str], base: str = DEFAULT):
+        """Save files into a base's corpus and index them, yielding as it goes — the saved uploads
+        (``list[Upload]``) once, then the index run's progress (``ProgressEvent``, None while queued) —
+        and return what happened to each file (as ``add_files``). The caller has checked the right to edit."""
         app, worker = self.bases.get(base), self.worker_of(base)
         uploads = app.add_files(paths)
+        yield uploads
         run = None
         if any(u.outcome == "saved" for u in uploads):
-            ticket = worker.request()
-            run = self._wait_with_progress(worker, ticket, progress) if progress else worker.wait(ticket)
+            run = yield from self._watch(worker, worker.request())
         passages = {r.source: r.passages for r in app.library()} if run and run.report else {}
         out = []
         for u in uploads:
@@ -707,6 +705,14 @@ class WebApp:
                     r.update(outcome="added", passages=passages.get(u.name, 0))
             out.append(r)
         return out
+
+    def add_files(self, paths: list[str], progress=None, base: str = DEFAULT) -> list[dict]:
+        """Save files into a base's corpus, index them, and say what happened to each (structured).
+
+        Each result: original, name, outcome (added / duplicate / duplicate_indexed / rejected / unreadable /
+        not_indexed), reason, passages, duplicate_of. The caller has checked the right to edit ``base``.
+        """
+        return _drain(self.adding(paths, base), progress)
 
     @staticmethod
     def _upload_paths(files) -> list[str]:
@@ -749,11 +755,61 @@ class WebApp:
         s = self.status(request)
         return {"files": results, "reports": s["reports"], "chunks": s["chunks"]}
 
-    def after_upload(self, result: dict | None, reports=None, years=None, request: gr.Request = None):
-        """The upload's structured result shown on the page; the side panel refreshed."""
-        files = (result or {}).get("files") or []
-        message = upload_markdown(files) if files else "请选择要添加的报告文件。"
-        return (message, *self.side_updates(reports, years, request), None)
+    def upload_batch(self, files, base: str = "", reports=None, years=None, request: gr.Request = None):
+        """The page's upload: each file of the batch under its full name with its stage while the batch runs
+        (saving, reading, OCR page n/m, embedding), then what happened to it — replacing the last batch's
+        result at once (a refusal too). At the end the side panel is refreshed and the file box emptied."""
+        paths = self._upload_paths(files)
+        batch = UploadBatch.of([Path(p).name for p in paths])
+        idle = (gr.skip(),) * 4
+        try:
+            if not paths:
+                batch.refused("请选择要添加的报告文件。")
+                yield batch.html(), *idle
+                return
+            try:
+                base = self._edit_base(request, base)
+            except gr.Error as e:
+                batch.refused(e.message)
+                yield batch.html(), *idle
+                return
+            yield batch.html(), *idle
+            steps, shown = self.adding(paths, base), None
+            while True:
+                try:
+                    step = next(steps)
+                except StopIteration as done:
+                    results = done.value
+                    break
+                except (YanduError, OSError) as e:  # the corpus folder unwritable, say: said where the batch is
+                    results = None
+                    batch.refused(f"未能添加：{os_reason(e) if isinstance(e, OSError) else e}")
+                    break
+                if isinstance(step, list):
+                    batch.saved(step)
+                else:
+                    batch.event(step)
+                if (view := batch.html()) != shown:
+                    shown = view
+                    yield view, *idle
+            if results is not None:
+                batch.done(results)
+                self.gate.record(self.who(request), "add", base=base,
+                                 target="、".join(r["name"] or r["original"] for r in results),
+                                 detail={"outcomes": {r["original"]: r["outcome"] for r in results}}, request=request)
+        finally:
+            discard_uploads(paths)  # saved ones were copied into the corpus; refused ones must not linger
+        yield batch.html(), *self.side_updates(reports, years, request), None
+
+    def upload_refused(self, offered: str):
+        """The browser refused a batch before sending it (a file over the upload limit): the panel says which
+        file, and that none of the batch was added, in place of the last batch's result."""
+        try:
+            files = json.loads(offered or "[]")
+        except ValueError:
+            return gr.skip()
+        shown = too_large(files if isinstance(files, list) else [], self.settings.max_file_mb)
+        return shown if shown is not None else gr.skip()
 
     def rebuild(self, reports=None, years=None, confirm_empty: bool = False, bases=None, request: gr.Request = None,
                 progress=gr.Progress()):
@@ -767,7 +823,7 @@ class WebApp:
         for base in chosen:
             progress(0, desc="重建索引")
             worker = self.worker_of(base)
-            run = self._wait_with_progress(worker, worker.request(rebuild=True, allow_empty=bool(confirm_empty)), progress)
+            run = _drain(self._watch(worker, worker.request(rebuild=True, allow_empty=bool(confirm_empty))), progress)
             self.gate.record(self.who(request), "rebuild", base=base, detail={"error": run.error}, request=request)
             where = f"{self.bases.titles().get(base, base)}：" if len(chosen) > 1 else ""
             if run.needs_confirmation:
@@ -803,11 +859,10 @@ class WebApp:
 
     # ---- the report library -----------------------------------------------------------------------
 
-    LIBRARY_COLUMNS = ["报告", "单位", "年份", "类型", "章节（按类型）", "段落", "添加时间", "状态", "文件"]
-
-    def library_rows(self, query: str = "", kind: str = "全部", request=None) -> list[list]:
-        """The library of the bases the user may read as table rows, filtered by a text (title, unit or file
-        name) and a kind; the last column is the report's key (its file name, or base/file across bases)."""
+    def library_rows(self, query: str = "", kind: str = "全部", request=None, sort: str = DEFAULT_SORT) -> list[dict]:
+        """The library of the bases the user may read, filtered by a text (title, unit or file name) and a
+        kind, in the chosen order (``library.sort_rows``); each row's ``key`` names its report (its file
+        name, or base/file across bases)."""
         query = (query or "").strip().lower()
         bases = self.visible(request)
         titles = self.bases.titles() if len(bases) > 1 else {}
@@ -817,30 +872,65 @@ class WebApp:
                 continue
             if query and not any(query in (x or "").lower() for x in (r.title, r.unit, r.source)):
                 continue
-            sections = "、".join(f"{SECTION_TYPE_NAMES[t]} {n}" for t, n in r.sections.items())
             state = f"未能索引：{r.error}" if r.error else f"与 {r.duplicate_of} 相同" if r.duplicate_of else "已索引"
-            added = datetime.fromtimestamp(r.added).strftime("%Y-%m-%d %H:%M") if r.added else "—"
-            title = f"{titles[base]} · {r.title}" if titles else r.title
-            rows.append([title, r.unit or "—", r.year or "—", r.kind, sections or "—", r.passages, added, state,
-                         self._key(request, base, r.source)])
-        return rows
+            rows.append({"key": self._key(request, base, r.source), "source": r.source, "title": r.title,
+                         "base_title": titles.get(base), "unit": r.unit, "year": r.year, "kind": r.kind,
+                         "sections": "、".join(f"{SECTION_TYPE_NAMES[t]} {n}" for t, n in r.sections.items()),
+                         "passages": r.passages, "added": r.added, "state": state,
+                         "problem": 2 if r.error else 1 if r.duplicate_of else 0})
+        return sort_rows(rows, sort)
 
-    def library_table(self, query: str = "", kind: str = "全部", request: gr.Request = None):
-        return gr.update(value=self.library_rows(query, kind, request))
+    def trash_rows(self, query: str = "", request=None) -> list[dict]:
+        """Removed reports of the bases the user may edit (no one else sees a trash), newest first; each
+        row's ``key`` is base/path-in-the-corpus."""
+        query = (query or "").strip().lower()
+        bases = self.editable(request)
+        titles = self.bases.titles() if len(self.visible(request)) > 1 else {}
+        rows = [{**t, "key": report_key(base, t["path"]), "base": base, "base_title": titles.get(base)}
+                for base in bases for t in self.bases.get(base).trash()
+                if query in t["name"].lower() or query in t["title"].lower()]
+        return sorted(rows, key=lambda t: -t["removed"])
 
-    def library_select(self, rows, evt: gr.SelectData, request: gr.Request = None):
-        """A library row was clicked: its section tree, and it becomes the report the buttons act on."""
+    def library_tab(self, query: str = "", kind: str = "全部", sort: str = DEFAULT_SORT, view: str = "library",
+                    selected: str = "", request: gr.Request = None):
+        """The tab as it should look now: the list (the library, or the trash for editors), the view switch
+        with the trash's count, the sort box and the selection's panel (hidden in the trash), the outline and
+        the selection — kept while its report is listed, else cleared with its outline (the panel follows
+        what the list shows)."""
+        editors = bool(self.editable(request))
+        trash = self.trash_rows("", request) if editors else []
+        in_trash = editors and view == "trash"
+        switch = gr.update(visible=editors, value="trash" if in_trash else "library",
+                           choices=[("在库报告", "library"), (f"回收站（{len(trash)}）" if trash else "回收站", "trash")])
+        if in_trash:
+            shown = trash_html(self.trash_rows(query, request), len(self.visible(request)) > 1, bool((query or "").strip()))
+            keep = False
+        else:
+            rows = self.library_rows(query, kind, request, sort)
+            keep = bool(selected) and any(r["key"] == selected for r in rows)
+            shown = library_html(rows, sort, selected if keep else "", bool((query or "").strip()) or kind != "全部")
+        off = gr.update(interactive=False)
+        panel = gr.update(visible=not in_trash)
+        sorting = gr.update(visible=not in_trash)
+        if keep:  # the selected report still listed: its outline and buttons stay as they are
+            return shown, switch, sorting, panel, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return shown, switch, sorting, panel, LIBRARY_HINT, "", off, off
+
+    def library_pick(self, key: str, request: gr.Request = None):
+        """A report of the list was clicked: its section tree, and it becomes the report the buttons act on."""
         try:
-            row = evt.index[0] if isinstance(evt.index, (list, tuple)) else int(evt.index)
-            source = (evt.row_value or [])[-1] if getattr(evt, "row_value", None) else rows.iloc[row, -1]
-        except (TypeError, ValueError, IndexError, AttributeError):
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        try:
-            base, _ = self._locate(request, source)
+            base, _ = self._locate(request, key)
         except UnknownReport:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         may = self.who(request).may("edit", base)
-        return (self.outline(source, request), source, gr.update(interactive=may), gr.update(interactive=may))
+        return self.outline(key, request), key, gr.update(interactive=may), gr.update(interactive=may)
+
+    def library_sort(self, column: str, query: str, kind: str, sort: str, view: str, selected: str,
+                     request: gr.Request = None):
+        """A column's header was clicked: sorted by it (again: the other way), the 排序 box showing the order."""
+        sort = next_sort(sort, column)
+        return library_html(self.library_rows(query, kind, request, sort), sort, selected,
+                            bool((query or "").strip()) or kind != "全部"), sort
 
     def outline(self, key: str, request=None) -> str:
         try:
@@ -868,6 +958,11 @@ class WebApp:
         except YanduError as e:
             raise gr.Error(str(e), title="出错了") from None
 
+    def api_trash(self, request: gr.Request = None) -> list[dict]:
+        """Removed reports of the knowledge bases the caller may edit, newest first: name, title, path (what
+        /restore_report and /purge_report take), removed (Unix time), size, base."""
+        return [{k: t[k] for k in ("name", "title", "path", "removed", "size", "base")} for t in self.trash_rows("", request)]
+
     def _change(self, request, key: str) -> tuple[str, str]:
         try:
             return self._locate(request, key, "edit")
@@ -887,24 +982,37 @@ class WebApp:
             raise gr.Error(str(e), title="出错了") from None
         self.gate.record(self.who(request), "delete", base=base, target=name, request=request)
         worker = self.worker_of(base)
-        run = worker.wait(worker.request())
+        # the user removed it: an index left without reports is what they asked for (the guard against an
+        # emptied corpus folder is for runs nobody asked to remove anything)
+        run = worker.wait(worker.request(allow_empty=True))
         s = self.status(request)
         return {"source": source, "trashed": target.relative_to(app.settings.corpus_dir).as_posix(),
                 "error": run.error, "reports": s["reports"], "chunks": s["chunks"]}
 
-    def restore_report(self, trashed: str, base: str = "", request: gr.Request = None) -> dict:
-        """Put a file from a knowledge base's trash back and index it. Returns {"source", "reports", "chunks"}."""
+    def _from_trash(self, request, base: str | None, action: str, trashed: str) -> tuple[str, str]:
+        """(base, name) once ``action`` (restore or purge) was done on a file of the trash of a base the
+        user may edit; recorded in the audit log."""
         base = self._edit_base(request, base)
+        app = self.bases.get(base)
         try:
-            name = self.bases.get(base).restore_report(trashed)
+            name = (app.restore_report if action == "restore" else app.purge_report)(trashed)
         except YanduError as e:
             raise gr.Error(str(e), title="出错了") from None
-        self.gate.record(self.who(request), "restore", base=base, target=name, request=request)
+        self.gate.record(self.who(request), action, base=base, target=name, request=request)
+        return base, name
+
+    def restore_report(self, trashed: str, base: str = "", request: gr.Request = None) -> dict:
+        """Put a file from a knowledge base's trash back and index it. Returns {"source", "reports", "chunks"}."""
+        base, name = self._from_trash(request, base, "restore", trashed)
         worker = self.worker_of(base)
         run = worker.wait(worker.request())
         s = self.status(request)
         return {"source": self._key(request, base, name), "error": run.error, "reports": s["reports"],
                 "chunks": s["chunks"]}
+
+    def purge_report(self, trashed: str, base: str = "", request: gr.Request = None) -> dict:
+        """Delete a file of a knowledge base's trash for good (editors of the base only). Returns {"source"}."""
+        return {"source": self._from_trash(request, base, "purge", trashed)[1]}
 
     def reindex_report(self, source: str, request: gr.Request = None) -> dict:
         """Read one report again and re-index it. Returns {"source", "passages", "error"}."""
@@ -921,26 +1029,60 @@ class WebApp:
         return {"source": source, "passages": info.passages if info else 0,
                 "error": run.error or (info.error if info else None)}
 
-    def library_remove(self, source: str | None, query: str, kind: str, request: gr.Request = None,
-                       progress=gr.Progress()):
+    def library_remove(self, source: str | None, query: str, kind: str, sort: str, view: str,
+                       request: gr.Request = None, progress=gr.Progress()):
+        """删除报告 (after the page asked): the report to the trash, the list without it, its outline gone."""
         if not source:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        progress(0, desc="删除报告并更新索引")
-        result = self.remove_report(source, request)
-        message = (f"**已删除** {_code(source)}：文件已移到报告文件夹的回收站 {_code(result['trashed'])}，"
-                   "可从那里恢复。")
-        off = gr.update(interactive=False)
-        return message, self.library_table(query, kind, request), "", off, off
+            return (gr.skip(),) * 9
+        progress(None, desc="删除报告并更新索引")
+        title = next((r["title"] for r in self.library_rows(request=request) if r["key"] == source), source)
+        self.remove_report(source, request)
+        message = (f"**已删除** {_md_escape(one_line(title))}（{_code(source)}）：已移到回收站，"
+                   "可在“回收站”中恢复或永久删除。")
+        return (message, *self.library_tab(query, kind, sort, view, "", request))
 
-    def library_reindex(self, source: str | None, query: str, kind: str, request: gr.Request = None,
+    def library_reindex(self, source: str | None, query: str, kind: str, sort: str, request: gr.Request = None,
                         progress=gr.Progress()):
         if not source:
             return gr.skip(), gr.skip(), gr.skip()
-        progress(0, desc="重新索引")
+        progress(None, desc="重新索引")
         result = self.reindex_report(source, request)
         message = (f"**重新索引失败** {_code(source)}：{html.escape(result['error'])}" if result["error"] else
                    f"**已重新索引** {_code(source)}：{result['passages']} 个段落")
-        return message, self.library_table(query, kind, request), self.outline(source, request)
+        rows = self.library_rows(query, kind, request, sort)
+        return message, library_html(rows, sort, source, bool((query or "").strip()) or kind != "全部"), \
+            self.outline(source, request)
+
+    def _trash_title(self, request, base: str | None, trashed: str) -> str:
+        """How the trash lists a file of a base the user may edit (its report's title), else its name."""
+        rows = self.trash_rows("", request) if base in self.editable(request) else []
+        return next((t["title"] for t in rows if t["base"] == base and t["path"] == trashed), trashed.rsplit("/", 1)[-1])
+
+    def library_restore(self, key: str | None, query: str, kind: str, sort: str, selected: str,
+                        request: gr.Request = None, progress=gr.Progress()):
+        """恢复 on a file of the trash (named base/path): back in the library and the index."""
+        return self._library_trash("restore", key, query, kind, sort, selected, request, progress)
+
+    def library_purge(self, key: str | None, query: str, kind: str, sort: str, selected: str,
+                      request: gr.Request = None, progress=gr.Progress()):
+        """永久删除 (after the page asked: panels.js) on a file of the trash (named base/path)."""
+        return self._library_trash("purge", key, query, kind, sort, selected, request, progress)
+
+    def _library_trash(self, action: str, key: str | None, query: str, kind: str, sort: str, selected: str,
+                       request, progress):
+        if not key:
+            return (gr.skip(),) * 9
+        base, trashed = split_key(key)
+        title = one_line(self._trash_title(request, base, trashed))
+        if action == "restore":
+            progress(None, desc="恢复报告并更新索引")
+            name = split_key(self.restore_report(trashed, base or "", request)["source"])[1]
+            message = f"**已恢复** {_md_escape(title)}（{_code(name)}）：已放回报告库并重新加入索引。"
+        else:
+            progress(None, desc="永久删除")
+            name = self.purge_report(trashed, base or "", request)["source"]
+            message = f"**已永久删除** {_md_escape(title)}（{_code(name)}）：文件已从回收站删除，无法找回。"
+        return (message, *self.library_tab(query, kind, sort, "trash", selected, request))
 
 
 def _turn_bases(turns: list[dict]) -> set[str]:
@@ -970,13 +1112,19 @@ def about(seconds: float | None) -> str:
     return f"约 {max(1, round(seconds / 60))} 分钟"
 
 
-def _drain(generator):
-    """Run a generator to its end; its return value."""
+def _drain(generator, progress=None):
+    """Run a generator to its end; its return value. The index run's progress events it yields are shown
+    on ``progress`` (a ``gr.Progress``), when given."""
     while True:
         try:
-            next(generator)
+            step = next(generator)
         except StopIteration as done:
             return done.value
+        if progress is not None and isinstance(step, ProgressEvent):
+            if step.total:
+                progress((min(step.done, step.total), step.total), desc=step.describe(), unit=step.stage.unit)
+            else:
+                progress(0, desc=step.describe())
 
 
 def question_refused(question: str, empty: str = "请输入问题。") -> str | None:

@@ -10,6 +10,7 @@ from ..config import SECTION_TYPE_NAMES, SUPPORTED_SUFFIXES
 from .handlers import MAX_QUESTION, WebApp
 from ..ingest.years import report_kinds
 from .admin import build_admin
+from .library import DEFAULT_SORT, LIBRARY_HINT, library_html, sort_choices
 from .render import CONTEXT_HINT, TITLE
 
 EXAMPLES = [
@@ -21,8 +22,11 @@ EXAMPLES = [
 ]
 FONTS = ["PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
          "Droid Sans Fallback", "system-ui", "sans-serif"]
-CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
-JS = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+CSS = "\n".join((Path(__file__).with_name(name)).read_text(encoding="utf-8") for name in ("style.css", "panels.css"))
+# The page's scripts, each a function run once the page is up: page.js (citations, Chinese words),
+# panels.js (the library's list, the upload panel).
+JS = "() => {\n" + "".join(f"({(Path(__file__).with_name(name)).read_text(encoding='utf-8').strip()})();\n"
+                            for name in ("page.js", "panels.js")) + "}"
 # The conversation's copy in the browser, one key per turn (store.js: an expression giving window.ydStore).
 STORE = (Path(__file__).with_name("store.js")).read_text(encoding="utf-8").strip()
 LOAD_STORED = f"() => [({STORE}).load()]"
@@ -51,8 +55,15 @@ SHOW_SIDE = """(side, reports, years, dataYears) => {
     value: (chosen || []).filter((v) => choices.some((c) => String(c[1]) === String(v)))});
   return [side.status, offered(side.reports, reports), offered(side.years, years), offered(side.data_years, dataYears)];
 }"""
-LIBRARY_HINT = '<div class="yd-ctx yd-ctx-empty">点击表格中的一行，查看该报告的章节结构；可重新索引或删除（文件移到回收站，可恢复）。</div>'
 
+
+# After a change in the library: its message in view (on a phone the list may have scrolled it away).
+SHOW_LIB_RESULT = """() => { setTimeout(() => {
+  const r = document.querySelector('#yd-lib-result');
+  if (!r) return;
+  const b = r.getBoundingClientRect();
+  if (b.top < 0 || b.bottom > window.innerHeight) r.scrollIntoView({block: 'center'});
+}, 60); }"""
 
 
 def theme():
@@ -77,6 +88,26 @@ def build(web: WebApp) -> gr.Blocks:
         # what the side panel shows (WebApp.side), in the page: its components are redrawn only when it changes
         side_shown = gr.JSON(None, visible=False, elem_id="yd-side-shown")
         with gr.Sidebar(label="检索范围与报告", open=True, position="right", width=340, elem_id="yd-side"):
+            # Adding reports first: an editor finds it without scrolling (readers do not see it).
+            with gr.Accordion("添加报告", open=True, elem_id="yd-upload-box", visible=web.gate.open) as upload_box:
+                # value: the default base's name (in every installation), so API callers may leave it out
+                upload_base = gr.Dropdown(choices=[], value=DEFAULT, allow_custom_value=True, label="添加到知识库",
+                                          visible=False, elem_id="yd-upload-base")
+                # No `file_types`: Gradio would refuse a whole multi-file upload for one odd file and
+                # leave the batch in its temp folder; the handler names each refused file instead,
+                # adds the others, and deletes every temporary copy.
+                upload = gr.File(label="上传报告", file_count="multiple", type="filepath", elem_id="yd-upload",
+                                 height=110)
+                gr.HTML(f'<div class="yd-hint" data-max-mb="{web.settings.max_file_mb:g}">支持 '
+                        f'{" ".join(SUPPORTED_SUFFIXES)}，单个文件不超过 {web.settings.max_file_mb:g} MB；'
+                        "内容相同的文件不会重复添加。</div>", elem_id="yd-upload-hint")
+                # each batch's files, their stages while it runs, then what happened to each (web/batch.py)
+                upload_result = gr.HTML("", elem_id="yd-upload-result", apply_default_css=False)
+                upload_json = gr.JSON(visible=False)
+                add_api = gr.Button("add", visible=False)  # the /add_reports API (the page uses upload_batch)
+                refused_key = gr.Textbox(elem_id="yd-upload-refused", elem_classes="yd-hidden", show_label=False,
+                                         container=False)
+                refused_go = gr.Button("refused", elem_id="yd-upload-refused-go", elem_classes="yd-hidden")
             with gr.Accordion("检索范围", open=True, elem_id="yd-filters"):
                 bases = gr.Dropdown(choices=[], value=[], multiselect=True, label="知识库", info="不选则检索您可读的全部知识库",
                                     visible=False, elem_id="yd-bases")
@@ -102,19 +133,6 @@ def build(web: WebApp) -> gr.Blocks:
                     confirm_empty = gr.Checkbox(False, label="确认清空索引（仅当报告文件夹缺失或为空时需要）",
                                                 elem_id="yd-confirm-empty")
                 rebuild_result = gr.Markdown("", elem_id="yd-rebuild-result")
-            with gr.Accordion("添加报告", open=True, elem_id="yd-upload-box", visible=web.gate.open) as upload_box:
-                # value: the default base's name (in every installation), so API callers may leave it out
-                upload_base = gr.Dropdown(choices=[], value=DEFAULT, allow_custom_value=True, label="添加到知识库",
-                                          visible=False, elem_id="yd-upload-base")
-                # No `file_types`: Gradio would refuse a whole multi-file upload for one odd file and
-                # leave the batch in its temp folder; the handler names each refused file instead,
-                # adds the others, and deletes every temporary copy.
-                upload = gr.File(label="上传报告", file_count="multiple", type="filepath", elem_id="yd-upload",
-                                 height=120)
-                gr.Markdown(f"支持 {' '.join(SUPPORTED_SUFFIXES)}，单个文件不超过 {web.settings.max_file_mb:g} MB；"
-                            "内容相同的文件不会重复添加。", elem_classes="yd-hint")
-                upload_result = gr.Markdown("", elem_id="yd-upload-result")
-                upload_json = gr.JSON(visible=False)
         with gr.Row(elem_id="yd-top"):
             gr.HTML(
                 '<div class="yd-header"><div class="yd-logo">研</div><div class="yd-heading">'
@@ -177,22 +195,32 @@ def build(web: WebApp) -> gr.Blocks:
                 trim_go = gr.Button("trim", elem_id="yd-trim-go", elem_classes="yd-hidden")
             with gr.Tab("报告库", id="library", elem_id="yd-tab-library") as library_tab:
                 with gr.Row(elem_id="yd-lib-filters"):
-                    lib_query = gr.Textbox(label="查找", placeholder="标题、单位或文件名", elem_id="yd-lib-query", scale=3)
+                    lib_query = gr.Textbox(label="查找", placeholder="标题、单位或文件名", elem_id="yd-lib-query", scale=3,
+                                           min_width=160)
                     lib_kind = gr.Dropdown(choices=["全部", *(k.name for k in report_kinds()), "其他"], value="全部", label="类型",
-                                           elem_id="yd-lib-kind", scale=1, min_width=140)
-                library = gr.Dataframe(headers=web.LIBRARY_COLUMNS, value=web.library_rows() if web.gate.open else [],
-                                       interactive=False,
-                                       wrap=True, elem_id="yd-library", max_height=420,
-                                       column_widths=["24%", "10%", "6%", "9%", "17%", "6%", "10%", "8%", "10%"])
-                with gr.Row(elem_id="yd-lib-actions"):
-                    lib_reindex = gr.Button("重新索引", size="sm", interactive=False, elem_id="yd-lib-reindex",
-                                            scale=0, min_width=100)
-                    lib_remove = gr.Button("删除报告", size="sm", variant="stop", interactive=False,
-                                           elem_id="yd-lib-remove", scale=0, min_width=100)
+                                           elem_id="yd-lib-kind", scale=1, min_width=120)
+                    # the order, reachable by touch (on a desktop a click on a column's header sorts too)
+                    lib_sort = gr.Dropdown(choices=sort_choices(), value=DEFAULT_SORT, label="排序", elem_id="yd-lib-sort",
+                                           scale=1, min_width=170)
+                # the trash: editors only (their first look at the tab shows it to them)
+                lib_view = gr.Radio([("在库报告", "library"), ("回收站", "trash")], value="library", show_label=False,
+                                    container=False, elem_id="yd-lib-view", visible=web.gate.open)
+                library = gr.HTML(library_html(web.library_rows(), DEFAULT_SORT) if web.gate.open else "",
+                                  elem_id="yd-library", apply_default_css=False)
                 lib_result = gr.Markdown("", elem_id="yd-lib-result")
+                with gr.Column(elem_id="yd-lib-detail") as lib_detail:
+                    with gr.Row(elem_id="yd-lib-actions"):
+                        lib_reindex = gr.Button("重新索引", size="sm", interactive=False, elem_id="yd-lib-reindex",
+                                                scale=0, min_width=100)
+                        lib_remove = gr.Button("删除报告", size="sm", variant="stop", interactive=False,
+                                               elem_id="yd-lib-remove", scale=0, min_width=100)
+                    outline = gr.HTML(LIBRARY_HINT, elem_id="yd-outline")
                 # the report the buttons act on (a component, not a State: the delete confirmation reads it)
                 selected = gr.Textbox("", elem_id="yd-lib-selected", elem_classes="yd-hidden", container=False)
-                outline = gr.HTML(LIBRARY_HINT, elem_id="yd-outline")
+                # a click in the list (panels.js): the row, header or trash file it was on, and which action
+                lib_key = gr.Textbox(elem_id="yd-lib-key", elem_classes="yd-hidden", show_label=False, container=False)
+                lib_go = {go: gr.Button(go, elem_id=f"yd-lib-{go}-go", elem_classes="yd-hidden")
+                          for go in ("pick", "sort", "restore", "purge")}
             with gr.Tab("管理", id="admin", elem_id="yd-tab-admin", visible=False) as admin_tab:
                 session = dict(fn=web.session_start,
                                outputs=[bases, upload_base, upload_box, rebuild_box, admin_tab, user_line],
@@ -245,11 +273,16 @@ def build(web: WebApp) -> gr.Blocks:
                       api_visibility="private", show_progress="hidden").then(**save)
         demo.load(**session)
 
-        upload.upload(web.api_add_reports, inputs=[upload, upload_base], outputs=[upload_json], api_name="add_reports",
-                      show_progress_on=[upload_result], concurrency_limit=1, concurrency_id="corpus",
-                      api_description="Add report files to the corpus and index them; says what happened to each.").then(
-            web.after_upload, inputs=[upload_json, reports, years], outputs=[upload_result, status, reports, years, upload],
-            api_visibility="private")
+        # The page's upload streams each file's stage into the result (web/batch.py); API callers get
+        # the structured result from /add_reports (the same work: WebApp.adding).
+        upload.upload(web.upload_batch, inputs=[upload, upload_base, reports, years],
+                      outputs=[upload_result, status, reports, years, upload], api_visibility="private",
+                      show_progress="minimal", show_progress_on=[upload_result], concurrency_limit=1, concurrency_id="corpus")
+        add_api.click(web.api_add_reports, inputs=[upload, upload_base], outputs=[upload_json], api_name="add_reports",
+                      concurrency_limit=1, concurrency_id="corpus",
+                      api_description="Add report files to the corpus and index them; says what happened to each.")
+        refused_go.click(web.upload_refused, inputs=[refused_key], outputs=[upload_result], api_visibility="private",
+                         show_progress="hidden")
         rebuild.click(web.rebuild, inputs=[reports, years, confirm_empty, bases], outputs=[rebuild_result, status, reports, years],
                       api_name="rebuild_index", show_progress_on=[rebuild_result],
                       concurrency_limit=1, concurrency_id="corpus",
@@ -264,23 +297,32 @@ def build(web: WebApp) -> gr.Blocks:
         side_shown.change(None, inputs=[side_shown, reports, years, data_years],
                           outputs=[status, reports, years, data_years], js=SHOW_SIDE)
 
-        lib_filter = dict(fn=web.library_table, inputs=[lib_query, lib_kind], outputs=[library],
-                          api_visibility="private", show_progress="hidden")
-        lib_query.change(**lib_filter)
-        lib_kind.change(**lib_filter)
-        library_tab.select(**lib_filter)
+        lib_state = [lib_query, lib_kind, lib_sort, lib_view, selected]
+        lib_tab = [library, lib_view, lib_sort, lib_detail, outline, selected, lib_reindex, lib_remove]
+        lib_shown = dict(fn=web.library_tab, inputs=lib_state, outputs=lib_tab, api_visibility="private",
+                         show_progress="hidden")
+        lib_query.change(**lib_shown)
+        lib_kind.change(**lib_shown)
+        lib_sort.input(**lib_shown)
+        lib_view.input(**lib_shown)
+        library_tab.select(**lib_shown)
         admin_tab.select(admin.tables, outputs=admin_tables, api_visibility="private", show_progress="hidden").then(
             admin.audit_rows, inputs=audit_filters, outputs=[audit_table], api_visibility="private").then(**token_rows)
-        library.select(web.library_select, inputs=[library], outputs=[outline, selected, lib_reindex, lib_remove],
-                       api_visibility="private")
-        lib_remove.click(web.library_remove, inputs=[selected, lib_query, lib_kind],
-                         outputs=[lib_result, library, selected, lib_reindex, lib_remove], api_visibility="private",
-                         show_progress_on=[lib_result], concurrency_id="corpus", concurrency_limit=1,
-                         js="(s, q, k) => confirm('删除报告“' + s + '”？\\n文件将移到报告文件夹的回收站（可恢复），索引中不再包含它。') "
-                            "? [s, q, k] : ['', q, k]")
-        lib_reindex.click(web.library_reindex, inputs=[selected, lib_query, lib_kind],
-                          outputs=[lib_result, library, outline], api_visibility="private",
-                          show_progress_on=[lib_result], concurrency_id="corpus", concurrency_limit=1)
+        lib_go["pick"].click(web.library_pick, inputs=[lib_key], outputs=[outline, selected, lib_reindex, lib_remove],
+                             api_visibility="private", show_progress="minimal", show_progress_on=[outline])
+        lib_go["sort"].click(web.library_sort, inputs=[lib_key, *lib_state], outputs=[library, lib_sort],
+                             api_visibility="private", show_progress="hidden")
+        changed = dict(api_visibility="private", show_progress_on=[lib_result], concurrency_id="corpus",
+                       concurrency_limit=1)
+        lib_remove.click(web.library_remove, inputs=[selected, lib_query, lib_kind, lib_sort, lib_view],
+                         outputs=[lib_result, *lib_tab], **changed,
+                         js="(s, ...rest) => confirm('删除报告“' + s + '”？\\n报告将移到回收站（可恢复），索引中不再包含它。') "
+                            "? [s, ...rest] : ['', ...rest]").then(None, js=SHOW_LIB_RESULT)
+        lib_reindex.click(web.library_reindex, inputs=[selected, lib_query, lib_kind, lib_sort],
+                          outputs=[lib_result, library, outline], **changed)
+        trashed = dict(inputs=[lib_key, lib_query, lib_kind, lib_sort, selected], outputs=[lib_result, *lib_tab], **changed)
+        lib_go["restore"].click(web.library_restore, **trashed).then(None, js=SHOW_LIB_RESULT)
+        lib_go["purge"].click(web.library_purge, **trashed).then(None, js=SHOW_LIB_RESULT)  # asked first: panels.js
 
         # Searches run side by side, up to 16 (the facade is safe for concurrent readers); the server's
         # memory stayed flat with 16 clients during uploads and a rebuild (python -m bench --load).
@@ -290,6 +332,8 @@ def build(web: WebApp) -> gr.Blocks:
         gr.api(web.api_library, api_name="library", concurrency_limit=None)
         gr.api(web.api_outline, api_name="outline", concurrency_limit=None)
         gr.api(web.remove_report, api_name="remove_report", concurrency_limit=1, concurrency_id="corpus")
+        gr.api(web.api_trash, api_name="trash", concurrency_limit=None)
         gr.api(web.restore_report, api_name="restore_report", concurrency_limit=1, concurrency_id="corpus")
+        gr.api(web.purge_report, api_name="purge_report", concurrency_limit=1, concurrency_id="corpus")
         gr.api(web.reindex_report, api_name="reindex_report", concurrency_limit=1, concurrency_id="corpus")
     return demo

@@ -336,6 +336,11 @@ def _code(name: str) -> str:
     return "`" + one_line(str(name)).replace("`", "'") + "`"
 
 
+def one_line_html(text) -> str:
+    """A name or reason in HTML: on one line (control characters escaped, ``one_line``), as text."""
+    return html.escape(one_line(str(text)))
+
+
 def _fmt_time(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
 
@@ -388,24 +393,6 @@ def index_summary(report) -> str:
         parts.append(f"{len(report.notes)} 份本次跳过")
     return (f"{report.files} 份报告，{report.chunks} 个段落" + ("（全部重建）" if report.rebuilt else "")
             + " — " + "，".join(parts))
-
-
-def upload_markdown(results: list[dict]) -> str:
-    """One line per offered file, from the structured results of ``WebApp.add_files``."""
-    lines = []
-    for r in results:
-        if r["outcome"] == "duplicate":
-            lines.append(f"**已存在** {_code(r['original'])}：内容与 {_code(r['duplicate_of'])} 相同，未重复添加")
-        elif r["outcome"] == "rejected":
-            lines.append(f"**未添加** {_code(r['original'])}：{html.escape(r['reason'])}")
-        elif r["outcome"] == "not_indexed":
-            lines.append(f"**未索引** {_code(r['name'])}：已保存，但索引未完成 — {html.escape(r['reason'])}")
-        elif r["outcome"] == "unreadable":
-            lines.append(f"**无法读取** {_code(r['name'])}：已保存，但 {html.escape(r['reason'])}")
-        else:
-            renamed = f"（保存为 {_code(r['name'])}）" if r["name"] != r["original"] else ""
-            lines.append(f"**已添加** {_code(r['original'])}{renamed}：已加入索引，{r['passages']} 个段落")
-    return "\n".join(f"- {line}" for line in lines)
 
 
 def outline_html(outline: dict, info: dict | None = None) -> str:

@@ -80,6 +80,11 @@ class IndexWorker:
                     return None
                 self._cond.wait(left)
 
+    def started(self, ticket: int) -> bool:
+        """Whether the run that covers ``ticket`` has begun (until then ``progress`` is another run's)."""
+        with self._cond:
+            return self._started >= ticket
+
     @property
     def last_run(self) -> IndexRun | None:
         with self._cond:
