@@ -198,3 +198,11 @@ def test_a_figure_counts_the_thing_its_own_clause_names():
     assert figure_sentence("2023年徐庄镇区委巡察组共反馈问题有多少个？", [elsewhere]) is None
     stated = {**elsewhere, "text": elsewhere["text"] + "区委巡察组共反馈问题4个，已全部完成整改。"}
     assert figure_sentence("2023年徐庄镇区委巡察组共反馈问题有多少个？", [stated]).text == "区委巡察组共反馈问题4个，已全部完成整改。"
+
+
+def test_a_figure_in_a_documents_name_states_nothing():
+    from retrieval.web.answers import figure_sentence
+
+    p = passage(title="2023年中共徐庄镇委员会巡察整改进展情况的通报", section="一、整改工作基本情况",
+                text="镇党委制定印发了《巡察徐庄村等5个村党组织反馈问题整改落实方案》，并明确整改责任人。")
+    assert figure_sentence("2023年徐庄镇巡察组共反馈问题有多少个？", [p]) is None

@@ -171,6 +171,9 @@ def says_subject(sentence: str, asked: Question, context: str = "", question: st
     return own and _said(sentence + context, needed)
 
 
+DOCUMENT_NAME = re.compile(r"《[^《》]{0,80}》")  # 《…5个村党组织反馈问题整改落实方案》
+
+
 def _clause_counts(sentence: str, number: re.Pattern, thing) -> bool:
     """Does one clause of a (normalised) sentence state a number and name the thing counted
     ("基层党组织召开学习会178次"), not a number of one clause and the thing in another?"""
@@ -237,9 +240,10 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
-            if not number.search(norm) or not says_subject(norm, asked, context, question):
+            stated = DOCUMENT_NAME.sub("", norm)  # a figure inside a document's name states nothing
+            if not number.search(stated) or not says_subject(norm, asked, context, question):
                 continue
-            if not _clause_counts(norm, number, thing):
+            if not _clause_counts(stated, number, thing):
                 continue
             if is_target(sentence, p.get("section_type", ""), number, thing) != wants_target:
                 continue
