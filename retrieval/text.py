@@ -6,6 +6,7 @@ Users always see the original characters: these forms are only ever compared, ne
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -176,6 +177,14 @@ def _t2s():
 def simplified(text: str) -> str:
     """Traditional characters as simplified (OpenCC t2s)."""
     return _t2s().convert(text)
+
+
+def fingerprint(text: str) -> str | None:
+    """What two reports with the same words share (a scan of a report and its .docx, a copy with other
+    spacing or full-width punctuation): the SHA-256 of the text's matching form (NFKC, lower case,
+    繁→简) with only letters, digits and CJK characters kept. None for a text without any."""
+    kept = "".join(KEEP.findall(simplified(normalize(text))))
+    return hashlib.sha256(kept.encode("utf-8")).hexdigest() if kept else None
 
 
 def normalize_question(question: str) -> str:

@@ -99,6 +99,82 @@ def test_duplicate_content_is_indexed_once_with_both_names(settings, encoder):
     assert {doc["source"], *doc["aliases"]} == {seed.name, "副本.txt"}
 
 
+def same_text_copies(corpus):
+    """A .docx of seed 002 named to sort before it, seed 003 respaced with half-width punctuation,
+    and seed 004 with one character changed."""
+    import docx
+
+    s2, s3, s4 = (next(corpus.glob(f"{n}_*.txt")) for n in ("002", "003", "004"))
+    document = docx.Document()
+    for line in s2.read_text(encoding="utf-8").splitlines():
+        document.add_paragraph(line)
+    document.save(corpus / "000副本.docx")
+    text = s3.read_text(encoding="utf-8")
+    (corpus / "改写.txt").write_text(text.replace("，", ",").replace("\n", "\n\n  "), encoding="utf-8")
+    text = s4.read_text(encoding="utf-8")
+    at = text.index("党员")
+    (corpus / "一字之差.txt").write_text(text[:at] + "团" + text[at + 1:], encoding="utf-8")
+    return s2, s3, s4
+
+
+def test_the_same_text_in_another_file_is_a_duplicate_and_the_copy_takes_over_when_the_original_goes(
+        settings, encoder, monkeypatch):
+    from retrieval.store import indexer
+
+    update_index(settings, encoder)
+    before = consistent(settings).ids.tolist()
+    s2, s3, s4 = same_text_copies(settings.corpus_dir)
+    report = update_index(settings, encoder)
+    assert report.duplicates == {"000副本.docx": s2.name, "改写.txt": s3.name}
+    assert report.added == ["一字之差.txt"] and not report.updated and not report.removed
+    snap = consistent(settings)
+    assert set(before) < set(snap.ids.tolist())  # nothing indexed lost, the copies added no passage
+    assert len(snap.documents()) == 6
+    assert {d["source"]: d["aliases"] for d in snap.documents() if d["aliases"]} == {
+        s2.name: ["000副本.docx"], s3.name: ["改写.txt"]}
+    files = snap.manifest.files
+    assert files["000副本.docx"]["duplicate_of"] == s2.name and not files["000副本.docx"]["chunk_ids"]
+
+    read = []
+    real = indexer.read_fenced
+    monkeypatch.setattr(indexer, "read_fenced", lambda path, name, *a: read.append(name) or real(path, name, *a))
+    again = update_index(settings, encoder)  # the copies are hashed, not read again
+    assert not again.changed and again.duplicates == report.duplicates and read == []
+
+    s2.unlink()  # as for a byte copy: the copy is indexed on its own
+    report = update_index(settings, encoder)
+    assert report.removed == [s2.name] and report.updated == ["000副本.docx"] and read == ["000副本.docx"]
+    assert report.duplicates == {"改写.txt": s3.name}
+    snap = consistent(settings)
+    assert "000副本.docx" in sources(snap) and s2.name not in sources(snap)
+    assert not snap.manifest.files["000副本.docx"].get("duplicate_of")
+    assert len(snap.manifest.files["000副本.docx"]["chunk_ids"]) == len(files[s2.name]["chunk_ids"])
+
+
+def test_an_index_from_before_fingerprints_finds_the_same_text_without_reading_its_reports(
+        settings, encoder, monkeypatch):
+    import json
+
+    from retrieval.store import indexer
+
+    update_index(settings, encoder)
+    path = current_generation(settings.store_dir) / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for entry in data["files"].values():
+        entry.pop("fingerprint")
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")  # as an older version wrote it
+    assert not update_index(settings, encoder).changed  # nothing new: no fingerprint needed
+
+    read = []
+    real = indexer.read_fenced
+    monkeypatch.setattr(indexer, "read_fenced", lambda path, name, *a: read.append(name) or real(path, name, *a))
+    s2, s3, _ = same_text_copies(settings.corpus_dir)
+    report = update_index(settings, encoder)
+    assert sorted(read) == sorted(["000副本.docx", "改写.txt", "一字之差.txt"])  # the indexed reports were not read
+    assert report.duplicates == {"000副本.docx": s2.name, "改写.txt": s3.name} and report.added == ["一字之差.txt"]
+    assert all(e.get("fingerprint") for e in consistent(settings).manifest.files.values())
+
+
 def test_another_model_is_indexed_beside_the_default(settings, encoder, tmp_path):
     update_index(settings, encoder)
     other = tmp_path / "other-e5"

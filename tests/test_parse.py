@@ -170,3 +170,25 @@ def test_a_role_that_qualifies_another_names_none():
     assert cues("问题产生的根源") == ["cause"]
     assert cues("二、存在的主要问题和原因分析") == ["problem", "cause"]
     assert cues("三、存在的问题及下一步打算") == ["problem", "plan"]
+
+
+def test_the_same_text_in_another_format_or_spacing_has_the_same_fingerprint(tmp_path):
+    import docx
+
+    from retrieval.text import fingerprint
+
+    text = seed("002").read_text(encoding="utf-8")
+    document = docx.Document()
+    for line in text.splitlines():
+        document.add_paragraph(line)
+    document.save(tmp_path / "副本.docx")
+    respaced = text.replace("，", ",").replace("：", ":").replace("\n", "\n\n\u3000\u3000")  # half-width, blank lines
+    (tmp_path / "改写.txt").write_text(respaced, encoding="utf-8")
+    at = text.index("党员")
+    (tmp_path / "一字之差.txt").write_text(text[:at] + "团员" + text[at + 2:], encoding="utf-8")
+    (tmp_path / "繁體.txt").write_text(text.replace("党员", "黨員"), encoding="utf-8")
+    prints = {name: fingerprint(parse_file(path, name).text)
+              for name, path in [("原件", seed("002")), *((p.name, p) for p in tmp_path.iterdir())]}
+    assert prints["副本.docx"] == prints["改写.txt"] == prints["繁體.txt"] == prints["原件"]
+    assert prints["一字之差.txt"] != prints["原件"]
+    assert fingerprint("，。 \n") is None  # no words: nothing to be the same as

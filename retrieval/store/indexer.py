@@ -32,7 +32,7 @@ from ..errors import DISK_FULL, CorpusMissing, IndexWriteError, ModelMismatch, d
 from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReadOptions, ReportBytes, corpus_files, read_fenced,
                       read_report)
 from ..ingest.readers.word import NO_SOFFICE
-from ..text import tokenize
+from ..text import fingerprint, tokenize
 from ..progress import Progress, ProgressEvent, Stage
 from .cache import EmbeddingCache, embed_passages
 from .backend import open_store
@@ -158,6 +158,7 @@ class Pending:
     doc: object
     chunks: list
     previous: dict | None
+    fingerprint: str | None  # of its cleaned text (``text.fingerprint``)
 
 
 def update_index(settings: Settings, encoder, rebuild: bool = False, progress: Progress | None = None,
@@ -239,11 +240,35 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
                 if not entry.get("duplicate_of"):
                     by_hash.setdefault(entry["sha256"], name)
 
+        def duplicate(name: str, got: ReportBytes, orig: str, text: str | None = None) -> None:
+            """Name a file a duplicate of ``orig``: not indexed, both names known (``text``: the
+            fingerprint of a file whose bytes differ from the original's but whose text is the same)."""
+            report.duplicates[name] = orig
+            manifest.files[name] = {"sha256": got.sha256, "size": got.size, "mtime_ns": got.mtime_ns, "chunk_ids": [],
+                                    "duplicate_of": orig, **({"fingerprint": text} if text else {})}
+
+        def parse(n: int, name: str, path: Path, got: ReportBytes, entry: dict | None) -> Pending | None:
+            """Read and chunk a file (in a worker process: any failure, hang or bomb is one line, and
+            costs once); it waits in ``pending`` for its vectors."""
+            if progress:
+                progress(ProgressEvent(Stage.READING, n, len(names), name))
+            try:
+                doc, chunks = read_fenced(path, name, got.data, ReadOptions.from_settings(settings, progress),
+                                          settings.chunk_target, settings.chunk_max)
+            except ReadError as e:
+                fail(report, manifest, name, got.sha256, e.reason)
+                drop(name)
+                return None
+            by_hash[got.sha256] = name
+            pending.append(Pending(name, path, got, doc, chunks, entry, fingerprint(doc.text)))
+            return pending[-1]
+
         for name, entry in previous.items():
             if name not in files:
                 report.removed.append(name)
                 drop(name)
         pending: list[Pending] = []
+        same_text: list[tuple[int, str, Path, ReportBytes, dict]] = []  # unchanged duplicates by text
         names = sorted(files)
         for n, name in enumerate(names):
             entry = previous.get(name)
@@ -267,30 +292,42 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
             sha = got.sha256
             if sha in by_hash:
                 drop(name)  # was indexed on its own, or changed into a copy of another report
-                report.duplicates[name] = by_hash[sha]
-                manifest.files[name] = {"sha256": sha, "size": got.size, "mtime_ns": got.mtime_ns, "chunk_ids": [],
-                                        "duplicate_of": by_hash[sha]}
+                duplicate(name, got, by_hash[sha])
                 continue
-            if entry and entry["sha256"] == sha and not entry.get("duplicate_of") and name not in force:
-                manifest.files[name] = {**entry, "size": got.size, "mtime_ns": got.mtime_ns}
-                by_hash[sha] = name
-                report.unchanged += 1
-                continue
+            if entry and entry["sha256"] == sha and name not in force:
+                if entry.get("duplicate_of") and entry.get("fingerprint"):
+                    same_text.append((n, name, path, got, entry))  # still a duplicate if its original still says it
+                    continue
+                if not entry.get("duplicate_of"):
+                    manifest.files[name] = {**entry, "size": got.size, "mtime_ns": got.mtime_ns}
+                    by_hash[sha] = name
+                    report.unchanged += 1
+                    continue
             if sha in failed_before and name not in force:
                 fail(report, manifest, name, sha, failed_before[sha])
                 drop(name)
                 continue
-            if progress:
-                progress(ProgressEvent(Stage.READING, n, len(names), name))
-            try:  # in a worker process: any failure, hang or bomb is one line, and costs once
-                doc, chunks = read_fenced(path, name, got.data, ReadOptions.from_settings(settings, progress),
-                                          settings.chunk_target, settings.chunk_max)
-            except ReadError as e:
-                fail(report, manifest, name, sha, e.reason)
-                drop(name)
-                continue
-            by_hash[sha] = name
-            pending.append(Pending(name, path, got, doc, chunks, entry))
+            parse(n, name, path, got, entry)
+
+        if pending or same_text:  # a report saying what an indexed one says is a duplicate of it, as a copy is
+            by_text = indexed_texts(store, manifest)
+            for p in sorted(pending, key=lambda p: not indexed(p.previous)):  # a report indexed before stays the original
+                orig = by_text.setdefault(p.fingerprint, p.name) if p.fingerprint else p.name
+                if orig != p.name:
+                    pending.remove(p)
+                    drop(p.name)
+                    duplicate(p.name, p.got, orig, p.fingerprint)
+                    by_hash[p.got.sha256] = orig
+                    for copy, of in list(report.duplicates.items()):  # its byte copies follow it
+                        if of == p.name:
+                            report.duplicates[copy] = orig
+                            manifest.files[copy] = {**manifest.files[copy], "duplicate_of": orig}
+            for n, name, path, got, entry in same_text:
+                orig = by_text.get(entry["fingerprint"])
+                if orig:
+                    duplicate(name, got, orig, entry["fingerprint"])
+                elif (p := parse(n, name, path, got, entry)) and p.fingerprint:  # its original is gone or changed
+                    by_text.setdefault(p.fingerprint, name)
 
         texts = [c.match_text for p in pending for c in p.chunks]
         cache = EmbeddingCache(settings.store_dir / "embeddings.sqlite", encoder.model_id)
@@ -312,7 +349,7 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
             tokens = [tokenize(c.match_text) for c in p.chunks]
             ids = writer.add_document(p.doc, p.got.sha256, p.chunks, vecs, tokens)
             manifest.files[p.name] = {"sha256": p.got.sha256, "size": p.got.size, "mtime_ns": p.got.mtime_ns,
-                                      "chunk_ids": ids}
+                                      "chunk_ids": ids, "fingerprint": p.fingerprint}
             (report.updated if p.previous else report.added).append(p.name)
         aliases: dict[str, list[str]] = {}
         for dup, orig in report.duplicates.items():
@@ -330,6 +367,35 @@ def _update(settings: Settings, encoder, rebuild: bool, progress: Progress | Non
         else:
             writer.abort()
     return report
+
+
+def indexed(entry: dict | None) -> bool:
+    """Whether a manifest entry is a report indexed as itself (not a duplicate, not absent)."""
+    return bool(entry) and not entry.get("duplicate_of")
+
+
+def indexed_texts(store, manifest: Manifest) -> dict[str, str]:
+    """Fingerprint → name of each report ``manifest`` holds indexed as itself (the first by name when two
+    say the same). An entry written before fingerprints gets one from the text the index holds — no
+    file read again, nothing embedded — and keeps it in the manifest."""
+    out: dict[str, str] = {}
+    snap = None
+    try:
+        for name in sorted(manifest.files):
+            entry = manifest.files[name]
+            if not indexed(entry):
+                continue
+            if "fingerprint" not in entry:
+                if snap is None:
+                    snap = store.snapshot()
+                doc = snap.document(name) if snap is not None else None
+                entry = manifest.files[name] = {**entry, "fingerprint": fingerprint(doc["text"]) if doc else None}
+            if entry["fingerprint"]:
+                out.setdefault(entry["fingerprint"], name)
+    finally:
+        if snap is not None:
+            snap.close()
+    return out
 
 
 def as_indexed(entry: dict, path: Path) -> bool:
