@@ -243,7 +243,8 @@ def test_chat_shows_passages_in_rank_order(api):
     chat, *_ = api.predict("意识形态工作存在哪些问题？", 5, api_name="/chat")
     text = answer_text(chat)
     passages = api.predict("意识形态工作存在哪些问题？", 5, api_name="/search")
-    ranks = [int(r) for r in re.findall(r'href="#cite-\d+-(\d+)"[^>]*>\[\d+\]</a> ', text.split("</div>")[-1])]
+    # each passage's line opens with its [n] (the direct answer's quotes carry theirs at their end)
+    ranks = [int(r) for r in re.findall(r'<p><a class="yd-cite" href="#cite-\d+-(\d+)"[^>]*>\[\d+\]</a> ', text)]
     assert ranks == [p["rank"] for p in passages]  # never [1][4][2][3]
     # a report's name is shown wherever the report changes from one passage to the next
     changes = 1 + sum(a["source"] != b["source"] for a, b in zip(passages, passages[1:]))
