@@ -45,6 +45,13 @@ def synonyms() -> dict[str, list[str]]:
     return out
 
 
+def tab_rows(name: str) -> list[list[str]]:
+    """Tab-separated fields of each non-comment line of a vocabulary file in ``retrieval/data/``: for
+    rows that hold regular expressions (which may hold spaces and "#")."""
+    return [line.split("\t") for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
 def data_rows(name: str) -> list[list[str]]:
     """Whitespace-separated fields of each non-comment line of a vocabulary file in ``retrieval/data/``."""
     rows = []

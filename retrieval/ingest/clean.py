@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from typing import Callable
 
-from ..text import DATA
+from ..text import tab_rows
 
 from .document import Removed
 
@@ -137,13 +137,7 @@ SITE_LINE_MAX = 100  # characters; a longer line at the top is the report's
 def page_rows(kind: str) -> tuple[re.Pattern, ...]:
     """The patterns of one kind of data/page_chrome.txt (``head``: a site's line above a report;
     ``title``: noise a site adds to a title)."""
-    rows = []
-    for line in (DATA / "page_chrome.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            k, pattern = line.split("\t", 1)
-            if k == kind:
-                rows.append(re.compile(pattern))
-    return tuple(rows)
+    return tuple(re.compile(pattern) for k, pattern in tab_rows("page_chrome.txt") if k == kind)
 
 
 def site_line(line: str) -> bool:

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from ..text import DATA
+from ..text import DATA, tab_rows
 from .document import Document, Section
 
 # Strong cues: a heading that names the role. Checked on the heading text only.
@@ -115,12 +115,7 @@ PARAGRAPH_HEAD = re.compile(r"[^。！？!?]*[。！？!?]?[^。！？!?]*")  # 
 @lru_cache(maxsize=1)
 def paragraph_cues() -> list[tuple[str, re.Pattern]]:
     """(role, pattern) of wording that opens a paragraph of that role (data/role_cues.txt)."""
-    out = []
-    for line in (DATA / "role_cues.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            role, pattern = line.split("\t")
-            out.append((role, re.compile(pattern)))
-    return out
+    return [(role, re.compile(pattern)) for role, pattern in tab_rows("role_cues.txt")]
 
 
 def paragraph_roles(text: str) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..ingest.years import CN_DIGIT, cn_number, five_year_plan
-from ..text import DATA, Concept, concepts, expand, normalize, official_terms, tokenize, unit_aliases, units_named
+from ..text import Concept, concepts, expand, normalize, official_terms, tab_rows, tokenize, unit_aliases, units_named
 
 MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and said so)
 
@@ -23,12 +23,7 @@ MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and
 
 def _intent_rows() -> list[tuple[str, re.Pattern, str]]:
     """(role, pattern, example question) of data/intent.txt, in file order."""
-    rows = []
-    for line in (DATA / "intent.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            role, pattern, example = line.split("\t")
-            rows.append((role, re.compile(pattern), example))
-    return rows
+    return [(role, re.compile(pattern), example) for role, pattern, example in tab_rows("intent.txt")]
 
 
 INTENT_ROWS = _intent_rows()
@@ -149,12 +144,7 @@ def quantity_unit(question: str) -> str | None:
 @lru_cache(maxsize=1)
 def _counted() -> list[tuple[str, re.Pattern]]:
     """(measure word as a regex, the nouns it counts) of data/counted.txt."""
-    rows = []
-    for line in (DATA / "counted.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            unit, nouns = line.split("\t")
-            rows.append((unit, re.compile(nouns)))
-    return rows
+    return [(unit, re.compile(nouns)) for unit, nouns in tab_rows("counted.txt")]
 
 
 # Words that only say which year: the passage's metadata answers them, not its sentences.
