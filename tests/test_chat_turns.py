@@ -8,9 +8,7 @@ import re
 
 import pytest
 
-from retrieval.config import Settings
-from retrieval.engine import Yandu
-from test_web_units import OTHER, HashEncoder
+from test_web_units import OTHER, indexed_app
 
 # A 政府工作报告 of 2025 reviews 2024 and plans 2025 (data/report_years.txt): its review's figures are 2024's.
 GOV = ("2025年某市政府工作报告\n一、2024年工作回顾\n全市粮食产量达到76.28亿斤，新增城镇就业3.2万人。\n"
@@ -19,14 +17,7 @@ GOV = ("2025年某市政府工作报告\n一、2024年工作回顾\n全市粮食
 
 @pytest.fixture
 def app(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "政府工作报告2025.txt").write_text(GOV, encoding="utf-8")
-    (corpus / "乙.txt").write_text(OTHER, encoding="utf-8")
-    y = Yandu(Settings().with_overrides(corpus_dir=corpus, index_dir=tmp_path / "index"))
-    y._encoder = HashEncoder()
-    y.index()
-    return y
+    return indexed_app(tmp_path, {"政府工作报告2025.txt": GOV, "乙.txt": OTHER})
 
 
 @pytest.fixture

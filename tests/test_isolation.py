@@ -257,6 +257,9 @@ def test_editor_of_a_cannot_touch_b(departments, tmp_path):
     for f in setup["files"]["b"]:
         with pytest.raises(Exception):
             gradio.predict(f"b/{f}", api_name="/remove_report")
+        with pytest.raises(Exception):  # B's trash is not hers to empty
+            gradio.predict(f"b/{f}", api_name="/purge_report")
+    assert B_MARK not in json.dumps(gradio.predict(api_name="/trash"), ensure_ascii=False)
     new = tmp_path / f"{A_MARK}2025年总结.txt"
     new.write_text(report(A_MARK, 2025, "作风建设"), encoding="utf-8")
     from gradio_client import handle_file

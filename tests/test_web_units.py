@@ -45,16 +45,21 @@ class HashEncoder:
         return [len(t) for t in texts]
 
 
-@pytest.fixture
-def app(tmp_path) -> Yandu:
+def indexed_app(tmp_path, reports: dict[str, str]) -> Yandu:
+    """A Yandu over ``reports`` (file name → text) in ``tmp_path``, indexed with the hash encoder."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "甲.txt").write_text(REPORT, encoding="utf-8")
-    (corpus / "乙.txt").write_text(OTHER, encoding="utf-8")
+    for name, text in reports.items():
+        (corpus / name).write_text(text, encoding="utf-8")
     y = Yandu(Settings().with_overrides(corpus_dir=corpus, index_dir=tmp_path / "index"))
     y._encoder = HashEncoder()
     y.index()
     return y
+
+
+@pytest.fixture
+def app(tmp_path) -> Yandu:
+    return indexed_app(tmp_path, {"甲.txt": REPORT, "乙.txt": OTHER})
 
 
 def passage(**kw) -> dict:
