@@ -453,6 +453,19 @@ def english_on(pg, root: str | None = None) -> dict:
 
     return {t[:100]: words for t in pg.evaluate(SCAN_JS, root) if (words := english_left(t))}
 
+def refuse_chip(pg, box: str):
+    """Type a year that is no year into the chip box ``box``: a Chinese notice, and no chip kept.
+    Returns the box's input."""
+    field = pg.locator(f"{box} input")
+    field.click()
+    field.fill("abc")
+    field.press("Enter")
+    pg.locator(".toast-body, [data-testid='toast-body']").filter(has_text="已移除：abc").first.wait_for()
+    pg.wait_for_timeout(500)
+    assert "abc" not in pg.locator(box).inner_text()
+    return field
+
+
 
 def artifact(pg, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -546,13 +559,7 @@ def test_an_oversized_upload_and_a_bad_year_are_told_in_chinese(browser, server,
         assert not english_left(text), text
         artifact(pg, f"oversized-upload-{view}.png")
         assert not (server.corpus / big.name).exists()
-        years = pg.locator("#yd-years input")
-        years.click()
-        years.fill("abc")
-        years.press("Enter")
-        pg.locator(".toast-body, [data-testid='toast-body']").filter(has_text="已移除：abc").first.wait_for()
-        pg.wait_for_timeout(500)
-        assert "abc" not in pg.locator("#yd-years").inner_text()
+        refuse_chip(pg, "#yd-years")
         artifact(pg, f"bad-year-{view}.png")
     finally:
         pg.context.close()
@@ -648,13 +655,7 @@ def test_data_years_beside_report_years(browser, server, view, tmp_path):
         pg.wait_for_timeout(800)  # the drawer has slid in
         a, b = years.bounding_box(), data.bounding_box()
         assert abs(a["y"] - b["y"]) < 4 and b["x"] > a["x"] + a["width"] - 2, (a, b)  # side by side
-        box = pg.locator("#yd-data-years input")
-        box.click()
-        box.fill("abc")
-        box.press("Enter")
-        pg.locator(".toast-body, [data-testid='toast-body']").filter(has_text="已移除：abc").first.wait_for()
-        pg.wait_for_timeout(500)
-        assert "abc" not in data.inner_text()
+        box = refuse_chip(pg, "#yd-data-years")
         box.click()
         box.fill("2024")
         box.press("Enter")
