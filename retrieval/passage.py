@@ -17,12 +17,13 @@ class Why:
     roles_asked: list[str] = field(default_factory=list)
     unit: bool = False  # from a unit the question names
     year: bool = False  # about the year (in a report of the year) the question names
+    other_unit_type: bool = False  # the question names a kind of unit (乡, 镇, 学校 …); its report is about others
 
     def to_json(self) -> dict:
         return {"dense": {"rank": self.dense_rank, "score": self.dense_score},
                 "keyword": {"rank": self.keyword_rank, "score": self.keyword_score},
                 "role": self.role, "quantity": self.quantity, "roles_asked": list(self.roles_asked),
-                "unit": self.unit, "year": self.year}
+                "unit": self.unit, "year": self.year, "other_unit_type": self.other_unit_type}
 
 
 @dataclass(frozen=True)

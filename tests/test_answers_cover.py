@@ -206,3 +206,39 @@ def test_a_figure_in_a_documents_name_states_nothing():
     p = passage(title="2023年中共徐庄镇委员会巡察整改进展情况的通报", section="一、整改工作基本情况",
                 text="镇党委制定印发了《巡察徐庄村等5个村党组织反馈问题整改落实方案》，并明确整改责任人。")
     assert figure_sentence("2023年徐庄镇巡察组共反馈问题有多少个？", [p]) is None
+
+
+def test_a_figure_has_the_magnitude_asked():
+    from retrieval.web.answers import figure_sentence
+
+    p = passage(title="2026年海南省政府工作报告", section="一、2025年工作回顾",
+                text="旅游消费持续回暖。接待入境游客150万人次，增长35.2%。")
+    assert figure_sentence("2025年海南接待入境游客有多少亿人次？", [p]) is None  # "150万人次" is not counted in 亿
+    assert figure_sentence("2025年海南接待入境游客有多少万人次？", [p]).text == "接待入境游客150万人次，增长35.2%。"
+    trillions = {**p, "text": "全年财政收入4.5万亿元。"}
+    assert figure_sentence("2025年海南全年财政收入多少亿元？", [trillions]).text == "全年财政收入4.5万亿元。"
+
+
+def test_one_item_answers_when_its_section_plays_the_role_asked_by_its_heading():
+    from retrieval.web.answers import list_items
+
+    why = {**ROLE_FOUND, "roles_asked": ["problem"]}
+    p = passage(title="某镇软弱涣散基层党组织专项整治工作汇报", section="三、存在的问题", section_type="problem", why=why,
+                text="三、存在的问题\n一是基层党组织的作用和功能“弱化”。部分基层党组织存在着不适应新形势的问题。")
+    assert [q.text for q in list_items("镇软弱涣散党组织专项整治汇报查出什么问题？", [p])] == ["一是基层党组织的作用和功能“弱化”。"]
+    # the heading of the passage itself is no item
+    heading_only = {**p, "text": "三、存在的问题\n与上级要求相比，仍然存在一定的差距：党建基础还不够牢固。"}
+    assert list_items("镇软弱涣散党组织专项整治汇报查出什么问题？", [heading_only]) == []
+    # a section that plays another role gives no single item
+    work = {**p, "section": "二、工作开展情况", "section_type": "work", "text": "一是召开专题会议。传达文件精神。"}
+    assert list_items("镇软弱涣散党组织专项整治汇报查出什么问题？", [work]) == []
+
+
+def test_no_direct_answer_from_a_report_about_another_kind_of_unit():
+    from retrieval.web.answers import figure_sentence
+
+    p = passage(title="某镇党建工作总结", section="一、主要工作", text="全年发展党员3名，按期转正党员4名。",
+                why={"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "other_unit_type": True})
+    assert figure_sentence("某镇全年发展党员多少名？", [p]) is None  # the searcher found the report about another kind
+    same = {**p, "why": {**p["why"], "other_unit_type": False}}
+    assert figure_sentence("某镇全年发展党员多少名？", [same]).text == "全年发展党员3名，按期转正党员4名。"

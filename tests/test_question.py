@@ -1,4 +1,6 @@
 """Question understanding on its own: units, years and what they mean, roles, lists, quantities, paraphrases."""
+import re
+
 from retrieval.search.question import understand
 from retrieval.text import normalize_question
 
@@ -144,3 +146,17 @@ def test_people_counted_with_ge_are_asked_in_the_measure_words_of_people():
         assert stating(unit).search("全年发展党员3名") and not stating(unit).search("先后2次专题学习"), question
     assert quantity_unit("有几个党支部？") == ANY_UNIT
     assert quantity_unit("全年发展了多少名党员？") == "名"
+
+
+def test_a_measure_word_asked_is_answered_in_the_measure_words_reports_replace_it_with():
+    """data/measure_words.txt: each row lets "多少<asked>" find a figure counted with each of its
+    measure words, and only with those ("整改完成了多少项？" → "已完成整改98个", not "98人")."""
+    from retrieval.search.question import _alike, quantity_unit, stating
+    assert _alike()
+    for asked, alike in _alike().items():
+        unit = quantity_unit(f"完成了多少{asked}？")
+        assert unit == alike
+        for word in re.findall(r"[^\[\]]", alike):
+            assert stating(unit).search(f"已完成98{word}"), (asked, word)
+        assert not stating(unit).search("已完成98人") and not stating(unit).search("已完成98次"), asked
+    assert quantity_unit("开了多少次会？") == "次"

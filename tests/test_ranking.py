@@ -98,7 +98,21 @@ def test_text_features_read_the_sentence_the_title_and_the_year():
     idf = {t: 1.0 for c in q.concepts for t in c.members}
     rows = [{"text": "2024年，全年发展党员12名。", "heading_path": ["一、组织建设"], "title": "党建工作总结", "item": None},
             {"text": "加强党员教育管理。", "heading_path": ["二、下步打算", "（一）"], "title": "党员工作述职报告", "item": "一是"}]
-    x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf).T))
+    x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf, lambda source: frozenset()).T))
     assert x["states_quantity"].tolist() == [1, 0] and x["year_in_text"].tolist() == [1, 0]
     assert x["coverage"][0] > x["coverage"][1] and x["title_coverage"][1] > 0
     assert x["depth"].tolist() == [1, 2] and x["item"].tolist() == [0, 1]
+    assert x["asks_unit_type"].tolist() == [0, 0]
+
+
+def test_the_kind_of_unit_asked_is_read_against_each_report_s():
+    from retrieval.search.features import TEXT_FEATURES, text_features
+
+    q = understand("镇里党员学习强国日均积分多少?", 2024)
+    idf = {t: 1.0 for c in q.concepts for t in c.members}
+    rows = [{"text": "全镇党员日人均分均超过40分。", "heading_path": [], "title": "", "item": None, "source": s}
+            for s in ("town", "city", "unknown")]
+    types = {"town": frozenset({"镇"}), "city": frozenset({"市", "机关"}), "unknown": frozenset()}
+    x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf, types.get).T))
+    assert x["asks_unit_type"].tolist() == [1, 1, 1]
+    assert x["unit_type"].tolist() == [1, 0, 0] and x["unit_type_other"].tolist() == [0, 1, 0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
@@ -48,6 +49,9 @@ TEXT_FEATURES = (
     "states_quantity",  # a how-many question, and one sentence gives a number with the unit asked
     "heading_coverage",  # share of the concept weight its heading path says
     "title_coverage",  # share of the concept weight its report's title says
+    "asks_unit_type",  # the question names a kind of unit (乡, 镇, 学校 …)
+    "unit_type",  # …and the passage's report is about that kind of unit (unit_types.report_types)
+    "unit_type_other",  # …and its report is about other kinds only
     "year_in_text",  # its headings or text name a year the question names ("2024年")
     "text_coverage",  # share the whole passage says
     "length",  # log(characters)
@@ -59,8 +63,8 @@ FEATURES = ROW_FEATURES + TEXT_FEATURES
 # question never ranks a passage lower. Tree models are held to it (LightGBM's monotone constraints).
 RISING = {"fused", "dense", "dense_rr", "keyword", "keyword_log", "keyword_rr", "report_rows", "report_dense",
           "report_keyword", "role_heading", "role_paragraph", "implied_role", "unit", "year", "recent", "coverage",
-          "states_quantity", "heading_coverage", "title_coverage", "year_in_text", "text_coverage"}
-FALLING = {"dense_gap", "role_other"}
+          "states_quantity", "heading_coverage", "title_coverage", "unit_type", "year_in_text", "text_coverage"}
+FALLING = {"dense_gap", "role_other", "unit_type_other"}
 DIRECTIONS = tuple(1 if n in RISING else -1 if n in FALLING else 0 for n in FEATURES)
 ROLES = ("problem", "cause", "plan", "work", "highlight")  # section roles a question can ask for
 
@@ -114,8 +118,10 @@ def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndar
     return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in ROW_FEATURES])
 
 
-def text_features(rows: list[dict], q: Question, idf: dict[str, float]) -> np.ndarray:
-    """[rows × TEXT_FEATURES] for chunk rows (text, heading_path, item)."""
+def text_features(rows: list[dict], q: Question, idf: dict[str, float],
+                  types_of: Callable[[str], frozenset[str]]) -> np.ndarray:
+    """[rows × TEXT_FEATURES] for chunk rows (text, heading_path, item, source); ``types_of(source)``:
+    the kinds of unit a report is about."""
     figure = stating(q.quantity) if q.quantity else None
     total = sum(c.weight(idf) for c in q.concepts) or 1.0
     years = [f"{y}年" for y in sorted(q.years | q.report_years)]
@@ -123,11 +129,15 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float]) -> np.nd
     for i, row in enumerate(rows):
         text, plain = row["text"], matching(row["text"])
         headings = matching(" ".join(row["heading_path"]))
+        types = types_of(row["source"]) if q.unit_types else frozenset()
         out[i] = (
             sentence_coverage(plain, q.concepts, idf, figure, normalized=True),
             float(bool(q.quantity) and states_quantity(plain, q.tokens, q.quantity, normalized=True)),
             said(headings, q.concepts, idf) / total,
             said(matching(row.get("title") or ""), q.concepts, idf) / total,
+            float(bool(q.unit_types)),
+            float(bool(types & q.unit_types)),
+            float(bool(types) and not types & q.unit_types),
             float(any(y in plain or y in headings for y in years)),
             said(plain, q.concepts, idf) / total,
             math.log(1 + len(text)),

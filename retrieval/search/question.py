@@ -2,7 +2,7 @@
 
 `understand` reads, in one place: the section role it asks about (问题 → problem, 原因 → cause,
 下一步 → plan, 做法 → work) and whether it asks for nothing but that role; the units it names
-(宁夏 → 宁夏回族自治区, data/units.txt); the years it is about and the report years it names
+(宁夏 → 宁夏回族自治区, data/units.txt) and the kinds of unit (乡, 镇, 学校; data/unit_types.txt); the years it is about and the report years it names
 ("2025年政府工作报告" names a report, "2024年粮食产量" a year; 今年/去年/明年 count from the newest
 report; 十四五 is 2021–2025); whether it asks for a target or a plan rather than a result; whether
 it asks for a list (有哪些, 哪几个, 存在哪些问题); for how-many questions the unit counted; and the
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..ingest.years import CN_DIGIT, cn_number, five_year_plan
+from .unit_types import asked_types
 from ..text import Concept, concepts, expand, normalize, official_terms, tab_rows, tokenize, unit_aliases, units_named
 
 MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and said so)
@@ -54,6 +55,7 @@ class Question:
     roles: list[str] = field(default_factory=list)  # section roles asked about
     only_role: bool = False  # asks for nothing but that role ("存在问题的原因是什么？")
     units: list[str] = field(default_factory=list)  # official names of the units named
+    unit_types: frozenset[str] = frozenset()  # the kinds of unit named (乡, 镇, 学校 …; unit_types.py)
     years: frozenset[int] = frozenset()  # years the answer is about
     report_years: frozenset[int] = frozenset()  # years of the reports named
     target: bool = False  # asks for a target / plan / task, not a result
@@ -133,12 +135,18 @@ def quantity_unit(question: str) -> str | None:
     if not m:
         return None
     if m.group(1) and m.group(1) != "个":
-        return m.group(1)
+        return _alike().get(m.group(1), m.group(1))
     if m.group(0)[:2] != "多大":  # "几个同志" / "同志有几个": the measure word reports count them with
         for unit, nouns in _counted():
             if nouns.search(question[m.end():m.end() + 6]) or re.search(rf"(?:{nouns.pattern})的?(?:有|是|共|一共|总共|共有)?$", question[:m.start()]):
                 return unit
     return ANY_UNIT
+
+
+@lru_cache(maxsize=1)
+def _alike() -> dict[str, str]:
+    """measure word asked → the measure words a statement may count the same things with (data/measure_words.txt)."""
+    return dict(tab_rows("measure_words.txt"))
 
 
 @lru_cache(maxsize=1)
@@ -175,7 +183,7 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
     # the items of a 存在问题 / 原因 section) — never a how-many question.
     is_list = only_role or bool(LIST.search(text)) or (bool(set(roles) & LIST_ROLES) and not quantity)
     return Question(text=text, tokens=tokens, roles=roles, only_role=only_role, units=units,
-                    years=frozenset(about), report_years=frozenset(reports), target=bool(TARGET.search(text)),
+                    unit_types=asked_types(text), years=frozenset(about), report_years=frozenset(reports), target=bool(TARGET.search(text)),
                     is_list=is_list, quantity=quantity, official=official, concepts=subject(text))
 
 

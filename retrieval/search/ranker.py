@@ -29,7 +29,7 @@ METHODS = ("loglinear", "lambdarank", "logistic")
 # The log-linear form: log score = weights · terms. Each term is the log of the fused retrieval score, an
 # agreement (role, unit, year …) or a share of the question said, so each weight says by how much it
 # multiplies a passage's score — the form of a hand-weighted ranker, its weights learned.
-TERMS = ("log_fused", "role", "role_only", "role_heading", "implied_role", "role_other", "unit", "log_year", "recent",
+TERMS = ("log_fused", "role", "role_only", "role_heading", "implied_role", "role_other", "unit", "unit_type", "unit_type_other", "log_year", "recent",
          "year_in_text", "states_quantity", "log_coverage", "heading_coverage", "title_coverage", "text_coverage",
          "report_rows", "report_dense", "report_keyword", "item")
 

@@ -23,6 +23,7 @@ from .filters import Filters
 from .fusion import best_rows, falling_scores, rank_of
 from .lists import complete_lists
 from .question import MAX_QUESTION, Question, understand
+from .unit_types import types_in
 from .ranker import RANKER_FILE, Ranker, probability
 
 
@@ -85,7 +86,7 @@ def features_of(snap: Snapshot, c: Candidates, order: list[int]) -> tuple[list[d
     by_id = {r["id"]: r for r in snap.chunks([int(c.view.ids[i]) for i in order])}
     rows = [by_id[int(c.view.ids[i])] for i in order]
     idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
-    return rows, np.hstack([c.rows[order], text_features(rows, c.question, idf)])
+    return rows, np.hstack([c.rows[order], text_features(rows, c.question, idf, types_in(snap))])
 
 
 class Searcher:
@@ -162,16 +163,17 @@ class Searcher:
             note = " ".join(filter(None, [note, WEAK]))
         ranked = self.rank(snap, c, max(self.ranker.depth, top_k))
         quantity = ranked.table[:, FEATURES.index("states_quantity")] > 0
+        other_type = ranked.table[:, FEATURES.index("unit_type_other")] > 0
         ev, sc = c.evidence, c.scores
         passages = []
-        for i, score, row, states in zip(ranked.order, probability(ranked.scores), ranked.rows, quantity):
+        for i, score, row, states, other in zip(ranked.order, probability(ranked.scores), ranked.rows, quantity, other_type):
             row["why"] = Why(
                 dense_rank=int(sc.dense_rank[i]) + 1 if sc.dense_rank[i] >= 0 else None,
                 dense_score=round(float(sc.dense[i]), 4),
                 keyword_rank=int(sc.keyword_rank[i]) + 1 if sc.keyword_rank[i] >= 0 else None,
                 keyword_score=round(float(sc.keyword[i]), 3),
                 role=bool(ev.role[i]), quantity=bool(states),
-                roles_asked=ev.roles, unit=bool(ev.unit[i]), year=bool(ev.year[i] > 0))
+                roles_asked=ev.roles, unit=bool(ev.unit[i]), year=bool(ev.year[i] > 0), other_unit_type=bool(other))
             row["score"] = round(float(score), 5)
             passages.append(row)
         if c.question.is_list and s.list_completion:

@@ -105,11 +105,21 @@ def asks_which(question: str) -> bool:
     return bool(_cue("which").search(normalize_question(question)))
 
 
+MAGNITUDE = re.compile(r"(?:几|多少)([万亿]+[^\W\d_是呢吗啊？?])")  # "多少亿元", "多少万人"
+
+
 def figure_unit(question: str, asked: Question) -> re.Pattern:
     """A number with the unit a how-many question counts: the searcher's unit, or the measure word
-    after "几"/"多少" when the searcher reads none ("几节" → 节; data/answer_cues.txt)."""
-    m = re.search(rf"(?:几|多少)({_cue('measure').pattern})", normalize_question(question))
-    return stating(m.group(1)) if m and asked.quantity == ANY_UNIT else stating(asked.quantity)
+    after "几"/"多少" when the searcher reads none ("几节" → 节; data/answer_cues.txt), or the
+    magnitude and unit it names ("多少亿元" → "…亿元", "4.5万亿元" too)."""
+    q = normalize_question(question)
+    m = re.search(rf"(?:几|多少)({_cue('measure').pattern})", q)
+    if m and asked.quantity == ANY_UNIT:
+        return stating(m.group(1))
+    scale = MAGNITUDE.search(q)  # "多少亿人次" is not answered by "150万人次"
+    if scale and asked.quantity == ANY_UNIT:
+        return stating(f"[万千百]?{scale.group(1)}")
+    return stating(asked.quantity)
 
 
 def years_named(sentence: str) -> set[int]:
@@ -217,9 +227,11 @@ def on_topic(question: str, p: dict, pieces: list[str], lead: str = "", opening:
 
 
 def _agrees(p: dict, asked: Question) -> bool:
-    """Is a passage from the unit and about the year the question names (the searcher's evidence)?"""
+    """Is a passage from the unit and about the year the question names, and not from another kind of
+    unit than the one it names (the searcher's evidence)?"""
     why = p.get("why") or {}
-    return (not asked.units or why.get("unit", True)) and (not (asked.years or asked.report_years) or why.get("year", True))
+    return ((not asked.units or why.get("unit", True)) and (not (asked.years or asked.report_years) or why.get("year", True))
+            and not why.get("other_unit_type", False))
 
 
 def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
@@ -267,6 +279,12 @@ def _item_text(text: str) -> str:
     return item[: cut if cut > 10 else ITEM_CHARS] + "…"
 
 
+def _whole(piece: str) -> bool:
+    """Does an item's first sentence end (not cut off: "一是部分驻区单位对社区党建")?"""
+    m = SENTENCE.match(piece.strip())
+    return bool(m) and m.group()[-1] in "。；！？"
+
+
 def _heading(p: dict) -> str:
     return (p.get("section") or "").split(" › ")[-1].strip()
 
@@ -280,14 +298,22 @@ def _kind(piece: str) -> int:
     return next((i for i, m in enumerate(MARKER_KINDS) if m.match(piece)), -1)
 
 
+def _headings(p: dict) -> list[str]:
+    """The openings of a passage's headings (its section path), to tell them from its items."""
+    return [h.strip()[:12] for h in (p.get("section") or "").split(" › ") if h.strip()]
+
+
+def _own_heading(p: dict, piece: str) -> bool:
+    return any(piece.lstrip().startswith(h) for h in _headings(p))
+
+
 def _pieces(p: dict) -> list[str]:
     """The whole items one passage enumerates: its own headings left out, the items of its outer list
     only (the kind of marker its first item has: "1、" items keep their "一是" points inside them)."""
     text = p["text"]
     starts = [m.start() for m in ITEM_START.finditer(text)]
-    headings = [h.strip()[:12] for h in (p.get("section") or "").split(" › ") if h.strip()]
     if len(starts) > 1:  # a heading of the passage's own, leading its items
-        starts = [s for s in starts if not any(text[s:].lstrip().startswith(h) for h in headings)] or starts
+        starts = [s for s in starts if not _own_heading(p, text[s:])] or starts
     outer = _kind(text[starts[0]:]) if starts else -1
     starts = [s for s in starts if _kind(text[s:]) == outer]
     pieces = []
@@ -372,7 +398,8 @@ def _lead(text: str, first: str) -> str:
 def _section_items(p: dict, top: list[dict], roles: list[str], question: str) -> list[Quote]:
     """The items of the section ``p`` belongs to that answer the question (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
-    passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out."""
+    passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
+    or the one item of a section whose heading plays the role asked."""
     pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
     lead = _lead(p["text"], pieces[0]) if pieces else ""
     if len(pieces) < 2:
@@ -381,7 +408,11 @@ def _section_items(p: dict, top: list[dict], roles: list[str], question: str) ->
             if len(clauses) >= 2:
                 lead, pieces = opening, clauses
                 break
-    if len(pieces) >= 2:
+    if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
+                            and not _own_heading(p, pieces[0]) and _whole(pieces[0])):
+        # one item answers when its section plays the role asked by its heading ("三、存在的问题" over
+        # "一是……" only: the rest of the list is not in the report, or not in this section) and it
+        # says at least one whole sentence (a web copy cut off inside its first item says nothing sure)
         picked = on_topic(question, p, pieces, lead, _opening(p, top))
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]

@@ -1,0 +1,25 @@
+"""The kinds of unit questions and reports are about (data/unit_types.txt, retrieval/search/unit_types.py)."""
+import pytest
+
+from retrieval.search.unit_types import asked_types, report_types
+from retrieval.text import normalize, normalize_question, tab_rows
+
+ROWS = tab_rows("unit_types.txt")
+
+
+@pytest.mark.parametrize("kind,naming,own,example,look_alike", ROWS, ids=[r[0] for r in ROWS])
+def test_each_row_reads_its_example_and_not_its_look_alike(kind, naming, own, example, look_alike):
+    assert kind in asked_types(normalize_question(example)), example
+    assert kind not in asked_types(normalize_question(look_alike)), look_alike
+
+
+def test_a_report_is_about_the_kinds_its_title_names_or_it_speaks_of_as_itself():
+    text = normalize("一年来，我镇坚持党建引领，全镇21个村党组织……各村开展主题党日。乡村振兴取得成效。")
+    assert report_types("", text) == {"镇"}  # "各村" and "乡村" are other units and words, not itself
+    assert report_types(normalize("某县教育局2019年党建述职报告"), "") == {"县", "局"}
+    assert report_types(normalize("2023年党建工作总结"), normalize("加强党的建设，推动高质量发展。")) == frozenset()
+
+
+def test_a_question_names_no_kind_when_it_names_none():
+    assert asked_types(normalize_question("意识形态工作存在哪些问题？")) == frozenset()
+    assert asked_types(normalize_question("乡镇2022年意识形态工作有哪些风险？")) == {"乡", "镇"}
