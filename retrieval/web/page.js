@@ -78,7 +78,8 @@
       shown = '复制失败';
     }
     button.textContent = shown;
-    setTimeout(() => { button.textContent = '复制'; }, 2000);
+    clearTimeout(button.ydShown);
+    button.ydShown = setTimeout(() => { button.textContent = '复制'; }, 2000);
   });
   // Words Gradio writes into its components in English, not through its translations (locale.py):
   // tooltips and screen-reader labels, notice titles, and the upload-size notice of its client.
