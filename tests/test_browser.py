@@ -530,6 +530,8 @@ def test_copy_gives_a_message_as_plain_text_and_the_examples_are_read_in_chinese
         assert answer.locator("button.yd-copy").get_attribute("aria-label") == "复制本条回答"
         assert not pg.locator("#yd-chat button[aria-label='复制消息']").count()  # Gradio's (HTML) copy is off
         text = copied(pg, answer)
+        answer.locator("button.yd-copy").scroll_into_view_if_needed()
+        artifact(pg, "copy-answer.png")
         assert not MARKUP.search(text), text[:400]
         lines = text.splitlines()
         cite_line = next(line for line in lines if line.startswith("[1] "))
@@ -543,7 +545,7 @@ def test_copy_gives_a_message_as_plain_text_and_the_examples_are_read_in_chinese
         user = pg.locator("#yd-chat .message-row.user-row").last
         assert user.locator("button.yd-copy").get_attribute("aria-label") == "复制本条提问"
         assert copied(pg, user) == QUESTION
-        artifact(pg, "copy-desktop.png")
+        artifact(pg, "copy-question.png")
         # an intranet address over http: no clipboard API for the page, the browser's copy command instead
         pg.evaluate("""() => { Object.defineProperty(window, 'isSecureContext', {get: () => false, configurable: true});
                                window.ydCopyEvents = 0; document.addEventListener('copy', () => window.ydCopyEvents++); }""")
