@@ -85,7 +85,7 @@
   // tooltips and screen-reader labels, notice titles, and the upload-size notice of its client.
   const WORDS = {
     'Warning': '提示', 'Info': '提示', 'Success': '完成', 'Error': '出错了',
-    'Copy message': '复制消息', 'Copied message': '已复制', 'Scroll down': '滚动到最新',
+    'Scroll down': '滚动到最新',
     'Fullscreen': '全屏', 'Exit fullscreen mode': '退出全屏', 'Copy table data': '复制表格数据',
     'Copied to clipboard': '已复制到剪贴板', 'Toggle Sidebar': '展开或收起侧栏', 'Reset to default value': '恢复默认值',
     'Click to upload or drop files': '点击上传或拖放文件', 'File upload': '上传文件', 'More tabs': '更多标签页',
