@@ -472,14 +472,23 @@ def artifact(pg, name: str) -> None:
     pg.screenshot(path=str(ARTIFACTS / name))
 
 
+LABELS_JS = """() => [...document.querySelectorAll('[title], [aria-label]')]
+  .filter((el) => el.checkVisibility && el.checkVisibility())
+  .flatMap((el) => [el.getAttribute('title'), el.getAttribute('aria-label')]).filter(Boolean)"""
+MARKUP = re.compile(r"<[A-Za-z/!]|&(?:[A-Za-z]+|#\d+);")
+
+
 def test_no_english_on_the_page_in_an_english_browser(browser, server):
     pg = open_page(browser, server, locale="en-US")
     try:
+        left = english_on(pg)  # the empty chat: its examples ("Select example 1: …" to a screen reader)
         ask(pg, QUESTION)
         last_answer(pg).locator(".yd-cite").first.wait_for()
-        last_answer(pg).hover()  # the message's copy button appears
+        last_answer(pg).hover()
         pg.wait_for_timeout(400)
-        left = english_on(pg)
+        left |= english_on(pg)
+        # a message's screen-reader label is its text, not its HTML (the scan sets markup aside)
+        assert not [t for t in pg.evaluate(LABELS_JS) if MARKUP.search(t)]
         pg.get_by_role("tab", name="报告库").click()
         shown(pg.locator("#yd-library"), "2023党组党建工作总结及下一步工作计划").wait_for()
         pg.locator("#yd-library").hover()
@@ -488,6 +497,61 @@ def test_no_english_on_the_page_in_an_english_browser(browser, server):
         assert not left, left
         titles = pg.locator("#yd-types input[title]").evaluate_all("els => els.map(e => e.title)")
         assert titles and not any(re.search("[A-Za-z]", t) for t in titles), titles  # "概况", not "overview"
+    finally:
+        pg.context.close()
+
+
+def copied(pg, row) -> str:
+    """What the 复制 button of the chat message ``row`` puts into the clipboard."""
+    pg.evaluate("() => navigator.clipboard.writeText('（空）')")
+    button = row.locator("button.yd-copy")
+    pg.wait_for_function("(b) => b.textContent === '复制'", arg=button.element_handle())  # not still 已复制
+    button.click()
+    pg.wait_for_function("(b) => b.textContent === '已复制'", arg=button.element_handle())
+    return pg.evaluate("() => navigator.clipboard.readText()")
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_copy_gives_a_message_as_plain_text_and_the_examples_are_read_in_chinese(browser, server):
+    from retrieval.web.layout import EXAMPLES
+
+    pg = open_page(browser, server)
+    pg.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url.rstrip("/"))
+    try:
+        examples = pg.locator("#yd-chat button.example").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+        assert examples == [f"示例问题 {n}：{q}" for n, q in enumerate(EXAMPLES[:4], 1)]
+        first = client(server.url).predict(QUESTION, 5, api_name="/search")[0]
+        ask(pg, QUESTION)
+        answer = last_answer(pg)
+        answer.locator(".yd-cite").first.wait_for()
+        assert answer.locator("button.yd-copy").get_attribute("aria-label") == "复制本条回答"
+        assert not pg.locator("#yd-chat button[aria-label='复制消息']").count()  # Gradio's (HTML) copy is off
+        text = copied(pg, answer)
+        answer.locator("button.yd-copy").scroll_into_view_if_needed()
+        artifact(pg, "copy-answer.png")
+        assert not MARKUP.search(text), text[:400]
+        lines = text.splitlines()
+        cite_line = next(line for line in lines if line.startswith("[1] "))
+        assert (first["section"] or "（导语）") in cite_line
+        quote = first["text"].strip().splitlines()[0]
+        assert words(quote) in words(text)  # the passage itself, its line breaks kept
+        assert words(lines[lines.index(cite_line) + 2]) == words(quote)  # under its citation, a blank line between
+        shown = answer.locator(".message-content").inner_text()  # ... and nothing the message does not show
+        assert all(words(re.sub(r"^\d+\. ", "", line)) in words(shown) for line in lines if line.strip())
+        assert "复制" not in text and "已复制" not in text
+        user = pg.locator("#yd-chat .message-row.user-row").last
+        assert user.locator("button.yd-copy").get_attribute("aria-label") == "复制本条提问"
+        assert copied(pg, user) == QUESTION
+        artifact(pg, "copy-question.png")
+        # an intranet address over http: no clipboard API for the page, the browser's copy command instead
+        pg.evaluate("""() => { Object.defineProperty(window, 'isSecureContext', {get: () => false, configurable: true});
+                               window.ydCopyEvents = 0; document.addEventListener('copy', () => window.ydCopyEvents++); }""")
+        assert copied(pg, answer) == text and copied(pg, user) == QUESTION
+        assert pg.evaluate("() => window.ydCopyEvents") == 2
+        assert not pg.errors, pg.errors
     finally:
         pg.context.close()
 

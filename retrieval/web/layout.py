@@ -147,7 +147,8 @@ def build(web: WebApp) -> gr.Blocks:
                     with gr.Column(scale=6, min_width=320, elem_id="yd-chat-col"):
                         chatbot = gr.Chatbot(
                             label="问答", show_label=False, elem_id="yd-chat", height=620, autoscroll=False,
-                            buttons=["copy"], layout="panel",
+                            # no Gradio copy button: it copies a message's HTML (page.js adds one that copies its text)
+                            buttons=[], layout="panel",
                             # 👍/👎 kept in the audit log: offered only where one is kept (sign-in on)
                             feedback_options=("Like", "Dislike") if web.gate.audit_log is not None else None,
                             # HTML messages (render.py), no Markdown: Gradio's Markdown lexes every message

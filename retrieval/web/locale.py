@@ -19,7 +19,7 @@ CHINESE_UI = (b'<script>(() => { try { const p = Navigator.prototype;'
 # ("common.complete" showed as itself under the library table). Found by tests/test_browser.py's scan.
 GRADIO_ZH = {
     "common": {"complete": "完成"},
-    "chatbot": {"copy_message": "复制消息", "copied_message": "已复制", "complete": "完成"},
+    "chatbot": {"complete": "完成"},
     "dataframe": {"filter": "筛选", "clear_filter": "清除筛选", "import_empty_file": "拖入的文件是空的。",
                   "import_no_column_names": "拖入的文件没有列名。"},
 }

@@ -23,11 +23,69 @@
     else if (tries > 0) setTimeout(() => closeDrawerOnPhone(tries - 1), 100);
   };
   closeDrawerOnPhone(30);
+  // Copying a message gives its text as the reader sees it: Gradio's own copy button (off: layout.py)
+  // copies the message's HTML. Each question and answer gets a 复制 button; what it copies is the
+  // message's rendered text (line breaks kept, list items numbered), its controls (有用/无用) left out.
+  const plainText = (message) => {
+    const copy = message.cloneNode(true);
+    for (const el of copy.querySelectorAll('.yd-rate, .yd-copy')) el.remove();
+    for (const list of copy.querySelectorAll('ol')) {
+      [...list.children].forEach((li, i) => li.prepend(`${i + 1}. `));
+    }
+    const host = document.createElement('div');  // rendered (innerText follows layout), out of sight
+    host.style.cssText = 'position:fixed;left:-99999px;top:0;width:800px;';
+    host.append(copy);
+    document.body.append(host);
+    const text = copy.innerText;
+    host.remove();
+    return text.split('\n').map((line) => line.trimEnd()).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  };
+  // The clipboard API needs a secure context (https, localhost); an intranet address over http has
+  // none: there the browser's copy command carries the text.
+  const toClipboard = async (text) => {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    const put = (event) => { event.clipboardData.setData('text/plain', text); event.preventDefault(); };
+    document.addEventListener('copy', put, {once: true});
+    try {
+      if (!document.execCommand('copy')) throw new Error('copy refused');
+    } finally {
+      document.removeEventListener('copy', put);
+    }
+  };
+  const addCopyButtons = () => {
+    for (const row of document.querySelectorAll('#yd-chat .message-row')) {
+      if (row.querySelector('.yd-copy')) continue;
+      const body = row.querySelector('[data-testid="user"], [data-testid="bot"]');
+      if (!body) continue;
+      const label = body.dataset.testid === 'user' ? '复制本条提问' : '复制本条回答';
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'yd-copy';
+      button.textContent = '复制';
+      button.title = label;
+      button.setAttribute('aria-label', label);
+      (row.querySelector('.flex-wrap') || row).append(button);
+    }
+  };
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest && event.target.closest('#yd-chat button.yd-copy');
+    const message = button && button.closest('.message-row').querySelector('.message-content');
+    if (!message) return;
+    let shown = '已复制';
+    try {
+      await toClipboard(plainText(message));
+    } catch (e) {
+      shown = '复制失败';
+    }
+    button.textContent = shown;
+    clearTimeout(button.ydShown);
+    button.ydShown = setTimeout(() => { button.textContent = '复制'; }, 2000);
+  });
   // Words Gradio writes into its components in English, not through its translations (locale.py):
   // tooltips and screen-reader labels, notice titles, and the upload-size notice of its client.
   const WORDS = {
     'Warning': '提示', 'Info': '提示', 'Success': '完成', 'Error': '出错了',
-    'Copy message': '复制消息', 'Copied message': '已复制', 'Scroll down': '滚动到最新',
+    'Scroll down': '滚动到最新',
     'Fullscreen': '全屏', 'Exit fullscreen mode': '退出全屏', 'Copy table data': '复制表格数据',
     'Copied to clipboard': '已复制到剪贴板', 'Toggle Sidebar': '展开或收起侧栏', 'Reset to default value': '恢复默认值',
     'Click to upload or drop files': '点击上传或拖放文件', 'File upload': '上传文件', 'More tabs': '更多标签页',
@@ -38,14 +96,18 @@
     'Select all': '全选', 'Search': '查找', 'Dropdown': '下拉菜单', 'Remove this file': '移除此文件',
     'Liked': '已赞', 'Disliked': '已踩', 'Like': '赞', 'Dislike': '踩',
   };
+  // HTML as the text it shows (an inert document: nothing in it runs or loads)
+  const textOf = (html) => new DOMParser().parseFromString(html, 'text/html').body.textContent.replace(/\s+/g, ' ').trim();
   const PATTERNS = [
     // @gradio/client: `File(s) exceed the maximum allowed size of 20.0 Mb: "a.pdf", "b.pdf"`
     [/^File\(s\) exceed the maximum allowed size of ([\d.]+) ?(\w+): (.*)$/s,
      (m, n, unit, names) => `文件超过上传上限 ${parseFloat(n)} ${unit.toUpperCase()}，未上传：${names.replace(/"/g, '').split(', ').join('、')}`],
     [/^number input for (.*)$/s, (m, x) => `${x}（数值）`],
     [/^range slider for (.*)$/s, (m, x) => `${x}（滑块）`],
-    [/^user's message: (.*)$/s, (m, x) => `提问：${x}`],
-    [/^bot's message: (.*)$/s, (m, x) => `回答：${x.slice(0, 80)}`],
+    // a message's label is its HTML: read out as the text it shows
+    [/^user's message: (.*)$/s, (m, x) => `提问：${textOf(x)}`],
+    [/^bot's message: (.*)$/s, (m, x) => `回答：${textOf(x).slice(0, 80)}`],
+    [/^Select example (\d+): (.*)$/s, (m, n, x) => `示例问题 ${n}：${x}`],
   ];
   const chinese = (text) => {
     const t = text.trim();
@@ -84,9 +146,10 @@
   const soon = () => {  // once per frame, however many changes came in it
     if (queued) return;
     queued = true;
-    requestAnimationFrame(() => { queued = false; translate(); });
+    requestAnimationFrame(() => { queued = false; translate(); addCopyButtons(); });
   };
   translate();
+  addCopyButtons();
   new MutationObserver(soon).observe(document.body, {childList: true, subtree: true, characterData: true,
                                                      attributes: true, attributeFilter: ATTRS});
 }
