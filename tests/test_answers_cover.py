@@ -242,3 +242,11 @@ def test_no_direct_answer_from_a_report_about_another_kind_of_unit():
     assert figure_sentence("某镇全年发展党员多少名？", [p]) is None  # the searcher found the report about another kind
     same = {**p, "why": {**p["why"], "other_unit_type": False}}
     assert figure_sentence("某镇全年发展党员多少名？", [same]).text == "全年发展党员3名，按期转正党员4名。"
+
+
+def test_of_the_sentences_stating_a_figure_the_one_saying_most_of_the_question_is_quoted():
+    from retrieval.web.answers import figure_sentence
+
+    p = passage(title="“学四史 悟初心”主题实践活动工作总结", section="一、整体工作情况",
+                text="在讲的方面，局党组班子成员深入基层党组织讲党课5人次，辐射13个学校。基层党组织书记讲党课73人次。")
+    assert figure_sentence("基层党组织书记讲党课多少人次？", [p]).text == "基层党组织书记讲党课73人次。"

@@ -242,9 +242,11 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
         return None
     number = figure_unit(question, asked)
     wants_target = asked.target or "plan" in asked.roles
-    thing = counted(question, _needed(asked.concepts))
+    needed = _needed(asked.concepts)
+    thing = counted(question, needed)
     allowed_years = set(asked.years) | set(asked.report_years)
     source = passages[0]["source"]
+    found: list[tuple[int, int, Quote]] = []  # (concepts the sentence leaves unsaid, order, quote)
     for p in passages[:TOP]:
         if p["source"] != source or not _agrees(p, asked):
             continue
@@ -261,8 +263,11 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
                 continue
             if allowed_years and years_named(norm) - allowed_years:
                 continue
-            return Quote(sentence, p["rank"])
-    return None
+            unsaid = sum(1 for c in needed if not _says(norm + context, c))
+            found.append((unsaid, len(found), Quote(sentence, p["rank"])))
+    # Of the sentences that qualify, the one that says most of what was asked: "基层党组织书记讲党课73人次",
+    # not the sentence before it, "局党组班子成员深入基层党组织讲党课5人次", which leaves 书记 unsaid.
+    return min(found)[2] if found else None
 
 
 def _item_text(text: str) -> str:
