@@ -91,6 +91,9 @@ def forget(app) -> None:
     """Empty the per-question caches (a checkout without them has nothing to empty)."""
     from retrieval.search import searcher
 
+    answers = getattr(app, "answers", None)
+    if answers is not None:
+        answers.clear()
     vectors = getattr(app.searcher, "vectors", None)
     if vectors is not None:
         vectors.clear()

@@ -11,7 +11,8 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from collections import OrderedDict
+from dataclasses import asdict, astuple, dataclass, field, replace
 from pathlib import Path
 
 from .config import SECTION_TYPE_NAMES, Settings
@@ -68,6 +69,37 @@ class ReportInfo:
 
 log = logging.getLogger(__name__)
 
+ANSWERS_KEPT = 256  # searches' results kept per index generation (≤ 50 passages each: a few MB at most)
+
+
+class _Answers:
+    """The last searches' results of one snapshot (LRU): a question asked again with the same
+    options is answered without ranking it again — 4.9 CPU-ms in-process, most of our share of a
+    search (docs/BENCHMARKS.md, issue #24). A new snapshot (any index change) empties it. Thread-safe."""
+
+    def __init__(self, size: int = ANSWERS_KEPT):
+        self.size, self._snap, self._kept = size, None, OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, snap, key) -> Result | None:
+        with self._lock:
+            hit = self._kept.get(key) if snap is self._snap else None
+            if hit is not None:
+                self._kept.move_to_end(key)
+            return hit
+
+    def put(self, snap, key, result: Result) -> None:
+        with self._lock:
+            if snap is not self._snap:
+                self._snap, self._kept = snap, OrderedDict()
+            self._kept[key] = result
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snap, self._kept = None, OrderedDict()
+
 
 class _OnFirstUse:
     """Stands for the encoder until something of it is needed; then loads it (once, under the facade's lock)."""
@@ -91,6 +123,7 @@ class Yandu:
         self._searcher: Searcher | None = None
         self._load = threading.Lock()
         self._make = threading.Lock()
+        self.answers = _Answers()
         self.update_error: str | None = None  # why the last ensure_index could not update (index still served)
 
     @property
@@ -319,11 +352,16 @@ class Yandu:
         if snap is not None and snap.manifest.model_id != self.encoder.model_id:  # an index of another model
             return Result([], f"索引由模型 {snap.manifest.model_id} 建立，与当前模型 {self.encoder.model_id} 不符，"
                               f"无法检索。重建：{rebuild_command(self.settings)}")
-        result = self.searcher.search(question, top_k, filters, snap)
-        labels = self._labels_of(snap) if snap is not None and result.passages else {}
-        passages = [replace(filters.badge(p) if filters.section_types else p, title=labels.get(p.source, p.title))
-                    for p in result.passages]
-        return replace(result, passages=passages)
+        key = (question, top_k, *(tuple(v) for v in astuple(filters)))
+        result = self.answers.get(snap, key)
+        if result is None:
+            result = self.searcher.search(question, top_k, filters, snap)
+            labels = self._labels_of(snap) if snap is not None and result.passages else {}
+            result = replace(result, passages=[replace(filters.badge(p) if filters.section_types else p,
+                                                       title=labels.get(p.source, p.title)) for p in result.passages])
+            if snap is not None:
+                self.answers.put(snap, key, result)
+        return replace(result, passages=list(result.passages))  # the kept list stays as it is
 
     def search_role_first(self, question: str, role: str, top_k: int | None = None, reports=(), years=(),
                           data_years=()) -> Result:

@@ -29,6 +29,7 @@ from ..access.sessions import Sessions
 from ..config import Settings
 from ..engine import Yandu
 from ..store.backend import read_failure
+from .eventqueue import lighten
 from .gate import Gate
 from .locale import GRADIO_ZH, ChineseUI
 from .handlers import WebApp
@@ -188,12 +189,17 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         # `kill PID` shuts down like Ctrl-C: the server closes and temporary exports are removed.
         signal.signal(signal.SIGTERM, _interrupt)
     try:
-        demo.queue(default_concurrency_limit=2)
+        # status_update_rate: where calls wait, their place in the queue is sent every second, not to every waiting
+        # call after each call ends (with 16 callers ~14 messages per search: CPU per search 14.2 → 9.4 ms, 18.2 →
+        # 16.6 ms in two side-by-side runs, docs/BENCHMARKS.md issue #24)
+        demo.queue(default_concurrency_limit=2, status_update_rate=1)
+        lighten(demo)  # no monitoring summary per event, less polling between events (eventqueue)
         # quiet: Gradio's own banner would suggest share=True, meaningless offline; the line above says where.
         demo.launch(server_name=host, server_port=port,
                     auth_dependency=signin.user if signin is not None else None,
                     max_file_size=f"{settings.max_file_mb:g}mb", theme=theme(), css=CSS, js=JS, footer_links=["api"],
                     ssr_mode=False, show_error=True, inbrowser=False, share=False, quiet=True,
+                    enable_monitoring=False,  # its per-event summary is switched off (eventqueue)
                     mcp_server=False,  # never Gradio's own (GRADIO_MCP_SERVER): its tools list and calls skip the login
                     # Gradio's run history kept every run's inputs and outputs — the whole chat, again after each
                     # answer — in the browser's storage: it filled it (the conversation's copy stopped saving),
