@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..ingest.years import CN_DIGIT, cn_number, five_year_plan
-from .unit_types import asked_types
 from ..text import Concept, concepts, expand, normalize, official_terms, tab_rows, tokenize, unit_aliases, units_named
+from .unit_types import asked_types
 
 MAX_QUESTION = 2000  # characters used from a question; the rest is ignored (and said so)
 

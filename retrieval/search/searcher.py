@@ -23,8 +23,8 @@ from .filters import Filters
 from .fusion import best_rows, falling_scores, rank_of
 from .lists import complete_lists
 from .question import MAX_QUESTION, Question, understand
-from .unit_types import types_in
 from .ranker import RANKER_FILE, Ranker, probability
+from .unit_types import types_in
 
 
 def to_passage(rank: int, row: dict) -> Passage:
