@@ -250,3 +250,10 @@ def test_of_the_sentences_stating_a_figure_the_one_saying_most_of_the_question_i
     p = passage(title="“学四史 悟初心”主题实践活动工作总结", section="一、整体工作情况",
                 text="在讲的方面，局党组班子成员深入基层党组织讲党课5人次，辐射13个学校。基层党组织书记讲党课73人次。")
     assert figure_sentence("基层党组织书记讲党课多少人次？", [p]).text == "基层党组织书记讲党课73人次。"
+
+
+def test_a_heading_is_quoted_once_though_two_passages_hold_it():
+    from retrieval.web.answers import _same_item
+
+    assert _same_item("（九）更大力度推动民生持续改善", "（九）更大力度推动民生持续改善努力让就业更充分。")
+    assert not _same_item("（六）坚持城乡融合发展", "（七）坚持以高品质生活为引领")

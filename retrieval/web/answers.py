@@ -93,6 +93,13 @@ def is_target(sentence: str, section_type: str, figure: re.Pattern | None = None
     return bool(_cues()[0].search(text))
 
 
+def _same_item(a: str, b: str) -> bool:
+    """Are two quoted items one (the same words, or one the start of the other: a heading alone and
+    the heading with its first sentence)?"""
+    a, b = normalize(a).rstrip("。；;…"), normalize(b).rstrip("。；;…")
+    return a.startswith(b) or b.startswith(a)
+
+
 @lru_cache(maxsize=1)
 def _list_roles() -> frozenset[str]:
     """Roles whose sections answer with their items although the question does not say "哪些"
@@ -429,7 +436,8 @@ def _section_items(p: dict, top: list[dict], roles: list[str], question: str) ->
     for member in top:
         if _parent(member) == _parent(p) and _plays(member, roles):
             single = _single(member)
-            if single and single not in singles:
+            # one item once: "（九）更大力度推动民生持续改善" and the same heading with its first sentence
+            if single and not any(_same_item(single, kept) for kept in singles):
                 singles[single] = Quote(single, member["rank"])
                 texts.append(member["section"] + member["text"])
     if len(singles) < 2:
