@@ -257,3 +257,16 @@ def test_a_heading_is_quoted_once_though_two_passages_hold_it():
 
     assert _same_item("（九）更大力度推动民生持续改善", "（九）更大力度推动民生持续改善努力让就业更充分。")
     assert not _same_item("（六）坚持城乡融合发展", "（七）坚持以高品质生活为引领")
+
+
+def test_an_item_is_quoted_without_the_headings_above_it():
+    from retrieval.web.answers import list_items
+
+    why = {**ROLE_FOUND, "roles_asked": ["plan"]}
+    first = passage(title="2022年抓党建工作情况述职", section="三、下一步工作思路和措施 › （一）强化第一责任人意识，形成齐抓共管的党建工作格局",
+                    section_type="plan", why=why,
+                    text="三、下一步工作思路和措施\n（一）强化第一责任人意识，形成齐抓共管的党建工作格局。切实担负起党建第一责任人的职责。")
+    second = passage(rank=2, title=first["title"], section="三、下一步工作思路和措施 › （二）加强党员队伍建设",
+                     section_type="plan", why=why, text="（二）加强党员队伍建设。严把党员入口关。")
+    assert [q.text for q in list_items("2022年抓党建工作情况述职下一步有什么打算？", [first, second])] == [
+        "（一）强化第一责任人意识，形成齐抓共管的党建工作格局", "（二）加强党员队伍建设"]

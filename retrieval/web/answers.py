@@ -344,9 +344,9 @@ def _items_of(p: dict) -> list[str]:
 def _single(p: dict) -> str | None:
     """The one item a passage is (a section of a list, an 一是 item): its enumerated item, else its
     numbered heading."""
-    items = _items_of(p)
+    items = [piece for piece in _pieces(p) if not _own_heading(p, piece)]  # not "三、…（一）…" run together
     if items:
-        return items[0]
+        return _item_text(items[0])
     heading = _heading(p)
     return _item_text(heading) if ITEM_START.match(heading) else None
 
