@@ -93,13 +93,6 @@ def is_target(sentence: str, section_type: str, figure: re.Pattern | None = None
     return bool(_cues()[0].search(text))
 
 
-def _same_item(a: str, b: str) -> bool:
-    """Are two quoted items one (the same words, or one the start of the other: a heading alone and
-    the heading with its first sentence)?"""
-    a, b = normalize(a).rstrip("。；;…"), normalize(b).rstrip("。；;…")
-    return a.startswith(b) or b.startswith(a)
-
-
 @lru_cache(maxsize=1)
 def _list_roles() -> frozenset[str]:
     """Roles whose sections answer with their items although the question does not say "哪些"
@@ -336,9 +329,11 @@ def _pieces(p: dict) -> list[str]:
     return pieces
 
 
-def _items_of(p: dict) -> list[str]:
-    """The items one passage enumerates, each as ``_item_text``."""
-    return [_item_text(piece) for piece in _pieces(p)]
+def _same_item(a: str, b: str) -> bool:
+    """Are two quoted items one (the same words, or one the start of the other: a heading alone and
+    the heading with its first sentence)?"""
+    a, b = normalize(a).rstrip("。；;…"), normalize(b).rstrip("。；;…")
+    return a.startswith(b) or b.startswith(a)
 
 
 def _single(p: dict) -> str | None:
