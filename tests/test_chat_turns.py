@@ -154,3 +154,34 @@ def test_the_side_panel_is_sent_only_when_it_changed(web):
     assert "5 份报告" not in shown["status"] and shown["data_years"] and shown["reports"]
     assert web.refresh(shown) == SKIP  # unchanged: nothing sent, nothing redrawn
     assert web.refresh({**shown, "status": "旧的状态"})["status"] == shown["status"]
+
+
+# --- the exports quote the direct answer the chat showed ---------------------------------------------
+
+
+def test_the_export_quotes_the_chats_direct_answer_kept_in_the_turn(web):
+    """The direct answer is worked out once, when asked, and kept in the turn: the exports (rewritten after
+    every answer) quote it from there — the same answer as the chat, a follow-up's included — rather
+    than working out every earlier turn's again (that made each answer slower than the one before)."""
+    from retrieval.web.answers import Answer
+    from retrieval.web.render import export_markdown
+
+    turns = []
+    for question in ("2024年粮食产量是多少？", "新增城镇就业多少人？"):
+        turns = last(web.chat(question, turns, 5, [], [], []))[1]
+    assert all(t["direct"] for t in turns)
+    md = export_markdown(turns)
+    for t in turns:
+        quote = Answer.from_json(t["direct"]).quotes[0]
+        assert html.escape(quote.text) in t["answer"] and f"{quote.text} [{quote.rank}]" in md
+    kept = {**turns[0], "direct": {"kind": "figure", "quotes": [{"text": "全市粮食产量达到76.28亿斤", "rank": 9}]}}
+    assert "76.28亿斤 [9]" in export_markdown([kept])  # quoted as kept, not worked out again
+    none = export_markdown([{**turns[0], "direct": None}])
+    assert "直接回答（摘自原文）" not in none
+    # a turn kept in the browser by an older version (no direct answer in it) gets its answer on restore
+    older = [{k: v for k, v in t.items() if k != "direct"} for t in turns]
+    restored = web.restore({"user": web.keep([])["user"], "turns": older})[1]
+    assert [t["direct"] for t in restored] == [t["direct"] for t in turns]
+    broken = [{**turns[0], "direct": {"kind": "guess", "quotes": []}}, turns[1]]
+    assert [t["question"] for t in web.restore({"user": web.keep([])["user"], "turns": broken})[1]] == \
+        ["新增城镇就业多少人？"]  # a turn the page never wrote is left out

@@ -15,6 +15,7 @@ from retrieval.config import Settings
 from retrieval.engine import TRASH, UnknownReport, Yandu
 from retrieval.ingest import corpus_hashes, safe_filename, save_uploads
 from retrieval.passage import PASSAGE_KEYS
+from retrieval.web.answers import direct_answer
 from retrieval.web.render import export_markdown, mark_spans, marked, render_answer, render_context
 from retrieval.web.worker import CorpusWatcher, IndexWorker
 
@@ -83,7 +84,7 @@ def test_marks_match_normalised_forms_but_keep_the_original_characters():
 
 def test_answer_lists_every_passage_with_its_citation():
     ps = [passage(), passage(rank=2, source="乙.txt", title="某街道2023年工作总结", text="举办“邻里议事会”23场。")]
-    md = render_answer("红色走读开展了多少次？", ps, "")
+    md = render_answer("红色走读开展了多少次？", ps, "", direct=direct_answer("红色走读开展了多少次？", ps))
     assert "[1]" in md and "[2]" in md and "某街道2023年工作总结" in md and "<mark>" in md
 
 
@@ -386,7 +387,9 @@ def test_docx_export_has_questions_quotes_citations_and_tables(tmp_path):
 
     from retrieval.web.render import export_docx
 
-    turns = [{"question": "全年发展了多少名党员？", "passages": [passage(text="全年发展党员15名。")], "message": "", "note": ""},
+    asked = [passage(text="全年发展党员15名。")]
+    turns = [{"question": "全年发展了多少名党员？", "passages": asked, "message": "", "note": "",
+              "direct": direct_answer("全年发展了多少名党员？", asked).to_json()},
              {"kind": "compare", "question": "各单位的问题？", "note": "全部报告",
               "rows": [{"source": "甲.txt", "title": "甲报告", "year": 2024, "passage": passage()},
                        {"source": "乙.txt", "title": "乙报告", "year": 2023, "passage": None}]}]

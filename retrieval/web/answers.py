@@ -57,6 +57,19 @@ class Answer:
     kind: str
     quotes: list[Quote] = field(default_factory=list)
 
+    def to_json(self) -> dict:
+        """As kept in a chat turn (the exports quote it from there: computed once, when asked)."""
+        return {"kind": self.kind, "quotes": [{"text": q.text, "rank": q.rank} for q in self.quotes]}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> Answer | None:
+        """A turn's kept answer (None: the turn has none); a malformed one raises TypeError/KeyError/ValueError."""
+        if data is None:
+            return None
+        if data["kind"] not in ("figure", "list"):
+            raise ValueError(f"unknown answer kind {data['kind']!r}")
+        return cls(data["kind"], [Quote(str(q["text"]), int(q["rank"])) for q in data["quotes"]])
+
 
 @lru_cache(maxsize=1)
 def _closing() -> re.Pattern:

@@ -27,7 +27,7 @@ from ..progress import ProgressEvent, Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
 from ..eval.feedback import WITHDRAWN, feedback_detail
-from .answers import follow_up
+from .answers import Answer, direct_answer, follow_up
 from .gate import Gate, Served
 from .batch import UploadBatch, too_large
 from .library import DEFAULT_SORT, LIBRARY_HINT, library_html, next_sort, sort_rows, trash_html
@@ -430,8 +430,11 @@ class WebApp:
                 "topic": understood.topic, "scope": {"reports": reports, "years": years, "data_years": data_years},
                 "bases": scope, "filters": {"reports": reports, "years": years, "section_types": section_types,
                                             "data_years": data_years, "top_k": top_k}}
-        turn["answer"] = render_answer(understood.query if understood.topic else question, passages, result.message,
-                                       note, len(turns), understood.topic, rate=self.gate.audit_log is not None)
+        asked = understood.query if understood.topic else question
+        direct = direct_answer(asked, passages)
+        turn["direct"] = direct.to_json() if direct else None  # the exports quote it from here
+        turn["answer"] = render_answer(asked, passages, result.message, note, len(turns), understood.topic,
+                                       rate=self.gate.audit_log is not None, direct=direct)
         turns.append(turn)
         yield self._messages(turns), turns, "", self._export_md(turns, request), gr.update(interactive=True)
 
@@ -516,7 +519,7 @@ class WebApp:
         for t in kept:
             try:
                 if isinstance(t, dict) and isinstance(t.get("question"), str) and _turn_bases([t]) <= readable:
-                    turns.append({**t, "answer": self._redrawn(t, len(turns))})
+                    turns.append(self._redrawn(t, len(turns)))
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue  # a turn the page never wrote
         # turns left out (another user's, a base no longer readable) or drawn anew: the browser's copy follows
@@ -524,17 +527,24 @@ class WebApp:
         store = {"user": who.name, "turns": turns} if changed else gr.skip()
         return self._messages(turns), turns, self._export_md(turns, request), store
 
-    def _redrawn(self, turn: dict, n: int) -> str:
-        """A kept turn's answer as turn ``n`` of the conversation: its citations renumbered, or — kept by
-        an older version, in Markdown — drawn again from its passages (the chat renders HTML only)."""
+    def _redrawn(self, turn: dict, n: int) -> dict:
+        """A kept turn as turn ``n`` of the conversation: its citations renumbered, or — kept by an older
+        version (an answer in Markdown, no direct answer kept) — drawn again from its passages (the chat
+        renders HTML only)."""
         answer = turn.get("answer")
-        if isinstance(answer, str) and answer.startswith(ANSWER):
-            return renumbered(answer, n)
         if turn.get("kind") == "compare":
-            return render_compare(turn["question"], list(turn["rows"]), str(turn.get("note") or ""))
-        return render_answer(str(turn.get("query") or turn["question"]), list(turn["passages"]),
-                             str(turn.get("message") or ""), str(turn.get("note") or ""), n, str(turn.get("topic") or ""),
-                             rate=self.gate.audit_log is not None)
+            drawn = render_compare(turn["question"], list(turn["rows"]), str(turn.get("note") or ""))
+            return {**turn, "answer": renumbered(answer, n) if isinstance(answer, str) and answer.startswith(ANSWER)
+                    else drawn}
+        if isinstance(answer, str) and answer.startswith(ANSWER) and "direct" in turn:
+            Answer.from_json(turn["direct"])  # a malformed one is a turn the page never wrote
+            return {**turn, "answer": renumbered(answer, n)}
+        asked = str(turn.get("query") if turn.get("topic") else turn["question"])
+        direct = direct_answer(asked, list(turn["passages"]))
+        return {**turn, "direct": direct.to_json() if direct else None,
+                "answer": render_answer(asked, list(turn["passages"]), str(turn.get("message") or ""),
+                                        str(turn.get("note") or ""), n, str(turn.get("topic") or ""),
+                                        rate=self.gate.audit_log is not None, direct=direct)}
 
     def keep(self, turns: list[dict] | None, request: gr.Request = None) -> dict:
         """What the browser's copy of the conversation (store.js) is told after an answer: the new turn

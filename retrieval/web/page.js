@@ -120,35 +120,55 @@
     return null;
   };
   const ATTRS = ['title', 'aria-label', 'alt', 'placeholder'];
-  const translate = () => {
-    for (const el of document.querySelectorAll('[title],[aria-label],[alt],[placeholder]')) {
-      for (const a of ATTRS) {
-        const v = el.getAttribute(a);
-        const z = v && chinese(v);
-        if (z && z !== v) el.setAttribute(a, z);
+  const LABELLED = '[title],[aria-label],[alt],[placeholder]';
+  // Only what changed is read again (the elements added, or whose labels or text changed): a pass over
+  // the whole page per change grew with the conversation (every earlier answer's labels, every answer).
+  const translate = (roots) => {
+    for (const root of roots) {
+      if (!root.isConnected) continue;
+      const labelled = root.matches(LABELLED) ? [root, ...root.querySelectorAll(LABELLED)] : root.querySelectorAll(LABELLED);
+      for (const el of labelled) {
+        for (const a of ATTRS) {
+          const v = el.getAttribute(a);
+          const z = v && chinese(v);
+          if (z && z !== v) el.setAttribute(a, z);
+        }
       }
-    }
-    // the 段落类型 boxes are titled with their values ("overview", "problem"): title them as they read
-    for (const box of document.querySelectorAll('#yd-types input[title]')) {
-      const text = (box.closest('label') || box.parentElement).textContent.trim();
-      if (text && box.getAttribute('title') !== text) box.setAttribute('title', text);
-    }
-    for (const el of document.querySelectorAll('.toast-title, .toast-text, .toast-body, [data-testid="toast-body"]')) {
-      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-      let node;
-      while ((node = walker.nextNode())) {
-        const z = chinese(node.textContent);
-        if (z && z !== node.textContent) node.textContent = z;
+      // the 段落类型 boxes are titled with their values ("overview", "problem"): title them as they read
+      const boxes = root.matches('#yd-types input[title]') ? [root] : root.querySelectorAll('#yd-types input[title]');
+      for (const box of boxes) {
+        const text = (box.closest('label') || box.parentElement).textContent.trim();
+        if (text && box.getAttribute('title') !== text) box.setAttribute('title', text);
+      }
+      const toasts = '.toast-title, .toast-text, .toast-body, [data-testid="toast-body"]';
+      const notices = root.closest(toasts) ? [root] : root.querySelectorAll(toasts);
+      for (const el of notices) {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        let node;
+        while ((node = walker.nextNode())) {
+          const z = chinese(node.textContent);
+          if (z && z !== node.textContent) node.textContent = z;
+        }
       }
     }
   };
-  let queued = false;
-  const soon = () => {  // once per frame, however many changes came in it
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => { queued = false; translate(); addCopyButtons(); });
+  let changed = new Set();
+  const soon = (records) => {  // once per frame, however many changes came in it
+    const first = changed.size === 0;
+    for (const r of records) {
+      if (r.type === 'childList') r.addedNodes.forEach((n) => { if (n.nodeType === 1) changed.add(n); });
+      else changed.add(r.type === 'characterData' ? r.target.parentElement : r.target);
+    }
+    changed.delete(null);
+    if (!first || changed.size === 0) return;
+    requestAnimationFrame(() => {
+      const roots = changed;
+      changed = new Set();
+      translate(roots);
+      addCopyButtons();
+    });
   };
-  translate();
+  translate([document.body]);
   addCopyButtons();
   new MutationObserver(soon).observe(document.body, {childList: true, subtree: true, characterData: true,
                                                      attributes: true, attributeFilter: ATTRS});

@@ -13,6 +13,7 @@ from datetime import datetime
 from ..config import SECTION_TYPE_NAMES
 from ..ingest import one_line
 from ..text import normalize, tokenize
+from .answers import Answer
 
 TITLE = "研读 · 工作报告检索"
 
@@ -108,11 +109,8 @@ def filters_note(reports, years, section_types, titles: dict[str, str] | None = 
     return "；".join(parts)
 
 
-def direct_answer_lines(turn_n: int, question: str, passages: list[dict]) -> list[str]:
+def direct_answer_lines(turn_n: int, answer: Answer | None) -> list[str]:
     """The extractive direct answer (figure sentence, or numbered list items), each with its [n]."""
-    from .answers import direct_answer
-
-    answer = direct_answer(question, passages)
     if answer is None:
         return []
     if answer.kind == "figure":
@@ -133,8 +131,8 @@ def _quote(body: str) -> str:
 
 
 def render_answer(question: str, passages: list[dict], message: str, note: str = "", turn_n: int = 0,
-                  topic: str = "", rate: bool = False) -> str:
-    """The assistant message (HTML): an extractive direct answer when one exists, then the passages in
+                  topic: str = "", rate: bool = False, direct: Answer | None = None) -> str:
+    """The assistant message (HTML): the extractive ``direct`` answer when there is one, then the passages in
     rank order (a report's name shown where the report changes), each with a clickable [n], its heading
     path, role badge and page (and, with ``rate``, its own 有用/无用), and the question's terms marked in the quote."""
     out = [ANSWER]
@@ -154,7 +152,7 @@ def render_answer(question: str, passages: list[dict], message: str, note: str =
     out.append(f"<p>{head}：</p>")
     if message:
         out.append(f"<p><em>{html.escape(message)}</em></p>")
-    out += direct_answer_lines(turn_n, question, passages)
+    out += direct_answer_lines(turn_n, direct)
     shown = None
     for p in passages:
         if (p.get("base"), p["source"]) != shown:
@@ -205,9 +203,8 @@ def _citation(p: dict) -> str:
 
 
 def _direct_quotes(turn: dict) -> list[tuple[str, int]]:
-    from .answers import direct_answer
-
-    answer = direct_answer(turn["question"], turn["passages"])
+    """The direct answer the chat showed for ``turn`` (kept in it: not computed again per export)."""
+    answer = Answer.from_json(turn.get("direct"))
     return [(q.text, q.rank) for q in answer.quotes] if answer else []
 
 
