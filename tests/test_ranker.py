@@ -80,3 +80,23 @@ def test_training_writes_what_it_chose_with_the_fold_scores(tmp_path):
     assert Ranker.load(tmp_path / "r.json").to_json() == ranker.to_json()
     assert ranker.trained["chosen"] in table and ranker.trained["folds"] == 3
     assert len(ranker.first.weights) == len(ROW_FEATURES) and ranker.depth in train.DEPTHS
+
+
+def test_collected_features_are_kept_under_the_rules_that_computed_them(tmp_path):
+    """A feature whose rule or vocabulary changed under the same name is collected again: the cache key
+    holds a digest of retrieval/search, text.py and the vocabulary (a changed rule once trained on
+    the features of the rule before it)."""
+    import shutil
+
+    package = tmp_path / "retrieval"
+    shutil.copytree(train.PACKAGE / "search", package / "search")
+    shutil.copytree(train.PACKAGE / "data", package / "data")
+    shutil.copy(train.PACKAGE / "text.py", package / "text.py")
+    before = train.features_version(package)
+    assert before == train.features_version(train.PACKAGE) == train.features_version(package)
+    with open(package / "data" / "synonyms.txt", "a", encoding="utf-8") as f:
+        f.write("督查 巡查\n")
+    assert train.features_version(package) != before
+    (package / "data" / "synonyms.txt").write_bytes((train.PACKAGE / "data" / "synonyms.txt").read_bytes())
+    (package / "search" / "features.py").write_text("# another rule\n", encoding="utf-8")
+    assert train.features_version(package) != before

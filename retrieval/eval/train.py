@@ -28,6 +28,7 @@ from ..search.ranker import METHODS, TERMS, Linear, Ranker, terms
 from ..text import normalize_question
 
 log = logging.getLogger(__name__)
+PACKAGE = Path(__file__).resolve().parent.parent  # retrieval/
 FOLDS = 5
 DEPTHS = (20, 30, 40, 60)  # first-stage shortlist sizes tried; the smallest that keeps the recall is kept
 RECALL_KEPT = 0.995  # …of the held-out gold rows all candidates hold
@@ -357,6 +358,19 @@ def answerable(questions: list[dict], corpus: Path) -> list[dict]:
     return [q for q in questions if all(str(g["doc"]).rsplit("/", 1)[-1] in names for g in q["gold"])]
 
 
+def features_version(package: Path = PACKAGE) -> str:
+    """A digest of what the features are computed by: the searcher's code, the text rules and the
+    vocabulary (``package``/search, text.py, data/*.txt). Collected features are kept under it: a
+    feature whose rule changed under the same name is collected again, not read stale."""
+    import hashlib
+
+    files = sorted([*(package / "search").glob("*.py"), package / "text.py", *(package / "data").glob("*.txt")])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def samples_for(settings, half: str, cache: Path | None, extra: list[Path] = (), derived: bool = True) -> list[Sample]:
     """Samples of one corpus: the questions of one half ("odd" to train, "even" to report) of the public
     sets and of ``extra`` sets whose reports the corpus holds, and (for "odd") the questions derived
@@ -381,8 +395,10 @@ def samples_for(settings, half: str, cache: Path | None, extra: list[Path] = (),
     if half == "odd" and derived:
         sets["derived"] = (derive_questions(settings.corpus_dir), "party")
     out = []
+    version = features_version()
     for name, (questions, genre) in sets.items():
-        key = hashlib.sha256(repr((FEATURES, name, str(settings.corpus_dir), str(snap.folder), questions)).encode()).hexdigest()[:16]
+        key = hashlib.sha256(repr((FEATURES, version, name, str(settings.corpus_dir), str(snap.folder), questions))
+                             .encode()).hexdigest()[:16]
         path = cache / f"{name}-{key}.pkl" if cache else None
         if path and path.exists():
             got = pickle.loads(path.read_bytes())
