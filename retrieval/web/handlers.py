@@ -532,11 +532,11 @@ class WebApp:
         version (an answer in Markdown, no direct answer kept) — drawn again from its passages (the chat
         renders HTML only)."""
         answer = turn.get("answer")
+        html_kept = isinstance(answer, str) and answer.startswith(ANSWER)
         if turn.get("kind") == "compare":
-            drawn = render_compare(turn["question"], list(turn["rows"]), str(turn.get("note") or ""))
-            return {**turn, "answer": renumbered(answer, n) if isinstance(answer, str) and answer.startswith(ANSWER)
-                    else drawn}
-        if isinstance(answer, str) and answer.startswith(ANSWER) and "direct" in turn:
+            return {**turn, "answer": renumbered(answer, n) if html_kept else
+                    render_compare(turn["question"], list(turn["rows"]), str(turn.get("note") or ""))}
+        if html_kept and "direct" in turn:
             Answer.from_json(turn["direct"])  # a malformed one is a turn the page never wrote
             return {**turn, "answer": renumbered(answer, n)}
         asked = str(turn.get("query") if turn.get("topic") else turn["question"])
