@@ -123,11 +123,11 @@
   const LABELLED = '[title],[aria-label],[alt],[placeholder]';
   // Only what changed is read again (the elements added, or whose labels or text changed): a pass over
   // the whole page per change grew with the conversation (every earlier answer's labels, every answer).
+  const within = (root, selector) => [...(root.matches(selector) ? [root] : []), ...root.querySelectorAll(selector)];
   const translate = (roots) => {
     for (const root of roots) {
       if (!root.isConnected) continue;
-      const labelled = root.matches(LABELLED) ? [root, ...root.querySelectorAll(LABELLED)] : root.querySelectorAll(LABELLED);
-      for (const el of labelled) {
+      for (const el of within(root, LABELLED)) {
         for (const a of ATTRS) {
           const v = el.getAttribute(a);
           const z = v && chinese(v);
@@ -135,8 +135,7 @@
         }
       }
       // the 段落类型 boxes are titled with their values ("overview", "problem"): title them as they read
-      const boxes = root.matches('#yd-types input[title]') ? [root] : root.querySelectorAll('#yd-types input[title]');
-      for (const box of boxes) {
+      for (const box of within(root, '#yd-types input[title]')) {
         const text = (box.closest('label') || box.parentElement).textContent.trim();
         if (text && box.getAttribute('title') !== text) box.setAttribute('title', text);
       }
