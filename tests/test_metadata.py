@@ -48,6 +48,18 @@ def test_work_report_reviews_its_own_year_and_plans_the_next():
     assert by_type["work"] == (2023, 2023) and by_type["problem"] == (2023, 2023) and by_type["plan"] == (2024, 2024)
 
 
+def test_the_opening_before_any_heading_is_about_the_reviewed_year():
+    opened = REPORT.replace("\n一、工作情况", "\n今年以来，我认真履行党建第一责任人职责。\n一、工作情况", 1)
+    first = chunk_document(parse_text(opened, "r.txt"))[0]
+    assert first.heading_path == [] and (first.year_from, first.year_to) == (2023, 2023)
+    gov = chunk_document(parse_text(GOV, "hn.txt"))[0]  # a government report of 2026 reviews 2025
+    assert gov.heading_path == [] and (gov.year_from, gov.year_to) == (2025, 2025)
+    # a copy without a single heading (a web excerpt): all of it is the opening
+    bare = chunk_document(parse_text("2019年社区党建工作情况汇报\n今年社区发展党员3名。", "x.txt"))
+    assert [(c.year_from, c.year_to) for c in bare] == [(2019, 2019)]
+    assert chunk_document(parse_text("社区党建工作情况汇报\n社区发展党员3名。", "y.txt"))[0].year_from is None
+
+
 def test_a_page_number_is_never_a_year():
     doc = parse_text("一、工作情况\n见第1950页，1950 页。\n二、问题\n无。", "untitled.txt")
     assert doc.year is None

@@ -145,12 +145,13 @@ def test_people_counted_with_ge_are_asked_in_the_measure_words_of_people():
         unit = quantity_unit(question)
         assert stating(unit).search("全年发展党员3名") and not stating(unit).search("先后2次专题学习"), question
     assert quantity_unit("有几个党支部？") == ANY_UNIT
-    assert quantity_unit("全年发展了多少名党员？") == "名"
+    assert stating(quantity_unit("全年发展了多少名党员？")).search("发展党员3人")  # people, in any of their measure words
 
 
 def test_a_measure_word_asked_is_answered_in_the_measure_words_reports_replace_it_with():
     """data/measure_words.txt: each row lets "多少<asked>" find a figure counted with each of its
-    measure words, and only with those ("整改完成了多少项？" → "已完成整改98个", not "98人")."""
+    measure words, and only with those ("整改完成了多少项？" → "已完成整改98个", not "98人"; "推优了多少人" →
+    "推荐了10名同学")."""
     from retrieval.search.question import _alike, quantity_unit, stating
     assert _alike()
     for asked, alike in _alike().items():
@@ -158,5 +159,6 @@ def test_a_measure_word_asked_is_answered_in_the_measure_words_reports_replace_i
         assert unit == alike
         for word in re.findall(r"[^\[\]]", alike):
             assert stating(unit).search(f"已完成98{word}"), (asked, word)
-        assert not stating(unit).search("已完成98人") and not stating(unit).search("已完成98次"), asked
+        for other in "人次元项":
+            assert other in alike or not stating(unit).search(f"已完成98{other}"), (asked, other)
     assert quantity_unit("开了多少次会？") == "次"

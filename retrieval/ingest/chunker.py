@@ -118,7 +118,7 @@ def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[C
             if end <= start:
                 continue
             item = ITEM.match(doc.text, start)
-            years = path[-1].years if path else None
+            years = path[-1].years if path else doc.preamble_years
             chunks.append(
                 Chunk(
                     id=f"{doc.source}#{len(chunks)}",

@@ -51,6 +51,7 @@ class Document:
     text: str  # cleaned text; every offset refers to it
     sections: list[Section] = field(default_factory=list)
     preamble: tuple[int, int] = (0, 0)
+    preamble_years: tuple[int, int] | None = None  # the years its opening (before any heading) is about
     year: int | None = None
     unit: str | None = None  # official name of the unit it is from (data/units.txt), else the organ in its title
     kind: str | None = None  # 政府工作报告, 述职报告, 工作总结, … (data/report_kinds.txt)

@@ -12,7 +12,7 @@ from .sections import parse_text
 
 # Bump whenever a change to reading, cleaning, parsing, roles or chunking changes what is indexed:
 # every index built with another number is rebuilt. (Editing a comment must not force a rebuild.)
-PARSER_VERSION = 8  # 8: a web copy's own lines above a report (breadcrumbs, greetings, post metadata; data/page_chrome.txt) removed, its category label above the title passed over, "存在问题的原因分析" is a cause section; 7: files read by content (.doc that is a web page or MHT; a stray NUL in a .txt), Word merges walked once; 6: items under a combined heading ("存在的问题及下一步打算") play the role they state, a heading above a chunk adds no role to it; 5: unnumbered top headings naming a report part ("2024年工作回顾"); 4: unit, kind, section years, paragraph roles; table rows name their columns; running headers/footers removed
+PARSER_VERSION = 9  # 9: the opening before any heading is about the year the report reviews; 8: a web copy's own lines above a report (breadcrumbs, greetings, post metadata; data/page_chrome.txt) removed, its category label above the title passed over, "存在问题的原因分析" is a cause section; 7: files read by content (.doc that is a web page or MHT; a stray NUL in a .txt), Word merges walked once; 6: items under a combined heading ("存在的问题及下一步打算") play the role they state, a heading above a chunk adds no role to it; 5: unnumbered top headings naming a report part ("2024年工作回顾"); 4: unit, kind, section years, paragraph roles; table rows name their columns; running headers/footers removed
 
 
 def parse_raw(raw: RawText, source: str) -> Document:

@@ -87,8 +87,13 @@ def heading_years(heading: str, year: int | None, kind: ReportKind | None) -> tu
 
 
 def assign_years(doc: Document) -> None:
-    """Set `years` on every section: named by its heading or an ancestor's, else by role and kind."""
+    """Set `years` on every section: named by its heading or an ancestor's, else by role and kind;
+    and on the opening before any heading (a report's 导语, or the whole of a copy without headings):
+    the year it reviews."""
     kind = next((k for k in report_kinds() if k.name == doc.kind), None)
+    if doc.year is not None:
+        review = doc.year + (kind.review if kind else 0)
+        doc.preamble_years = (review, review)
 
     def visit(sections: list[Section], inherited: tuple[int, int] | None) -> None:
         for section in sections:
