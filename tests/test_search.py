@@ -22,7 +22,7 @@ SEED_FLOORS = {"hit@1": 0.90, "hit@5": 0.95, "mrr@10": 0.93, "items@3": 0.95}  #
 # …and over the seeds + all of bench (116 reports):
 DISTRACTOR_FLOORS = {"hit@1": 0.85, "hit@5": 0.95, "mrr@10": 0.90, "items@3": 0.95}  # dev: 0.90 / 1.0 / 0.938 / 1.0
 GOV_FLOORS = {"hit@1": 0.88, "hit@5": 0.95, "mrr@10": 0.92, "items@3": 0.95}  # gov_dev: 0.933 / 0.983 / 0.957 / 1.0
-BLIND_FLOORS = {"hit@1": 0.78, "hit@5": 0.90, "mrr@10": 0.84, "items@3": 0.75}  # blind set: 0.825 / 0.95 / 0.876 / items@3 party 1.0, gov 0.875
+BLIND_FLOORS = {"hit@1": 0.78, "hit@5": 0.90, "mrr@10": 0.84, "items@3": 0.75}  # blind set: 0.80 / 0.925 / 0.866 / items@3 party 1.0, gov 0.875
 
 
 def meets(m: dict, floors: dict) -> None:
