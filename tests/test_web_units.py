@@ -321,6 +321,11 @@ def test_a_bare_heading_item_carries_its_substance():
     assert items[:2] == ["一是构建学习体系。建立“1+4”学习制度，每月集中学习两次。", "二是开展结对帮带。党员与群众结对120对。"]
     assert items[2].startswith("三是创新载体。打造") and items[2].endswith("…") and len(items[2]) <= ITEM_CHARS + 1
     assert all(q.rstrip("…") in p["text"] for q in items)
+    # a numbered heading on a line of its own: its line break stays, so the item is still a slice of the text
+    lines = passage(section="一、学校党建工作履职情况", section_type="work",
+                    text="1.年度党建情况\n我校党总支下辖3个在职支部。\n2.党风廉政情况\n我校落实“双减”政策。")
+    items = [q.text for q in list_items("学校党建工作有哪些做法？", [lines])]
+    assert items == ["1.年度党建情况\n我校党总支下辖3个在职支部。", "2.党风廉政情况\n我校落实“双减”政策。"]
 
 
 @pytest.mark.parametrize("question, sentence, section_type, why, quoted", [

@@ -287,10 +287,10 @@ def _item_text(text: str) -> str:
     """An item's first sentence — with the next one when the first is a bare heading — cut at a
     clause end when long (the cut shown as "…")."""
     text = text.strip()
-    sentences = [m.group() for m in SENTENCE.finditer(text)]
-    item = (sentences[0] if sentences else text).strip()
-    if len(item) <= BARE and len(sentences) > 1:
-        item = (sentences[0] + sentences[1]).strip()
+    sentences = list(SENTENCE.finditer(text))
+    item = (sentences[0].group() if sentences else text).strip()
+    if len(item) <= BARE and len(sentences) > 1:  # verbatim: a heading's line break is kept ("1.年度党建情况\n我校…")
+        item = text[sentences[0].start():sentences[1].end()].strip()
     if len(item) <= ITEM_CHARS:
         return item
     cut = max(item.rfind(c, 0, ITEM_CHARS) for c in "，,：:、")
