@@ -16,6 +16,7 @@ data gives the same file, byte for byte.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import unicodedata
 from dataclasses import dataclass, field
@@ -362,8 +363,6 @@ def features_version(package: Path = PACKAGE) -> str:
     """A digest of what the features are computed by: the searcher's code, the text rules and the
     vocabulary (``package``/search, text.py, data/*.txt). Collected features are kept under it: a
     feature whose rule changed under the same name is collected again, not read stale."""
-    import hashlib
-
     files = sorted([*(package / "search").glob("*.py"), package / "text.py", *(package / "data").glob("*.txt")])
     digest = hashlib.sha256()
     for path in files:
@@ -375,7 +374,6 @@ def samples_for(settings, half: str, cache: Path | None, extra: list[Path] = (),
     """Samples of one corpus: the questions of one half ("odd" to train, "even" to report) of the public
     sets and of ``extra`` sets whose reports the corpus holds, and (for "odd") the questions derived
     from its reports (``derive.py``)."""
-    import hashlib
     import pickle
 
     from ..engine import Yandu
