@@ -383,6 +383,11 @@ class Yandu:
         return self._encoder is not None
 
     @property
+    def model_from_settings(self) -> bool:
+        """Whether the encoder is still to be loaded from ``settings.model`` (none was given or loaded)."""
+        return self._encoder is None and self._encoder_from is None
+
+    @property
     def index_lost(self) -> str | None:
         """The index folder, when it was deleted while served (answers come from memory meanwhile)."""
         return getattr(self.searcher.store, "lost", None)

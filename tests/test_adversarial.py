@@ -834,14 +834,17 @@ def test_the_first_start_waits_for_the_index_showing_the_stage_and_the_api_tells
     srv = Server(tmp_path)
     try:
         srv.wait(indexed=False)
+        # one session per job and one for the polls: see test_web.client
+        chat = Client(srv.url, verbose=False).submit("意识形态工作存在哪些问题？", api_name="/chat")
+        search = Client(srv.url, verbose=False).submit("意识形态工作存在哪些问题？", 3, api_name="/search")
         api = Client(srv.url, verbose=False)
-        chat = api.submit("意识形态工作存在哪些问题？", api_name="/chat")
-        search = api.submit("意识形态工作存在哪些问题？", 3, api_name="/search")
         states = []
         while not (chat.done() and search.done()):
             status = api.predict(api_name="/status")
             states.append((status["state"], status["message"]))
             time.sleep(0.5)
+        status = api.predict(api_name="/status")  # the jobs may end between the last poll and "ready"
+        states.append((status["state"], status["message"]))
         waiting = [m for s, m in states if s in ("preparing_model", "indexing")]
         assert waiting, states
         assert all(m.startswith(("正在准备模型（约", "正在建立索引")) for m in waiting), waiting

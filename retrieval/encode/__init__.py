@@ -6,7 +6,7 @@ loader for whatever the settings name) · queries (question vectors for searchin
 """
 from ..errors import ModelUnavailable
 from .base import Encoder, prompts_for
-from .load import load_encoder, model_prepared
+from .load import load_encoder, model_prepared, prepare_model
 from .queries import QueryVectors
 
-__all__ = ["Encoder", "ModelUnavailable", "QueryVectors", "load_encoder", "model_prepared", "prompts_for"]
+__all__ = ["Encoder", "ModelUnavailable", "QueryVectors", "load_encoder", "model_prepared", "prepare_model", "prompts_for"]

@@ -3,6 +3,7 @@ hub name already in the local cache. Nothing is ever downloaded."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from functools import partial
 from pathlib import Path
@@ -63,6 +64,35 @@ def model_prepared(settings: Settings) -> bool:
         return onnx_path(source, settings.models_dir, "int8" if settings.quantize == "int8" else "fp32").is_file()
     except (OnnxUnsupported, OSError, ValueError):
         return True  # no ONNX encoder for it: sentence-transformers reads it as it is
+
+
+def prepare_model(settings: Settings) -> None:
+    """Make ``settings.model`` ready to load (``model_prepared``): convert the default model and export
+    its ONNX encoder, in a child process. The export holds the interpreter for seconds at a time; done in
+    a thread of the server it left requests unanswered past a client's 5 s timeout on the first start.
+    A child that fails leaves nothing behind (both steps write under a temporary name) and changes nothing:
+    the loader then meets the same cause in-process and reports it."""
+    if model_prepared(settings):
+        return
+    child = multiprocessing.get_context("spawn").Process(
+        target=_prepare_files, args=(settings,), name="yandu-prepare-model", daemon=True)
+    child.start()
+    child.join()
+    if child.exitcode:
+        log.warning("preparing %s in a child process failed (exit %s); loading it here", settings.model, child.exitcode)
+
+
+def _prepare_files(settings: Settings) -> None:
+    """What ``load_encoder`` writes before it reads: the converted default model and its ONNX export."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    enforce_offline()
+    name = settings.model
+    source = Path(ensure_default_model(settings.models_dir) if name == DEFAULT_MODEL else _source(settings))
+    if (settings.encoder_backend == "onnx" or settings.quantize == "int8") and source.is_dir():
+        try:
+            ensure_onnx(source, settings.models_dir, "int8" if settings.quantize == "int8" else "fp32")
+        except OnnxUnsupported:
+            pass  # the loader falls back to sentence-transformers and says why
 
 
 def _load_onnx(settings: Settings, name: str, source: Path, family: str) -> OnnxEncoder | None:

@@ -20,7 +20,7 @@ from gradio.utils import get_upload_folder
 from ..access import Principal
 from ..bases import DEFAULT, Bases, report_key, split_key
 from ..config import SECTION_TYPE_NAMES
-from ..encode import model_prepared
+from ..encode import model_prepared, prepare_model
 from ..engine import UnknownReport, Yandu
 from ..ingest import one_line
 from ..progress import ProgressEvent, Stage
@@ -164,6 +164,8 @@ class WebApp:
         self.model_error = None
         self.model_wait = (time.monotonic(), MODEL_LOAD_S if model_prepared(self.settings) else MODEL_PREPARE_S)
         try:
+            if self.app.model_from_settings:
+                prepare_model(self.settings)  # in a child process: the page keeps answering meanwhile
             self.app.encoder
         except Exception as e:
             self.model_error = f"{type(e).__name__}: {e}" if not isinstance(e, YanduError) else str(e)
