@@ -68,6 +68,24 @@ def test_a_hit_needs_the_span_inside_a_short_enough_passage():
     assert ranks == {"q": None} and summary["hit@5"] == 0.0
 
 
+def test_every_seed_question_span_is_in_its_seed_report():
+    """The seed training set is data with a test: ids s01…, known kinds, each gold and item span in the
+    text the parser keeps of the seed report it names, free of the seeds' noise."""
+    from retrieval.ingest import parse_file
+    from retrieval.eval.questions import SEED_QUESTIONS
+
+    from conftest import CORPUS
+
+    questions = load_jsonl(SEED_QUESTIONS)
+    assert [q["id"] for q in questions] == [f"s{i:02d}" for i in range(1, len(questions) + 1)]
+    assert {q["kind"] for q in questions} <= {"problem", "cause", "plan", "measure", "fact", "highlight", "paraphrase"}
+    texts = {p.name: "".join(parse_file(p).text.split()) for p in CORPUS.glob("*.txt")}
+    for q in questions:
+        for g in q["gold"] + q.get("items", []):
+            span = "".join(g["span"].split())
+            assert span in texts[g["doc"]] and not any(n in span for n in ("paid", "www", "笔杆", "XX")), (q["id"], span)
+
+
 @pytest.mark.slow  # parses all 116 reports (~12 s)
 def test_every_blind_span_is_in_its_report_and_nowhere_else():
     """The blind set is data with a test: each gold and item span occurs in the report it names, and
