@@ -140,3 +140,24 @@ def test_concurrent_callers_convert_once(tmp_path, monkeypatch):
     assert len(calls) == 1 and set(results) == {tmp_path / DEFAULT_MODEL}
     assert (tmp_path / DEFAULT_MODEL / "modules.json").exists()
     assert not list(tmp_path.glob(f".{DEFAULT_MODEL}.tmp*"))
+
+
+def test_the_first_start_prepares_the_model_in_a_child_process(tmp_path):
+    """Converting and exporting the model (the first start) runs in a child process: the caller — the
+    server, whose page and API must keep answering — never imports torch, and finds the model prepared."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys; from pathlib import Path\n"
+        "from retrieval.config import Settings\n"
+        "from retrieval.encode import model_prepared, prepare_model\n"
+        f"s = Settings().with_overrides(models_dir=Path({str(tmp_path)!r}), encoder_backend='onnx', quantize='none')\n"
+        "before = model_prepared(s)\n"
+        "prepare_model(s)\n"
+        "print(json.dumps({'before': before, 'after': model_prepared(s), 'torch': 'torch' in sys.modules}))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"before": False, "after": True, "torch": False}
+    assert (tmp_path / DEFAULT_MODEL).is_dir() and list(tmp_path.glob("onnx/*/model-fp32.onnx"))

@@ -32,7 +32,7 @@ def load_encoder(settings: Settings) -> Encoder:
     name = settings.model
     source = str(ensure_default_model(settings.models_dir)) if name == DEFAULT_MODEL else _source(settings)
     family = Path(name).name.lower()
-    if settings.encoder_backend == "onnx" or settings.quantize == "int8":
+    if onnx_variant(settings):
         encoder = _load_onnx(settings, name, Path(source), family)
         if encoder is not None:
             return encoder
@@ -42,6 +42,13 @@ def load_encoder(settings: Settings) -> Encoder:
         raise ModelUnavailable(
             f"{name} needs sentence-transformers here ({settings.encoder_backend}, quantize {settings.quantize}), "
             f"but {e.name} is not installed; install it with: pip install -r requirements.txt") from None
+
+
+def onnx_variant(settings: Settings) -> str | None:
+    """The ONNX export the settings run on ("fp32", "int8"), or None for sentence-transformers."""
+    if settings.quantize == "int8":
+        return "int8"
+    return "fp32" if settings.encoder_backend == "onnx" else None
 
 
 def _source(settings: Settings) -> str:
@@ -58,10 +65,10 @@ def model_prepared(settings: Settings) -> bool:
     source = Path(_source(settings))
     if not source.is_dir():
         return settings.model != DEFAULT_MODEL  # a hub name in the local cache: read, never converted
-    if settings.encoder_backend != "onnx" and settings.quantize != "int8":
+    if not onnx_variant(settings):
         return True
     try:
-        return onnx_path(source, settings.models_dir, "int8" if settings.quantize == "int8" else "fp32").is_file()
+        return onnx_path(source, settings.models_dir, onnx_variant(settings)).is_file()
     except (OnnxUnsupported, OSError, ValueError):
         return True  # no ONNX encoder for it: sentence-transformers reads it as it is
 
@@ -88,16 +95,16 @@ def _prepare_files(settings: Settings) -> None:
     enforce_offline()
     name = settings.model
     source = Path(ensure_default_model(settings.models_dir) if name == DEFAULT_MODEL else _source(settings))
-    if (settings.encoder_backend == "onnx" or settings.quantize == "int8") and source.is_dir():
+    if onnx_variant(settings) and source.is_dir():
         try:
-            ensure_onnx(source, settings.models_dir, "int8" if settings.quantize == "int8" else "fp32")
+            ensure_onnx(source, settings.models_dir, onnx_variant(settings))
         except OnnxUnsupported:
             pass  # the loader falls back to sentence-transformers and says why
 
 
 def _load_onnx(settings: Settings, name: str, source: Path, family: str) -> OnnxEncoder | None:
     """The ONNX Runtime encoder, or None (with a note) when this model or machine cannot have one."""
-    variant = "int8" if settings.quantize == "int8" else "fp32"
+    variant = onnx_variant(settings)
     try:
         if not source.is_dir():
             raise OnnxUnsupported("not a model folder")

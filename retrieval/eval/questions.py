@@ -17,7 +17,7 @@ GOV_DEV_QUESTIONS = SHARED / "eval" / "gov_dev_questions.jsonl"
 # Written blind (by a session that never saw the ranking code or its results) over the seeds and bench;
 # never tuned on: it measures what the dev sets cannot (docs/eval/README.md).
 BLIND_QUESTIONS = ROOT / "docs" / "eval" / "blind_questions.jsonl"
-SEED_QUESTIONS = ROOT / "docs" / "eval" / "seed_questions.jsonl"  # written for training: see docs/eval/README.md
+SEED_QUESTIONS = ROOT / "docs" / "eval" / "seed_questions.jsonl"  # scored, not trained on: docs/eval/README.md
 
 
 def load_jsonl(path: Path) -> list[dict]:
