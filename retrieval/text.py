@@ -29,6 +29,27 @@ def _tokenizer() -> jieba.Tokenizer:
     return tok
 
 
+# Parts of speech (jieba's tag set) that put a question, not name its topic: verbs, pronouns, adverbs,
+# prepositions, conjunctions, particles, localisers ("准备从哪几方面入手", "这块", "里"); nouns, verbal
+# nouns ("监督", "建设"), adjectives and idioms name topics.
+PHRASING_TAGS = ("v", "vd", "vg", "vi", "r", "rr", "rz", "d", "p", "c", "u", "ud", "uj", "ul", "uv", "uz", "y", "f")
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    from jieba import posseg
+
+    return posseg.POSTokenizer(_tokenizer())
+
+
+@lru_cache(maxsize=4096)
+def is_phrasing(word: str) -> bool:
+    """Is every part of a word, as jieba tags it, of a part of speech that puts a question rather than
+    names what it is about (``PHRASING_TAGS``: "归结为", "入手", "这块"; not "荣誉", "监督")?"""
+    tags = [pair.flag for pair in _tagger().lcut(word)]
+    return bool(tags) and all(tag in PHRASING_TAGS for tag in tags)
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     return frozenset((DATA / "stopwords.txt").read_text(encoding="utf-8").split())

@@ -270,3 +270,42 @@ def test_an_item_is_quoted_without_the_headings_above_it():
                      section_type="plan", why=why, text="（二）加强党员队伍建设。严把党员入口关。")
     assert [q.text for q in list_items("2022年抓党建工作情况述职下一步有什么打算？", [first, second])] == [
         "（一）强化第一责任人意识，形成齐抓共管的党建工作格局", "（二）加强党员队伍建设"]
+
+
+PROBLEM_ITEMS = ("（五）全面从严治党还需久久为功。一是作风建设还要持续用力。个别干部深入基层调研少。"
+                 "二是重制度建设、轻督促落实。三是抓拒腐防变的制度体系建设还不够完善。")
+
+
+def test_a_word_that_only_puts_the_question_does_not_hold_the_list_back():
+    from retrieval.web.answers import list_items, topic_concepts
+
+    p = passage(title="2023党组党建工作总结", section="二、存在问题 › （五）全面从严治党还需久久为功。", section_type="problem",
+                why={**ROLE_FOUND, "role": True}, text=PROBLEM_ITEMS)
+    question = "党组2023年工作总结里，全面从严治党这块还存在哪些问题？"
+    assert [c.words[0] for c in topic_concepts(question, [p])] == ["党组", "全面从严治党"]  # "这块": no passage says it
+    assert [q.text for q in list_items(question, [p])] == [
+        "一是作风建设还要持续用力。个别干部深入基层调研少。", "二是重制度建设、轻督促落实。", "三是抓拒腐防变的制度体系建设还不够完善。"]
+    # a noun no passage says is what was asked, and the search did not find it: no answer
+    assert list_items("党组2023年工作总结里，全面从严治党的荣誉还存在哪些问题？", [p]) == []
+    # a phrasing word some passage says is kept: it must be said by the items quoted
+    assert [c.words[0] for c in topic_concepts(question, [{**p, "text": PROBLEM_ITEMS + "这块"}])] == ["党组", "全面从严治党", "这块"]
+
+
+@pytest.mark.parametrize("word, phrasing", [("归结为", True), ("入手", True), ("这块", True), ("荣誉", False),
+                                            ("监督", False), ("市局", False)])
+def test_phrasing_words_are_told_by_their_part_of_speech(word, phrasing):
+    from retrieval.text import is_phrasing
+
+    assert is_phrasing(word) is phrasing
+
+
+def test_a_cause_question_is_answered_with_the_cause_items_on_its_topic():
+    from retrieval.web.answers import list_items
+
+    causes = passage(title="2023党组党建工作总结", section="三、原因分析", section_type="cause",
+                     why={**ROLE_FOUND, "roles_asked": ["cause"]},
+                     text="产生上述问题的原因主要有以下方面：一是党建主体责任落实还未见底到边。二是创新方法缺乏系统思考。"
+                          "三是党建工作考核结果应用还不够充分。考核时听汇报、看材料多。")
+    assert [q.text for q in list_items("党建工作考核为啥不够充分？", [causes])] == ["三是党建工作考核结果应用还不够充分。"]
+    assert [q.text for q in list_items("党组的问题原因是什么？", [causes])] == [
+        "一是党建主体责任落实还未见底到边。", "二是创新方法缺乏系统思考。", "三是党建工作考核结果应用还不够充分。"]

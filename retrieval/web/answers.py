@@ -29,7 +29,7 @@ from functools import lru_cache
 from ..ingest.roles import paragraph_cues, paragraph_roles
 from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, QUANTITY, Question, cn_year, intent,
                                stating, subject, understand)
-from ..text import data_rows, normalize, normalize_question
+from ..text import data_rows, is_phrasing, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
 MAX_ITEMS = 8
@@ -216,14 +216,24 @@ def _opening(p: dict, top: list[dict]) -> str:
     return " ".join(x["text"] for x in top if x["source"] == p["source"] and x.get("section_type") == "overview" and x is not p)
 
 
-def on_topic(question: str, p: dict, pieces: list[str], lead: str = "", opening: str = "") -> list[int]:
-    """Which of a list passage's ``pieces`` answer the question's topic (its words without role and
-    function words, ``topic_of``): all when the topic is only a role ("存在问题的原因是什么？") or
+def topic_concepts(question: str, passages: list[dict]) -> list:
+    """The concepts of a question's topic (its words without role and function words, ``topic_of``),
+    less the ones that only put the question: a verb, pronoun or particle (``text.is_phrasing``) that
+    no ranked passage says — in its text, title or heading path — ("全面从严治党这块", "归结为哪几方面",
+    "准备从哪几方面入手") can tell no item from another. A noun no passage says stays ("荣誉", "市局"):
+    the search did not find what was asked, and nothing answers."""
+    needed = _needed(subject(topic_of(question)))
+    texts = [normalize(p["text"]) + _context(p) for p in passages]
+    return [c for c in needed if not all(is_phrasing(w) for w in c.words) or any(_says(t, c) for t in texts)]
+
+
+def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: str = "") -> list[int]:
+    """Which of a list passage's ``pieces`` answer the question's topic (``needed``: its
+    ``topic_concepts``): all when the topic is only a role ("存在问题的原因是什么？") or
     the passage's place says it — its report's title (or ``opening``), heading path and the ``lead``
     that opens the list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
     unsaid in the words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is
     answered by the one item on 表率, not by the list around it)."""
-    needed = _needed(subject(topic_of(question)))
     # What the report as a whole does not say is what picks a part of it: "网格化在社区党建中作用与探索"
     # says all of "…在服务方式方面采取了哪些措施？" but 服务方式, which only one item says.
     rest = [c for c in needed if not _says(normalize((p.get("title") or "") + opening), c)]
@@ -415,7 +425,7 @@ def _lead(text: str, first: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _section_items(p: dict, top: list[dict], roles: list[str], question: str) -> list[Quote]:
+def _section_items(p: dict, top: list[dict], roles: list[str], needed: list) -> list[Quote]:
     """The items of the section ``p`` belongs to that answer the question (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
@@ -433,7 +443,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], question: str) ->
         # one item answers when its section plays the role asked by its heading ("三、存在的问题" over
         # "一是……" only: the rest of the list is not in the report, or not in this section) and it
         # says at least one whole sentence (a web copy cut off inside its first item says nothing sure)
-        picked = on_topic(question, p, pieces, lead, _opening(p, top))
+        picked = on_topic(needed, p, pieces, lead, _opening(p, top))
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
@@ -452,7 +462,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], question: str) ->
         return []
     parent = {**p, "section": _parent(p)[1]}
     quotes = list(singles.values())
-    return [quotes[i] for i in on_topic(question, parent, texts, opening=_opening(p, top))]
+    return [quotes[i] for i in on_topic(needed, parent, texts, opening=_opening(p, top))]
 
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
@@ -465,9 +475,10 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
         return []
     top = passages[:TOP]
     fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
+    needed = topic_concepts(question, passages)
     for p in fitting:
         if p["source"] == fitting[0]["source"]:
-            items = _section_items(p, top, asked.roles, question)
+            items = _section_items(p, top, asked.roles, needed)
             if items:
                 return items
     return []
