@@ -106,3 +106,26 @@ def test_every_blind_span_is_in_its_report_and_nowhere_else():
             assert span in texts[g["doc"]], (q["id"], g["span"])
             others = [name for name, text in texts.items() if span in text and name not in {x["doc"] for x in q["gold"]}]
             assert not others, (q["id"], g["span"], others)
+
+
+def test_spans_kept_by_position_read_back_as_written(tmp_path):
+    """A set over party_web keeps positions, not quotes: written by point_spans, read back by load_jsonl
+    to the very spans; a span whose report changed is refused, naming the report and the question."""
+    import json
+
+    from retrieval.eval.questions import PARTY_DEV_QUESTIONS, PARTY_WEB, point_spans
+
+    if not PARTY_WEB.exists():
+        pytest.skip("../shared/party_web is not present")
+    questions = load_jsonl(PARTY_DEV_QUESTIONS)
+    pointed = [point_spans(q) for q in questions]
+    assert all("span" not in e and e["chars"] > 0 for q in pointed for e in q["gold"] + q.get("items", []))
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in pointed), encoding="utf-8")
+    assert load_jsonl(path) == questions
+    pointed[3]["gold"][0]["at"] += 1
+    path.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in pointed), encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"{pointed[3]['gold'][0]['doc']}.*{pointed[3]['id']}"):
+        load_jsonl(path)
+    with pytest.raises(ValueError, match="is not in it"):
+        point_spans({"id": "x", "gold": [{"doc": questions[0]["gold"][0]["doc"], "span": "不在这份报告里的一句话"}]})

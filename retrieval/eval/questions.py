@@ -25,8 +25,6 @@ GOV_DEV_QUESTIONS = SHARED / "eval" / "gov_dev_questions.jsonl"
 # never tuned on: it measures what the dev sets cannot (docs/eval/README.md).
 BLIND_QUESTIONS = ROOT / "docs" / "eval" / "blind_questions.jsonl"
 SEED_QUESTIONS = ROOT / "docs" / "eval" / "seed_questions.jsonl"  # scored, not trained on: docs/eval/README.md
-
-
 PARTY_BLIND_QUESTIONS = ROOT / "docs" / "eval" / "party_blind_questions.jsonl"  # never tuned on: docs/eval/README.md
 
 
