@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..ingest.roles import paragraph_cues, paragraph_roles
-from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, QUANTITY, Question, cn_year, intent,
+from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, LIST, QUANTITY, Question, cn_year, intent,
                                stating, subject, understand)
 from ..text import data_rows, is_phrasing, normalize, normalize_question
 
@@ -227,13 +227,29 @@ def topic_concepts(question: str, passages: list[dict]) -> list:
     return [c for c in needed if not all(is_phrasing(w) for w in c.words) or any(_says(t, c) for t in texts)]
 
 
-def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: str = "") -> list[int]:
+def listed(question: str, needed: list):
+    """The thing a list question lists: the first of its ``needed`` concepts said right after its list
+    word in the same clause ("制定了哪些方案" lists 方案) — none when that word only puts the question
+    ("从哪几方面入手")."""
+    q = normalize_question(question)
+    m = LIST.search(q)
+    if m is None:
+        return None
+    tail = re.split(r"[，,；;。？?！!]", q[m.end():], maxsplit=1)[0]
+    found = sorted((tail.find(t), -len(t), t, i) for i, c in enumerate(needed) for t in c.members if t in tail)
+    if not found or is_phrasing(found[0][2]):
+        return None
+    return needed[found[0][3]]
+
+
+def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: str = "", thing=None) -> list[int]:
     """Which of a list passage's ``pieces`` answer the question's topic (``needed``: its
     ``topic_concepts``): all when the topic is only a role ("存在问题的原因是什么？") or
     the passage's place says it — its report's title (or ``opening``), heading path and the ``lead``
     that opens the list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
     unsaid in the words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is
-    answered by the one item on 表率, not by the list around it)."""
+    answered by the one item on 表率, not by the list around it). ``thing``, what the question lists
+    (``listed``), is never the one concept let go: each item quoted, or the place, says it."""
     # What the report as a whole does not say is what picks a part of it: "网格化在社区党建中作用与探索"
     # says all of "…在服务方式方面采取了哪些措施？" but 服务方式, which only one item says.
     rest = [c for c in needed if not _says(normalize((p.get("title") or "") + opening), c)]
@@ -242,11 +258,15 @@ def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: 
     # Of that, what some item says tells the items apart; what none says picks none out.
     telling = [c for c in rest if not _says(place, c) and any(_says(item, c) for item in items)]
     context = _context(p) + normalize(lead + opening)
+
+    def answers(text: str) -> bool:
+        return _said(text, needed) and (thing is None or _says(text, thing))
+
     if telling:
-        return [i for i, item in enumerate(items) if _said(item, telling) and _said(context + item, needed)]
-    if _said(context, needed):
+        return [i for i, item in enumerate(items) if _said(item, telling) and answers(context + item)]
+    if answers(context):
         return list(range(len(pieces)))
-    return [i for i, item in enumerate(items) if _said(context + item, needed)]
+    return [i for i, item in enumerate(items) if answers(context + item)]
 
 
 def _agrees(p: dict, asked: Question) -> bool:
@@ -379,7 +399,7 @@ def _role_paragraphs(p: dict, roles: list[str]) -> list[str]:
     """The paragraphs of a passage that play a role asked although its headings do not: they open
     with that role's wording (data/role_cues.txt), the searcher found the role in the passage, and
     they are not an item of a numbered list (whose role is the list's)."""
-    if not roles or p.get("section_type") in roles or not (p.get("why") or {}).get("role"):
+    if not roles or not (p.get("section_type") in roles or (p.get("why") or {}).get("role")):
         return []
     return [para for para in p["text"].split("\n")
             if not ITEM_START.match(para) and set(paragraph_roles(para)) & set(roles)]
@@ -425,7 +445,7 @@ def _lead(text: str, first: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _section_items(p: dict, top: list[dict], roles: list[str], needed: list) -> list[Quote]:
+def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thing=None) -> list[Quote]:
     """The items of the section ``p`` belongs to that answer the question (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
@@ -435,7 +455,9 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list) -> 
     if len(pieces) < 2:
         for paragraph in _role_paragraphs(p, roles):
             opening, clauses = _clauses(paragraph, roles)
-            if len(clauses) >= 2:
+            if len(clauses) >= 2 or (clauses and p.get("section_type") in roles and opening.rstrip()[-1:] in "：:"):
+                # under a heading playing the role, one sentence after a colon is the list it announces
+                # ("仍然存在一定的差距：党建基础还不够牢固，……办法还不够多。"): quoted whole
                 lead, pieces = opening, clauses
                 break
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
@@ -443,7 +465,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list) -> 
         # one item answers when its section plays the role asked by its heading ("三、存在的问题" over
         # "一是……" only: the rest of the list is not in the report, or not in this section) and it
         # says at least one whole sentence (a web copy cut off inside its first item says nothing sure)
-        picked = on_topic(needed, p, pieces, lead, _opening(p, top))
+        picked = on_topic(needed, p, pieces, lead, _opening(p, top), thing)
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
@@ -462,7 +484,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list) -> 
         return []
     parent = {**p, "section": _parent(p)[1]}
     quotes = list(singles.values())
-    return [quotes[i] for i in on_topic(needed, parent, texts, opening=_opening(p, top))]
+    return [quotes[i] for i in on_topic(needed, parent, texts, opening=_opening(p, top), thing=thing)]
 
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
@@ -476,9 +498,10 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     top = passages[:TOP]
     fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
     needed = topic_concepts(question, passages)
+    thing = listed(question, needed)
     for p in fitting:
         if p["source"] == fitting[0]["source"]:
-            items = _section_items(p, top, asked.roles, needed)
+            items = _section_items(p, top, asked.roles, needed, thing)
             if items:
                 return items
     return []
