@@ -227,7 +227,7 @@ def test_one_item_answers_when_its_section_plays_the_role_asked_by_its_heading()
                 text="三、存在的问题\n一是基层党组织的作用和功能“弱化”。部分基层党组织存在着不适应新形势的问题。")
     assert [q.text for q in list_items("镇软弱涣散党组织专项整治汇报查出什么问题？", [p])] == ["一是基层党组织的作用和功能“弱化”。"]
     # the heading of the passage itself is no item
-    heading_only = {**p, "text": "三、存在的问题\n与上级要求相比，仍然存在一定的差距：党建基础还不够牢固。"}
+    heading_only = {**p, "text": "三、存在的问题\n与上级要求相比，仍然存在一定的差距。"}
     assert list_items("镇软弱涣散党组织专项整治汇报查出什么问题？", [heading_only]) == []
     # a section that plays another role gives no single item
     work = {**p, "section": "二、工作开展情况", "section_type": "work", "text": "一是召开专题会议。传达文件精神。"}
@@ -309,3 +309,32 @@ def test_a_cause_question_is_answered_with_the_cause_items_on_its_topic():
     assert [q.text for q in list_items("党建工作考核为啥不够充分？", [causes])] == ["三是党建工作考核结果应用还不够充分。"]
     assert [q.text for q in list_items("党组的问题原因是什么？", [causes])] == [
         "一是党建主体责任落实还未见底到边。", "二是创新方法缺乏系统思考。", "三是党建工作考核结果应用还不够充分。"]
+
+
+def test_the_thing_a_list_question_lists_is_said_by_each_item_or_its_place():
+    from retrieval.web.answers import _needed, listed, list_items, subject, topic_of
+
+    question = "集团下属公司党支部创先争优制定了哪些方案"
+    assert listed(question, _needed(subject(topic_of(question)))).words == ("制定方案",)  # 方案, right after 哪些
+    assert listed("县局支部书记明年抓党建准备从哪几方面入手？", _needed(subject(topic_of("县局支部书记明年抓党建准备从哪几方面入手？")))) is None
+    lead = "根据集团党委创先争优活动的要求,我公司党支部结合具体情况,现将本阶段工作总结如下:\n"
+    sections = passage(title="创先争优活动第一阶段总结", section="第一篇:创先争优活动第一阶段总结", section_type="work",
+                       text=lead + "一、统一思想,全面提高党员干部素质\n公司党支部召开党员会议。\n"
+                                   "二、活动开展情况\n公司党支部在这次活动中查找不足,争创工作新局面。")
+    # sections of the report that say nothing of 方案 do not list the plans, however much else they say
+    assert list_items(question, [sections]) == []
+    plans = {**sections, "text": lead + "一是制定了《创先争优活动实施方案》。\n二是制定了《党支部和党员公开承诺实施方案》。"}
+    assert [q.text for q in list_items(question, [plans])] == ["一是制定了《创先争优活动实施方案》。", "二是制定了《党支部和党员公开承诺实施方案》。"]
+
+
+def test_one_sentence_after_a_colon_under_a_problem_heading_is_the_list_it_announces():
+    from retrieval.web.answers import list_items
+
+    opening = ("一年来，机关党的建设工作虽然取得了一些成绩，但与市直机关工委的要求相比，仍然存在一定的差距：党建基础还不够牢固，"
+               "党务干部能力还有待进一步提升，推动党建和业务融合发展办法还不够多。对此，机关党委将着力补齐工作短板。")
+    p = passage(title="机关党委书记抓党建工作述职报告", section="三、存在的问题及下一步打算", section_type="problem",
+                why={**ROLE_FOUND, "role": True}, text="三、存在的问题及下一步打算\n" + opening)
+    assert [q.text for q in list_items("机关党委书记述职报告说机关党建还存在哪些问题？", [p])] == [
+        "党建基础还不够牢固，党务干部能力还有待进一步提升，推动党建和业务融合发展办法还不够多。"]
+    # without the colon that announces a list, one sentence is not one
+    assert list_items("机关党委书记述职报告说机关党建还存在哪些问题？", [{**p, "text": p["text"].replace("差距：", "差距，")}]) == []
