@@ -396,18 +396,13 @@ def _plays(p: dict, roles: list[str]) -> bool:
 
 
 def _role_paragraphs(p: dict, roles: list[str]) -> list[str]:
-    """The paragraphs of a passage that state the role asked without numbering (never an item of a
-    numbered list, whose role is the list's): under a heading playing that role, each one announcing
-    a list with a colon ("仍然存在一定的差距：…"); else each one opening with the role's wording
-    (data/role_cues.txt) when the searcher found the role in the passage."""
-    if not roles:
+    """The paragraphs of a passage that play a role asked although its headings do not: they open
+    with that role's wording (data/role_cues.txt), the searcher found the role in the passage, and
+    they are not an item of a numbered list (whose role is the list's)."""
+    if not roles or p.get("section_type") in roles or not (p.get("why") or {}).get("role"):
         return []
-    unnumbered = [para for para in p["text"].split("\n") if not ITEM_START.match(para)]
-    if p.get("section_type") in roles:
-        return [para for para in unnumbered if re.search(r"[：:]", para)]
-    if not (p.get("why") or {}).get("role"):
-        return []
-    return [para for para in unnumbered if set(paragraph_roles(para)) & set(roles)]
+    return [para for para in p["text"].split("\n")
+            if not ITEM_START.match(para) and set(paragraph_roles(para)) & set(roles)]
 
 
 def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
@@ -460,9 +455,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thi
     if len(pieces) < 2:
         for paragraph in _role_paragraphs(p, roles):
             opening, clauses = _clauses(paragraph, roles)
-            if len(clauses) >= 2 or (clauses and p.get("section_type") in roles):
-                # under a heading playing the role, one sentence after a colon is the list it announces
-                # ("仍然存在一定的差距：党建基础还不够牢固，……办法还不够多。"): quoted whole
+            if len(clauses) >= 2:
                 lead, pieces = opening, clauses
                 break
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
