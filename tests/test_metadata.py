@@ -83,6 +83,11 @@ def test_paragraph_roles_come_from_content_cues():
     assert paragraph_roles("究其原因，主要是学习不深入。") == ["cause"]
     assert paragraph_roles("下一步，我们将继续加强学习。") == ["plan"]
     assert paragraph_roles("我们走访慰问困难群众120户，解决实际问题35个。") == []
+    # A report's closing paragraph: a concession states the problem, its second sentence the plan.
+    assert paragraph_roles("过去一年，虽然有成绩，但在抓党建工作创新等方面还有一定不足。2024年，我将继续抓实主题教育。") == ["problem", "plan"]
+    assert paragraph_roles("全年新增就业1.2万人。今年，我们将继续推进稳就业。") == []  # 今年 may be the year reviewed
+    assert paragraph_roles("虽然投资增长较快，但结构仍需优化。") == []  # a concession about something other than 成绩
+    assert paragraph_roles("各项工作仍有一定差距，主要表现在：") == ["problem"]
 
 
 def test_numbers_and_five_year_plans():

@@ -61,6 +61,31 @@ def test_seed_000_combined_problem_and_plan_heading():
     assert lead.section_type == "problem" and "仍然存在一定的差距" in lead.text
 
 
+def test_a_closing_paragraph_that_turns_to_problems_and_plans_is_a_passage_of_its_own():
+    doc = parse_file(seed("002"))
+    chunks = chunk_document(doc)
+    closing = next(c for c in chunks if c.text.startswith("过去一年，虽然有成绩"))
+    assert closing.heading_path == ["四、坚持严管厚爱，加强党风廉政建设。"] and closing.section_type == "work"
+    assert closing.roles == ["problem", "plan"] and "2024年，我将" in closing.text
+    above = chunks[chunks.index(closing) - 1]
+    assert above.heading_path == closing.heading_path and not above.roles  # the last item keeps its role
+    # A paragraph stating the role its section already plays is no turn: the lead of 存在的问题及下一步打算.
+    lead = next(c for c in chunk_document(parse_file(seed("000"))) if c.heading_path == ["三、存在的问题及下一步打算"])
+    assert lead.text.startswith("三、存在的问题及下一步打算\n一年来") and lead.roles == ["problem"]
+
+
+def test_only_an_unnumbered_paragraph_below_the_sections_own_text_turns():
+    text = ("述职报告\n一、主要工作\n一是抓责任落实。召开党委会5次。\n二是抓问题整改。及时解决基层存在的困难和问题。\n"
+            "我们也清醒看到，工作中还存在一些不足。\n二、存在问题及原因\n（一）学习不深入。究其原因，重视不够。")
+    chunks = chunk_document(parse_text(text, "x.txt"))
+    work = [c for c in chunks if c.heading_path == ["一、主要工作"]]
+    assert len(work) == 2 and "二是抓问题整改" in work[0].text  # the numbered item stays in its list
+    assert work[1].text == "我们也清醒看到，工作中还存在一些不足。"
+    assert work[1].roles == ["problem"]
+    # a cause stated under a problem heading: the heading above it is not cut off as a passage of its own
+    assert all(c.text.strip() not in ("二、存在问题及原因", "（一）学习不深入。") for c in chunks)
+
+
 def test_heading_with_body_on_the_same_line_splits_at_first_sentence():
     doc = parse_text("标题报告\n一、主要工作\n（一）聚焦主责主业，在深化思路上下功夫。作为单位党建第一责任人，本人坚持学习。", "x.txt")
     sub = doc.sections[0].children[0]

@@ -1,4 +1,5 @@
-"""Cut a parsed Document into Chunks: one per section body, long ones split at items, then sentences.
+"""Cut a parsed Document into Chunks: one per section body, long ones split at items, then sentences;
+a paragraph that turns to another role (a closing "…还有一定不足。2024年，我将…") starts a chunk of its own.
 
 The chunks partition the cleaned text: every character (newlines between chunks aside) is in
 exactly one chunk. A heading with no body of its own joins the block after it.
@@ -108,10 +109,33 @@ def split_block(text: str, start: int, end: int, target: int, limit: int) -> lis
     return pack(units, goal, limit)
 
 
+def turns(text: str, start: int, end: int, body: int, section_type: str) -> list[tuple[int, int]]:
+    """A block cut before each later unnumbered paragraph that turns to a role its section does not
+    play, by its own wording (``paragraph_roles``): a review section's "我们也清醒看到…" or a report's
+    closing "过去一年，虽然有成绩，但…还有一定不足。2024年，我将…" is a passage of its own, not the
+    tail of the last item above it. An item (一是…, 2.…) stays in its list: "及时解决…存在的困难和问题"
+    in a work item is work done. ``body``: where the section's own text starts (no cut leaves a piece
+    of headings only)."""
+    cuts = [start]
+    at = text.find("\n", start, end)
+    while at != -1 and at + 1 < end:
+        line_end = text.find("\n", at + 1, end)
+        line = text[at + 1:line_end if line_end != -1 else end]
+        roles = paragraph_roles(line) if line.strip() else []
+        if roles and section_type not in roles and not ITEM.match(line) and text[max(cuts[-1], body):at].strip():
+            cuts.append(at + 1)
+        at = line_end
+    return list(zip(cuts, cuts[1:] + [end]))
+
+
 def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[Chunk]:
     chunks: list[Chunk] = []
     for block_start, block_end, path in blocks(doc):
-        for start, end in split_block(doc.text, block_start, block_end, target, limit):
+        section_type = path[-1].section_type if path else "overview"
+        body = path[-1].body_start if path else block_start
+        spans = [span for part_start, part_end in turns(doc.text, block_start, block_end, body, section_type)
+                 for span in split_block(doc.text, part_start, part_end, target, limit)]
+        for start, end in spans:
             raw = doc.text[start:end]
             lead = len(raw) - len(raw.lstrip())
             start, end = start + lead, start + len(raw.rstrip())
@@ -125,7 +149,7 @@ def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[C
                     source=doc.source,
                     title=doc.title,
                     heading_path=[shorten(s.heading) for s in path],
-                    section_type=path[-1].section_type if path else "overview",
+                    section_type=section_type,
                     text=doc.text[start:end],
                     start=start,
                     end=end,
