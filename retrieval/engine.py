@@ -315,7 +315,7 @@ class Yandu:
                 info.passages = len(chunks)
                 seen: dict[str, set] = {}
                 for c in chunks:
-                    seen.setdefault(c["section_type"], set()).add(c["section_start"])
+                    seen.setdefault(c["section_type"], set()).add(tuple(c["heading_path"]))
                 info.sections = {t: len(seen[t]) for t in SECTION_TYPE_NAMES if t in seen}
             info.kind = report_kind(raw_title, name) or "其他"
             out.append(info)

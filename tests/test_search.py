@@ -81,6 +81,16 @@ def test_list_answer_is_one_whole_section(seed_app):
 
 
 @pytest.mark.slow
+def test_a_closing_paragraph_on_shortcomings_is_shown_alone_not_inside_its_section(seed_app):
+    # 002 names its shortcomings only in its closing paragraph, under the last work heading (四、…).
+    top = seed_app.search("市局党组书记抓党建还有哪些不足？", 5, section_types=["problem"]).passages[0]
+    assert top.source.startswith("002_") and top.text.startswith("过去一年，虽然有成绩")
+    assert "坚持严的主基调不动摇" not in top.text and top.section_type == "problem"  # the work items stay out
+    work = seed_app.search("党风廉政建设采取了哪些措施？", 5, reports=[top.source]).passages[0]
+    assert work.section == "四、坚持严管厚爱，加强党风廉政建设。" and "过去一年，虽然有成绩" not in work.text
+
+
+@pytest.mark.slow
 def test_a_passage_and_its_section_never_both_appear(seed_app):
     for q in load_jsonl(DEV_QUESTIONS):
         passages = seed_app.search(q["question"], 10).passages

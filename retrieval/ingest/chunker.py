@@ -133,9 +133,11 @@ def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[C
     for block_start, block_end, path in blocks(doc):
         section_type = path[-1].section_type if path else "overview"
         body = path[-1].body_start if path else block_start
-        spans = [span for part_start, part_end in turns(doc.text, block_start, block_end, body, section_type)
-                 for span in split_block(doc.text, part_start, part_end, target, limit)]
-        for start, end in spans:
+        # A turn is a span of its own: list completion (search/lists.py) never shows it inside the section
+        # above it, nor that section's items inside it.
+        spans = [(span, part) for part in turns(doc.text, block_start, block_end, body, section_type)
+                 for span in split_block(doc.text, *part, target, limit)]
+        for (start, end), (part_start, part_end) in spans:
             raw = doc.text[start:end]
             lead = len(raw) - len(raw.lstrip())
             start, end = start + lead, start + len(raw.rstrip())
@@ -156,8 +158,8 @@ def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[C
                     item=item.group(0).strip() if item and path else None,
                     year=doc.year,
                     page=doc.page_at(start),
-                    section_start=block_start,
-                    section_end=block_end,
+                    section_start=part_start,
+                    section_end=part_end,
                     order=len(chunks),
                     unit=doc.unit,
                     kind=doc.kind,

@@ -88,7 +88,7 @@ class Chunk:
     item: str | None = None  # "一是" … when the chunk is one enumerated item
     year: int | None = None
     page: int | None = None
-    section_start: int = 0  # span of the section text this chunk was cut from (list completion)
+    section_start: int = 0  # span of the section text this chunk was cut from, or of its turn (list completion)
     section_end: int = 0
     order: int = 0  # position inside the document
     unit: str | None = None  # the report's unit and kind (Document)
