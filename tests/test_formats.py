@@ -223,6 +223,11 @@ def test_chunk_limit(tmp_path):
         chunk_file(doc, path, 500, 800, ReadOptions(max_chunks=100))
     assert info.value.reason == "400 passages in one file (limit 100, max_chunks)"
     assert len(chunk_file(doc, path, 500, 800, ReadOptions())) == 400
+    # Paragraphs that each turn to another role are cut apart (a chunk each): the same limit holds.
+    turning = parse_file(path, data=("一、主要工作\n" + "我们也清醒看到，工作还存在不足。\n下一步，我们将加强学习。\n" * 200).encode())
+    with pytest.raises(ReadError) as info:
+        chunk_file(turning, path, 500, 800, ReadOptions(max_chunks=100))
+    assert info.value.reason == "400 passages in one file (limit 100, max_chunks)"
 
 
 def test_limits_are_settings():

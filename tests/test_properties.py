@@ -25,6 +25,8 @@ GRAMMAR = [
     "（未完，全文共5000字）", "……此处省略1000字……", "相关报道：", "》》点击查看《《", "收藏", "分享到：", "打印本页",
     "2023-05-01 10:20", "责任编辑：张三", "（笔杆儿网", "【", "】", "（", "）", "(", ")",
     "存在问题", "存在的问题及下一步打算", "原因分析", "下步打算", "工作总结", "主要成效", "特色亮点",
+    # paragraphs that turn to another role (a chunk of their own): problem, cause, plan
+    "我们也清醒看到，", "虽然有成绩，但还有一定不足。", "究其原因，", "。2024年，我将", "下一步，我们将",
     "2023年", "２０２３年", "ＡＢＣ１２３", "。", "；", "！", "？", "，", "：", "、", "”", "」",
     "\n", "\n\n", "\r\n", "\r", "\t", " ", "\u3000", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029", "\ue000",
     "\u200b", "\ufeff", "\u0301",
@@ -56,6 +58,7 @@ def check_chunks(doc, chunks):
     pos = 0
     for c in chunks:
         assert text[c.start:c.end] == c.text
+        assert c.section_start <= c.start < c.end <= c.section_end, "a chunk lies inside the span it was cut from"
         assert c.text and c.text == c.text.strip()
         assert len(c.text) <= LIMIT
         assert pos <= c.start, "chunks overlap or are out of order"
