@@ -50,6 +50,13 @@ def is_phrasing(word: str) -> bool:
     return bool(tags) and all(tag in PHRASING_TAGS for tag in tags)
 
 
+def is_naming(word: str) -> bool:
+    """Does a word name a thing — every part a noun, a verbal or adjectival noun as jieba tags it
+    ("考核", "民生", "困难"), not a degree or a manner ("充分", "深入")?"""
+    tags = [pair.flag for pair in _tagger().lcut(word)]
+    return bool(tags) and all(tag.startswith("n") or tag in ("vn", "an") for tag in tags)
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     return frozenset((DATA / "stopwords.txt").read_text(encoding="utf-8").split())

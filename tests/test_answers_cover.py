@@ -311,6 +311,30 @@ def test_a_cause_question_is_answered_with_the_cause_items_on_its_topic():
         "一是党建主体责任落实还未见底到边。", "二是创新方法缺乏系统思考。", "三是党建工作考核结果应用还不够充分。"]
 
 
+def test_an_item_named_by_its_quote_may_say_the_rest_of_the_question_in_its_next_sentence():
+    from retrieval.web.answers import list_items
+
+    causes = passage(title="2023党组党建工作总结", section="三、原因分析", section_type="cause",
+                     why={**ROLE_FOUND, "roles_asked": ["cause"]},
+                     text="产生上述问题的原因主要有以下方面：一是党建主体责任落实还未见底到边。二是创新方法缺乏系统思考。"
+                          "三是党建工作考核结果应用还不够充分。考核时听汇报、看材料多，考核基层党组织书记的导向带动作用方面需要创新。")
+    # 考核 (a thing the quote names) picks the item; its next sentence says 导向, 带动 and 作用
+    assert [q.text for q in list_items("党建考核为啥没起到导向带动作用？", [causes])] == ["三是党建工作考核结果应用还不够充分。"]
+    # a degree word the quote says ("充分") picks nothing by the sentences after it
+    assert list_items("基层党组织的作用为什么说发挥得不够充分？", [causes]) == []
+    # nor does a third sentence count: the quote and the substance right after it
+    later = {**causes, "text": causes["text"].replace("考核时听汇报、看材料多，", "考核时听汇报、看材料多。")}
+    assert list_items("党建考核为啥没起到导向带动作用？", [later]) == []
+
+
+@pytest.mark.parametrize("word, naming", [("考核", True), ("民生", True), ("困难", True), ("充分", False),
+                                          ("深入", False), ("归结为", False)])
+def test_words_that_name_a_thing_are_told_by_their_part_of_speech(word, naming):
+    from retrieval.text import is_naming
+
+    assert is_naming(word) is naming
+
+
 def test_the_thing_a_list_question_lists_is_said_by_each_item_or_its_place():
     from retrieval.web.answers import _needed, listed, list_items, subject, topic_of
 

@@ -29,7 +29,7 @@ from functools import lru_cache
 from ..ingest.roles import paragraph_cues, paragraph_roles
 from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, LIST, QUANTITY, Question, cn_year, intent,
                                stating, subject, understand)
-from ..text import data_rows, is_phrasing, normalize, normalize_question
+from ..text import data_rows, is_naming, is_phrasing, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
 MAX_ITEMS = 8
@@ -248,7 +248,9 @@ def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: 
     the passage's place says it — its report's title (or ``opening``), heading path and the ``lead``
     that opens the list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
     unsaid in the words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is
-    answered by the one item on 表率, not by the list around it). ``thing``, what the question lists
+    answered by the one item on 表率, not by the list around it) — the rest of the question may be said
+    by the sentence right after the quote when the quoted words name a thing that tells the item apart
+    (``is_naming``: "考核", not the degree "不够充分"). ``thing``, what the question lists
     (``listed``), is never the one concept let go: each item quoted, or the place, says it."""
     # What the report as a whole does not say is what picks a part of it: "网格化在社区党建中作用与探索"
     # says all of "…在服务方式方面采取了哪些措施？" but 服务方式, which only one item says.
@@ -263,7 +265,13 @@ def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: 
         return _said(text, needed) and (thing is None or _says(text, thing))
 
     if telling:
-        return [i for i, item in enumerate(items) if _said(item, telling) and answers(context + item)]
+        # The quote says what tells the item apart. When that is a thing it names (not a degree: "不够充分"),
+        # the sentence after it may say the rest of the question: "三是党建工作考核结果应用还不够充分。
+        # 考核时听汇报…导向带动作用…" answers "党建考核为啥没起到导向带动作用？".
+        naming = [c for c in telling if any(is_naming(w) for w in c.words)]
+        return [i for i, item in enumerate(items)
+                if _said(item, telling) and (answers(context + item) or (
+                    any(_says(item, c) for c in naming) and answers(context + normalize(_lead_sentences(pieces[i])))))]
     if answers(context):
         return list(range(len(pieces)))
     return [i for i, item in enumerate(items) if answers(context + item)]
@@ -325,6 +333,11 @@ def _item_text(text: str) -> str:
         return item
     cut = max(item.rfind(c, 0, ITEM_CHARS) for c in "，,：:、")
     return item[: cut if cut > 10 else ITEM_CHARS] + "…"
+
+
+def _lead_sentences(text: str) -> str:
+    """An item's first two sentences: its claim and the substance right after it."""
+    return "".join(m.group() for m in list(SENTENCE.finditer(text.strip()))[:2])
 
 
 def _whole(piece: str) -> bool:
