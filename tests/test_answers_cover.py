@@ -335,6 +335,22 @@ def test_words_that_name_a_thing_are_told_by_their_part_of_speech(word, naming):
     assert is_naming(word) is naming
 
 
+def test_a_question_naming_only_a_role_is_answered_only_when_the_passages_share_one_report():
+    from retrieval.web.answers import list_items
+
+    causes = passage(title="2023党组党建工作总结", section="三、原因分析", section_type="cause",
+                     why={**ROLE_FOUND, "roles_asked": ["cause"]},
+                     text="产生上述问题的原因主要有以下方面：一是党建主体责任落实还未见底到边。二是创新方法缺乏系统思考。")
+    other = {**causes, "rank": 2, "source": "乙.txt", "title": "某所领导班子存在问题的原因分析"}
+    question = "存在问题的原因是什么？"
+    assert [q.text for q in list_items(question, [causes, {**causes, "rank": 2}])] == [
+        "一是党建主体责任落实还未见底到边。", "二是创新方法缺乏系统思考。"]  # one report (a report filter, a follow-up's scope)
+    assert list_items(question, [causes, other]) == []  # which report's causes? nothing in the question says
+    # a topic, a unit or a year picks the report: the list is answered as before
+    assert list_items("党建工作存在问题的原因是什么？", [causes, other]) != []
+    assert list_items("2023年存在问题的原因是什么？", [{**causes, "why": {**causes["why"], "year": True}}, other]) != []
+
+
 def test_the_thing_a_list_question_lists_is_said_by_each_item_or_its_place():
     from retrieval.web.answers import _needed, listed, list_items, subject, topic_of
 

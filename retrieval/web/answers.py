@@ -13,7 +13,9 @@
   of the first one's report whose section has items on the topic asked (``on_topic``): its own items
   when it enumerates two or more, else the clauses of its paragraph playing the role, else the
   single-item passages of that section. Each item is its first sentence, and the next one when the
-  first is a bare heading ("一是构建学习体系。"), within ``ITEM_CHARS``.
+  first is a bare heading ("一是构建学习体系。"), within ``ITEM_CHARS``. A question naming nothing but
+  the role ("存在问题的原因是什么？") gets no list when the top passages come from several reports:
+  nothing tells which one answers.
 - Follow-ups ("那原因呢？"): a question with no topic of its own keeps the previous question's topic
   and report scope, and asks for the role the new question names.
 
@@ -509,6 +511,8 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     top = passages[:TOP]
     fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
     needed = topic_concepts(question, passages)
+    if not needed and not (asked.units or asked.years or asked.report_years) and len({p["source"] for p in top}) > 1:
+        return []  # nothing but a role asked ("存在问题的原因是什么？"): no word picks one of the reports ranked
     thing = listed(question, needed)
     for p in fitting:
         if p["source"] == fitting[0]["source"]:
