@@ -291,21 +291,29 @@ def test_a_word_that_only_puts_the_question_does_not_hold_the_list_back():
     assert [c.words[0] for c in topic_concepts(question, [{**p, "text": PROBLEM_ITEMS + "这块"}])] == ["党组", "全面从严治党", "这块"]
 
 
-@pytest.mark.parametrize("word, phrasing", [("归结为", True), ("入手", True), ("这块", True), ("荣誉", False),
-                                            ("监督", False), ("市局", False)])
-def test_phrasing_words_are_told_by_their_part_of_speech(word, phrasing):
-    from retrieval.text import is_phrasing
+@pytest.mark.parametrize("word, phrasing, naming", [
+    ("归结为", True, False), ("入手", True, False), ("这块", True, False), ("荣誉", False, True), ("监督", False, True),
+    ("市局", False, True), ("考核", False, True), ("民生", False, True), ("困难", False, True), ("充分", False, False),
+    ("深入", True, False)])
+def test_words_that_put_a_question_or_name_a_thing_are_told_by_their_part_of_speech(word, phrasing, naming):
+    from retrieval.text import is_naming, is_phrasing
 
-    assert is_phrasing(word) is phrasing
+    assert (is_phrasing(word), is_naming(word)) == (phrasing, naming)
+
+
+CAUSES = "产生上述问题的原因主要有以下方面：一是党建主体责任落实还未见底到边。二是创新方法缺乏系统思考。"
+
+
+def _causes(more: str = "") -> dict:
+    """A 原因分析 section of a seed-like report, its list ``CAUSES`` and ``more``."""
+    return passage(title="2023党组党建工作总结", section="三、原因分析", section_type="cause",
+                   why={**ROLE_FOUND, "roles_asked": ["cause"]}, text=CAUSES + more)
 
 
 def test_a_cause_question_is_answered_with_the_cause_items_on_its_topic():
     from retrieval.web.answers import list_items
 
-    causes = passage(title="2023党组党建工作总结", section="三、原因分析", section_type="cause",
-                     why={**ROLE_FOUND, "roles_asked": ["cause"]},
-                     text="产生上述问题的原因主要有以下方面：一是党建主体责任落实还未见底到边。二是创新方法缺乏系统思考。"
-                          "三是党建工作考核结果应用还不够充分。考核时听汇报、看材料多。")
+    causes = _causes("三是党建工作考核结果应用还不够充分。考核时听汇报、看材料多。")
     assert [q.text for q in list_items("党建工作考核为啥不够充分？", [causes])] == ["三是党建工作考核结果应用还不够充分。"]
     assert [q.text for q in list_items("党组的问题原因是什么？", [causes])] == [
         "一是党建主体责任落实还未见底到边。", "二是创新方法缺乏系统思考。", "三是党建工作考核结果应用还不够充分。"]
@@ -314,10 +322,7 @@ def test_a_cause_question_is_answered_with_the_cause_items_on_its_topic():
 def test_an_item_named_by_its_quote_may_say_the_rest_of_the_question_in_its_next_sentence():
     from retrieval.web.answers import list_items
 
-    causes = passage(title="2023党组党建工作总结", section="三、原因分析", section_type="cause",
-                     why={**ROLE_FOUND, "roles_asked": ["cause"]},
-                     text="产生上述问题的原因主要有以下方面：一是党建主体责任落实还未见底到边。二是创新方法缺乏系统思考。"
-                          "三是党建工作考核结果应用还不够充分。考核时听汇报、看材料多，考核基层党组织书记的导向带动作用方面需要创新。")
+    causes = _causes("三是党建工作考核结果应用还不够充分。考核时听汇报、看材料多，考核基层党组织书记的导向带动作用方面需要创新。")
     # 考核 (a thing the quote names) picks the item; its next sentence says 导向, 带动 and 作用
     assert [q.text for q in list_items("党建考核为啥没起到导向带动作用？", [causes])] == ["三是党建工作考核结果应用还不够充分。"]
     # a degree word the quote says ("充分") picks nothing by the sentences after it
@@ -327,20 +332,10 @@ def test_an_item_named_by_its_quote_may_say_the_rest_of_the_question_in_its_next
     assert list_items("党建考核为啥没起到导向带动作用？", [later]) == []
 
 
-@pytest.mark.parametrize("word, naming", [("考核", True), ("民生", True), ("困难", True), ("充分", False),
-                                          ("深入", False), ("归结为", False)])
-def test_words_that_name_a_thing_are_told_by_their_part_of_speech(word, naming):
-    from retrieval.text import is_naming
-
-    assert is_naming(word) is naming
-
-
 def test_a_question_naming_only_a_role_is_answered_only_when_the_passages_share_one_report():
     from retrieval.web.answers import list_items
 
-    causes = passage(title="2023党组党建工作总结", section="三、原因分析", section_type="cause",
-                     why={**ROLE_FOUND, "roles_asked": ["cause"]},
-                     text="产生上述问题的原因主要有以下方面：一是党建主体责任落实还未见底到边。二是创新方法缺乏系统思考。")
+    causes = _causes()
     other = {**causes, "rank": 2, "source": "乙.txt", "title": "某所领导班子存在问题的原因分析"}
     question = "存在问题的原因是什么？"
     assert [q.text for q in list_items(question, [causes, {**causes, "rank": 2}])] == [
