@@ -43,17 +43,22 @@ def _tagger():
 
 
 @lru_cache(maxsize=4096)
+def _tags(word: str) -> tuple[str, ...]:
+    """The parts of speech of a word's parts, as jieba tags them."""
+    return tuple(pair.flag for pair in _tagger().lcut(word))
+
+
 def is_phrasing(word: str) -> bool:
     """Is every part of a word, as jieba tags it, of a part of speech that puts a question rather than
     names what it is about (``PHRASING_TAGS``: "归结为", "入手", "这块"; not "荣誉", "监督")?"""
-    tags = [pair.flag for pair in _tagger().lcut(word)]
+    tags = _tags(word)
     return bool(tags) and all(tag in PHRASING_TAGS for tag in tags)
 
 
 def is_naming(word: str) -> bool:
     """Does a word name a thing — every part a noun, a verbal or adjectival noun as jieba tags it
     ("考核", "民生", "困难"), not a degree or a manner ("充分", "深入")?"""
-    tags = [pair.flag for pair in _tagger().lcut(word)]
+    tags = _tags(word)
     return bool(tags) and all(tag.startswith("n") or tag in ("vn", "an") for tag in tags)
 
 

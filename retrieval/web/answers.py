@@ -509,10 +509,10 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     if not lists or (asked.quantity and not asks_which(question)) or not passages:
         return []
     top = passages[:TOP]
-    fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
-    needed = topic_concepts(question, passages)
     if asked.only_role and not (asked.units or asked.years or asked.report_years) and len({p["source"] for p in top}) > 1:
         return []  # nothing but a role asked ("存在问题的原因是什么？"): no word picks one of the reports ranked
+    fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
+    needed = topic_concepts(question, passages)
     thing = listed(question, needed)
     for p in fitting:
         if p["source"] == fitting[0]["source"]:
