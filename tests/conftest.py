@@ -13,6 +13,20 @@ def seed(prefix: str) -> Path:
     return next(CORPUS.glob(f"{prefix}_*.txt"))
 
 
+def shared_scorer():
+    """The scorer the project is judged with (../shared/eval/score.py), as a module; the test is
+    skipped where ../shared is not beside the checkout."""
+    import importlib.util
+
+    path = SHARED / "eval" / "score.py"
+    if not path.exists():
+        pytest.skip("../shared/eval/score.py is not present")
+    spec = importlib.util.spec_from_file_location("shared_score", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def bench_files():
     if not BENCH.exists():

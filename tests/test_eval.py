@@ -1,5 +1,4 @@
 """The project's own scorer gives exactly what the scorer the project is judged with gives."""
-import importlib.util
 import json
 import random
 
@@ -8,19 +7,11 @@ import pytest
 from retrieval.eval import score
 from retrieval.eval.metrics import MAX_CHARS
 
-from conftest import DEV_QUESTIONS, GOV_DEV_QUESTIONS, SHARED, load_jsonl
-
-SHARED_SCORER = SHARED / "eval" / "score.py"
-
+from conftest import DEV_QUESTIONS, GOV_DEV_QUESTIONS, load_jsonl, shared_scorer
 
 @pytest.fixture(scope="module")
 def judged():
-    if not SHARED_SCORER.exists():
-        pytest.skip("../shared/eval/score.py is not present")
-    spec = importlib.util.spec_from_file_location("shared_score", SHARED_SCORER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return shared_scorer()
 
 
 def synthetic_results(questions: list[dict], seed: int) -> list[dict]:

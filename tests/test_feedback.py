@@ -3,7 +3,6 @@ process, over the departments' web app (real index, real account store and audit
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -13,10 +12,10 @@ import gradio as gr
 import pytest
 from gradio.events import LikeData
 
+from conftest import shared_scorer
 from retrieval.access import TokenStore
 from retrieval.access import cli as access_cli
 from retrieval.access.usage import usage, usage_tables, write_usage_csv
-from retrieval.config import SHARED_DIR
 from retrieval.eval.feedback import export_questions, span_of
 from retrieval.web.admin import Admin, detail_text
 from test_departments import two_bases, web_as  # noqa: F401  (fixtures)
@@ -34,14 +33,6 @@ def ask(web, question, who, years=(), bases=()):
 
 def feedback_entries(audit):
     return [json.loads(e.detail) for e in audit.entries(action="feedback")][::-1]
-
-
-def scorer():
-    """The project's scorer itself (../shared/eval/score.py)."""
-    spec = importlib.util.spec_from_file_location("shared_score", SHARED_DIR / "eval" / "score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_verdict_is_kept_with_the_question_filters_bases_and_passages(web_as):
@@ -96,11 +87,11 @@ def test_the_exported_set_is_in_the_scorer_format_and_scores_the_answers_liked(w
     assert {g["span"] for g in q["gold"]} == {span_of(p["text"]) for p in liked[0]["passages"]}
     # scored by ../shared/eval/score.py: the same search finds its gold at rank 1
     results = [{"id": q["id"], "passages": [p.to_json() for p in web.bases.search(q["question"], ["a"], 5).passages]}]
-    summary, _ = scorer().score(done.questions, results)
+    summary, _ = shared_scorer().score(done.questions, results)
     assert summary["hit@1"] == 1.0 and summary["n"] == 1
     # and a search that returns another base's passages does not
     other = [{"id": q["id"], "passages": [p.to_json() for p in web.bases.search("发展党员多少名", ["b"], 5).passages]}]
-    assert scorer().score(done.questions, other)[0]["hit@1"] == 0.0
+    assert shared_scorer().score(done.questions, other)[0]["hit@1"] == 0.0
     # the same question liked again, its passage also disliked by someone else: gold wins, kept once
     web.feedback(liked, "", like(1, False), request("boss"))
     again = export_questions(audit.entries())

@@ -7,14 +7,13 @@ own command (`app.py eval office.jsonl`) and by the shared scorer; the admin ope
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
 
-from retrieval.config import SHARED_DIR
+from conftest import shared_scorer
 from browsing import NO_CHROMIUM, browser  # noqa: F401  (a fixture)
 from test_departments_browser import new_page, report, snap
 from test_web import ROOT, Server, server_env
@@ -131,9 +130,7 @@ def test_readers_mark_answers_the_set_is_scored_and_the_admin_sees_usage(site, b
     rows = [by_half["all"] for genre in table["office"].values() for system, by_half in genre.items() if system == "yandu"]
     assert sum(r["n"] for r in rows) == 1 and all(r["hit@1"] == 1.0 for r in rows), evaluated
     # and by the shared scorer, on what the same question finds
-    spec = importlib.util.spec_from_file_location("shared_score", SHARED_DIR / "eval" / "score.py")
-    scorer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorer)
+    scorer = shared_scorer()
     found = json.loads(app_py("query", questions[0]["question"], "--json", "--corpus", str(corpus),
                               "--index-dir", str(site["folder"] / "index"), "--bases-dir", str(site["bases"])).stdout)
     passages = found["passages"] if isinstance(found, dict) else found
