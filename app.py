@@ -29,6 +29,7 @@ from pathlib import Path
 
 from retrieval.access import cli as access_cli
 from retrieval.config import SECTION_TYPE_NAMES, Settings
+from retrieval.encode import finish_loads
 from retrieval.errors import YanduError
 from retrieval.offline import enforce_offline
 
@@ -583,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     except YanduError as e:  # one clear line, not a traceback, for anything a user can cause or fix
         print(f"error: {e}", file=sys.stderr)
         return 1
+    finally:
+        finish_loads()
 
 
 if __name__ == "__main__":

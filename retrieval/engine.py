@@ -16,6 +16,7 @@ from dataclasses import asdict, astuple, dataclass, field, replace
 from pathlib import Path
 
 from .config import SECTION_TYPE_NAMES, Settings
+from .encode import load_in_background
 from .errors import ModelMismatch, YanduError
 from .ingest import Upload, corpus_files, corpus_hashes, place_file, save_uploads
 from .search import Filters, Result, Searcher, intent
@@ -157,7 +158,7 @@ class Yandu:
             except Exception:  # raised again, with its message, by the first use
                 log.debug("encoder warm-up failed", exc_info=True)
 
-        threading.Thread(target=load, name="encoder-load", daemon=True).start()
+        load_in_background(load, "encoder-load")
         tokenize("预热")
         try:
             self.searcher.snapshot()

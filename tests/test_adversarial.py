@@ -389,6 +389,20 @@ def test_an_index_path_that_is_a_file_is_one_line(tmp_path):
 
 
 @slow
+def test_a_command_that_fails_early_lets_the_model_conversion_it_began_finish(tmp_path, monkeypatch):
+    # The query starts loading the model beside its index check; on a first start that load converts
+    # it. Exiting under it aborted the process (exit -6) or left the conversion cut off half done.
+    monkeypatch.setenv("YANDU_MODELS", str(tmp_path / "models"))
+    settings = make(tmp_path, {"a.txt": report("甲")})
+    settings.index_dir.write_text("not a folder")
+    run = cli("query", "红色走读活动开展了几次？", *dirs(settings))
+    assert run.returncode == 1 and run.out == ""
+    assert run.err.splitlines()[0].startswith(f"error: cannot read the index in {settings.index_dir}: "), run.err
+    assert "terminate" not in run.err
+    assert list((tmp_path / "models" / "onnx").glob("*/model-*.onnx")), run.err
+
+
+@slow
 def test_disk_full_and_read_only_index_are_one_line_and_query_answers(tmp_path, encoder, mounts):
     from retrieval.store import update_index
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +18,27 @@ from .onnx_encoder import OnnxEncoder, OnnxUnsupported, ensure_onnx, onnx_path, 
 from .torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
+_background: list[threading.Thread] = []  # loads started by load_in_background, for finish_loads
+
+
+def load_in_background(load, name: str) -> None:
+    """Run ``load()`` (the encoder loading, or on a first start converting) in a thread of its own,
+    which ``finish_loads`` waits for before the process exits."""
+    thread = threading.Thread(target=load, name=name, daemon=True)
+    _background[:] = [t for t in _background if t.is_alive()] + [thread]
+    thread.start()
+
+
+def finish_loads() -> None:
+    """Wait for the loads ``load_in_background`` started; call it before the process exits. Exiting
+    while one runs in native code aborts the process ("terminate called without an active exception",
+    exit -6: CI stop 36), and the interpreter's shutdown cuts a conversion off half done (transformers
+    cannot start its loading threads then). Ctrl-C stops the wait."""
+    try:
+        for thread in _background:
+            thread.join()
+    except KeyboardInterrupt:
+        pass
 
 
 def load_encoder(settings: Settings) -> Encoder:

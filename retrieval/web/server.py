@@ -17,6 +17,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
+from functools import partial
 
 import hmac
 
@@ -27,6 +28,7 @@ from ..access import AccessStore, AuditLog, LdapDirectory, Principal, TokenStore
 from ..access.sessions import Sessions
 
 from ..config import Settings
+from ..encode import load_in_background
 from ..engine import Yandu
 from ..store.backend import read_failure
 from .eventqueue import lighten
@@ -170,7 +172,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     # (which waits for it); the page answers from the last good index meanwhile, and a question asked
     # before the first index is ready waits for it, showing the stage (WebApp.readiness).
     web.model_wait = (time.monotonic(), 0.0)  # "preparing" from the first request on, before the thread runs
-    threading.Thread(target=_prepare_model, args=(web,), name="yandu-model", daemon=True).start()
+    load_in_background(partial(_prepare_model, web), "yandu-model")
     web.worker.request()  # in the background: the page answers from the last good index meanwhile
     keep_index(app, web.worker)  # an index folder deleted under the server is rebuilt
     start_upload_expiry(demo.upload_file_set, settings.upload_ttl)  # raw uploads no request claimed: gone within minutes
