@@ -69,6 +69,9 @@ def test_how_many():
     assert ask("召开了多少次党组会？").quantity == "次"
     assert ask("新入党的同志有几个？").quantity  # any counted unit
     assert ask("意识形态工作存在哪些问题？").quantity is None
+    for which in ("下一步准备从哪几方面入手？", "问题归结为哪几方面原因？", "查摆出了哪几个问题？", "下步打算有哪几项？"):
+        q = ask(which)
+        assert q.quantity is None and q.is_list, which  # which ones, not how many
     assert ask("新能源装机占多大比重？").quantity  # measured quantities too
 
 

@@ -113,7 +113,8 @@ def read_years(text: str, newest: int | None) -> tuple[set[int], set[int]]:
 
 
 COUNTED = "名个次人场篇项家期批户条件所位元"
-QUANTITY = re.compile(rf"(?:多少|几)([{COUNTED}]?)|多大|多高|多长|多快|比重|占比|增速|增幅|增长率")
+# "哪几条 / 哪几方面" asks which ones (a list: ``LIST``), never how many.
+QUANTITY = re.compile(rf"(?:多少|(?<!哪)几)([{COUNTED}]?)|多大|多高|多长|多快|比重|占比|增速|增幅|增长率")
 NUMBER = r"[0-9一二三四五六七八九十百千万两]+(?:\.\d+)?余?"
 # Any counted or measured quantity: "3名", "76.28亿斤", "49.7%", "9048万千瓦", "400万亩".
 ANY_UNIT = (rf"[万亿千百]?(?:[{COUNTED}斤吨亩台辆套座间张册株头只倍]|千瓦|公里|千米|平方米|立方米|公顷|千克"
