@@ -10,7 +10,8 @@ from retrieval.store.generations import heading_roles
 
 
 def _rows(doc):
-    return [{"section_type": c.section_type, "heading_path": c.heading_path, "text": c.text} for c in chunk_document(doc)]
+    return [{"section_type": c.section_type, "heading_path": c.heading_path, "text": c.text, "roles": " ".join(c.roles)}
+            for c in chunk_document(doc)]
 
 
 def test_plan_items_under_a_problem_and_plan_heading_play_plan_only():
@@ -18,6 +19,24 @@ def test_plan_items_under_a_problem_and_plan_heading_play_plan_only():
     for row in _rows(doc):
         if len(row["heading_path"]) == 2 and row["heading_path"][0] == "三、存在的问题及下一步打算":
             assert heading_roles(row).split("|") == ["plan"], row["heading_path"]
+
+
+def test_the_lead_under_a_combined_heading_plays_the_role_its_paragraphs_state():
+    # "三、存在的问题及下一步打算" opens with "…仍然存在一定的差距：…": a problem, not a plan
+    lead = [r for r in _rows(parse_file(seed("000"))) if r["heading_path"] == ["三、存在的问题及下一步打算"]]
+    assert lead and all(heading_roles(r) == "problem" for r in lead)
+    # a lead that states none of its heading's roles keeps them all
+    row = {"section_type": "problem", "heading_path": ["二、存在的问题及下步打算"], "roles": ""}
+    assert heading_roles(row) == "plan|problem"
+
+
+def test_a_numbered_item_states_no_role_of_its_own():
+    doc = parse_text("某乡述职报告\n一、履职情况\n我始终坚持书记抓、抓书记的责任制。\n"
+                     "一是抓责任落实。先后5次召开党委会，及时解决党建工作中存在的困难和问题。\n"
+                     "二是抓基础保障。新建党员活动室2个。\n", "x.txt")
+    assert [c.roles for c in chunk_document(doc)] == [[]]  # work done, not a problem stated
+    doc = parse_text("某乡述职报告\n一、履职情况\n全年开展学习12次。\n同时也要清醒看到，学习还不够深入。\n", "y.txt")
+    assert ["problem"] in [c.roles for c in chunk_document(doc)]  # an unnumbered paragraph states it
 
 
 def test_items_under_a_combined_heading_play_the_role_they_state():

@@ -128,6 +128,16 @@ def turns(text: str, start: int, end: int, body: int, section_type: str) -> list
     return list(zip(cuts, cuts[1:] + [end]))
 
 
+def stated_roles(text: str) -> list[str]:
+    """The roles a chunk's unnumbered paragraphs state (``paragraph_roles``); an item (一是…, 2.…) is
+    work of its own section, as in ``turns``: "及时解决…存在的困难和问题" is no problem."""
+    found: list[str] = []
+    for paragraph in text.split("\n"):
+        if not ITEM.match(paragraph):
+            found += [r for r in paragraph_roles(paragraph) if r not in found]
+    return found
+
+
 def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[Chunk]:
     chunks: list[Chunk] = []
     for block_start, block_end, path in blocks(doc):
@@ -165,7 +175,7 @@ def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[C
                     kind=doc.kind,
                     year_from=years[0] if years else None,
                     year_to=years[1] if years else None,
-                    roles=paragraph_roles(doc.text[start:end]),
+                    roles=stated_roles(doc.text[start:end]),
                 )
             )
     return chunks

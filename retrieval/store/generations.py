@@ -43,9 +43,13 @@ DOCUMENT_COLUMNS = ("source", "title", "year", "unit", "text", "sha256", "remove
 def heading_roles(row: dict) -> str:
     """Every role a chunk plays by its headings, '|'-joined: its own type (inherited from, or split off,
     the headings above it: ingest.roles) and any role its own heading names ("问题及原因"). A heading
-    above it adds nothing more: the plan items under "存在的问题及下一步打算" are no problems."""
+    above it adds nothing more: the plan items under "存在的问题及下一步打算" are no problems. Of a
+    heading that names several roles, a chunk whose own paragraphs state some of them plays only
+    those: the lead under that heading that says "仍然存在一定的差距：…" is no plan."""
     own = row["heading_path"][-1] if row["heading_path"] else ""
-    return "|".join(sorted({row["section_type"], *cues(own)}))
+    named = set(cues(own))
+    stated = named & set((row.get("roles") or "").split())
+    return "|".join(sorted({row["section_type"], *(stated if len(named) > 1 and stated else named)}))
 
 
 # Per-row columns every snapshot holds in memory (filters, ranking boosts), computed from a chunk row
