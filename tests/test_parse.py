@@ -69,6 +69,8 @@ def test_a_closing_paragraph_that_turns_to_problems_and_plans_is_a_passage_of_it
     assert closing.roles == ["problem", "plan"] and "2024年，我将" in closing.text
     above = chunks[chunks.index(closing) - 1]
     assert above.heading_path == closing.heading_path and not above.roles  # the last item keeps its role
+    # a 2023 report: the work above is about 2023; the turn to its shortcomings and plans, 2023–2024
+    assert (above.year_from, above.year_to) == (2023, 2023) and (closing.year_from, closing.year_to) == (2023, 2024)
     # A paragraph stating the role its section already plays is no turn: the lead of 存在的问题及下一步打算.
     lead = next(c for c in chunk_document(parse_file(seed("000"))) if c.heading_path == ["三、存在的问题及下一步打算"])
     assert lead.text.startswith("三、存在的问题及下一步打算\n一年来") and lead.roles == ["problem"]

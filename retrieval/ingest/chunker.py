@@ -11,6 +11,7 @@ import re
 
 from .document import Chunk, Document, Section
 from .roles import paragraph_roles
+from .years import role_years
 
 SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”’」』）)]*|\n|$)")
 ITEM = re.compile(
@@ -155,6 +156,8 @@ def chunk_document(doc: Document, target: int = 500, limit: int = 800) -> list[C
                 continue
             item = ITEM.match(doc.text, start)
             years = path[-1].years if path else doc.preamble_years
+            if part_start != block_start:  # a turn is about the years of the roles it turns to
+                years = role_years(doc, stated_roles(doc.text[part_start:part_end])) or years
             chunks.append(
                 Chunk(
                     id=f"{doc.source}#{len(chunks)}",

@@ -86,6 +86,17 @@ def heading_years(heading: str, year: int | None, kind: ReportKind | None) -> tu
     return None
 
 
+def role_years(doc: Document, roles: list[str]) -> tuple[int, int] | None:
+    """The years a part of ``doc`` playing ``roles`` is about by role and kind: a plan its plan year,
+    any other role the year it reviews; a span for a part playing both ("虽然有成绩，但…还有一定
+    不足。2024年，我将…" in a 2023 述职报告: 2023–2024). None for a report of unknown year."""
+    if doc.year is None or not roles:
+        return None
+    kind = next((k for k in report_kinds() if k.name == doc.kind), None)
+    years = [doc.year + ((kind.plan if role in PLANNING else kind.review) if kind else 0) for role in roles]
+    return min(years), max(years)
+
+
 def assign_years(doc: Document) -> None:
     """Set `years` on every section: named by its heading or an ancestor's, else by role and kind;
     and on the opening before any heading (a report's 导语, or the whole of a copy without headings):
@@ -101,8 +112,7 @@ def assign_years(doc: Document) -> None:
             if named:
                 section.years = named
             elif doc.year is not None:
-                offset = (kind.plan if section.section_type in PLANNING else kind.review) if kind else 0
-                section.years = (doc.year + offset, doc.year + offset)
+                section.years = role_years(doc, [section.section_type])
             visit(section.children, named)
 
     visit(doc.sections, None)
