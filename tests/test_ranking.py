@@ -116,3 +116,16 @@ def test_the_kind_of_unit_asked_is_read_against_each_report_s():
     x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf, types.get).T))
     assert x["asks_unit_type"].tolist() == [1, 1, 1]
     assert x["unit_type"].tolist() == [1, 0, 0] and x["unit_type_other"].tolist() == [0, 1, 0]
+
+
+def test_a_report_about_every_kind_of_unit_asked_agrees_more_than_one_about_some():
+    from retrieval.search.features import TEXT_FEATURES, text_features
+
+    q = understand("县局支部书记明年抓党建准备从哪几方面入手?", 2023)  # 县 and 局
+    idf = {t: 1.0 for c in q.concepts for t in c.members}
+    rows = [{"text": "强化第一责任人意识。", "heading_path": [], "title": "", "item": None, "source": s}
+            for s in ("county bureau", "city bureau", "city organ")]
+    types = {"county bureau": frozenset({"县", "局"}), "city bureau": frozenset({"市", "局"}),
+             "city organ": frozenset({"市", "机关"})}
+    x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf, types.get).T))
+    assert x["unit_type"].tolist() == [1, 0.5, 0] and x["unit_type_other"].tolist() == [0, 0, 1]

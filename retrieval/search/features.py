@@ -50,7 +50,7 @@ TEXT_FEATURES = (
     "heading_coverage",  # share of the concept weight its heading path says
     "title_coverage",  # share of the concept weight its report's title says
     "asks_unit_type",  # the question names a kind of unit (乡, 镇, 学校 …)
-    "unit_type",  # …and the passage's report is about that kind of unit (unit_types.report_types)
+    "unit_type",  # …the share of those kinds the passage's report is about (unit_types.report_types): "县局" 县 and 局
     "unit_type_other",  # …and its report is about other kinds only
     "year_in_text",  # its headings or text name a year the question names ("2024年")
     "text_coverage",  # share the whole passage says
@@ -136,7 +136,7 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float],
             said(headings, q.concepts, idf) / total,
             said(matching(row.get("title") or ""), q.concepts, idf) / total,
             float(bool(q.unit_types)),
-            float(bool(types & q.unit_types)),
+            len(types & q.unit_types) / max(len(q.unit_types), 1),
             float(bool(types) and not types & q.unit_types),
             float(any(y in plain or y in headings for y in years)),
             said(plain, q.concepts, idf) / total,
