@@ -28,6 +28,10 @@ def test_a_year_is_what_the_answer_is_about_unless_it_names_a_report():
     assert q.report_years == {2025} and not q.years and q.target
     q = ask("2019年政府工作报告提出当年赤字率是多少？")
     assert q.report_years == {2019} and q.years == {2019}  # 当年 = the report's year
+    q = ask("2022年市委组织部机关党委书记机关党建述职下一步有什么打算？")  # a party-building report's long name
+    assert q.report_years == {2022} and not q.years
+    q = ask("2023年党建工作取得了哪些成效，和上级的要求相比还有什么差距？")  # no report named
+    assert q.years == {2023} and not q.report_years
 
 
 def test_years_written_in_chinese_numerals():

@@ -39,7 +39,9 @@ GENERIC = re.compile(r"^(?:\d+|年|年度|工作|情况|方面|主要|具体|存
 ARABIC_YEAR = re.compile(r"(?<![\d第])(1[89]\d\d|20\d\d)(?=\s*年)")
 CN_YEAR = re.compile(r"([零〇○一二三四五六七八九]{4})(?=年)")
 # A year that names a report: "2025年政府工作报告", "一九五七年的报告", "2023年度述职报告".
-REPORT_YEAR = re.compile(r"^[度的\s]{0,2}(?:[^\s，。？、]{0,8}?)(?:政府工作报告|报告|述职|总结)")
+# A year that opens a report's name ("2022年市委组织部机关党委书记机关党建述职"): party-building titles name a
+# unit and an office before the kind of report, so up to 20 characters may come between.
+REPORT_YEAR = re.compile(r"^[度的\s]{0,2}(?:[^\s，。？、]{0,20}?)(?:政府工作报告|报告|述职|总结)")
 SAME_YEAR = re.compile(r"当年|同年|本年|该年")
 RELATIVE = {"前年": -2, "去年": -1, "上年": -1, "今年": 0, "本年度": 0, "明年": 1, "来年": 1}
 FIVE_YEAR = re.compile(r"([一二三四五六七八九十]{1,3})五(?:规划|计划|时期|期间)?")
