@@ -86,13 +86,18 @@ def heading_years(heading: str, year: int | None, kind: ReportKind | None) -> tu
     return None
 
 
+def kind_of(doc: Document) -> ReportKind | None:
+    """The kind of report ``doc`` is (``doc.kind``), with the years its parts are about."""
+    return next((k for k in report_kinds() if k.name == doc.kind), None)
+
+
 def role_years(doc: Document, roles: list[str]) -> tuple[int, int] | None:
     """The years a part of ``doc`` playing ``roles`` is about by role and kind: a plan its plan year,
     any other role the year it reviews; a span for a part playing both ("虽然有成绩，但…还有一定
     不足。2024年，我将…" in a 2023 述职报告: 2023–2024). None for a report of unknown year."""
     if doc.year is None or not roles:
         return None
-    kind = next((k for k in report_kinds() if k.name == doc.kind), None)
+    kind = kind_of(doc)
     years = [doc.year + ((kind.plan if role in PLANNING else kind.review) if kind else 0) for role in roles]
     return min(years), max(years)
 
@@ -101,7 +106,7 @@ def assign_years(doc: Document) -> None:
     """Set `years` on every section: named by its heading or an ancestor's, else by role and kind;
     and on the opening before any heading (a report's 导语, or the whole of a copy without headings):
     the year it reviews."""
-    kind = next((k for k in report_kinds() if k.name == doc.kind), None)
+    kind = kind_of(doc)
     if doc.year is not None:
         review = doc.year + (kind.review if kind else 0)
         doc.preamble_years = (review, review)
