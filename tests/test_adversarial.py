@@ -403,6 +403,37 @@ def test_a_command_that_fails_early_lets_the_model_conversion_it_began_finish(tm
 
 
 @slow
+def test_ctrl_c_while_the_model_converts_says_so_and_a_second_one_quits(tmp_path, monkeypatch):
+    import signal
+    import threading
+
+    monkeypatch.setenv("YANDU_MODELS", str(tmp_path / "models"))
+    settings = make(tmp_path, {"a.txt": report("甲")})
+    settings.index_dir.write_text("not a folder")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "query", "党建", *map(str, dirs(settings))],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
+
+    def seen(text: str, within: float = 120) -> bool:
+        end = time.monotonic() + within
+        while time.monotonic() < end and not any(text in line for line in lines):
+            time.sleep(0.1)
+        return any(text in line for line in lines)
+
+    try:
+        assert seen("error: cannot read the index"), lines  # the query has failed; the conversion goes on
+        proc.send_signal(signal.SIGINT)
+        assert seen("press Ctrl-C again to quit now", 30), lines
+        assert proc.poll() is None  # still waiting for the conversion
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        proc.kill()
+    assert not any("terminate" in line or "Traceback" in line for line in lines), lines
+
+
+@slow
 def test_disk_full_and_read_only_index_are_one_line_and_query_answers(tmp_path, encoder, mounts):
     from retrieval.store import update_index
 

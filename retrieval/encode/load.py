@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from functools import partial
 from pathlib import Path
@@ -18,27 +19,49 @@ from .onnx_encoder import OnnxEncoder, OnnxUnsupported, ensure_onnx, onnx_path, 
 from .torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
-_background: list[threading.Thread] = []  # loads started by load_in_background, for finish_loads
+_background: list[threading.Event] = []  # one per load started by load_in_background: set when it ends
 
 
 def load_in_background(load, name: str) -> None:
     """Run ``load()`` (the encoder loading, or on a first start converting) in a thread of its own,
     which ``finish_loads`` waits for before the process exits."""
-    thread = threading.Thread(target=load, name=name, daemon=True)
-    _background[:] = [t for t in _background if t.is_alive()] + [thread]
-    thread.start()
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            load()
+        finally:
+            done.set()
+
+    _background[:] = [d for d in _background if not d.is_set()] + [done]
+    threading.Thread(target=run, name=name, daemon=True).start()
 
 
 def finish_loads() -> None:
     """Wait for the loads ``load_in_background`` started; call it before the process exits. Exiting
     while one runs in native code aborts the process ("terminate called without an active exception",
     exit -6: CI stop 36), and the interpreter's shutdown cuts a conversion off half done (transformers
-    cannot start its loading threads then). Ctrl-C stops the wait."""
+    cannot start its loading threads then). Ctrl-C during the wait says what it waits for and waits on;
+    a second Ctrl-C quits at once (exit 130), the load left undone."""
     try:
-        for thread in _background:
-            thread.join()
+        _join_loads()
     except KeyboardInterrupt:
-        pass
+        log.warning("waiting for the embedding model to finish loading (a first start converts it: about a "
+                    "minute); press Ctrl-C again to quit now")
+        try:
+            _join_loads()
+        except KeyboardInterrupt:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)  # no interpreter shutdown under a native load: that aborts the process
+
+
+def _join_loads() -> None:
+    # An event, not Thread.join: a join that Ctrl-C interrupts can leave the thread marked stopped while it
+    # still runs (CPython), and a later join returns at once. Short waits: Ctrl-C is seen at once.
+    for done in _background:
+        while not done.wait(0.2):
+            pass
 
 
 def load_encoder(settings: Settings) -> Encoder:
