@@ -219,3 +219,18 @@ def test_the_same_text_in_another_format_or_spacing_has_the_same_fingerprint(tmp
     assert prints["副本.docx"] == prints["改写.txt"] == prints["繁體.txt"] == prints["原件"]
     assert prints["一字之差.txt"] != prints["原件"]
     assert fingerprint("，。 \n") is None  # no words: nothing to be the same as
+
+
+def test_an_opening_that_turns_to_a_plan_makes_the_untyped_sections_below_it_plans():
+    def types(text):
+        return [(s.heading[:4], s.section_type) for s in parse_text(text, "x.txt").walk()]
+
+    plan = ("学习教育总结\n本次学习教育取得了阶段性成效，但隐患仍需警惕。下步，要聚焦常态长效，把成果转为日常习惯。\n"
+            "（一）深化理论武装不松劲\n一是坚持第一议题抓学习。\n（二）聚焦问题查摆不缺位\n一是建立动态监测机制。\n")
+    assert types(plan) == [("（一）深", "plan"), ("（二）聚", "plan")]
+    # the plan lasts until a heading names a role; after a named turn, untyped sections are `other`
+    named = plan.replace("（二）聚焦问题查摆不缺位", "（二）主要做法") + "（三）存在问题\n一是不够深入。\n（四）其他事项\n略。\n"
+    assert [t for _, t in types(named)] == ["plan", "work", "problem", "other"]
+    # an opening that reviews (no turn in its last sentence) leaves them work
+    review = plan.replace("下步，要聚焦常态长效，把成果转为日常习惯。", "全县共开展专题学习12次。")
+    assert [t for _, t in types(review)] == ["work", "work"]

@@ -50,16 +50,19 @@ def assign_roles(doc: Document) -> None:
     lead text; each of its children plays the role it states (``split_role``): one naming a role, or
     stating a shortcoming ("（一）学习不够深入。"), or a cause, plays that role; the others play the
     heading's last role. Untyped top-level sections are `work` until the report turns to problems or
-    plans, `other` after.
+    plans, `other` after — or `plan` when the opening ends by turning to a plan ("…仍需警惕。下步，要聚焦…"
+    above "（一）…（二）…"), until a heading names a role.
     """
     turned = False
+    untyped = "plan" if _opens_plan(doc) else "work"
     for section in doc.sections:
         named = cues(section.heading)
         if named:
             section_type, child_type = named[0], named[-1]
+            untyped = "work"
         else:
-            section_type = child_type = "other" if turned else "work"
-        turned = turned or section_type in ("problem", "cause", "plan")
+            section_type = child_type = "other" if turned else untyped
+        turned = turned or (bool(named) and section_type in ("problem", "cause", "plan"))
         section.section_type = section_type
         combined = [r for r in named if r in SPLIT_ROLES]
         if len(set(combined)) > 1:
@@ -68,6 +71,13 @@ def assign_roles(doc: Document) -> None:
                 _inherit(child.children, child.section_type)
         else:
             _inherit(section.children, child_type)
+
+
+def _opens_plan(doc: Document) -> bool:
+    """Does the last sentence before the first heading turn to a plan (data/role_cues.txt)?"""
+    opening = doc.text[doc.preamble[0]:doc.preamble[1]].strip()
+    last = re.findall(r"[^。！？!?\n]+[。！？!?]?", opening)
+    return bool(last) and "plan" in paragraph_roles(last[-1])
 
 
 def split_role(heading: str, text: str, roles: list[str]) -> str:
