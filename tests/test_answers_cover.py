@@ -234,6 +234,24 @@ def test_one_item_answers_when_its_section_plays_the_role_asked_by_its_heading()
     assert list_items("镇软弱涣散党组织专项整治汇报查出什么问题？", [work]) == []
 
 
+def test_a_problem_sections_lead_listing_shortfalls_in_one_sentence_answers_with_them():
+    from retrieval.web.answers import list_items
+
+    lead = ("三、存在的问题及下一步打算\n一年来，机关党的建设工作虽然取得了一些成绩，但与上级的要求相比，仍然存在一定的差距："
+            "党建基础还不够牢固，面对新形势新任务，党务干部能力还有待进一步提升，推动党建和业务工作融合发展方面办法还不够多，"
+            "成效还不明显。对此，机关党委将着力补齐工作短板。")
+    p = passage(title="党委书记抓党建工作述职报告", section="三、存在的问题及下一步打算", section_type="problem",
+                text=lead, why={**ROLE_FOUND, "roles_asked": ["problem"]})
+    question = "机关党建跟上级要求比还差在哪些地方？"
+    assert [q.text for q in list_items(question, [p])] == [
+        "党建基础还不够牢固", "面对新形势新任务，党务干部能力还有待进一步提升", "推动党建和业务工作融合发展方面办法还不够多", "成效还不明显。"]
+    # a clause that states no shortfall after the last one that does: no list ("……有待提升，全年召开会议5次。")
+    loose = {**p, "text": lead.replace("成效还不明显。", "全年召开会议5次。")}
+    assert list_items(question, [loose]) == []
+    # the same sentence under a plan asked for is no problem list
+    assert list_items("机关党建下一步有什么打算？", [{**p, "why": {**ROLE_FOUND, "roles_asked": ["plan"]}}]) == []
+
+
 def test_no_direct_answer_from_a_report_about_another_kind_of_unit():
     from retrieval.web.answers import figure_sentence
 

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..ingest.roles import paragraph_cues, paragraph_roles
+from ..ingest.roles import paragraph_cues, paragraph_roles, shortfall
 from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, LIST, QUANTITY, Question, cn_year, intent,
                                stating, subject, understand)
 from ..text import data_rows, is_naming, is_phrasing, normalize, normalize_question
@@ -411,10 +411,11 @@ def _plays(p: dict, roles: list[str]) -> bool:
 
 
 def _role_paragraphs(p: dict, roles: list[str]) -> list[str]:
-    """The paragraphs of a passage that play a role asked although its headings do not: they open
-    with that role's wording (data/role_cues.txt), the searcher found the role in the passage, and
-    they are not an item of a numbered list (whose role is the list's)."""
-    if not roles or p.get("section_type") in roles or not (p.get("why") or {}).get("role"):
+    """The paragraphs of a passage that state a role asked: they open with that role's wording
+    (data/role_cues.txt), the searcher found the role in the passage, and they are not an item of a
+    numbered list (whose role is the list's). A section whose headings play the role has them too
+    (the lead of "三、存在的问题及下一步打算": "……仍然存在一定的差距：……")."""
+    if not roles or not (p.get("why") or {}).get("role"):
         return []
     return [para for para in p["text"].split("\n")
             if not ITEM_START.match(para) and set(paragraph_roles(para)) & set(roles)]
@@ -423,8 +424,10 @@ def _role_paragraphs(p: dict, roles: list[str]) -> list[str]:
 def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
     """The items a paragraph playing a role states without numbering: after its opening (to the colon,
     else to the clause end after the role's wording), its clauses split at "；" — or its sentences
-    when it has none —, leaving out one that restates the role ("还存在不少问题。") and stopping at
-    the closing words ("对这些问题，我们……", data/answer_cues.txt). Returns (the opening, the items)."""
+    when it has none, or, for problems its first sentence lists, its runs of comma clauses each ending
+    in a shortfall ("党建基础还不够牢固，面对新形势，党务干部能力还有待提升，…") —, leaving out one that
+    restates the role ("还存在不少问题。") and stopping at the closing words ("对这些问题，我们……",
+    data/answer_cues.txt). Returns (the opening, the items)."""
     colon = re.search(r"[：:]", paragraph)
     if colon is not None:
         opening = colon.end()
@@ -437,6 +440,8 @@ def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
     body = paragraph[opening:]
     by_clause = bool(re.search(r"[；;]", body))
     parts = re.split(r"(?<=[；;])", body) if by_clause else SENTENCE.findall(body)
+    if not by_clause and parts and "problem" in roles and len(shortfalls := _shortfalls(parts[0])) >= 2:
+        by_clause, parts = True, shortfalls + parts[1:]
     items = []
     for part in parts:
         part = part.strip()
@@ -448,6 +453,20 @@ def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
         if close is not None:
             break
     return paragraph[:opening], items
+
+
+def _shortfalls(sentence: str) -> list[str]:
+    """A sentence's runs of comma clauses, each closed by one stating a shortfall (data/shortfall.txt),
+    the clauses after the last one kept with it; none unless every clause is in such a run."""
+    runs, run = [], ""
+    for clause in re.split(r"(?<=[，,])", sentence):
+        run += clause
+        if shortfall().search(clause):
+            runs.append(run.rstrip("，,"))
+            run = ""
+    if run and runs and not run.strip("。 "):
+        run = ""
+    return runs if not run else []
 
 
 def _parent(p: dict) -> tuple[str, str]:
