@@ -63,6 +63,16 @@ def is_naming(word: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def tokenizer_version() -> str:
+    """Changes whenever the words tokens are cut into change (data/userdict.txt, data/stopwords.txt): an
+    index's keyword tokens hold only for the version that cut them (``store.parser_version``)."""
+    digest = hashlib.sha256()
+    for name in ("userdict.txt", "stopwords.txt"):
+        digest.update((DATA / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     return frozenset((DATA / "stopwords.txt").read_text(encoding="utf-8").split())
 

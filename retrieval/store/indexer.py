@@ -32,7 +32,7 @@ from ..errors import DISK_FULL, CorpusMissing, IndexWriteError, ModelMismatch, d
 from ..ingest import (PARSER_VERSION, FileMoved, ReadError, ReadOptions, ReportBytes, corpus_files, read_fenced,
                       read_report)
 from ..ingest.readers.word import NO_SOFFICE
-from ..text import fingerprint, tokenize
+from ..text import fingerprint, tokenize, tokenizer_version
 from ..progress import Progress, ProgressEvent, Stage
 from .cache import EmbeddingCache, embed_passages
 from .backend import open_store
@@ -43,8 +43,9 @@ NOT_REMEMBERED = (NO_SOFFICE,)
 
 
 def parser_version(settings: Settings) -> str:
-    """Changes whenever parsing or the settings that shape chunks change, so the index rebuilds."""
-    return f"{PARSER_VERSION}/{settings.chunk_target}/{settings.chunk_max}/{LAYOUT}"
+    """Changes whenever parsing, the settings that shape chunks or the words tokens are cut into change,
+    so the index rebuilds."""
+    return f"{PARSER_VERSION}/{settings.chunk_target}/{settings.chunk_max}/{LAYOUT}/{tokenizer_version()}"
 
 
 @dataclass
