@@ -69,6 +69,14 @@ def test_roles_and_lists():
     assert not ask("下一步如何加强执纪监督？").is_list
 
 
+def test_each_clause_that_asks_names_its_own_role():
+    assert ask("基层党组织的作用为什么说发挥得不够充分，具体有哪些问题？").roles == ["cause", "problem"]
+    assert ask("党建工作存在哪些问题，原因是什么？").roles == ["problem", "cause"]
+    # a clause that asks nothing only sets the scene: the asking one's role, as in one clause
+    assert ask("开展主题教育以来，还有哪些不足？").roles == ["problem"]
+    assert ask("存在问题的原因是什么？").roles == ["cause"]  # one clause: the first row that matches
+
+
 def test_how_many():
     assert ask("召开了多少次党组会？").quantity == "次"
     assert ask("新入党的同志有几个？").quantity  # any counted unit
