@@ -234,3 +234,19 @@ def test_an_opening_that_turns_to_a_plan_makes_the_untyped_sections_below_it_pla
     # an opening that reviews (no turn in its last sentence) leaves them work
     review = plan.replace("下步，要聚焦常态长效，把成果转为日常习惯。", "全县共开展专题学习12次。")
     assert [t for _, t in types(review)] == ["work", "work"]
+
+
+def test_a_report_untitled_by_kind_takes_the_kind_its_opening_says():
+    from retrieval.ingest.years import report_kind, report_openings
+
+    examples = {"述职报告": "现将一年来抓党建工作情况述职如下：", "工作总结": "现将主要工作总结如下：",
+                "情况报告": "现将有关情况汇报如下："}
+    assert [kind for kind, _ in report_openings()] == list(examples)
+    for kind, opening in examples.items():
+        assert report_kind("", "x.txt", "一年来，在县委的正确领导下……" + opening) == kind
+    assert report_kind("2023年工作总结", "x.txt", "现将一年来工作述职如下") == "工作总结"  # the title's word first
+    assert report_kind("", "x.txt", "一年来，我们认真履行职责。") is None
+    # 003 has no title; its opening says it is a 述职报告 of 2022: its plan ("三、下一步工作思路和措施") is about 2023
+    doc = parse_file(seed("003"))
+    plan = next(c for c in chunk_document(doc) if c.section_type == "plan")
+    assert doc.kind == "述职报告" and doc.year == 2022 and (plan.year_from, plan.year_to) == (2023, 2023)

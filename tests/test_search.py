@@ -213,3 +213,22 @@ def test_narrow_filters_keep_every_qualifying_passage(seed_app):
     assert result.passages and result.passages[0].section_type == "problem"
     plans = seed_app.search("下步打算", 10, years=[2022], section_types=["plan"])
     assert len({p.source for p in plans.passages}) == 2 and "相关度较低" not in plans.message
+
+
+@pytest.mark.slow
+def test_relative_years_count_from_the_newest_report_of_the_unit_or_kind_of_unit_named(seed_app):
+    from retrieval.search.searcher import anchor_year, understood
+
+    snap = seed_app.searcher.snapshot()
+    assert snap.newest_year == 2023
+
+    def anchor(question):
+        text = normalize_question(question)
+        return anchor_year(snap, text, understood(text, snap.newest_year, snap.unit_names))
+
+    assert anchor("明年抓党建准备从哪几方面入手？") == 2023  # no unit named: the index's newest report
+    # 县 and 局 are named: only the 2022 县局支部书记's report (003) is about both
+    assert anchor("县局支部书记明年抓党建准备从哪几方面入手？") == 2022
+    assert anchor("县局支部书记抓党建有哪些做法？") == 2023  # no relative year: nothing to anchor
+    top = seed_app.search("县局支部书记明年抓党建准备从哪几方面入手？", 3).passages[0]
+    assert top.source.startswith("003_") and top.section_type == "plan" and top.data_years == (2023, 2023)

@@ -158,7 +158,7 @@ def parse_text(text: str, source: str, page_starts: list[int] | None = None) -> 
     assign_roles(doc)
     doc.year = _year(doc.title, text, source)
     doc.unit = _unit(doc.title if title else "", text[:OPENING], source)
-    doc.kind = report_kind(doc.title, source)
+    doc.kind = report_kind(doc.title, source, text[:OPENING])
     assign_years(doc)
     return doc
 

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text import data_rows
+from ..text import data_rows, tab_rows
 from .document import Document, Section
 
 HEADING_YEAR = re.compile(r"(?<![\d第])(19[5-9]\d|20[0-4]\d)(?![\d页])")
@@ -57,10 +57,19 @@ def report_kinds() -> list[ReportKind]:
     return [ReportKind(name, *offsets[name]) for name in names]
 
 
-def report_kind(title: str, source: str) -> str | None:
-    """The first kind of report (most specific first) that its title or file name names."""
+def report_kind(title: str, source: str, opening: str = "") -> str | None:
+    """The first kind of report (most specific first) that its title or file name names, else the one
+    its opening lines say it is ("……述职如下", data/report_openings.txt)."""
     parts = [unicodedata.normalize("NFKC", part) for part in (title, source)]
-    return next((kind.name for kind in report_kinds() if any(kind.name in p for p in parts)), None)
+    named = next((kind.name for kind in report_kinds() if any(kind.name in p for p in parts)), None)
+    opening = unicodedata.normalize("NFKC", opening)
+    return named or next((kind for kind, pattern in report_openings() if pattern.search(opening)), None)
+
+
+@lru_cache(maxsize=1)
+def report_openings() -> list[tuple[str, re.Pattern]]:
+    """(kind, the wording of an opening that says it) of data/report_openings.txt."""
+    return [(kind, re.compile(pattern)) for kind, pattern in tab_rows("report_openings.txt")]
 
 
 def heading_years(heading: str, year: int | None, kind: ReportKind | None) -> tuple[int, int] | None:

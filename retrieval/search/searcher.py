@@ -22,7 +22,7 @@ from .features import FEATURES, Scores, row_features, text_features
 from .filters import Filters
 from .fusion import best_rows, falling_scores, rank_of
 from .lists import complete_lists
-from .question import MAX_QUESTION, Question, understand
+from .question import MAX_QUESTION, RELATIVE, Question, understand
 from .ranker import RANKER_FILE, Ranker, probability
 from .unit_types import types_in
 
@@ -43,6 +43,23 @@ def understood(text: str, newest_year: int | None, known_units: tuple[str, ...])
     """``understand``, once per question and index: the searches of one request (role first, a
     comparison's one per report) and a question asked again share it (never changed once made)."""
     return understand(text, newest_year, known_units)
+
+
+def anchor_year(snap: Snapshot, text: str, q: Question) -> int | None:
+    """The report year 今年/去年/明年 count from: the newest report's — of the unit the question names, else
+    of the reports about every kind of unit it names ("县局支部书记明年…": the newest 县 局 report's next
+    year), else of the whole index."""
+    if not any(word in text for word in RELATIVE):
+        return snap.newest_year
+    newest = snap.newest_years(list(q.units)) if q.units else {}
+    if newest:
+        return max(newest.values())
+    if q.unit_types:
+        types = types_in(snap)
+        years = [int(d["year"]) for d in snap.documents() if d.get("year") and q.unit_types <= types(d["source"])]
+        if years:
+            return max(years)
+    return snap.newest_year
 
 
 @dataclass
@@ -112,6 +129,9 @@ class Searcher:
         """The candidate rows of a (normalised) question within ``mask``, with their row features."""
         s = self.settings
         q = understood(text, snap.newest_year, snap.unit_names)
+        anchor = anchor_year(snap, text, q)
+        if anchor != snap.newest_year:
+            q = understood(text, anchor, snap.unit_names)
         depth = s.fusion_depth
         vector = self.vectors.vector(q.dense_text if s.use_paraphrases else q.text)
         d_rows, d_scores = snap.dense_top(vector, depth, None if mask is None or mask.all() else mask)
