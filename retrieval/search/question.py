@@ -4,7 +4,7 @@
 下一步 → plan, 做法 → work) and whether it asks for nothing but that role; the units it names
 (宁夏 → 宁夏回族自治区, data/units.txt) and the kinds of unit (乡, 镇, 学校; data/unit_types.txt); the years it is about and the report years it names
 ("2025年政府工作报告" names a report, "2024年粮食产量" a year; 今年/去年/明年 count from the newest
-report; 十四五 is 2021–2025); whether it asks for a target or a plan rather than a result; whether
+report — of the unit or kind of unit named, ``searcher.anchor_year`` —; 十四五 is 2021–2025); whether it asks for a target or a plan rather than a result; whether
 it asks for a list (有哪些, 哪几个, 存在哪些问题); for how-many questions the unit counted; and the
 official terms for its everyday wording (data/paraphrases.txt).
 """
