@@ -410,8 +410,11 @@ def test_ctrl_c_while_the_model_converts_says_so_and_a_second_one_quits(tmp_path
     monkeypatch.setenv("YANDU_MODELS", str(tmp_path / "models"))
     settings = make(tmp_path, {"a.txt": report("甲")})
     settings.index_dir.write_text("not a folder")
+    # Ctrl-C as a terminal sends it: a test run started in the background (``pytest &``) ignores SIGINT, and a
+    # child that inherits that disposition never turns it into KeyboardInterrupt.
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "query", "党建", *map(str, dirs(settings))],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
 
