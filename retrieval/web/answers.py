@@ -230,9 +230,10 @@ def topic_concepts(question: str, passages: list[dict]) -> list:
 
 
 def listed(question: str, needed: list):
-    """The thing a list question lists: the first of its ``needed`` concepts said right after its list
-    word in the same clause ("制定了哪些方案" lists 方案) — none when that word only puts the question
-    ("从哪几方面入手")."""
+    """The thing a list question lists: of its ``needed`` concepts said right after its list word in the
+    same clause, the head of the phrase they start — the last of a run of naming words that follow one
+    another, a "的" between them at most ("制定了哪些方案" lists 方案, "哪些市级荣誉" 荣誉, "哪些慰问困难群众的活动"
+    活动) — none when the first word only puts the question ("从哪几方面入手")."""
     q = normalize_question(question)
     m = LIST.search(q)
     if m is None:
@@ -241,7 +242,14 @@ def listed(question: str, needed: list):
     found = sorted((tail.find(t), -len(t), t, i) for i, c in enumerate(needed) for t in c.members if t in tail)
     if not found or is_phrasing(found[0][2]):
         return None
-    return needed[found[0][3]]
+    head, end = found[0][3], found[0][0] + len(found[0][2])
+    for at, _, word, i in found[1:]:
+        if at < end:  # a part of a word already read
+            continue
+        if tail[end:at] not in ("", "的") or not is_naming(word):
+            break
+        head, end = i, at + len(word)
+    return needed[head]
 
 
 def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: str = "", thing=None) -> list[int]:
