@@ -464,17 +464,15 @@ def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
 
 
 def _shortfalls(sentence: str) -> list[str]:
-    """A sentence's runs of comma clauses, each closed by one stating a shortfall (data/shortfall.txt),
-    the clauses after the last one kept with it; none unless every clause is in such a run."""
+    """A sentence's runs of comma clauses, each closed by one stating a shortfall (data/shortfall.txt);
+    none unless every clause is in such a run."""
     runs, run = [], ""
     for clause in re.split(r"(?<=[，,])", sentence):
         run += clause
         if shortfall().search(clause):
             runs.append(run.rstrip("，,"))
             run = ""
-    if run and runs and not run.strip("。 "):
-        run = ""
-    return runs if not run else []
+    return [] if run.strip() else runs
 
 
 def _parent(p: dict) -> tuple[str, str]:
