@@ -24,7 +24,7 @@ from .fusion import best_rows, falling_scores, rank_of
 from .lists import complete_lists
 from .question import MAX_QUESTION, RELATIVE, Question, understand
 from .ranker import RANKER_FILE, Ranker, probability
-from .unit_types import types_in
+from .unit_types import newest_about, types_in
 
 
 def to_passage(rank: int, row: dict) -> Passage:
@@ -54,12 +54,7 @@ def anchor_year(snap: Snapshot, text: str, q: Question) -> int | None:
     newest = snap.newest_years(list(q.units)) if q.units else {}
     if newest:
         return max(newest.values())
-    if q.unit_types:
-        types = types_in(snap)
-        years = [int(d["year"]) for d in snap.documents() if d.get("year") and q.unit_types <= types(d["source"])]
-        if years:
-            return max(years)
-    return snap.newest_year
+    return (newest_about(snap, q.unit_types) if q.unit_types else None) or snap.newest_year
 
 
 @dataclass

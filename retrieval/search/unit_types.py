@@ -55,3 +55,17 @@ def types_in(snap) -> Callable[[str], frozenset[str]]:
                                                  normalize((doc.get("text") or "")[:SELF_CHARS]))
         return types
     return of
+
+
+_YEARS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def newest_about(snap, kinds: frozenset[str]) -> int | None:
+    """The year of the newest report of an index snapshot that is about every kind of unit in ``kinds``
+    (``report_types``); the reports' years are listed once per snapshot."""
+    years = _YEARS.get(snap)
+    if years is None:
+        years = _YEARS[snap] = [(d["source"], int(d["year"])) for d in snap.documents() if d.get("year")]
+    types = types_in(snap)
+    found = [year for source, year in years if kinds <= types(source)]
+    return max(found) if found else None
