@@ -234,6 +234,42 @@ def test_one_item_answers_when_its_section_plays_the_role_asked_by_its_heading()
     assert list_items("镇软弱涣散党组织专项整治汇报查出什么问题？", [work]) == []
 
 
+def test_a_second_item_alone_answers_only_a_question_that_names_it():
+    from retrieval.web.answers import list_items
+
+    why = {**ROLE_FOUND, "roles_asked": ["work", "highlight"]}
+    p = passage(title="2022年乡镇意识形态工作分析研判报告", section="一、意识形态工作总体情况", section_type="work", why=why,
+                text="二是压实工作责任，建强舆论阵地。严格责任分工，把意识形态工作纳入干部考核。")
+    # "二是" says its list has more items, ranked elsewhere: it is no answer to the whole list …
+    assert list_items("意识形态工作采取了哪些措施？", [p]) == []
+    # … but it is to a question naming what only it says
+    assert [q.text for q in list_items("意识形态工作在舆论阵地方面采取了哪些措施？", [p])] == [p["text"]]
+    # a first item alone still answers the whole list (the rest is not in the report: a web copy cut off)
+    first = {**p, "text": p["text"].replace("二是", "一是")}
+    assert [q.text for q in list_items("意识形态工作采取了哪些措施？", [first])] == [first["text"]]
+
+
+def test_a_lead_stating_its_list_with_a_count_answers_when_the_items_below_it_are_fewer():
+    from retrieval.web.answers import list_items
+
+    lead = ("在分析检查阶段，镇委注重做好了征求意见、找准问题等方面工作，重点开展了召开领导班子专题民主生活会、"
+            "形成领导班子分析检查报告、组织群众评议三个环节的工作。\n")
+    items = "一是认真组织召开了镇委领导班子民主生活会。会上查摆问题。\n二是精心组织撰写了镇委领导班子分析检查报告。"
+    p = passage(title="深入学习实践科学发展观第二阶段工作小结", section="", section_type="overview", text=lead + items,
+                why={**ROLE_FOUND, "roles_asked": ["work", "highlight"]})
+    question = "2009年镇委分析检查阶段做了哪几件事"
+    assert [q.text for q in list_items(question, [p])] == [
+        "重点开展了召开领导班子专题民主生活会", "形成领导班子分析检查报告", "组织群众评议"]
+    # all three items below it: they answer, with their substance
+    whole = {**p, "text": p["text"] + "\n三是认真组织开展了群众评议测评工作。发放测评表。"}
+    assert [q.text for q in list_items(question, [whole])] == [
+        "一是认真组织召开了镇委领导班子民主生活会。", "二是精心组织撰写了镇委领导班子分析检查报告。", "三是认真组织开展了群众评议测评工作。"]
+    # a count that is not the number of parts states no list
+    loose = {**p, "text": p["text"].replace("三个环节", "四个环节")}
+    assert [q.text for q in list_items(question, [loose])] == [
+        "一是认真组织召开了镇委领导班子民主生活会。", "二是精心组织撰写了镇委领导班子分析检查报告。"]
+
+
 def test_a_problem_sections_lead_listing_shortfalls_in_one_sentence_answers_with_them():
     from retrieval.web.answers import list_items
 

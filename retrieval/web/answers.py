@@ -11,8 +11,10 @@
   of the ONE section that answers — of the top passages that play the role asked (by their headings,
   or by a paragraph of their own: "我们也清醒看到，……") and come from the unit and year asked, the first
   of the first one's report whose section has items on the topic asked (``on_topic``): its own items
-  when it enumerates two or more, else the clauses of its paragraph playing the role, else the
-  single-item passages of that section. Each item is its first sentence, and the next one when the
+  when it enumerates two or more (or the parts its lead states with their count, "A、B、C三个环节", when
+  fewer items follow: a web copy cut off), else the clauses of its paragraph playing the role, else the
+  single-item passages of that section; one item alone only when it opens its list or the question
+  names what it says ("二是……" alone is part of a list). Each item is its first sentence, and the next one when the
   first is a bare heading ("一是构建学习体系。"), within ``ITEM_CHARS``. A question naming nothing but
   the role ("存在问题的原因是什么？") gets no list when the top passages come from several reports:
   nothing tells which one answers.
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..ingest.roles import paragraph_cues, paragraph_roles, shortfall
+from ..ingest.years import cn_number
 from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, LIST, QUANTITY, Question, cn_year, intent,
                                stating, subject, understand)
 from ..text import data_rows, is_naming, is_phrasing, normalize, normalize_question
@@ -252,6 +255,18 @@ def listed(question: str, needed: list):
     return needed[head]
 
 
+def _telling(needed: list, p: dict, items: list[str], lead: str = "", opening: str = "") -> list:
+    """The ``needed`` concepts that tell a passage's items apart: said by some item (normalised), not by
+    its report's title or ``opening``, its heading path or the ``lead`` that opens the list."""
+    place = normalize(" ".join([p.get("title") or "", opening, p.get("section") or "", lead]))
+    return [c for c in needed if not _says(place, c) and any(_says(item, c) for item in items)]
+
+
+def _tells(needed: list, p: dict, piece: str, lead: str = "", opening: str = "") -> bool:
+    """Does the question name what one item says and its place does not (``_telling``)?"""
+    return bool(_telling(needed, p, [normalize(_item_text(piece))], lead, opening))
+
+
 def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: str = "", thing=None) -> list[int]:
     """Which of a list passage's ``pieces`` answer the question's topic (``needed``: its
     ``topic_concepts``): all when the topic is only a role ("存在问题的原因是什么？") or
@@ -264,11 +279,9 @@ def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: 
     (``listed``), is never the one concept let go: each item quoted, or the place, says it."""
     # What the report as a whole does not say is what picks a part of it: "网格化在社区党建中作用与探索"
     # says all of "…在服务方式方面采取了哪些措施？" but 服务方式, which only one item says.
-    rest = [c for c in needed if not _says(normalize((p.get("title") or "") + opening), c)]
-    place = normalize((p.get("section") or "") + lead)
     items = [normalize(_item_text(piece)) for piece in pieces]
     # Of that, what some item says tells the items apart; what none says picks none out.
-    telling = [c for c in rest if not _says(place, c) and any(_says(item, c) for item in items)]
+    telling = _telling(needed, p, items, lead, opening)
     context = _context(p) + normalize(lead + opening)
 
     def answers(text: str) -> bool:
@@ -367,6 +380,28 @@ MARKER_KINDS = [re.compile(r"\s*" + m) for m in (r"[一二三四五六七八九�
 
 def _kind(piece: str) -> int:
     return next((i for i, m in enumerate(MARKER_KINDS) if m.match(piece)), -1)
+
+
+FIRST_MARKER = re.compile(r"\s*(?:一是|[（(][一1][)）]|一、|1(?!\d)|第一)")
+
+
+def _opens_list(piece: str) -> bool:
+    """Is an item the first of its list (一是, （一）, 1. …)? A "二是" alone says the list has more."""
+    return bool(FIRST_MARKER.match(piece))
+
+
+# A list a sentence states with its count: "重点开展了召开民主生活会、形成分析检查报告、组织群众评议三个环节的工作".
+COUNTED_LIST = re.compile(r"((?:[^、，,。；;：:\n]{2,30}、)+[^、，,。；;：:\n]{2,30}?)(?:等)?([两二三四五六七八九十]|[2-9])(?:个|项|件|条|大|方面|环节)")
+
+
+def _counted_list(lead: str) -> list[str]:
+    """The parts of a list the ``lead`` of a passage's items states with their count, when the count is
+    the number of parts ("A、B、C三个环节"); else none."""
+    for m in COUNTED_LIST.finditer(lead):
+        parts = m.group(1).split("、")
+        if len(parts) == cn_number(m.group(2)):
+            return parts
+    return []
 
 
 def _headings(p: dict) -> list[str]:
@@ -498,11 +533,16 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thi
             if len(clauses) >= 2:
                 lead, pieces = opening, clauses
                 break
+    if pieces and len(pieces) < len(counted := _counted_list(lead)):
+        pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
-                            and not _own_heading(p, pieces[0]) and _whole(pieces[0])):
+                            and not _own_heading(p, pieces[0]) and _whole(pieces[0])
+                            and (_opens_list(pieces[0]) or _tells(needed, p, pieces[0], lead, _opening(p, top)))):
         # one item answers when its section plays the role asked by its heading ("三、存在的问题" over
-        # "一是……" only: the rest of the list is not in the report, or not in this section) and it
-        # says at least one whole sentence (a web copy cut off inside its first item says nothing sure)
+        # "一是……" only: the rest of the list is not in the report, or not in this section), it opens
+        # its list or the question asks for it by name (an "二是" alone is one part of a list ranked
+        # elsewhere: it answers "…在拓宽消费领域方面采取了哪些措施？", not "…采取了哪些措施？") and it says
+        # at least one whole sentence (a web copy cut off inside its first item says nothing sure)
         picked = on_topic(needed, p, pieces, lead, _opening(p, top), thing)
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
