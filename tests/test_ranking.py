@@ -3,7 +3,7 @@ import numpy as np
 
 from retrieval.search.evidence import year_agreement
 from retrieval.search.fusion import falling_scores, rank_of
-from retrieval.search.lists import stand_together
+from retrieval.search.lists import merge_siblings, stand_together
 from retrieval.search.question import understand
 
 
@@ -21,6 +21,20 @@ def test_shown_scores_fall_with_rank():
 def test_list_parts_stand_together_without_demoting_the_best():
     hits = [{"start": 300, "id": "best"}, {"start": 100, "id": "a"}, {"start": 500, "id": "b"}, {"start": 200, "id": "c"}]
     assert [h["id"] for h in stand_together(hits)] == ["best", "b", "a", "c"]  # the list goes on after the best
+
+
+def test_a_section_whose_part_ranked_above_it_takes_the_parts_place():
+    """A passage and the section it belongs to never both appear, and neither is lost: a whole section
+    ranked below its own part replaces the part; a part ranked below its whole is dropped."""
+    part = {"source": "r.txt", "start": 612, "end": 726, "heading_path": ["（一）问题及表现", "二、主体责任不清"],
+            "text": "二、主体责任不清。", "score": 3.0}
+    whole = {"source": "r.txt", "start": 88, "end": 726, "heading_path": ["（一）问题及表现"],
+             "text": "（一）问题及表现……由于思想观念还没有转换过来……二、主体责任不清。", "score": 2.0}
+    other = {"source": "s.txt", "start": 0, "end": 50, "heading_path": ["一、成绩"], "text": "一、成绩", "score": 2.5}
+    shown = merge_siblings(None, [part, other, whole], 800, 5)
+    assert [(p["source"], p["start"], p["end"]) for p in shown] == [("r.txt", 88, 726), ("s.txt", 0, 50)]
+    assert shown[0]["text"] == whole["text"] and shown[0]["score"] == 3.0
+    assert merge_siblings(None, [whole, other, part], 800, 5) == [whole, other]
 
 
 def test_year_agreement_reads_what_a_section_is_about():

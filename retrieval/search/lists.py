@@ -62,7 +62,8 @@ def stand_together(hits: list[dict]) -> list[dict]:
 def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:
     """Sibling sections that both rank in the first `window` ((一)(二)(三) of one heading) are items
     of one list: their parent section replaces them, at the first one's rank, when it fits in `limit`
-    characters. Passages inside a passage already shown are dropped."""
+    characters. Passages inside a passage already shown are dropped; a passage holding ones already
+    shown takes the place of the first of them."""
     def parent_of(p: dict) -> tuple:
         return p["source"], tuple(p["heading_path"][:-1])
 
@@ -85,6 +86,11 @@ def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int
     for p in passages:
         merged = parents.get(parent_of(p))
         p = {**p, **merged} if merged else p
-        if not any(q["source"] == p["source"] and q["start"] < p["end"] and p["start"] < q["end"] for q in out):
+        shown = [i for i, q in enumerate(out) if q["source"] == p["source"] and q["start"] < p["end"] and p["start"] < q["end"]]
+        if not shown:
             out.append(p)
+        elif all(p["start"] <= out[i]["start"] and out[i]["end"] <= p["end"] for i in shown):
+            # a whole section whose part ranked above it: the whole takes the part's place, never lost
+            out[shown[0]] = {**p, "score": out[shown[0]].get("score", p.get("score"))}
+            out = [q for i, q in enumerate(out) if i not in shown[1:]]
     return out
