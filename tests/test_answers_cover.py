@@ -249,6 +249,22 @@ def test_a_second_item_alone_answers_only_a_question_that_names_it():
     assert [q.text for q in list_items("意识形态工作采取了哪些措施？", [first])] == [first["text"]]
 
 
+def test_two_words_the_question_says_side_by_side_pick_out_the_item_saying_them_together():
+    from retrieval.web.answers import list_items
+
+    why = {**ROLE_FOUND, "roles_asked": ["work", "highlight"]}
+    opening = passage(title="村党支部工作总结", section="", section_type="overview", why=why, source="c.txt",
+                      text="一年来，我村在村领导班子和广大党员中开展学习教育活动。")
+    p = passage(title="村党支部工作总结", section="一、努力开创我村村级组织建设工作", section_type="work", why=why,
+                source="c.txt", text="一、努力开创我村村级组织建设工作\n1、加强班子建设，解决“有人管事”的问题。\n"
+                                     "2、发展壮大集体经济实力，解决“有钱办事”问题。")
+    # 班子 is said by the opening, 建设 by the heading: only "班子建设" side by side tells item 1 apart
+    assert [q.text for q in list_items("村党支部在班子建设方面采取了哪些措施？", [p, opening])] == [
+        "1、加强班子建设，解决“有人管事”的问题。"]
+    # the two words apart in the question pick nothing out: the section's items answer
+    assert len(list_items("村党支部在班子和组织建设方面采取了哪些措施？", [p, opening])) == 2
+
+
 def test_a_lead_stating_its_list_with_a_count_answers_when_the_items_below_it_are_fewer():
     from retrieval.web.answers import list_items
 

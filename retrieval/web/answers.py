@@ -14,7 +14,8 @@
   when it enumerates two or more (or the parts its lead states with their count, "A、B、C三个环节", when
   fewer items follow: a web copy cut off), else the clauses of its paragraph playing the role, else the
   single-item passages of that section; one item alone only when it opens its list or the question
-  names what it says ("二是……" alone is part of a list). Each item is its first sentence, and the next one when the
+  names what it says ("二是……" alone is part of a list). Two words the question says side by side
+  ("班子建设") pick out the items saying them together, though the report says each apart elsewhere. Each item is its first sentence, and the next one when the
   first is a bare heading ("一是构建学习体系。"), within ``ITEM_CHARS``. A question naming nothing but
   the role ("存在问题的原因是什么？") gets no list when the top passages come from several reports:
   nothing tells which one answers.
@@ -34,7 +35,7 @@ from ..ingest.roles import paragraph_cues, paragraph_roles, shortfall
 from ..ingest.years import cn_number
 from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, LIST, QUANTITY, Question, cn_year, intent,
                                stating, subject, understand)
-from ..text import data_rows, is_naming, is_phrasing, normalize, normalize_question
+from ..text import Concept, data_rows, is_naming, is_phrasing, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
 MAX_ITEMS = 8
@@ -255,19 +256,29 @@ def listed(question: str, needed: list):
     return needed[head]
 
 
-def _telling(needed: list, p: dict, items: list[str], lead: str = "", opening: str = "") -> list:
-    """The ``needed`` concepts that tell a passage's items apart: said by some item (normalised), not by
-    its report's title or ``opening``, its heading path or the ``lead`` that opens the list."""
+def phrases(question: str, needed: list) -> list[Concept]:
+    """Two ``needed`` concepts the question says side by side, as one ("班子建设" of "在班子建设方面"): a
+    report may say each word apart in its opening and heading and the two together in one item only."""
+    q = normalize_question(question)
+    return [Concept((a + b,), ()) for first, second in zip(needed, needed[1:])
+            for a in first.words[:1] for b in second.words[:1] if a + b in q]
+
+
+def _telling(needed: list, p: dict, items: list[str], lead: str = "", opening: str = "", pairs=()) -> list:
+    """The ``needed`` concepts, and the ``pairs`` (``phrases``) of them, that tell a passage's items apart:
+    said by some item (normalised), not by its report's title or ``opening``, its heading path or the
+    ``lead`` that opens the list."""
     place = normalize(" ".join([p.get("title") or "", opening, p.get("section") or "", lead]))
-    return [c for c in needed if not _says(place, c) and any(_says(item, c) for item in items)]
+    return [c for c in [*needed, *pairs] if not _says(place, c) and any(_says(item, c) for item in items)]
 
 
-def _tells(needed: list, p: dict, piece: str, lead: str = "", opening: str = "") -> bool:
+def _tells(needed: list, p: dict, piece: str, lead: str = "", opening: str = "", pairs=()) -> bool:
     """Does the question name what one item says and its place does not (``_telling``)?"""
-    return bool(_telling(needed, p, [normalize(_item_text(piece))], lead, opening))
+    return bool(_telling(needed, p, [normalize(_item_text(piece))], lead, opening, pairs))
 
 
-def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: str = "", thing=None) -> list[int]:
+def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: str = "", thing=None,
+             pairs=()) -> list[int]:
     """Which of a list passage's ``pieces`` answer the question's topic (``needed``: its
     ``topic_concepts``): all when the topic is only a role ("存在问题的原因是什么？") or
     the passage's place says it — its report's title (or ``opening``), heading path and the ``lead``
@@ -281,7 +292,7 @@ def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: 
     # says all of "…在服务方式方面采取了哪些措施？" but 服务方式, which only one item says.
     items = [normalize(_item_text(piece)) for piece in pieces]
     # Of that, what some item says tells the items apart; what none says picks none out.
-    telling = _telling(needed, p, items, lead, opening)
+    telling = _telling(needed, p, items, lead, opening, pairs)
     context = _context(p) + normalize(lead + opening)
 
     def answers(text: str) -> bool:
@@ -520,7 +531,7 @@ def _lead(text: str, first: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thing=None) -> list[Quote]:
+def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thing=None, pairs=()) -> list[Quote]:
     """The items of the section ``p`` belongs to that answer the question (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
@@ -537,13 +548,13 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thi
         pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
                             and not _own_heading(p, pieces[0]) and _whole(pieces[0])
-                            and (_opens_list(pieces[0]) or _tells(needed, p, pieces[0], lead, _opening(p, top)))):
+                            and (_opens_list(pieces[0]) or _tells(needed, p, pieces[0], lead, _opening(p, top), pairs))):
         # one item answers when its section plays the role asked by its heading ("三、存在的问题" over
         # "一是……" only: the rest of the list is not in the report, or not in this section), it opens
         # its list or the question asks for it by name (an "二是" alone is one part of a list ranked
         # elsewhere: it answers "…在拓宽消费领域方面采取了哪些措施？", not "…采取了哪些措施？") and it says
         # at least one whole sentence (a web copy cut off inside its first item says nothing sure)
-        picked = on_topic(needed, p, pieces, lead, _opening(p, top), thing)
+        picked = on_topic(needed, p, pieces, lead, _opening(p, top), thing, pairs)
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
@@ -562,7 +573,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thi
         return []
     parent = {**p, "section": _parent(p)[1]}
     quotes = list(singles.values())
-    return [quotes[i] for i in on_topic(needed, parent, texts, opening=_opening(p, top), thing=thing)]
+    return [quotes[i] for i in on_topic(needed, parent, texts, opening=_opening(p, top), thing=thing, pairs=pairs)]
 
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
@@ -581,7 +592,7 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     thing = listed(question, needed)
     for p in fitting:
         if p["source"] == fitting[0]["source"]:
-            items = _section_items(p, top, asked.roles, needed, thing)
+            items = _section_items(p, top, asked.roles, needed, thing, phrases(question, needed))
             if items:
                 return items
     return []
