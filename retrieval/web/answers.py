@@ -15,10 +15,10 @@
   fewer items follow: a web copy cut off), else the clauses of its paragraph playing the role, else the
   single-item passages of that section; one item alone only when it opens its list or the question
   names what it says ("二是……" alone is part of a list). Two words the question says side by side
-  ("班子建设") pick out the items saying them together, though the report says each apart elsewhere. Each item is its first sentence, and the next one when the
-  first is a bare heading ("一是构建学习体系。"), within ``ITEM_CHARS``. A question naming nothing but
-  the role ("存在问题的原因是什么？") gets no list when the top passages come from several reports:
-  nothing tells which one answers.
+  ("班子建设") pick out the items saying them together, though the report says each apart elsewhere.
+  Each item is its first sentence, and the next one when the first is a bare heading ("一是构建学习体系。"),
+  within ``ITEM_CHARS``. A question naming nothing but the role ("存在问题的原因是什么？") gets no list when
+  the top passages come from several reports: nothing tells which one answers.
 - Follow-ups ("那原因呢？"): a question with no topic of its own keeps the previous question's topic
   and report scope, and asks for the role the new question names.
 
@@ -393,12 +393,12 @@ def _kind(piece: str) -> int:
     return next((i for i, m in enumerate(MARKER_KINDS) if m.match(piece)), -1)
 
 
-FIRST_MARKER = re.compile(r"\s*(?:一是|[（(][一1][)）]|一、|1(?!\d)|第一)")
-
-
 def _opens_list(piece: str) -> bool:
-    """Is an item the first of its list (一是, （一）, 1. …)? A "二是" alone says the list has more."""
-    return bool(FIRST_MARKER.match(piece))
+    """Is an item the first of its list: its marker (``ITEM_START``) numbers it one (一是, （一）, 1. …)?
+    A "二是" alone says the list has more."""
+    m = ITEM_START.match(piece)
+    number = re.search(r"[一二三四五六七八九十]+|\d+", m.group()) if m else None
+    return number is not None and cn_number(number.group()) == 1
 
 
 # A list a sentence states with its count: "重点开展了召开民主生活会、形成分析检查报告、组织群众评议三个环节的工作".
