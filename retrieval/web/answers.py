@@ -264,36 +264,51 @@ def phrases(question: str, needed: list) -> list[Concept]:
             for a in first.words[:1] for b in second.words[:1] if a + b in q]
 
 
-def _telling(needed: list, p: dict, items: list[str], lead: str = "", opening: str = "", pairs=()) -> list:
-    """The ``needed`` concepts, and the ``pairs`` (``phrases``) of them, that tell a passage's items apart:
-    said by some item (normalised), not by its report's title or ``opening``, its heading path or the
-    ``lead`` that opens the list."""
+@dataclass(frozen=True)
+class Topic:
+    """What a list question asks about, as its items must say it: the concepts (``topic_concepts``),
+    the thing it lists (``listed``: each item quoted, or its place, says it) and the pairs of concepts
+    it says side by side (``phrases``: they pick the items saying them together)."""
+
+    needed: list[Concept]
+    thing: Concept | None = None
+    pairs: list[Concept] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, question: str, passages: list[dict]) -> Topic:
+        needed = topic_concepts(question, passages)
+        return cls(needed, listed(question, needed), phrases(question, needed))
+
+
+def _telling(topic: Topic, p: dict, items: list[str], lead: str = "", opening: str = "") -> list:
+    """The topic's concepts, and its pairs, that tell a passage's items apart: said by some item
+    (normalised), not by its report's title or ``opening``, its heading path or the ``lead`` that
+    opens the list."""
     place = normalize(" ".join([p.get("title") or "", opening, p.get("section") or "", lead]))
-    return [c for c in [*needed, *pairs] if not _says(place, c) and any(_says(item, c) for item in items)]
+    return [c for c in [*topic.needed, *topic.pairs] if not _says(place, c) and any(_says(item, c) for item in items)]
 
 
-def _tells(needed: list, p: dict, piece: str, lead: str = "", opening: str = "", pairs=()) -> bool:
+def _tells(topic: Topic, p: dict, piece: str, lead: str = "", opening: str = "") -> bool:
     """Does the question name what one item says and its place does not (``_telling``)?"""
-    return bool(_telling(needed, p, [normalize(_item_text(piece))], lead, opening, pairs))
+    return bool(_telling(topic, p, [normalize(_item_text(piece))], lead, opening))
 
 
-def on_topic(needed: list, p: dict, pieces: list[str], lead: str = "", opening: str = "", thing=None,
-             pairs=()) -> list[int]:
-    """Which of a list passage's ``pieces`` answer the question's topic (``needed``: its
-    ``topic_concepts``): all when the topic is only a role ("存在问题的原因是什么？") or
-    the passage's place says it — its report's title (or ``opening``), heading path and the ``lead``
-    that opens the list ("镇党委班子2025年民主生活会" in the title, "政治能力" in the heading); else the pieces that say what their place leaves
-    unsaid in the words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is
-    answered by the one item on 表率, not by the list around it) — the rest of the question may be said
-    by the sentence right after the quote when the quoted words name a thing that tells the item apart
-    (``is_naming``: "考核", not the degree "不够充分"). ``thing``, what the question lists
-    (``listed``), is never the one concept let go: each item quoted, or the place, says it."""
+def on_topic(topic: Topic, p: dict, pieces: list[str], lead: str = "", opening: str = "") -> list[int]:
+    """Which of a list passage's ``pieces`` answer the question's ``topic``: all when the topic is
+    only a role ("存在问题的原因是什么？") or the passage's place says it — its report's title (or
+    ``opening``), heading path and the ``lead`` that opens the list ("镇党委班子2025年民主生活会" in the
+    title, "政治能力" in the heading); else the pieces that say what their place leaves unsaid in the
+    words quoted from them (``_item_text``: "支部书记在表率作用方面有什么问题？" is answered by the one
+    item on 表率, not by the list around it) — the rest of the question may be said by the sentence
+    right after the quote when the quoted words name a thing that tells the item apart (``is_naming``:
+    "考核", not the degree "不够充分"). The thing listed is never the one concept let go."""
     # What the report as a whole does not say is what picks a part of it: "网格化在社区党建中作用与探索"
     # says all of "…在服务方式方面采取了哪些措施？" but 服务方式, which only one item says.
     items = [normalize(_item_text(piece)) for piece in pieces]
     # Of that, what some item says tells the items apart; what none says picks none out.
-    telling = _telling(needed, p, items, lead, opening, pairs)
+    telling = _telling(topic, p, items, lead, opening)
     context = _context(p) + normalize(lead + opening)
+    needed, thing = topic.needed, topic.thing
 
     def answers(text: str) -> bool:
         return _said(text, needed) and (thing is None or _says(text, thing))
@@ -531,8 +546,8 @@ def _lead(text: str, first: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thing=None, pairs=()) -> list[Quote]:
-    """The items of the section ``p`` belongs to that answer the question (``on_topic``): the items
+def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> list[Quote]:
+    """The items of the section ``p`` belongs to that answer the question's ``topic`` (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
     or the one item of a section whose heading plays the role asked."""
@@ -548,13 +563,13 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thi
         pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
                             and not _own_heading(p, pieces[0]) and _whole(pieces[0])
-                            and (_opens_list(pieces[0]) or _tells(needed, p, pieces[0], lead, _opening(p, top), pairs))):
+                            and (_opens_list(pieces[0]) or _tells(topic, p, pieces[0], lead, _opening(p, top)))):
         # one item answers when its section plays the role asked by its heading ("三、存在的问题" over
         # "一是……" only: the rest of the list is not in the report, or not in this section), it opens
         # its list or the question asks for it by name (an "二是" alone is one part of a list ranked
         # elsewhere: it answers "…在拓宽消费领域方面采取了哪些措施？", not "…采取了哪些措施？") and it says
         # at least one whole sentence (a web copy cut off inside its first item says nothing sure)
-        picked = on_topic(needed, p, pieces, lead, _opening(p, top), thing, pairs)
+        picked = on_topic(topic, p, pieces, lead, _opening(p, top))
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
@@ -573,7 +588,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], needed: list, thi
         return []
     parent = {**p, "section": _parent(p)[1]}
     quotes = list(singles.values())
-    return [quotes[i] for i in on_topic(needed, parent, texts, opening=_opening(p, top), thing=thing, pairs=pairs)]
+    return [quotes[i] for i in on_topic(topic, parent, texts, opening=_opening(p, top))]
 
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
@@ -588,11 +603,10 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     if asked.only_role and not (asked.units or asked.years or asked.report_years) and len({p["source"] for p in top}) > 1:
         return []  # nothing but a role asked ("存在问题的原因是什么？"): no word picks one of the reports ranked
     fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
-    needed = topic_concepts(question, passages)
-    thing = listed(question, needed)
+    topic = Topic.of(question, passages)
     for p in fitting:
         if p["source"] == fitting[0]["source"]:
-            items = _section_items(p, top, asked.roles, needed, thing, phrases(question, needed))
+            items = _section_items(p, top, asked.roles, topic)
             if items:
                 return items
     return []
