@@ -18,12 +18,14 @@ class Why:
     unit: bool = False  # from a unit the question names
     year: bool = False  # about the year (in a report of the year) the question names
     other_unit_type: bool = False  # the question names a kind of unit (乡, 镇, 学校 …); its report is about others
+    unit_type: bool = False  # …its report is about every kind the question names
 
     def to_json(self) -> dict:
         return {"dense": {"rank": self.dense_rank, "score": self.dense_score},
                 "keyword": {"rank": self.keyword_rank, "score": self.keyword_score},
                 "role": self.role, "quantity": self.quantity, "roles_asked": list(self.roles_asked),
-                "unit": self.unit, "year": self.year, "other_unit_type": self.other_unit_type}
+                "unit": self.unit, "year": self.year, "other_unit_type": self.other_unit_type,
+                "unit_type": self.unit_type}
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,18 @@ def test_no_direct_answer_from_a_report_about_another_kind_of_unit():
     assert figure_sentence("某镇全年发展党员多少名？", [same]).text == "全年发展党员3名，按期转正党员4名。"
 
 
+def test_a_kind_of_unit_the_question_names_is_said_by_a_report_about_that_kind():
+    from retrieval.web.answers import figure_sentence
+
+    why = {"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "other_unit_type": False}
+    p = passage(title="党委书记抓党建工作述职报告", section="二、特色亮点做法",
+                text="进一步完善了《党建工作责任制度》等15项党组织相关规章制度。", why={**why, "unit_type": False})
+    question = "县局支部完善了几项党组织规章制度？"  # one concept of five may go unsaid: 县局 and 支部 are two
+    assert figure_sentence(question, [p]) is None
+    about = {**p, "why": {**why, "unit_type": True}}  # the searcher found the report about a 县 and a 局 ("我县", "本局")
+    assert figure_sentence(question, [about]).text == p["text"]
+
+
 def test_of_the_sentences_stating_a_figure_the_one_saying_most_of_the_question_is_quoted():
     from retrieval.web.answers import figure_sentence
 

@@ -232,3 +232,7 @@ def test_relative_years_count_from_the_newest_report_of_the_unit_or_kind_of_unit
     assert anchor("县局支部书记抓党建有哪些做法？") == 2023  # no relative year: nothing to anchor
     top = seed_app.search("县局支部书记明年抓党建准备从哪几方面入手？", 3).passages[0]
     assert top.source.startswith("003_") and top.section_type == "plan" and top.data_years == (2023, 2023)
+    # why: the report is about every kind named (003 speaks of its 县 and 局), or about others only (004)
+    why = {p.source[:3]: p.why for p in seed_app.search("县局支部书记明年抓党建准备从哪几方面入手？", 10).passages}
+    assert why["003"].unit_type and not why["003"].other_unit_type
+    assert why["004"].other_unit_type and not why["004"].unit_type

@@ -23,3 +23,14 @@ def test_a_report_is_about_the_kinds_its_title_names_or_it_speaks_of_as_itself()
 def test_a_question_names_no_kind_when_it_names_none():
     assert asked_types(normalize_question("意识形态工作存在哪些问题？")) == frozenset()
     assert asked_types(normalize_question("乡镇2022年意识形态工作有哪些风险？")) == {"乡", "镇"}
+
+
+def test_a_word_names_only_kinds_of_unit_when_their_names_leave_at_most_one_character():
+    from retrieval.search.unit_types import kinds_only
+
+    assert kinds_only(normalize("县局")) == {"县", "局"}
+    assert kinds_only(normalize("镇里")) == {"镇"}
+    assert kinds_only(normalize("市直机关")) == {"市", "机关"}
+    assert kinds_only(normalize("乡党委")) == frozenset()  # 党委 is named too
+    assert kinds_only(normalize("教育局")) == frozenset()  # an education bureau, not any 局
+    assert kinds_only(normalize("支部书记")) == frozenset()

@@ -179,16 +179,19 @@ class Searcher:
         ranked = self.rank(snap, c, max(self.ranker.depth, top_k))
         quantity = ranked.table[:, FEATURES.index("states_quantity")] > 0
         other_type = ranked.table[:, FEATURES.index("unit_type_other")] > 0
+        same_type = ranked.table[:, FEATURES.index("unit_type")] >= 1  # the share of the kinds asked: all
         ev, sc = c.evidence, c.scores
         passages = []
-        for i, score, row, states, other in zip(ranked.order, probability(ranked.scores), ranked.rows, quantity, other_type):
+        for i, score, row, states, other, same in zip(ranked.order, probability(ranked.scores), ranked.rows, quantity,
+                                                      other_type, same_type):
             row["why"] = Why(
                 dense_rank=int(sc.dense_rank[i]) + 1 if sc.dense_rank[i] >= 0 else None,
                 dense_score=round(float(sc.dense[i]), 4),
                 keyword_rank=int(sc.keyword_rank[i]) + 1 if sc.keyword_rank[i] >= 0 else None,
                 keyword_score=round(float(sc.keyword[i]), 3),
                 role=bool(ev.role[i]), quantity=bool(states),
-                roles_asked=ev.roles, unit=bool(ev.unit[i]), year=bool(ev.year[i] > 0), other_unit_type=bool(other))
+                roles_asked=ev.roles, unit=bool(ev.unit[i]), year=bool(ev.year[i] > 0), other_unit_type=bool(other),
+                unit_type=bool(same))
             row["score"] = round(float(score), 5)
             passages.append(row)
         if c.question.is_list and s.list_completion:

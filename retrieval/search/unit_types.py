@@ -33,6 +33,17 @@ def asked_types(question: str) -> frozenset[str]:
     return frozenset(kind for kind, naming, _ in _rows() if naming.search(question))
 
 
+def kinds_only(word: str) -> frozenset[str]:
+    """The kinds of unit a (normalised) question word names when it names nothing else: what their
+    names leave of it is one character at most ("县局" → 县, 局; "镇里" → 镇; "乡党委" names 党委 too: none)."""
+    kinds, rest = set(), word
+    for kind, naming, _ in _rows():
+        if naming.search(rest):
+            kinds.add(kind)
+            rest = naming.sub("", rest)
+    return frozenset(kinds) if kinds and len(rest) <= 1 else frozenset()
+
+
 def report_types(title: str, text: str) -> frozenset[str]:
     """The kinds of unit a report is about: named in its (normalised) title, or spoken of as itself
     in its (normalised) text."""

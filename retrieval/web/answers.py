@@ -3,7 +3,8 @@
 - How-many questions: a sentence of the top passage's report that states a number with the unit
   asked ("几节" too: data/answer_cues.txt ``measure``), names the thing counted (``counted``) and says
   what was asked about (every concept of the question but its frame words, data/answer_cues.txt; the
-  report's title, opening and heading path may say some) — for the year asked (the passage is about
+  report's title, opening and heading path may say some, and a report about every kind of unit asked
+  says the words naming only them: "县局", ``_kinds_said``) — for the year asked (the passage is about
   it, the sentence names no other year), for the unit asked, and a target only when a target was
   asked (a plan section, or target wording in the clauses stating the figure or leading them in), a
   result only when a result was. "哪几条" asks for items, not a figure.
@@ -35,6 +36,7 @@ from ..ingest.roles import paragraph_cues, paragraph_roles, shortfall
 from ..ingest.years import cn_number
 from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, LIST, QUANTITY, Question, cn_year, intent,
                                stating, subject, understand)
+from ..search.unit_types import kinds_only
 from ..text import Concept, data_rows, is_naming, is_phrasing, normalize, normalize_question
 
 TOP = 3  # passages a direct answer may quote from
@@ -189,15 +191,22 @@ def _said(text: str, needed: list) -> bool:
     return missing <= len(needed) // 4
 
 
-def says_subject(sentence: str, asked: Question, context: str = "", question: str = "") -> bool:
-    """Does a (normalised) sentence say what a how-many question asks about (``_needed``, ``_said``)?
-    A concept its passage's ``context`` (report title, heading path, the passage's text) says counts —
-    "党组" in "2023党组党建工作总结" — but the sentence itself must name the thing counted (``counted``:
-    "学习" in "开了多少次学习会"; ``_names``), or say one concept when that cannot be told."""
-    needed = _needed(asked.concepts)
-    thing = counted(question or asked.text, needed)
+def says_subject(sentence: str, needed: list, thing, context: str = "") -> bool:
+    """Does a (normalised) sentence say what a how-many question asks about (its ``needed`` concepts,
+    ``_said``)? A concept its passage's ``context`` (report title, heading path, opening) says counts —
+    "党组" in "2023党组党建工作总结" — but the sentence itself must name the ``thing`` counted
+    (``counted``: "学习" in "开了多少次学习会"; ``_names``), or say one concept when that cannot be told."""
     own = _names(sentence, thing) if thing is not None else any(_says(sentence, c) for c in needed)
     return own and _said(sentence + context, needed)
+
+
+def _kinds_said(p: dict, needed: list, thing=None) -> str:
+    """What a passage's report says by being about every kind of unit the question names (the
+    searcher's evidence: "我镇" in its text): the ``needed`` concepts naming nothing but kinds of unit
+    ("县局", "镇里"; ``unit_types.kinds_only``) — never the ``thing`` counted or listed."""
+    if not (p.get("why") or {}).get("unit_type"):
+        return ""
+    return " ".join(c.words[0] for c in needed if c is not thing and any(kinds_only(normalize(w)) for w in c.words))
 
 
 DOCUMENT_NAME = re.compile(r"《[^《》]{0,80}》")  # 《…5个村党组织反馈问题整改落实方案》
@@ -279,7 +288,6 @@ class Topic:
         needed = topic_concepts(question, passages)
         return cls(needed, listed(question, needed), phrases(question, needed))
 
-
 def _telling(topic: Topic, p: dict, items: list[str], lead: str = "", opening: str = "") -> list:
     """The topic's concepts, and its pairs, that tell a passage's items apart: said by some item
     (normalised), not by its report's title or ``opening``, its heading path or the ``lead`` that
@@ -350,12 +358,12 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     for p in passages[:TOP]:
         if p["source"] != source or not _agrees(p, asked):
             continue
-        context = _context(p) + normalize(_opening(p, passages[:TOP]))
+        context = _context(p) + normalize(_opening(p, passages[:TOP])) + _kinds_said(p, needed, thing)
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
             stated = DOCUMENT_NAME.sub("", norm)  # a figure inside a document's name states nothing
-            if not number.search(stated) or not says_subject(norm, asked, context, question):
+            if not number.search(stated) or not says_subject(norm, needed, thing, context):
                 continue
             if not _clause_counts(stated, number, thing):
                 continue
@@ -551,25 +559,26 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
     or the one item of a section whose heading plays the role asked."""
+    opening = " ".join([_opening(p, top), _kinds_said(p, topic.needed, topic.thing)])  # what the report says of itself
     pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
     lead = _lead(p["text"], pieces[0]) if pieces else ""
     if len(pieces) < 2:
         for paragraph in _role_paragraphs(p, roles):
-            opening, clauses = _clauses(paragraph, roles)
+            start, clauses = _clauses(paragraph, roles)
             if len(clauses) >= 2:
-                lead, pieces = opening, clauses
+                lead, pieces = start, clauses
                 break
     if pieces and len(pieces) < len(counted := _counted_list(lead)):
         pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
                             and not _own_heading(p, pieces[0]) and _whole(pieces[0])
-                            and (_opens_list(pieces[0]) or _tells(topic, p, pieces[0], lead, _opening(p, top)))):
+                            and (_opens_list(pieces[0]) or _tells(topic, p, pieces[0], lead, opening))):
         # one item answers when its section plays the role asked by its heading ("三、存在的问题" over
         # "一是……" only: the rest of the list is not in the report, or not in this section), it opens
         # its list or the question asks for it by name (an "二是" alone is one part of a list ranked
         # elsewhere: it answers "…在拓宽消费领域方面采取了哪些措施？", not "…采取了哪些措施？") and it says
         # at least one whole sentence (a web copy cut off inside its first item says nothing sure)
-        picked = on_topic(topic, p, pieces, lead, _opening(p, top))
+        picked = on_topic(topic, p, pieces, lead, opening)
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
@@ -588,7 +597,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
         return []
     parent = {**p, "section": _parent(p)[1]}
     quotes = list(singles.values())
-    return [quotes[i] for i in on_topic(topic, parent, texts, opening=_opening(p, top))]
+    return [quotes[i] for i in on_topic(topic, parent, texts, opening=opening)]
 
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
