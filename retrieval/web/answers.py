@@ -288,6 +288,7 @@ class Topic:
         needed = topic_concepts(question, passages)
         return cls(needed, listed(question, needed), phrases(question, needed))
 
+
 def _telling(topic: Topic, p: dict, items: list[str], lead: str = "", opening: str = "") -> list:
     """The topic's concepts, and its pairs, that tell a passage's items apart: said by some item
     (normalised), not by its report's title or ``opening``, its heading path or the ``lead`` that
@@ -358,7 +359,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     for p in passages[:TOP]:
         if p["source"] != source or not _agrees(p, asked):
             continue
-        context = _context(p) + normalize(_opening(p, passages[:TOP])) + _kinds_said(p, needed, thing)
+        context = " ".join([_context(p), normalize(_opening(p, passages[:TOP])), _kinds_said(p, needed, thing)])
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
