@@ -45,6 +45,30 @@ def test_a_numbered_item_stating_a_cause_is_not_a_cause_list():
     assert list_items("存在问题的原因是什么？", [item]) == []
 
 
+CAUSED = ("（一）对党建工作认识还不够。客观上由于业务繁忙，导致党务工作上花费的精力少。\n"
+          "(二)对党员的教育、管理、监督不够。由于主观上管理意识不强，致使个别党员放松了思想改造，不思进取。\n"
+          "(三）表率强度不够。我对党员了解不够全面。\n")
+
+
+def test_a_cause_question_naming_its_problem_is_answered_by_that_items_cause_sentence():
+    from retrieval.web.answers import list_items
+
+    problems = passage(section="二、存在主要问题及原因", section_type="problem", why=ROLE_FOUND, text=CAUSED)
+    items = list_items("个别党员不思进取、放松思想改造，原因出在哪？", [problems])
+    assert [q.text for q in items] == ["由于主观上管理意识不强，致使个别党员放松了思想改造，不思进取。"]
+    # the one item naming the problem gives no cause: nothing
+    assert list_items("表率强度为什么不够？", [problems]) == []
+    # no item, or more than one, names the problem: nothing
+    assert list_items("纪检监察工作为什么滞后？", [problems]) == []
+    assert list_items("党务工作和党员管理为什么不到位，原因是什么？", [problems]) == []
+    # a report about another kind of unit than the one asked: nothing
+    other = {**problems, "why": {**ROLE_FOUND, "other_unit_type": True}}
+    assert list_items("县局个别党员不思进取、放松思想改造，原因出在哪？", [other]) == []
+    # only the top passage's report is read
+    top = passage(section="一、主要工作", section_type="work", text="全年开展学习12次。", source="乙.txt")
+    assert list_items("个别党员不思进取、放松思想改造，原因出在哪？", [top, {**problems, "rank": 2}]) == []
+
+
 def test_the_topic_may_be_said_by_the_report_title_or_its_opening():
     from retrieval.web.answers import list_items
 
@@ -121,13 +145,27 @@ def test_figure_sentence_names_the_thing_counted_and_reads_result_or_target_from
 
 
 def test_answer_cues_are_known_kinds_and_valid_patterns():
-    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role"}
+    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because"}
     rows = data_rows("answer_cues.txt")
     assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
     for kind, value in rows:
-        if kind in ("target", "closing", "result", "which", "measure"):
+        if kind in ("target", "closing", "result", "which", "measure", "because"):
             re.compile(value)
     assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
+
+
+@pytest.mark.parametrize("sentence, gives_cause", [
+    ("由于主观上管理意识不强，致使个别党员放松了思想改造。", True),
+    ("客观上由于业务繁忙，导致党务工作上花费的精力少。", True),
+    ("究其原因，主要是思想认识不到位。", True),
+    ("问题的根源在于责任没有压实。", True),
+    ("个别党员放松了思想改造，不思进取。", False),  # the problem itself
+    ("全年开展学习12次，原文件已下发。", False),  # "原" of another word
+])
+def test_because_cues_find_the_sentences_giving_a_cause(sentence, gives_cause):
+    from retrieval.web.answers import _because
+
+    assert bool(_because(sentence)) == gives_cause
 
 
 # --- the scorer --------------------------------------------------------------------------------

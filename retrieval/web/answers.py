@@ -20,6 +20,9 @@
   Each item is its first sentence, and the next one when the first is a bare heading ("一是构建学习体系。"),
   within ``ITEM_CHARS``. A question naming nothing but the role ("存在问题的原因是什么？") gets no list when
   the top passages come from several reports: nothing tells which one answers.
+- Cause questions that name their problem ("个别党员放松思想改造，原因出在哪？"), when no section of causes
+  answers: the sentences that give the cause ("由于…", "主观上…"; data/answer_cues.txt ``because``) in
+  the one item of the top passage's report that states the problem (``_causes_given``).
 - Follow-ups ("那原因呢？"): a question with no topic of its own keeps the previous question's topic
   and report scope, and asks for the role the new question names.
 
@@ -619,6 +622,29 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
             items = _section_items(p, top, asked.roles, topic)
             if items:
                 return items
+    if asked.roles == ["cause"] and not asked.only_role:
+        return _causes_given(top, asked, topic)
+    return []
+
+
+def _because(piece: str) -> list[str]:
+    """The sentences of an item that give a cause ("由于…，致使…", "主观上…"; data/answer_cues.txt ``because``)."""
+    return [m.group().strip() for m in SENTENCE.finditer(piece) if _cue("because").search(normalize(m.group()))]
+
+
+def _causes_given(top: list[dict], asked: Question, topic: Topic) -> list[Quote]:
+    """For a cause question that names its problem ("个别党员放松思想改造，原因出在哪？"), when no section
+    of causes answers: the sentences giving a cause inside the one item that states that problem, of the
+    top passage's report and outside its sections of causes — a "存在问题及原因" section gives each
+    problem's cause in its own item ("…由于…主观上…，致使个别党员放松了思想改造…"). None when no item,
+    or more than one, says the question's topic (``_said``), or the item gives no cause."""
+    for p in top:
+        if p["source"] != top[0]["source"] or not _agrees(p, asked) or _plays(p, asked.roles):
+            continue  # a section of causes answers by its own items (``_section_items``) or not at all
+        pieces = _pieces(p)
+        stating = [piece for piece in pieces if _said(normalize(piece), topic.needed)]
+        if len(stating) == 1 and (reasons := _because(stating[0])):
+            return [Quote(r, p["rank"]) for r in reasons]
     return []
 
 
