@@ -36,6 +36,30 @@ def test_a_review_paragraph_that_states_problems_answers_with_its_clauses():
         "区域发展不平衡问题依然突出；", "经济增长基础尚不稳固；", "改革系统性不够，等等。"]
 
 
+CLOSING = ("过去一年，虽然有成绩，但在抓党建工作创新、抓难点问题突破等方面还有一定不足。"
+           "2024年，我将坚持以党的建设高质量发展带动中心工作高质量提升。")
+
+
+def test_a_closing_paragraph_stating_the_shortfalls_in_one_sentence_answers_with_it():
+    from retrieval.web.answers import list_items
+
+    def work(text, why=ROLE_FOUND):
+        return passage(title="市局党组书记2023年履行全面从严治党主体责任情况报告", section="四、加强党风廉政建设",
+                       text="一是加强政治监督。签订承诺书。\n" + text, why=why)
+
+    question = "市局党组书记在履行主体责任的报告里承认了哪些不足？"
+    assert [q.text for q in list_items(question, [work(CLOSING)])] == [CLOSING.split("。")[0] + "。"]
+    # a first sentence that only announces them: the next one states them
+    announced = "同时，我们也清醒地看到，还存在不少问题。党建创新不够，督导力度不强，等等。我们一定正视困难。"
+    assert [q.text for q in list_items(question, [work(announced)])] == ["党建创新不够，督导力度不强，等等。"]
+    # ...and when the next one only closes the paragraph, nothing
+    assert list_items(question, [work("同时，我们也清醒地看到，还存在不少问题。我们一定正视困难，认真加以解决。")]) == []
+    # a topic neither the sentence nor its place says: nothing
+    assert list_items("市局党组书记在意识形态工作上承认了哪些不足？", [work(CLOSING)]) == []
+    # the searcher found no role in the passage: nothing
+    assert list_items(question, [work(CLOSING, why={**ROLE_FOUND, "role": False})]) == []
+
+
 def test_a_numbered_item_stating_a_cause_is_not_a_cause_list():
     from retrieval.web.answers import list_items
 

@@ -20,6 +20,9 @@
   Each item is its first sentence, and the next one when the first is a bare heading ("一是构建学习体系。"),
   within ``ITEM_CHARS``. A question naming nothing but the role ("存在问题的原因是什么？") gets no list when
   the top passages come from several reports: nothing tells which one answers.
+- A paragraph playing the problem role that lists no items states them in one sentence ("过去一年，虽然有
+  成绩，但在…等方面还有一定不足。", or the sentence after "…还存在不少问题。"): that sentence answers
+  (``_shortfall_stated``), when it says the question's topic as an item would.
 - Cause questions that name their problem ("个别党员放松思想改造，原因出在哪？"), when no section of causes
   answers: the sentences that give the cause ("由于…", "主观上…"; data/answer_cues.txt ``because``) in
   the one item of the top passage's report that states the problem (``_causes_given``).
@@ -536,6 +539,23 @@ def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
     return paragraph[:opening], items
 
 
+def _shortfall_stated(paragraph: str, roles: list[str]) -> str:
+    """The one sentence in which a paragraph playing a role states the shortfalls, when it lists no
+    items (``_clauses``: one at most): its first sentence — "过去一年，虽然有成绩，但在抓党建工作创新、抓难点
+    问题突破等方面还有一定不足。" — or, when that only announces them in a few words after its cue ("同时，我们
+    也清醒地看到，发展中还存在不少问题。"), the next one; "" when that sentence states no shortfall
+    (data/shortfall.txt) or closes the paragraph ("我们一定……")."""
+    items = _clauses(paragraph, roles)[1]
+    sentences = [m.group().strip() for m in SENTENCE.finditer(paragraph) if m.group().strip()]
+    cues = [m.end() for role, pattern in paragraph_cues() if role in roles for m in [pattern.search(sentences[0])] if m]
+    if len(items) > 1 or not cues:
+        return ""
+    comma = re.compile(r"[，,]").search(sentences[0], min(cues))
+    said = sentences[0][comma.end() if comma else min(cues):]
+    sentence = sentences[1] if len(said) <= BARE and len(sentences) > 1 else sentences[0]
+    return sentence if shortfall().search(sentence) and not _closing().search(sentence) else ""
+
+
 def _shortfalls(sentence: str) -> list[str]:
     """A sentence's runs of comma clauses, each closed by one stating a shortfall (data/shortfall.txt);
     none unless every clause is in such a run."""
@@ -572,6 +592,14 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
             if len(clauses) >= 2:
                 lead, pieces = start, clauses
                 break
+    if not pieces and "problem" in roles:
+        # a report without a section of problems states them in one sentence of a closing paragraph
+        whole = [(paragraph, sentence) for paragraph in _role_paragraphs(p, roles)
+                 if (sentence := _shortfall_stated(paragraph, roles))]
+        if len(whole) == 1:
+            paragraph, sentence = whole[0]
+            if on_topic(topic, p, [sentence], paragraph[:paragraph.find(sentence)], opening) == [0]:
+                return [Quote(sentence, p["rank"])]
     if pieces and len(pieces) < len(counted := _counted_list(lead)):
         pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
