@@ -509,3 +509,14 @@ def test_the_thing_a_list_question_lists_is_said_by_each_item_or_its_place():
     plans = {**sections, "text": lead + "一是制定了《创先争优活动实施方案》。\n二是制定了《党支部和党员公开承诺实施方案》。"}
     assert [q.text for q in list_items(question, [plans])] == ["一是制定了《创先争优活动实施方案》。", "二是制定了《党支部和党员公开承诺实施方案》。"]
 
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "。。；；", "同时，我们也清醒地看到，", "由于", "（一）\n（二）由于。\n",
+                                  "虽然有成绩，但" * 2000, "一是由于主观上。\n二是由于客观上。\n" * 500])
+@pytest.mark.parametrize("question", ["个别党员放松思想改造，原因出在哪？", "还存在哪些不足？", "党员有多少名？"])
+def test_answers_over_broken_text_abstain_or_quote_it_verbatim(text, question):
+    from retrieval.web.answers import direct_answer
+
+    p = passage(section="二、存在主要问题及原因", section_type="work", text=text, why=ROLE_FOUND)
+    answer = direct_answer(question, [p])
+    assert answer is None or all(q.text.rstrip("…") in text for q in answer.quotes)

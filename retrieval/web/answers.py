@@ -545,10 +545,11 @@ def _shortfall_stated(paragraph: str, roles: list[str]) -> str:
     问题突破等方面还有一定不足。" — or, when that only announces them in a few words after its cue ("同时，我们
     也清醒地看到，发展中还存在不少问题。"), the next one; "" when that sentence states no shortfall
     (data/shortfall.txt) or closes the paragraph ("我们一定……")."""
-    items = _clauses(paragraph, roles)[1]
     sentences = [m.group().strip() for m in SENTENCE.finditer(paragraph) if m.group().strip()]
+    if not sentences or len(_clauses(paragraph, roles)[1]) > 1:
+        return ""
     cues = [m.end() for role, pattern in paragraph_cues() if role in roles for m in [pattern.search(sentences[0])] if m]
-    if len(items) > 1 or not cues:
+    if not cues:
         return ""
     comma = re.compile(r"[，,]").search(sentences[0], min(cues))
     said = sentences[0][comma.end() if comma else min(cues):]
