@@ -505,6 +505,12 @@ def _role_paragraphs(p: dict, roles: list[str]) -> list[str]:
             if not ITEM_START.match(para) and set(paragraph_roles(para)) & set(roles)]
 
 
+def _cue_end(text: str, roles: list[str]) -> int | None:
+    """Where the first wording of a role asked ends in a text (data/role_cues.txt); None without one."""
+    ends = [m.end() for role, pattern in paragraph_cues() if role in roles for m in [pattern.search(text)] if m]
+    return min(ends, default=None)
+
+
 def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
     """The items a paragraph playing a role states without numbering: after its opening (to the colon,
     else to the clause end after the role's wording), its clauses split at "；" — or its sentences
@@ -516,8 +522,8 @@ def _clauses(paragraph: str, roles: list[str]) -> tuple[str, list[str]]:
     if colon is not None:
         opening = colon.end()
     else:
-        cue = [m.end() for role, pattern in paragraph_cues() if role in roles for m in [pattern.search(paragraph)] if m]
-        end = re.compile(r"[，,。；;]").search(paragraph, min(cue)) if cue else None
+        cue = _cue_end(paragraph, roles)
+        end = re.compile(r"[，,。；;]").search(paragraph, cue) if cue is not None else None
         if end is None:
             return paragraph, []
         opening = end.end()
@@ -548,11 +554,11 @@ def _shortfall_stated(paragraph: str, roles: list[str]) -> str:
     sentences = [m.group().strip() for m in SENTENCE.finditer(paragraph) if m.group().strip()]
     if not sentences or len(_clauses(paragraph, roles)[1]) > 1:
         return ""
-    cues = [m.end() for role, pattern in paragraph_cues() if role in roles for m in [pattern.search(sentences[0])] if m]
-    if not cues:
+    cue = _cue_end(sentences[0], roles)
+    if cue is None:
         return ""
-    comma = re.compile(r"[，,]").search(sentences[0], min(cues))
-    said = sentences[0][comma.end() if comma else min(cues):]
+    comma = re.compile(r"[，,]").search(sentences[0], cue)
+    said = sentences[0][comma.end() if comma else cue:]
     sentence = sentences[1] if len(said) <= BARE and len(sentences) > 1 else sentences[0]
     return sentence if shortfall().search(sentence) and not _closing().search(sentence) else ""
 
@@ -594,7 +600,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
                 lead, pieces = start, clauses
                 break
     if not pieces and "problem" in roles:
-        # a report without a section of problems states them in one sentence of a closing paragraph
+        # a paragraph states the problems in one sentence: a 述职报告's closing one, a government report's review
         whole = [(paragraph, sentence) for paragraph in _role_paragraphs(p, roles)
                  if (sentence := _shortfall_stated(paragraph, roles))]
         if len(whole) == 1:
