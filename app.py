@@ -299,6 +299,7 @@ def _ready_bases(args):
 def cmd_query(args) -> int:
     from retrieval.ingest import one_line
     from retrieval.errors import IndexBusy
+    from retrieval.web.answers import direct_answer
 
     try:
         bases, names = _ready_bases(args)
@@ -326,12 +327,18 @@ def cmd_query(args) -> int:
     # Bytes that are not UTF-8 arrive as lone surrogates, which neither the model nor stdout take.
     question = args.question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     result = ask(question)
+    passages = [p.to_json() for p in result.passages]
+    direct = direct_answer(question, passages)  # the web chat's direct answer, quoted above the passages
     if args.json:
-        print(json.dumps({"question": question, "message": result.message,
-                          "passages": [p.to_json() for p in result.passages]}, ensure_ascii=False, indent=1))
+        print(json.dumps({"question": question, "message": result.message, "direct": direct and direct.to_json(),
+                          "passages": passages}, ensure_ascii=False, indent=1))
         return 0
     if result.message:
         print(result.message)
+    if direct is not None:
+        print("直接回答：")
+        for n, quote in enumerate(direct.quotes, 1):
+            print(f"  {'' if direct.kind == 'figure' else f'{n}. '}{one_line(quote.text)} [{quote.rank}]")
     for p in result.passages:
         # the citation line is one line whatever a report's title holds (names are escaped already)
         where = f"{p.base} · " if p.base else ""

@@ -236,3 +236,25 @@ def test_relative_years_count_from_the_newest_report_of_the_unit_or_kind_of_unit
     why = {p.source[:3]: p.why for p in seed_app.search("县局支部书记明年抓党建准备从哪几方面入手？", 10).passages}
     assert why["003"].unit_type and not why["003"].other_unit_type
     assert why["004"].other_unit_type and not why["004"].unit_type
+
+
+@pytest.mark.slow
+def test_query_command_quotes_the_direct_answer_above_the_passages(seed_app, capsys):
+    """`app.py query` gives the web chat's direct answer: a figure sentence, or numbered items, each
+    citing its passage's rank; --json carries it as "direct"; no answer, no heading."""
+    import app
+
+    s = seed_app.settings
+    common = ["--corpus", str(s.corpus_dir), "--index-dir", str(s.index_dir), "--top-k", "3"]
+    assert app.main(["query", "全年发展了多少名党员？", *common]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "直接回答：" and "全年发展党员3名" in lines[1] and lines[1].endswith(" [1]")
+    assert lines[3].startswith("[1] ")  # the passages follow, the cited one first
+    assert app.main(["query", "意识形态工作存在哪些问题？", *common]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "直接回答：" and out[1].startswith("  1. 一是") and out[2].startswith("  2. 二是")
+    assert app.main(["query", "全年发展了多少名党员？", "--json", *common]) == 0
+    direct = json.loads(capsys.readouterr().out)["direct"]
+    assert direct["kind"] == "figure" and direct["quotes"][0]["rank"] == 1
+    assert app.main(["query", "党建工作有什么特色？", *common]) == 0
+    assert "直接回答" not in capsys.readouterr().out
