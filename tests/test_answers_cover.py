@@ -93,6 +93,23 @@ def test_a_cause_question_naming_its_problem_is_answered_by_that_items_cause_sen
     assert list_items("个别党员不思进取、放松思想改造，原因出在哪？", [top, {**problems, "rank": 2}]) == []
 
 
+
+def test_a_passage_that_is_one_item_gives_its_own_cause_and_the_item_saying_most_of_the_problem_answers():
+    """_causes_given: the body of a passage headed by an item ("（一）…") is that item; of two items
+    that say the topic, the one saying more of it answers; "走过场" is said as "流于形式" (data/paraphrases.txt)."""
+    from retrieval.web.answers import list_items
+
+    item = passage(section="一、存在问题 › （一）思想认识不到位。", section_type="problem", why=ROLE_FOUND, text=(
+        "（一）思想认识不到位。\n表现：有的党委落实党风廉政建设主体责任重部署轻检查，述廉评廉流于形式。"
+        "由于思想观念还没有真正转换过来，致使落实主体责任的思路不清。\n"
+        "二、主体责任不清。\n表现：有的党委把落实党风廉政建设责任制看成纪检组织的事。\n"))
+    question = "党风廉政主体责任落实走过场的根源是什么"
+    assert [q.text for q in list_items(question, [item])] == ["由于思想观念还没有真正转换过来，致使落实主体责任的思路不清。"]
+    # both items say the topic alike: nothing
+    alike = {**item, "text": item["text"].replace("述廉评廉流于形式", "述廉评廉不实")}
+    assert list_items(question, [alike]) == []
+
+
 def test_the_topic_may_be_said_by_the_report_title_or_its_opening():
     from retrieval.web.answers import list_items
 

@@ -191,10 +191,14 @@ def _names(text: str, c) -> bool:
     return any(w in text for w in c.words) or any(2 * len(t) > longest and t in text for t in c.parts)
 
 
+def _unsaid(text: str, needed: list) -> int:
+    """How many needed concepts a (normalised) text does not say."""
+    return sum(1 for c in needed if not _says(text, c))
+
+
 def _said(text: str, needed: list) -> bool:
     """Does a (normalised) text say every needed concept (one may be missing when four or more are)?"""
-    missing = sum(1 for c in needed if not _says(text, c))
-    return missing <= len(needed) // 4
+    return _unsaid(text, needed) <= len(needed) // 4
 
 
 def says_subject(sentence: str, needed: list, thing, context: str = "") -> bool:
@@ -671,14 +675,20 @@ def _causes_given(top: list[dict], asked: Question, topic: Topic) -> list[Quote]
     """For a cause question that names its problem ("个别党员放松思想改造，原因出在哪？"), when no section
     of causes answers: the sentences giving a cause inside the one item that states that problem, of the
     top passage's report and outside its sections of causes — a "存在问题及原因" section gives each
-    problem's cause in its own item ("…由于…主观上…，致使个别党员放松了思想改造…"). None when no item,
-    or more than one, says the question's topic (``_said``), or the item gives no cause."""
+    problem's cause in its own item ("…由于…主观上…，致使个别党员放松了思想改造…"). A passage whose
+    heading is an item ("（一）…思想认识不到位。") has its body, before any item it enumerates, as one.
+    The item that says most of the topic (``_said``) is the one; none when no item says it, or two
+    say it alike, or the item gives no cause."""
     for p in top:
         if p["source"] != top[0]["source"] or not _agrees(p, asked) or _plays(p, asked.roles):
             continue  # a section of causes answers by its own items (``_section_items``) or not at all
         pieces = _pieces(p)
-        stating = [piece for piece in pieces if _said(normalize(piece), topic.needed)]
-        if len(stating) == 1 and (reasons := _because(stating[0])):
+        if ITEM_START.match(_heading(p)):
+            pieces = [p["text"][:p["text"].find(pieces[0])] if pieces else p["text"], *pieces]
+        unsaid = {i: _unsaid(normalize(piece), topic.needed) for i, piece in enumerate(pieces)
+                  if _said(normalize(piece), topic.needed)}
+        fewest = [i for i, n in unsaid.items() if n == min(unsaid.values())]
+        if len(fewest) == 1 and (reasons := _because(pieces[fewest[0]])):
             return [Quote(r, p["rank"]) for r in reasons]
     return []
 
