@@ -93,7 +93,6 @@ def test_a_cause_question_naming_its_problem_is_answered_by_that_items_cause_sen
     assert list_items("个别党员不思进取、放松思想改造，原因出在哪？", [top, {**problems, "rank": 2}]) == []
 
 
-
 def test_a_passage_that_is_one_item_gives_its_own_cause_and_the_item_saying_most_of_the_problem_answers():
     """_causes_given: the body of a passage headed by an item ("（一）…") is that item; of two items
     that say the topic, the one saying more of it answers; "走过场" is said as "流于形式" (data/paraphrases.txt)."""

@@ -685,10 +685,10 @@ def _causes_given(top: list[dict], asked: Question, topic: Topic) -> list[Quote]
         pieces = _pieces(p)
         if ITEM_START.match(_heading(p)):
             pieces = [p["text"][:p["text"].find(pieces[0])] if pieces else p["text"], *pieces]
-        unsaid = {i: _unsaid(normalize(piece), topic.needed) for i, piece in enumerate(pieces)
-                  if _said(normalize(piece), topic.needed)}
-        fewest = [i for i, n in unsaid.items() if n == min(unsaid.values())]
-        if len(fewest) == 1 and (reasons := _because(pieces[fewest[0]])):
+        unsaid = [_unsaid(normalize(piece), topic.needed) for piece in pieces]
+        least = min(unsaid, default=None)
+        fewest = [piece for piece, n in zip(pieces, unsaid) if n == least]
+        if len(fewest) == 1 and _said(normalize(fewest[0]), topic.needed) and (reasons := _because(fewest[0])):
             return [Quote(r, p["rank"]) for r in reasons]
     return []
 
