@@ -145,6 +145,19 @@ def test_a_list_comes_only_from_the_report_of_the_first_passage_playing_the_role
     assert list_items("社区党建存在什么问题？", [truncated, other]) == []
 
 
+def test_one_item_whose_line_ends_without_a_stop_answers_when_the_passage_goes_on_after_it():
+    """A web copy runs an item's heading into its body and drops the stop at the line's end; another
+    line after it shows the copy did not cut it there. At the passage's end nothing shows that."""
+    from retrieval.web.answers import list_items
+
+    item = "(一)职工思想动态掌握不够全面虽然坚持谈心谈话制度,但对职工八小时以外缺乏管理措施"
+    question = "局党委在职工思想动态掌握方面存在哪些问题？"
+    p = passage(section="二、存在的问题 › (二)意", section_type="problem", text=f"二、存在的问题\n{item}\n(二)意")
+    assert [q.text for q in list_items(question, [p])] == [item]
+    cut = passage(section="二、存在的问题", section_type="problem", text=f"二、存在的问题\n{item}")
+    assert list_items(question, [cut]) == []
+
+
 def test_which_questions_get_items_not_a_figure():
     from retrieval.web.answers import direct_answer
 

@@ -408,10 +408,13 @@ def _lead_sentences(text: str) -> str:
     return "".join(m.group() for m in list(SENTENCE.finditer(text.strip()))[:2])
 
 
-def _whole(piece: str) -> bool:
-    """Does an item's first sentence end (not cut off: "一是部分驻区单位对社区党建")?"""
+def _whole(piece: str, text: str) -> bool:
+    """Does an item's first sentence end (not cut off: "一是部分驻区单位对社区党建")? A line that ends
+    without a stop ends too when the passage ``text`` goes on after it: a web copy cuts only at its end."""
     m = SENTENCE.match(piece.strip())
-    return bool(m) and m.group()[-1] in "。；！？"
+    if not m:
+        return False
+    return m.group()[-1] in "。；！？" or bool(text[text.find(m.group()) + len(m.group()):].strip())
 
 
 def _heading(p: dict) -> str:
@@ -614,7 +617,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
     if pieces and len(pieces) < len(counted := _counted_list(lead)):
         pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
-                            and not _own_heading(p, pieces[0]) and _whole(pieces[0])
+                            and not _own_heading(p, pieces[0]) and _whole(pieces[0], p["text"])
                             and (_opens_list(pieces[0]) or _tells(topic, p, pieces[0], lead, opening))):
         # one item answers when its section plays the role asked by its heading ("三、存在的问题" over
         # "一是……" only: the rest of the list is not in the report, or not in this section), it opens
