@@ -190,6 +190,21 @@ def test_party_building_is_one_word_before_a_verb_that_could_take_its_last_chara
     assert "党建工作" in tokenize("党建工作存在哪些问题？")  # the longer words of the dictionary stay whole
 
 
+def test_an_organ_is_one_word_and_a_dictionary_word_no_report_says_is_cut_apart():
+    """data/userdict.txt: "教育工委" (a county's education work committee) is one word, so a figure
+    answer needs one concept for it, not 教育 and 工委 apart; "时说" (jieba's own word, 648) is no word:
+    "述职时说" is 述职 / 时 / 说, not a noun "时说" that no report says. Keyword search still finds
+    "教育" and "工委" in the parts of "教育工委"."""
+    from retrieval.text import concepts, tokenize
+
+    words = [c.words for c in concepts("教育工委学四史活动中基层党组织开了多少次学习会")]
+    assert ("教育工委",) in words and ("教育",) not in words and ("工委",) not in words
+    assert {"教育", "工委", "教育工委"} <= set(tokenize("教育工委召开学习会"))
+    question = "纪检监察机关党委书记述职时说，机关党建跟上级要求比还差在哪些地方？"
+    assert not any("时说" in w for c in concepts(question) for w in c.words)
+    assert "时说" not in tokenize(question) and "述职" in tokenize(question)
+
+
 def test_an_index_is_rebuilt_when_the_words_tokens_are_cut_into_change(tmp_path, monkeypatch):
     """The keyword tokens an index holds were cut with data/userdict.txt and data/stopwords.txt: editing
     either changes the version an index is checked against, so it rebuilds."""
