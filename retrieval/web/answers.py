@@ -411,10 +411,12 @@ def _lead_sentences(text: str) -> str:
 def _whole(piece: str, text: str) -> bool:
     """Does an item's first sentence end (not cut off: "一是部分驻区单位对社区党建")? A line that ends
     without a stop ends too when the passage ``text`` goes on after it: a web copy cuts only at its end."""
-    m = SENTENCE.match(piece.strip())
-    if not m:
-        return False
-    return m.group()[-1] in "。；！？" or bool(text[text.find(m.group()) + len(m.group()):].strip())
+    piece = piece.strip()
+    m = SENTENCE.match(piece)
+    if not m or m.group()[-1] in "。；！？":
+        return bool(m)
+    at = text.find(piece)  # the piece's own place: the same words may stand earlier in a heading
+    return at >= 0 and bool(text[at + m.end():].strip())
 
 
 def _heading(p: dict) -> str:
