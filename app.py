@@ -299,7 +299,7 @@ def _ready_bases(args):
 def cmd_query(args) -> int:
     from retrieval.ingest import one_line
     from retrieval.errors import IndexBusy
-    from retrieval.web.answers import direct_answer
+    from retrieval.answer import direct_answer
 
     try:
         bases, names = _ready_bases(args)

@@ -23,7 +23,7 @@ def _review(text, why=ROLE_FOUND, **kw):
 
 
 def test_a_review_paragraph_that_states_problems_answers_with_its_clauses():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     items = list_items("全区经济社会发展还面临哪些困难？", [_review(PROBLEMS)])
     assert [q.text for q in items] == ["内需增长动能不足，投资增长承压；", "产业转型升级偏慢，一些企业经营困难；", "民生领域还有不少弱项"]
@@ -41,7 +41,7 @@ CLOSING = ("过去一年，虽然有成绩，但在抓党建工作创新、抓�
 
 
 def test_a_closing_paragraph_stating_the_shortfalls_in_one_sentence_answers_with_it():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     def work(text, why=ROLE_FOUND):
         return passage(title="市局党组书记2023年履行全面从严治党主体责任情况报告", section="四、加强党风廉政建设",
@@ -61,7 +61,7 @@ def test_a_closing_paragraph_stating_the_shortfalls_in_one_sentence_answers_with
 
 
 def test_a_numbered_item_stating_a_cause_is_not_a_cause_list():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     item = passage(section="二、存在主要问题及原因", section_type="problem",
                    why={**ROLE_FOUND, "roles_asked": ["cause"]},
@@ -75,7 +75,7 @@ CAUSED = ("（一）对党建工作认识还不够。客观上由于业务繁忙
 
 
 def test_a_cause_question_naming_its_problem_is_answered_by_that_items_cause_sentence():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     problems = passage(section="二、存在主要问题及原因", section_type="problem", why=ROLE_FOUND, text=CAUSED)
     items = list_items("个别党员不思进取、放松思想改造，原因出在哪？", [problems])
@@ -96,7 +96,7 @@ def test_a_cause_question_naming_its_problem_is_answered_by_that_items_cause_sen
 def test_a_passage_that_is_one_item_gives_its_own_cause_and_the_item_saying_most_of_the_problem_answers():
     """_causes_given: the body of a passage headed by an item ("（一）…") is that item; of two items
     that say the topic, the one saying more of it answers; "走过场" is said as "流于形式" (data/paraphrases.txt)."""
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     item = passage(section="一、存在问题 › （一）思想认识不到位。", section_type="problem", why=ROLE_FOUND, text=(
         "（一）思想认识不到位。\n表现：有的党委落实党风廉政建设主体责任重部署轻检查，述廉评廉流于形式。"
@@ -110,7 +110,7 @@ def test_a_passage_that_is_one_item_gives_its_own_cause_and_the_item_saying_most
 
 
 def test_the_topic_may_be_said_by_the_report_title_or_its_opening():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     items = "一是理论学习的转化效果不彻底。\n二是政治风险的洞察能力不敏锐。\n"
     p = passage(title="镇党委领导班子2025年度民主生活会对照检查材料", section="一、存在的主要问题 › （一）提高政治能力方面",
@@ -128,7 +128,7 @@ def test_the_topic_may_be_said_by_the_report_title_or_its_opening():
 
 
 def test_a_topic_narrower_than_the_list_picks_out_its_items_by_their_quoted_words():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     p = passage(section="二、存在主要问题及原因", section_type="problem",
                 text="（一）对党建工作认识还不够。业务繁忙。\n（二）对党员的教育管理不够。意识不强。\n（三）表率强度不够。作为支部书记，没有起到表率作用。\n")
@@ -138,7 +138,7 @@ def test_a_topic_narrower_than_the_list_picks_out_its_items_by_their_quoted_word
 
 
 def test_a_list_comes_only_from_the_report_of_the_first_passage_playing_the_role():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     truncated = passage(section="三、存在问题", section_type="problem", text="三、存在问题\n一是部分驻区单位对社区党建")
     other = passage(rank=2, source="乙.txt", section="二、存在问题", section_type="problem", text="一是学习不深。二是载体不多。")
@@ -148,7 +148,7 @@ def test_a_list_comes_only_from_the_report_of_the_first_passage_playing_the_role
 def test_one_item_whose_line_ends_without_a_stop_answers_when_the_passage_goes_on_after_it():
     """A web copy runs an item's heading into its body and drops the stop at the line's end; another
     line after it shows the copy did not cut it there. At the passage's end nothing shows that."""
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     item = "(一)职工思想动态掌握不够全面虽然坚持谈心谈话制度,但对职工八小时以外缺乏管理措施"
     question = "局党委在职工思想动态掌握方面存在哪些问题？"
@@ -159,7 +159,7 @@ def test_one_item_whose_line_ends_without_a_stop_answers_when_the_passage_goes_o
 
 
 def test_which_questions_get_items_not_a_figure():
-    from retrieval.web.answers import direct_answer
+    from retrieval.answer.direct import direct_answer
 
     p = passage(section="三、原因分析", section_type="cause", text="一是理想信念有所动摇。二是群众观念有所淡化。另有3条意见。")
     answer = direct_answer("问题根源剖析有哪几条？", [p])
@@ -187,7 +187,7 @@ def test_which_questions_get_items_not_a_figure():
     ("2021年书记上了几节专题党课？", "书记累计上专题党课12节。", "work", True),
 ])
 def test_figure_sentence_names_the_thing_counted_and_reads_result_or_target_from_its_clause(question, sentence, section_type, quoted):
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     why = {"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "year": True, "unit": True}
     p = passage(text=sentence, section_type=section_type, why=why, title="政府工作报告", section="一、工作回顾", year=None)
@@ -216,7 +216,7 @@ def test_answer_cues_are_known_kinds_and_valid_patterns():
     ("全年开展学习12次，原文件已下发。", False),  # "原" of another word
 ])
 def test_because_cues_find_the_sentences_giving_a_cause(sentence, gives_cause):
-    from retrieval.web.answers import _because
+    from retrieval.answer.direct import _because
 
     assert bool(_because(sentence)) == gives_cause
 
@@ -231,7 +231,7 @@ def _one_report(text, heading_path):
 
 def test_scorer_judges_a_list_stated_in_a_paragraph_on_that_paragraph():
     from retrieval.eval.answers import list_right
-    from retrieval.web.answers import Quote
+    from retrieval.answer.direct import Quote
 
     text = "过去一年，粮食产量280亿斤。\n" + PROBLEMS
     q = {"question": "面临哪些困难？", "kind": "problem", "gold": [{"doc": "甲.txt", "span": "内需增长动能不足"}],
@@ -248,7 +248,7 @@ def test_scorer_judges_a_list_stated_in_a_paragraph_on_that_paragraph():
 
 def test_scorer_wants_each_item_whole_inside_the_gold_section():
     from retrieval.eval.answers import list_right
-    from retrieval.web.answers import Quote
+    from retrieval.answer.direct import Quote
 
     text = "二、存在问题\n一是学习不深。二是载体不多。\n三、下步打算\n一是加强学习。"
     chunks = [{"text": text[:22], "start": 0, "end": 22, "heading_path": ["二、存在问题"]},
@@ -268,7 +268,7 @@ GRID = ("(一)建立健全网格体系。全镇共划分综合网格154个。\n(
 
 
 def test_what_only_one_item_says_picks_that_item_out_of_the_list():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     p = passage(title="网格化在社区党建中作用与探索", section="二、主要做法", text=GRID)
     # the title says all of the question but 服务方式, which only the third item says
@@ -282,7 +282,7 @@ def test_what_only_one_item_says_picks_that_item_out_of_the_list():
 
 
 def test_a_figure_counts_the_thing_its_own_clause_names():
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     elsewhere = passage(title="2023年中共徐庄镇委员会巡察整改进展情况的通报", section="一、整改工作基本情况",
                         text="区委巡察组进驻后，镇党委召开专题会议5次，研究反馈问题整改工作。")
@@ -292,7 +292,7 @@ def test_a_figure_counts_the_thing_its_own_clause_names():
 
 
 def test_a_figure_in_a_documents_name_states_nothing():
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     p = passage(title="2023年中共徐庄镇委员会巡察整改进展情况的通报", section="一、整改工作基本情况",
                 text="镇党委制定印发了《巡察徐庄村等5个村党组织反馈问题整改落实方案》，并明确整改责任人。")
@@ -300,7 +300,7 @@ def test_a_figure_in_a_documents_name_states_nothing():
 
 
 def test_a_figure_has_the_magnitude_asked():
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     p = passage(title="2026年海南省政府工作报告", section="一、2025年工作回顾",
                 text="旅游消费持续回暖。接待入境游客150万人次，增长35.2%。")
@@ -311,7 +311,7 @@ def test_a_figure_has_the_magnitude_asked():
 
 
 def test_one_item_answers_when_its_section_plays_the_role_asked_by_its_heading():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     why = {**ROLE_FOUND, "roles_asked": ["problem"]}
     p = passage(title="某镇软弱涣散基层党组织专项整治工作汇报", section="三、存在的问题", section_type="problem", why=why,
@@ -326,7 +326,7 @@ def test_one_item_answers_when_its_section_plays_the_role_asked_by_its_heading()
 
 
 def test_a_second_item_alone_answers_only_a_question_that_names_it():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     why = {**ROLE_FOUND, "roles_asked": ["work", "highlight"]}
     p = passage(title="2022年乡镇意识形态工作分析研判报告", section="一、意识形态工作总体情况", section_type="work", why=why,
@@ -341,7 +341,7 @@ def test_a_second_item_alone_answers_only_a_question_that_names_it():
 
 
 def test_two_words_the_question_says_side_by_side_pick_out_the_item_saying_them_together():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     why = {**ROLE_FOUND, "roles_asked": ["work", "highlight"]}
     opening = passage(title="村党支部工作总结", section="", section_type="overview", why=why, source="c.txt",
@@ -357,7 +357,7 @@ def test_two_words_the_question_says_side_by_side_pick_out_the_item_saying_them_
 
 
 def test_a_lead_stating_its_list_with_a_count_answers_when_the_items_below_it_are_fewer():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     lead = ("在分析检查阶段，镇委注重做好了征求意见、找准问题等方面工作，重点开展了召开领导班子专题民主生活会、"
             "形成领导班子分析检查报告、组织群众评议三个环节的工作。\n")
@@ -378,7 +378,7 @@ def test_a_lead_stating_its_list_with_a_count_answers_when_the_items_below_it_ar
 
 
 def test_a_problem_sections_lead_listing_shortfalls_in_one_sentence_answers_with_them():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     lead = ("三、存在的问题及下一步打算\n一年来，机关党的建设工作虽然取得了一些成绩，但与上级的要求相比，仍然存在一定的差距："
             "党建基础还不够牢固，面对新形势新任务，党务干部能力还有待进一步提升，推动党建和业务工作融合发展方面办法还不够多，"
@@ -396,7 +396,7 @@ def test_a_problem_sections_lead_listing_shortfalls_in_one_sentence_answers_with
 
 
 def test_no_direct_answer_from_a_report_about_another_kind_of_unit():
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     p = passage(title="某镇党建工作总结", section="一、主要工作", text="全年发展党员3名，按期转正党员4名。",
                 why={"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "other_unit_type": True})
@@ -406,7 +406,7 @@ def test_no_direct_answer_from_a_report_about_another_kind_of_unit():
 
 
 def test_a_kind_of_unit_the_question_names_is_said_by_a_report_about_that_kind():
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     why = {"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "other_unit_type": False}
     p = passage(title="党委书记抓党建工作述职报告", section="二、特色亮点做法",
@@ -418,7 +418,7 @@ def test_a_kind_of_unit_the_question_names_is_said_by_a_report_about_that_kind()
 
 
 def test_of_the_sentences_stating_a_figure_the_one_saying_most_of_the_question_is_quoted():
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     p = passage(title="“学四史 悟初心”主题实践活动工作总结", section="一、整体工作情况",
                 text="在讲的方面，局党组班子成员深入基层党组织讲党课5人次，辐射13个学校。基层党组织书记讲党课73人次。")
@@ -426,14 +426,14 @@ def test_of_the_sentences_stating_a_figure_the_one_saying_most_of_the_question_i
 
 
 def test_a_heading_is_quoted_once_though_two_passages_hold_it():
-    from retrieval.web.answers import _same_item
+    from retrieval.answer.direct import _same_item
 
     assert _same_item("（九）更大力度推动民生持续改善", "（九）更大力度推动民生持续改善努力让就业更充分。")
     assert not _same_item("（六）坚持城乡融合发展", "（七）坚持以高品质生活为引领")
 
 
 def test_an_item_is_quoted_without_the_headings_above_it():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     why = {**ROLE_FOUND, "roles_asked": ["plan"]}
     first = passage(title="2022年抓党建工作情况述职", section="三、下一步工作思路和措施 › （一）强化第一责任人意识，形成齐抓共管的党建工作格局",
@@ -450,7 +450,7 @@ PROBLEM_ITEMS = ("（五）全面从严治党还需久久为功。一是作风�
 
 
 def test_a_word_that_only_puts_the_question_does_not_hold_the_list_back():
-    from retrieval.web.answers import list_items, topic_concepts
+    from retrieval.answer.direct import list_items, topic_concepts
 
     p = passage(title="2023党组党建工作总结", section="二、存在问题 › （五）全面从严治党还需久久为功。", section_type="problem",
                 why={**ROLE_FOUND, "role": True}, text=PROBLEM_ITEMS)
@@ -484,7 +484,7 @@ def _causes(more: str = "") -> dict:
 
 
 def test_a_cause_question_is_answered_with_the_cause_items_on_its_topic():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     causes = _causes("三是党建工作考核结果应用还不够充分。考核时听汇报、看材料多。")
     assert [q.text for q in list_items("党建工作考核为啥不够充分？", [causes])] == ["三是党建工作考核结果应用还不够充分。"]
@@ -493,7 +493,7 @@ def test_a_cause_question_is_answered_with_the_cause_items_on_its_topic():
 
 
 def test_an_item_named_by_its_quote_may_say_the_rest_of_the_question_in_its_next_sentence():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     causes = _causes("三是党建工作考核结果应用还不够充分。考核时听汇报、看材料多，考核基层党组织书记的导向带动作用方面需要创新。")
     # 考核 (a thing the quote names) picks the item; its next sentence says 导向, 带动 and 作用
@@ -506,7 +506,7 @@ def test_an_item_named_by_its_quote_may_say_the_rest_of_the_question_in_its_next
 
 
 def test_a_question_naming_only_a_role_is_answered_only_when_the_passages_share_one_report():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     causes = _causes()
     other = {**causes, "rank": 2, "source": "乙.txt", "title": "某所领导班子存在问题的原因分析"}
@@ -520,7 +520,7 @@ def test_a_question_naming_only_a_role_is_answered_only_when_the_passages_share_
 
 
 def test_the_thing_a_list_question_lists_is_said_by_each_item_or_its_place():
-    from retrieval.web.answers import _needed, listed, list_items, subject, topic_of
+    from retrieval.answer.direct import _needed, listed, list_items, subject, topic_of
 
     question = "集团下属公司党支部创先争优制定了哪些方案"
     assert listed(question, _needed(subject(topic_of(question)))).words == ("制定方案",)  # 方案, right after 哪些
@@ -544,7 +544,7 @@ def test_the_thing_a_list_question_lists_is_said_by_each_item_or_its_place():
                                   "虽然有成绩，但" * 2000, "一是由于主观上。\n二是由于客观上。\n" * 500])
 @pytest.mark.parametrize("question", ["个别党员放松思想改造，原因出在哪？", "还存在哪些不足？", "党员有多少名？"])
 def test_answers_over_broken_text_abstain_or_quote_it_verbatim(text, question):
-    from retrieval.web.answers import direct_answer
+    from retrieval.answer.direct import direct_answer
 
     p = passage(section="二、存在主要问题及原因", section_type="work", text=text, why=ROLE_FOUND)
     answer = direct_answer(question, [p])

@@ -60,7 +60,7 @@ def test_problem_items_with_cause_analysis_under_problem_and_cause_heading():
 
 def test_follow_up_asks_for_the_new_role_about_the_topic():
     from retrieval.search import intent
-    from retrieval.web.answers import follow_up
+    from retrieval.answer import follow_up
 
     previous = {"question": "意识形态工作存在哪些问题？", "topic": "意识形态工作", "scope": {"reports": ["a.txt"]}}
     for question, role in (("那原因呢？", "cause"), ("下一步怎么打算？", "plan")):
@@ -86,7 +86,7 @@ def _passage(doc, text_part, rank=1):
 
 def test_scorer_judges_figure_and_list_answers_against_gold():
     from retrieval.eval.answers import answer_scores, asks_figure, asks_list, figure_right
-    from retrieval.web.answers import Answer, Quote
+    from retrieval.answer.direct import Answer, Quote
 
     if not DEV_QUESTIONS.exists():
         pytest.skip("../shared/eval/dev_questions.jsonl is not present")
@@ -127,7 +127,7 @@ def test_role_filter_returns_passages_playing_the_role_with_agreeing_badges(seed
 
 @pytest.mark.slow
 def test_follow_up_ranks_the_new_role_first(seed_app):
-    from retrieval.web.answers import follow_up
+    from retrieval.answer import follow_up
 
     previous = {"question": "意识形态工作存在哪些问题？", "topic": ""}
     for question, role in (("那原因呢？", "cause"), ("下一步怎么打算？", "plan")):

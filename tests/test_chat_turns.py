@@ -79,7 +79,7 @@ def test_a_data_year_chip_that_is_no_year_is_removed_and_said(web):
 
 
 def test_a_follow_up_after_a_comparison_takes_the_comparisons_topic(web):
-    from retrieval.web.answers import compare_topic, follow_up
+    from retrieval.answer import compare_topic, follow_up
 
     turns = last(web.chat("新增城镇就业多少人？", [], 5, [], [], []))[1]
     turns = last(web.compare_turn("各地粮食产量有何不同？", turns, [], [2025], [], None, [2024]))[1]
@@ -163,7 +163,7 @@ def test_the_export_quotes_the_chats_direct_answer_kept_in_the_turn(web):
     """The direct answer is worked out once, when asked, and kept in the turn: the exports (rewritten after
     every answer) quote it from there — the same answer as the chat, a follow-up's included — rather
     than working out every earlier turn's again (that made each answer slower than the one before)."""
-    from retrieval.web.answers import Answer
+    from retrieval.answer.direct import Answer
     from retrieval.web.render import export_markdown
 
     turns = []

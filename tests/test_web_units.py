@@ -15,7 +15,7 @@ from retrieval.config import Settings
 from retrieval.engine import TRASH, UnknownReport, Yandu
 from retrieval.ingest import corpus_hashes, safe_filename, save_uploads
 from retrieval.passage import PASSAGE_KEYS
-from retrieval.web.answers import direct_answer
+from retrieval.answer.direct import direct_answer
 from retrieval.web.render import export_markdown, mark_spans, marked, render_answer, render_context
 from retrieval.web.worker import CorpusWatcher, IndexWorker
 
@@ -268,7 +268,7 @@ def test_answer_keeps_rank_order_and_hides_internal_figures():
 
 
 def test_figure_sentence_is_quoted_verbatim_with_its_rank():
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     ps = [passage(rank=1, text="加强组织建设。全年发展党员15名，其中女性3名。下一步继续。"), passage(rank=2)]
     quote = figure_sentence("全年发展了多少名党员？", ps)
@@ -278,7 +278,7 @@ def test_figure_sentence_is_quoted_verbatim_with_its_rank():
 
 
 def test_list_items_are_slices_of_passages():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     ps = [passage(rank=1, section="二、存在问题 › （二）意识形态工作还需加强", section_type="problem",
                   text="（二）意识形态工作还需加强。一是研究不够深入，创新举措不多。二是阵地管理有待加强。"),
@@ -294,7 +294,7 @@ def test_list_items_are_slices_of_passages():
 
 
 def test_list_answer_quotes_only_the_one_section_that_plays_the_role_asked():
-    from retrieval.web.answers import list_items
+    from retrieval.answer.direct import list_items
 
     plan = passage(rank=1, section="三、存在的问题及下一步打算 › （一）坚持党要管党", section_type="plan",
                    text="（一）坚持党要管党。一是压实责任。二是强化督查。")
@@ -312,7 +312,7 @@ def test_list_answer_quotes_only_the_one_section_that_plays_the_role_asked():
 
 
 def test_a_bare_heading_item_carries_its_substance():
-    from retrieval.web.answers import ITEM_CHARS, list_items
+    from retrieval.answer.direct import ITEM_CHARS, list_items
 
     p = passage(section="二、特色亮点", section_type="highlight",
                 text="一是构建学习体系。建立“1+4”学习制度，每月集中学习两次。二是开展结对帮带。党员与群众结对120对。"
@@ -348,7 +348,7 @@ def test_a_bare_heading_item_carries_its_substance():
     ("全年发展了多少名党员？", "全年发展党员工作扎实推进，召开会议3次。", "work", None, False),
 ])
 def test_figure_answer_only_when_the_figure_belongs_to_what_was_asked(question, sentence, section_type, why, quoted):
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     why_json = None if why is None else {"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], **why}
     p = passage(text=sentence, section_type=section_type, why=why_json)
@@ -356,7 +356,7 @@ def test_figure_answer_only_when_the_figure_belongs_to_what_was_asked(question, 
 
 
 def test_figure_answer_comes_only_from_the_top_passage_report():
-    from retrieval.web.answers import figure_sentence
+    from retrieval.answer.direct import figure_sentence
 
     top = passage(rank=1, text="全年召开党组会研究议题。")
     other = passage(rank=2, source="乙.txt", text="全年召开党组会60余次。")
@@ -370,13 +370,13 @@ def test_figure_answer_comes_only_from_the_top_passage_report():
     ("基层党组织建设有哪些特色做法？", "基层党组织建设特色"),
 ])
 def test_topic_of(question, topic):
-    from retrieval.web.answers import topic_of
+    from retrieval.answer import topic_of
 
     assert topic_of(question) == topic
 
 
 def test_follow_up_keeps_topic_and_scope():
-    from retrieval.web.answers import follow_up
+    from retrieval.answer import follow_up
 
     first = {"question": "意识形态工作存在哪些问题？", "topic": "", "scope": {"reports": ["甲.txt"], "years": []}}
     f = follow_up("那原因呢？", first)

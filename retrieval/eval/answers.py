@@ -125,9 +125,9 @@ def list_right(quotes: list, passages: list[dict], q: dict, report) -> bool:
 def answer_scores(questions: list[dict], results: list[dict], report, answer=None) -> dict:
     """Precision and coverage of the direct answers to one set's ranked ``results`` ({"id", "passages"}
     as ``app.py eval`` collects them). ``report(source)``: (text, chunks) of a report (``snapshot_reports``);
-    ``answer``: the direct-answer function (``web.answers.direct_answer`` unless given)."""
+    ``answer``: the direct-answer function (``answer.direct_answer`` unless given)."""
     if answer is None:
-        from ..web.answers import direct_answer as answer
+        from ..answer import direct_answer as answer
     by_id = {r["id"]: r["passages"] for r in results}
     asked = {q["id"] for q in questions if asks_figure(q) or asks_list(q)}
     given = right = covered = 0

@@ -1,7 +1,7 @@
 """The web chat (Gradio): layout, handlers, rendering, the background index worker, serving.
 
 layout (Blocks: 问答 and 报告库 tabs, sidebar) · handlers (events → facade) · render (Markdown/HTML, marks,
-Markdown and Word export) · answers (extractive direct answers, follow-ups) · worker (index thread,
+Markdown and Word export) · worker (index thread,
 corpus watcher) · server (binding, launch) · signin (sign-in page, sessions, file guard) · gate (who asks, what they reach) · admin (管理 tab) · locale (Chinese for every
 browser) · tokenapi (the token HTTP API /api/v1 and MCP /mcp, for personal tokens) · style.css, page.js (citations, phone drawer)
 

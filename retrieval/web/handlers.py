@@ -27,7 +27,7 @@ from ..progress import ProgressEvent, Stage
 from ..search import Result
 from ..errors import YanduError, os_reason
 from ..eval.feedback import WITHDRAWN, feedback_detail
-from .answers import Answer, direct_answer, follow_up
+from ..answer import Answer, direct_answer, follow_up
 from .gate import Gate, Served
 from .batch import UploadBatch, too_large
 from .library import DEFAULT_SORT, LIBRARY_HINT, library_html, next_sort, sort_rows, trash_html

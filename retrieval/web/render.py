@@ -13,7 +13,7 @@ from datetime import datetime
 from ..config import SECTION_TYPE_NAMES
 from ..ingest import one_line
 from ..text import normalize, tokenize
-from .answers import Answer
+from ..answer import Answer
 
 TITLE = "研读 · 工作报告检索"
 

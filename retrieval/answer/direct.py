@@ -1,4 +1,4 @@
-"""Direct answers, extractive only, that abstain rather than mislead; and follow-up questions.
+"""Direct answers, extractive only, that abstain rather than mislead.
 
 - How-many questions: a sentence of the top passage's report that states a number with the unit
   asked ("几节" too: data/answer_cues.txt ``measure``), names the thing counted (``counted``) and says
@@ -26,9 +26,6 @@
 - Cause questions that name their problem ("个别党员放松思想改造，原因出在哪？"), when no section of causes
   answers: the sentences that give the cause ("由于…", "主观上…"; data/answer_cues.txt ``because``) in
   the one item of the top passage's report that states the problem (``_causes_given``).
-- Follow-ups ("那原因呢？"): a question with no topic of its own keeps the previous question's topic
-  and report scope, and asks for the role the new question names.
-
 Nothing is ever written that is not in a passage: every line is a verbatim slice of one passage's
 text (or its heading); when no sentence qualifies, there is no direct answer.
 """
@@ -40,10 +37,11 @@ from functools import lru_cache
 
 from ..ingest.roles import paragraph_cues, paragraph_roles, shortfall
 from ..ingest.years import cn_number
-from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, INTENT, LIST, QUANTITY, Question, cn_year, intent,
-                               stating, subject, understand)
+from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, LIST, QUANTITY, Question, cn_year, stating,
+                               subject, understand)
 from ..search.unit_types import kinds_only
 from ..text import Concept, data_rows, is_naming, is_phrasing, normalize, normalize_question
+from .topic import topic_of
 
 TOP = 3  # passages a direct answer may quote from
 MAX_ITEMS = 8
@@ -705,71 +703,3 @@ def direct_answer(question: str, passages: list[dict]) -> Answer | None:
         return Answer("figure", [figure])
     items = list_items(question, passages)
     return Answer("list", items) if items else None
-
-
-# ---- follow-ups --------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _function_words() -> re.Pattern:
-    words = [w for row in data_rows("question_words.txt") for w in row]
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
-
-
-def topic_of(question: str) -> str:
-    """What a question is about: its text without role words, function words and punctuation."""
-    text = question
-    for _, pattern in INTENT:
-        text = pattern.sub(" ", text)
-    text = _function_words().sub(" ", text)
-    text = re.sub(r"[\s\W_]+", " ", text).strip()
-    return text.replace(" ", "")
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """How a question was understood in the conversation."""
-
-    query: str  # what is searched
-    topic: str  # the topic carried over ("" when the question stands on its own)
-    reports: tuple[str, ...] = ()  # the report scope carried over
-    years: tuple[int, ...] = ()
-    role: str = ""  # the role a follow-up asks for ("那原因呢？" → cause): its passages come first
-    data_years: tuple[int, ...] = ()
-
-
-@lru_cache(maxsize=1)
-def _role_questions() -> dict[str, str]:
-    """Role → the question that asks for it about a topic (data/follow_ups.txt)."""
-    return {role: template for role, template in data_rows("follow_ups.txt")}
-
-
-@lru_cache(maxsize=1)
-def _compare_words() -> re.Pattern:
-    words = [w for row in data_rows("compare_words.txt") for w in row]
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
-
-
-def compare_topic(question: str) -> str:
-    """What a comparison is about: its topic without the words that ask across reports ("各单位的存在问题
-    有什么共性？" → "" , "各地粮食产量有何不同？" → "粮食产量"; data/compare_words.txt)."""
-    return topic_of(_compare_words().sub(" ", question))
-
-
-def follow_up(question: str, previous: dict | None) -> FollowUp:
-    """A question with no topic of its own ("那原因呢？") keeps the previous turn's topic and scope — a
-    comparison's too (``compare_topic``); when it asks for a role, it is asked again as that role's
-    question about the topic ("意识形态工作存在问题的原因是什么？", data/follow_ups.txt), so the ranker
-    reads the new role, not the old one."""
-    if previous is None or topic_of(question):
-        return FollowUp(question, "")
-    asked = str(previous.get("question", ""))
-    topic = compare_topic(asked) if previous.get("kind") == "compare" else previous.get("topic") or topic_of(asked)
-    if not topic:
-        return FollowUp(question, "")
-    scope = previous.get("scope") or {}
-    roles = intent(normalize_question(question))
-    template = _role_questions().get(roles[0]) if roles else None
-    query = template.format(topic=topic) if template else f"{topic} {question}"
-    return FollowUp(query, topic, tuple(scope.get("reports") or ()), tuple(scope.get("years") or ()),
-                    roles[0] if template else "", tuple(scope.get("data_years") or ()))

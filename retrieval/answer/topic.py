@@ -1,0 +1,40 @@
+"""What a question is about: its words without the ones that ask (role words, question words).
+
+``topic_of`` is what a direct answer's items must say and what a follow-up carries over;
+``compare_topic`` is what a comparison across reports is about.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..search.question import INTENT
+from ..text import data_rows
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> re.Pattern:
+    words = [w for row in data_rows("question_words.txt") for w in row]
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+def topic_of(question: str) -> str:
+    """What a question is about: its text without role words, function words and punctuation."""
+    text = question
+    for _, pattern in INTENT:
+        text = pattern.sub(" ", text)
+    text = _function_words().sub(" ", text)
+    text = re.sub(r"[\s\W_]+", " ", text).strip()
+    return text.replace(" ", "")
+
+
+@lru_cache(maxsize=1)
+def _compare_words() -> re.Pattern:
+    words = [w for row in data_rows("compare_words.txt") for w in row]
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+def compare_topic(question: str) -> str:
+    """What a comparison is about: its topic without the words that ask across reports ("各单位的存在问题
+    有什么共性？" → "" , "各地粮食产量有何不同？" → "粮食产量"; data/compare_words.txt)."""
+    return topic_of(_compare_words().sub(" ", question))
