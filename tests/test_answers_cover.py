@@ -549,3 +549,28 @@ def test_answers_over_broken_text_abstain_or_quote_it_verbatim(text, question):
     p = passage(section="二、存在主要问题及原因", section_type="work", text=text, why=ROLE_FOUND)
     answer = direct_answer(question, [p])
     assert answer is None or all(q.text.rstrip("…") in text for q in answer.quotes)
+
+
+def test_a_web_copy_whose_outermost_headings_are_items_lists_them_as_one_section():
+    """A copy that starts inside a section ("（一）…", "（二）…" with no "一、" above them) keeps the items
+    of one list: they answer as a heading's items would. Headings of the ladder's top rung ("一、…",
+    "二、…") are the report's parts, not a list; items of another kind or role are not siblings."""
+    from retrieval.answer.direct import list_items
+
+    title = "2022年上半年某工业园区工作委员会意识形态工作情况报告"
+    first = passage(rank=1, source="园区.txt", title=title, section="（一）强化组织领导，完善体制机制。", year=2022,
+                    text="（一）强化组织领导，完善体制机制。园区党工委把意识形态工作纳入重要议事日程。")
+    second = passage(rank=2, source="园区.txt", title=title, section="（二）强化理论学习，筑牢思想根基。", year=2022,
+                     text="（二）强化理论学习，筑牢思想根基。园区党工委落实理论学习中心组学习制度。")
+    question = "园区党工委2022上半年意识形态工作从哪几方面抓"
+    items = list_items(question, [first, second])
+    assert [q.text for q in items] == ["（一）强化组织领导，完善体制机制。", "（二）强化理论学习，筑牢思想根基。"]
+
+    def top_rung(p, heading):
+        return {**p, "section": heading, "text": heading + p["text"].split("。", 1)[1]}
+
+    parts = [top_rung(first, "一、工作开展情况"), top_rung(second, "二、存在的问题")]
+    assert list_items(question, parts) == []
+    assert list_items(question, [first, {**second, "section_type": "problem"}]) == []
+    assert list_items(question, [first, {**second, "section": "1.强化理论学习，筑牢思想根基。",
+                                         "text": "1.强化理论学习，筑牢思想根基。园区党工委落实理论学习中心组学习制度。"}]) == []

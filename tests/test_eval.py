@@ -121,19 +121,22 @@ def test_spans_kept_by_position_read_back_as_written(tmp_path):
         point_spans({"id": "x", "gold": [{"doc": questions[0]["gold"][0]["doc"], "span": "不在这份报告里的一句话"}]})
 
 
-def test_every_party_blind_span_is_in_its_report_and_nowhere_else():
-    """The party blind set is data with a test: its party_web spans are kept by position (no quote of
-    third-party text in the repository) and read back; each gold and item span is in the report it
-    names and in no other party-building report (seeds or party_web)."""
-    from retrieval.eval.questions import PARTY_BLIND_QUESTIONS, PARTY_WEB, SEEDS
+@pytest.mark.parametrize("name, prefix", [("PARTY_BLIND_QUESTIONS", "pb"), ("PARTY_TUNE_QUESTIONS", "pt")])
+def test_every_party_blind_and_tuning_span_is_in_its_report_and_nowhere_else(name, prefix):
+    """The party blind and party tuning sets are data with a test: their party_web spans are kept by
+    position (no quote of third-party text in the repository) and read back; each gold and item span
+    is in the report it names and in no other party-building report (seeds or party_web)."""
+    from retrieval.eval import questions as sets
+    from retrieval.eval.questions import PARTY_WEB, SEEDS
 
     if not PARTY_WEB.exists():
         pytest.skip("../shared/party_web is not present")
-    raw = [json.loads(line) for line in PARTY_BLIND_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = getattr(sets, name)
+    raw = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     web = {p.name for p in PARTY_WEB.glob("*.txt")}
     assert all("span" not in e for q in raw for e in q["gold"] + q.get("items", []) if e["doc"] in web)
-    questions = load_jsonl(PARTY_BLIND_QUESTIONS)
-    assert [q["id"] for q in questions] == [f"pb{i:02d}" for i in range(1, len(questions) + 1)]
+    questions = load_jsonl(path)
+    assert [q["id"] for q in questions] == [f"{prefix}{i:02d}" for i in range(1, len(questions) + 1)]
     texts = {p.name: "".join(p.read_text(encoding="utf-8").split()) for p in [*SEEDS.glob("*.txt"), *PARTY_WEB.glob("*.txt")]}
     for q in questions:
         for g in q["gold"] + q.get("items", []):

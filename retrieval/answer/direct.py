@@ -586,6 +586,23 @@ def _parent(p: dict) -> tuple[str, str]:
     return p["source"], (p.get("section") or "").rsplit(" › ", 1)[0] if " › " in (p.get("section") or "") else ""
 
 
+def _report_items(p: dict) -> bool:
+    """Is a passage one of its report's outermost sections, headed by an item's marker below the ladder's
+    top rung ("（一）…", "1.…", not "一、…")? A web copy that starts inside a section keeps its items
+    and loses the heading above them: they are the items of one list, as under a heading."""
+    heading = _heading(p)
+    return " › " not in (p.get("section") or "") and bool(ITEM_START.match(heading)) and _kind(heading) not in (3, -1)
+
+
+def _siblings(member: dict, p: dict) -> bool:
+    """Under a heading, every passage is an item of its list; among a report's outermost sections, only
+    those headed by the same kind of marker (``_report_items``) that play the same role."""
+    if _parent(p)[1]:
+        return True
+    return (_report_items(member) and _kind(_heading(member)) == _kind(_heading(p))
+            and member.get("section_type") == p.get("section_type"))
+
+
 def _lead(text: str, first: str) -> str:
     """The line that opens a list in a passage: the last non-empty line before its first item."""
     lines = [line for line in text[:text.find(first)].split("\n") if line.strip()]
@@ -628,12 +645,12 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
-    if not _parent(p)[1]:
+    if not _parent(p)[1] and not _report_items(p):
         return []
     singles: dict[str, Quote] = {}
     texts = []
     for member in top:
-        if _parent(member) == _parent(p) and _plays(member, roles):
+        if _parent(member) == _parent(p) and _plays(member, roles) and _siblings(member, p):
             single = _single(member)
             # one item once: "（九）更大力度推动民生持续改善" and the same heading with its first sentence
             if single and not any(_same_item(single, kept) for kept in singles):
@@ -641,7 +658,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
                 texts.append(member["section"] + member["text"])
     if len(singles) < 2:
         return []
-    parent = {**p, "section": _parent(p)[1]}
+    parent = {**p, "section": _parent(p)[1] or p.get("title") or ""}
     quotes = list(singles.values())
     return [quotes[i] for i in on_topic(topic, parent, texts, opening=opening)]
 
