@@ -574,3 +574,32 @@ def test_a_web_copy_whose_outermost_headings_are_items_lists_them_as_one_section
     assert list_items(question, [first, {**second, "section_type": "problem"}]) == []
     assert list_items(question, [first, {**second, "section": "1.强化理论学习，筑牢思想根基。",
                                          "text": "1.强化理论学习，筑牢思想根基。园区党工委落实理论学习中心组学习制度。"}]) == []
+
+
+def test_a_work_question_answers_with_the_items_its_first_passage_enumerates_and_nothing_else():
+    """"…具体怎么搞的？" asks how something was done: the 一是/二是 items of the first passage that plays the
+    work role answer it (those the question names, when it names some). A passage of one item,
+    single-item passages under one heading and another passage's items do not: a work question names
+    one item of a list as often as the list."""
+    from retrieval.answer.direct import list_items
+
+    title = "2023年党委书记抓党建述职报告"
+    items = ("（四）聚焦队伍建设，在提升活力上下功夫。一是强化组织建设。改选了机关党委书记，培训党支部书记11人次。"
+             "二是开展结对帮带。下发《关于开展党员干部“一帮一”活动的通知》，安排党员干部结成对子。"
+             "三是发挥先锋作用。设立党员先锋岗5个。")
+    first = passage(rank=1, source="机关.txt", title=title, year=2023, text=items,
+                    section="一、主要工作开展情况 › （四）聚焦队伍建设，在提升活力上下功夫。")
+    question = "党员结对帮带具体怎么搞的？"
+    quoted = [q.text for q in list_items(question, [first])]  # the one of them it names
+    assert quoted == ["二是开展结对帮带。下发《关于开展党员干部“一帮一”活动的通知》，安排党员干部结成对子。"]
+    assert len(list_items("机关党委队伍建设具体怎么搞的？", [first])) == 3
+
+    one = {**first, "text": "（四）聚焦队伍建设，在提升活力上下功夫。二是开展结对帮带。下发《关于开展党员干部“一帮一”活动的通知》。"}
+    assert list_items(question, [one]) == []
+    singles = [passage(rank=i, source="机关.txt", title=title, year=2023, section=f"一、主要工作开展情况 › {h}",
+                       text=f"{h}安排党员干部结成对子，开展结对帮带。")
+               for i, h in enumerate(("（一）强化组织建设。", "（二）开展结对帮带。"), 1)]
+    assert list_items("机关党委主要工作具体怎么搞的？", singles) == []
+    assert len(list_items("机关党委主要做了哪些工作？", singles)) == 2  # a list question gathers them
+    prose = {**first, "text": "（四）聚焦队伍建设，在提升活力上下功夫。机关党委组织党员干部开展结对帮带。"}
+    assert list_items(question, [prose, {**first, "rank": 2}]) == []

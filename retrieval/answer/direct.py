@@ -26,6 +26,13 @@
 - Cause questions that name their problem ("个别党员放松思想改造，原因出在哪？"), when no section of causes
   answers: the sentences that give the cause ("由于…", "主观上…"; data/answer_cues.txt ``because``) in
   the one item of the top passage's report that states the problem (``_causes_given``).
+- Work questions ("…具体怎么搞的？", "怎样学习贯彻…？"; ``list_role work``): the items the first passage
+  that plays the role and agrees enumerates itself, two or more (its 一是/（一）/1. items, or the clauses
+  of its paragraph), or those of them the topic picks out — never a passage of one item, never
+  single-item passages gathered under a heading, never another passage's: a question asking how one
+  thing was done names one item of a list as often as a list, and the section it names is the one
+  ranked first.
+
 Nothing is ever written that is not in a passage: every line is a verbatim slice of one passage's
 text (or its heading); when no sentence qualifies, there is no direct answer.
 """
@@ -609,11 +616,12 @@ def _lead(text: str, first: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> list[Quote]:
+def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own: bool = False) -> list[Quote]:
     """The items of the section ``p`` belongs to that answer the question's ``topic`` (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
-    or the one item of a section whose heading plays the role asked."""
+    or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
+    ``p``'s own items, two or more."""
     opening = " ".join([_opening(p, top), _kinds_said(p, topic.needed, topic.thing)])  # what the report says of itself
     pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
     lead = _lead(p["text"], pieces[0]) if pieces else ""
@@ -633,6 +641,8 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
                 return [Quote(sentence, p["rank"])]
     if pieces and len(pieces) < len(counted := _counted_list(lead)):
         pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
+    if own and len(pieces) < 2:
+        return []
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
                             and not _own_heading(p, pieces[0]) and _whole(pieces[0], p["text"])
                             and (_opens_list(pieces[0]) or _tells(topic, p, pieces[0], lead, opening))):
@@ -666,9 +676,12 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic) -> 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
     """For a list question, the items of the one section that answers (see the module docstring):
     of the top passages that play the role asked and come from the unit and year asked, the first
-    from the report of the first one whose section has items on the question's topic."""
+    from the report of the first one whose section has items on the question's topic (a work question:
+    the first one's own items or none)."""
     asked = understand(normalize_question(question))
-    lists = asked.is_list or bool(set(asked.roles) & _list_roles())
+    by_role = set(asked.roles) & _list_roles()
+    lists = asked.is_list or bool(by_role)
+    own = not asked.is_list and by_role <= {"work"}
     if not lists or (asked.quantity and not asks_which(question)) or not passages:
         return []
     top = passages[:TOP]
@@ -678,8 +691,8 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     topic = Topic.of(question, passages)
     for p in fitting:
         if p["source"] == fitting[0]["source"]:
-            items = _section_items(p, top, asked.roles, topic)
-            if items:
+            items = _section_items(p, top, asked.roles, topic, own)
+            if items or own:
                 return items
     if asked.roles == ["cause"] and not asked.only_role:
         return _causes_given(top, asked, topic)
