@@ -603,3 +603,18 @@ def test_a_work_question_answers_with_the_items_its_first_passage_enumerates_and
     assert len(list_items("机关党委主要做了哪些工作？", singles)) == 2  # a list question gathers them
     prose = {**first, "text": "（四）聚焦队伍建设，在提升活力上下功夫。机关党委组织党员干部开展结对帮带。"}
     assert list_items(question, [prose, {**first, "rank": 2}]) == []
+
+
+def test_members_made_full_members_answer_how_many_were_confirmed():
+    """"转正" is what a report says as "成为正式党员" or "转为正式党员" (data/synonyms.txt): the sentence
+    that says so answers "有几人转正", and a sentence counting only probationary members does not."""
+    from retrieval.answer.direct import figure_sentence
+    from retrieval.text import concepts, normalize_question
+
+    assert {"成为正式党员", "转为正式党员"} <= set(next(c for c in concepts("有几人转正") if "转正" in c.words).words)
+    text = "本学期，支部向党组织推荐了10名同学为预备党员，2名同学已成为正式党员。"
+    p = passage(title="某学院学生党支部2010年上半年工作总结", section="一、基本情况", year=2010, text=text)
+    quote = figure_sentence(normalize_question("学生党支部2010年上半年有几人转正"), [p])
+    assert quote is not None and "2名同学已成为正式党员" in quote.text
+    only = {**p, "text": "本学期，支部向党组织推荐了10名同学为预备党员。"}
+    assert figure_sentence(normalize_question("学生党支部2010年上半年有几人转正"), [only]) is None
