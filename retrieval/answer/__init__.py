@@ -7,5 +7,5 @@ from .direct import Answer, Quote, direct_answer, figure_sentence, list_items
 from .follow_up import FollowUp, follow_up
 from .topic import compare_topic, topic_of
 
-__all__ = ["Answer", "FollowUp", "Quote", "compare_topic", "direct_answer", "figure_sentence", "follow_up", "list_items",
-           "topic_of"]
+__all__ = ["Answer", "FollowUp", "Quote", "compare_topic", "direct_answer", "figure_sentence", "follow_up",
+           "list_items", "topic_of"]

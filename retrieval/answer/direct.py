@@ -598,7 +598,8 @@ def _report_items(p: dict) -> bool:
     top rung ("（一）…", "1.…", not "一、…")? A web copy that starts inside a section keeps its items
     and loses the heading above them: they are the items of one list, as under a heading."""
     heading = _heading(p)
-    return " › " not in (p.get("section") or "") and bool(ITEM_START.match(heading)) and _kind(heading) not in (3, -1)
+    return (" › " not in (p.get("section") or "") and bool(ITEM_START.match(heading))
+            and _kind(heading) not in (-1, _kind("一、")))
 
 
 def _siblings(member: dict, p: dict) -> bool:
