@@ -1,6 +1,8 @@
 """Parse-time metadata: unit, report year, kind of report, the years each section is about, paragraph roles;
 and the vocabulary data files they read."""
 import re
+import sys
+from pathlib import Path
 
 from retrieval.ingest import chunk_document
 from retrieval.ingest.roles import paragraph_cues, paragraph_roles
@@ -123,3 +125,20 @@ def test_parse_command_shows_the_metadata(tmp_path, capsys):
     assert "unit: 湖南省" in out and "kind: 政府工作报告" in out and "year: 2026" in out
     assert "一、2025年工作回顾 (about 2025)" in out and "(about 2026–2030)" in out
     assert "[problem] 一、2025年工作回顾" in out  # the unheaded problem paragraph
+
+
+def test_a_command_piped_into_head_ends_without_a_traceback(tmp_path):
+    """`python app.py parse … | head -1`: the reader closes the pipe early; the command stops quietly
+    (exit 141, as a shell reports SIGPIPE), never with a BrokenPipeError traceback."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    report = tmp_path / "hn.txt"
+    report.write_text(GOV * 40, encoding="utf-8")  # more output than a pipe buffer holds
+    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "parse", str(report)], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
