@@ -586,7 +586,9 @@ def main(argv: list[str] | None = None) -> int:
                 "bundle": cmd_bundle, "kb": cmd_kb,
                 **access_cli.COMMANDS}
     try:
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        sys.stdout.flush()  # a reader gone early ("… | head") shows here, not as a traceback at exit
+        return code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # "… | head": the reader has what it wanted; no traceback at exit either

@@ -1,5 +1,6 @@
 """Parse-time metadata: unit, report year, kind of report, the years each section is about, paragraph roles;
 and the vocabulary data files they read."""
+import os
 import re
 import sys
 from pathlib import Path
@@ -134,7 +135,7 @@ def test_a_command_piped_into_head_ends_without_a_traceback(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     report = tmp_path / "hn.txt"
-    report.write_text(GOV * 40, encoding="utf-8")  # more output than a pipe buffer holds
+    report.write_text(GOV * 400, encoding="utf-8")  # ~200 KB of output: more than a pipe buffer (64 KB) holds
     proc = subprocess.Popen([sys.executable, str(root / "app.py"), "parse", str(report)], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.readline()
@@ -142,3 +143,14 @@ def test_a_command_piped_into_head_ends_without_a_traceback(tmp_path):
     err = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    # output small enough to wait in a block buffer (no PYTHONUNBUFFERED): the pipe is found closed at
+    # the flush, which must come before exit
+    small = tmp_path / "small.txt"
+    small.write_text(GOV, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "parse", str(small)], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=120) == 141
+    assert "BrokenPipeError" not in err and "Exception ignored" not in err, err

@@ -682,7 +682,7 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     asked = understand(normalize_question(question))
     by_role = set(asked.roles) & _list_roles()
     lists = asked.is_list or bool(by_role)
-    own = not asked.is_list and by_role <= {"work"}
+    own = not asked.is_list and by_role == {"work"}  # a work question: the first passage's own items
     if not lists or (asked.quantity and not asks_which(question)) or not passages:
         return []
     top = passages[:TOP]

@@ -12,9 +12,10 @@ from ..search.question import INTENT
 from ..text import data_rows
 
 
-@lru_cache(maxsize=1)
-def _function_words() -> re.Pattern:
-    words = [w for row in data_rows("question_words.txt") for w in row]
+@lru_cache(maxsize=None)
+def _words(name: str) -> re.Pattern:
+    """Any word of a vocabulary file (``retrieval/data/NAME``), the longest first."""
+    words = [w for row in data_rows(name) for w in row]
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
@@ -23,18 +24,12 @@ def topic_of(question: str) -> str:
     text = question
     for _, pattern in INTENT:
         text = pattern.sub(" ", text)
-    text = _function_words().sub(" ", text)
+    text = _words("question_words.txt").sub(" ", text)
     text = re.sub(r"[\s\W_]+", " ", text).strip()
     return text.replace(" ", "")
-
-
-@lru_cache(maxsize=1)
-def _compare_words() -> re.Pattern:
-    words = [w for row in data_rows("compare_words.txt") for w in row]
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
 def compare_topic(question: str) -> str:
     """What a comparison is about: its topic without the words that ask across reports ("各单位的存在问题
     有什么共性？" → "" , "各地粮食产量有何不同？" → "粮食产量"; data/compare_words.txt)."""
-    return topic_of(_compare_words().sub(" ", question))
+    return topic_of(_words("compare_words.txt").sub(" ", question))
