@@ -618,3 +618,33 @@ def test_members_made_full_members_answer_how_many_were_confirmed():
     assert quote is not None and "2名同学已成为正式党员" in quote.text
     only = {**p, "text": "本学期，支部向党组织推荐了10名同学为预备党员。"}
     assert figure_sentence(normalize_question("学生党支部2010年上半年有几人转正"), [only]) is None
+
+
+def test_a_work_question_answers_with_the_sentences_of_an_item_said_in_prose():
+    """A section headed by one item whose substance is prose ("（一）突出政治担当，落实主体责任。严格落实…。
+    坚持…。") answers a work question ("…是咋落实的？") with the sentences of the paragraph its heading opens,
+    when that heading names what the report's title leaves unsaid — never a heading cut short in its
+    path, a body of one sentence, a last line a web copy cut off, or a heading naming something else."""
+    from retrieval.answer.direct import list_items
+
+    heading = "（一）突出政治担当，落实主体责任。"
+    body = ("严格落实党管意识形态责任制，把意识形态工作与中心工作同部署、同落实、同检查、同考核。"
+            "坚持党委对意识形态工作负主体责任，班子成员履行“一岗双责”，将意识形态工作列入干部考核。")
+    later = "\n舆论阵地建设进一步加强。全年开展网络舆情研判4次。"  # the section's next sub-topic
+    first = passage(rank=1, source="镇.txt", title="2023年镇意识形态工作情况报告", year=2023,
+                    section=f"一、工作开展情况 › {heading}", text=f"一、工作开展情况\n{heading}{body}{later}")
+    question = "2023年意识形态主体责任是咋落实的？"
+    answer = list_items(question, [first])
+    assert [q.text for q in answer] == [body[:body.index("。") + 1], body[body.index("。") + 1:]]
+    assert all(q.rank == 1 for q in answer)
+
+    assert list_items(question, [{**first, "text": f"{heading}{body[:body.index('。') + 1]}"}]) == []
+    cut = {**first, "text": f"{heading}{body}确保意识形态工作抓实抓细"}  # the copy ends mid-sentence
+    assert [q.text for q in list_items(question, [cut])] == [q.text for q in answer]
+    assert list_items(question, [{**first, "section": "一、工作开展情况 › （一）突出政治担当，落…"}]) == []
+    untitled = {**first, "section": "", "text": body}  # a report's opening: no item heads it
+    assert list_items(question, [untitled]) == []
+    # the heading names something else: its sentences do not say how 主体责任 was carried out
+    other = "（二）加强理论学习，提升思想水平。"
+    assert list_items(question, [{**first, "section": f"一、工作开展情况 › {other}", "text": f"{other}{body}"}]) == []
+    assert list_items("2023年意识形态工作是咋抓的？", [first]) == []  # the title says it all: nothing picks this item

@@ -28,10 +28,12 @@
   the one item of the top passage's report that states the problem (``_causes_given``).
 - Work questions ("…具体怎么搞的？", "怎样学习贯彻…？"; ``list_role work``): the items the first passage
   that plays the role and agrees enumerates itself, two or more (its 一是/（一）/1. items, or the clauses
-  of its paragraph), or those of them the topic picks out — never a passage of one item, never
-  single-item passages gathered under a heading, never another passage's: a question asking how one
-  thing was done names one item of a list as often as a list, and the section it names is the one
-  ranked first.
+  of its paragraph), or those of them the topic picks out — never single-item passages gathered under
+  a heading, never another passage's: a question asking how one thing was done names one item of a
+  list as often as a list, and the section it names is the one ranked first. A passage of one item
+  answers only when its substance is prose and its own heading names what the report's title leaves
+  unsaid ("…党风廉政这块做了什么" → "2.党风廉政情况"; ``_heading_picks``): the sentences of the paragraph
+  that heading opens (``_body_sentences``).
 
 Nothing is ever written that is not in a passage: every line is a verbatim slice of one passage's
 text (or its heading); when no sentence qualifies, there is no direct answer.
@@ -611,6 +613,36 @@ def _siblings(member: dict, p: dict) -> bool:
             and member.get("section_type") == p.get("section_type"))
 
 
+def _body_sentences(p: dict) -> list[str]:
+    """The sentences of a passage headed by one item whose substance is prose ("（一）突出政治担当，落实主体
+    责任。严格落实…。坚持…。"): those of the paragraph its heading opens (or of the next one, when the heading
+    stands alone on its line), each whole (a web copy's last line cut off without a stop is left out);
+    none when it enumerates items of its own, its heading is cut short in its path ("…") or fewer than
+    two stand. Later paragraphs of a long section say its sub-topics ("“三农”工作进一步加强。"), not how the
+    item was done."""
+    heading = _heading(p)
+    if not ITEM_START.match(heading) or heading.endswith("…") or any(not _own_heading(p, x) for x in _pieces(p)):
+        return []
+    at = p["text"].rfind(heading)
+    if at < 0:
+        return []
+    paragraphs = [line for line in p["text"][at + len(heading):].split("\n") if line.strip()]
+    body = paragraphs[0] if paragraphs else ""
+    sentences = [m.group().strip() for m in SENTENCE.finditer(body) if len(m.group().strip()) >= 4]
+    sentences = [s for s in sentences if s[-1] in "。；！？"]
+    return sentences if len(sentences) >= 2 else []
+
+
+def _heading_picks(topic: Topic, p: dict, opening: str = "") -> bool:
+    """Does a passage's own heading pick it out as what the question asks about: every concept of the
+    topic that its report's title, ``opening`` and the headings above leave unsaid, it names — at least
+    one ("昆山二中党总支2021年党风廉政这块做了什么" → "2.党风廉政情况"; not "（一）加强组织领导" for "责任落实")?"""
+    own = normalize(_heading(p))
+    rest = normalize(" ".join([p.get("title") or "", opening, _parent(p)[1]]))
+    unsaid = [c for c in [*topic.needed, *([topic.thing] if topic.thing else [])] if not _says(rest, c)]
+    return bool(unsaid) and all(_names(own, c) for c in unsaid)
+
+
 def _lead(text: str, first: str) -> str:
     """The line that opens a list in a passage: the last non-empty line before its first item."""
     lines = [line for line in text[:text.find(first)].split("\n") if line.strip()]
@@ -622,7 +654,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
     or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
-    ``p``'s own items, two or more."""
+    ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out."""
     opening = " ".join([_opening(p, top), _kinds_said(p, topic.needed, topic.thing)])  # what the report says of itself
     pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
     lead = _lead(p["text"], pieces[0]) if pieces else ""
@@ -643,7 +675,9 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     if pieces and len(pieces) < len(counted := _counted_list(lead)):
         pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
     if own and len(pieces) < 2:
-        return []
+        pieces, lead = _body_sentences(p), _heading(p)  # its substance said in sentences, not items
+        if not pieces or not _heading_picks(topic, p, opening):
+            return []
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
                             and not _own_heading(p, pieces[0]) and _whole(pieces[0], p["text"])
                             and (_opens_list(pieces[0]) or _tells(topic, p, pieces[0], lead, opening))):
