@@ -185,6 +185,12 @@ def test_which_questions_get_items_not_a_figure():
     ("基层党组织开了多少次学习会？", "基层党组织开展主题活动40余次。", "work", False),
     # a measure word the searcher does not count
     ("2021年书记上了几节专题党课？", "书记累计上专题党课12节。", "work", True),
+    # a level asked is not answered by how much it moved; a change asked is, and "提高到" states a level
+    ("甘肃2025年森林覆盖率是多少？", "完成造林2214.54万亩，森林覆盖率提高1.64个百分点。", "work", False),
+    ("甘肃2025年森林覆盖率提高了多少？", "完成造林2214.54万亩，森林覆盖率提高1.64个百分点。", "work", True),
+    ("甘肃2025年森林覆盖率是多少？", "森林覆盖率达到12.58%，提高1.64个百分点。", "work", True),
+    ("甘肃2025年森林覆盖率是多少？", "森林覆盖率提高到12.58%。", "work", True),
+    ("2025年城镇新增就业多少人？", "城镇新增就业37.6万人。", "work", True),
 ])
 def test_figure_sentence_names_the_thing_counted_and_reads_result_or_target_from_its_clause(question, sentence, section_type, quoted):
     from retrieval.answer.direct import figure_sentence
@@ -198,11 +204,11 @@ def test_figure_sentence_names_the_thing_counted_and_reads_result_or_target_from
 
 
 def test_answer_cues_are_known_kinds_and_valid_patterns():
-    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because"}
+    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed"}
     rows = data_rows("answer_cues.txt")
     assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
     for kind, value in rows:
-        if kind in ("target", "closing", "result", "which", "measure", "because"):
+        if kind in ("target", "closing", "result", "which", "measure", "because", "change", "changed"):
             re.compile(value)
     assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
 

@@ -7,7 +7,8 @@
   says the words naming only them: "县局", ``_kinds_said``) — for the year asked (the passage is about
   it, the sentence names no other year), for the unit asked, and a target only when a target was
   asked (a plan section, or target wording in the clauses stating the figure or leading them in), a
-  result only when a result was. "哪几条" asks for items, not a figure.
+  result only when a result was; a figure stated only as a move ("提高1.64个百分点") only when the
+  question asks how much something moved (``_as_change``). "哪几条" asks for items, not a figure.
 - List questions ("有哪些问题", read by ``search.question.understand``; and plan questions): the items
   of the ONE section that answers — of the top passages that play the role asked (by their headings,
   or by a paragraph of their own: "我们也清醒看到，……") and come from the unit and year asked, the first
@@ -237,6 +238,16 @@ def _clause_counts(sentence: str, number: re.Pattern, thing) -> bool:
     return any(number.search(c) and _names(c, thing) for c in re.split(r"[，,；;：:]", sentence))
 
 
+def _as_change(sentence: str, number: re.Pattern, thing) -> bool:
+    """Does a (normalised) sentence state the number asked only as a change — each clause stating it
+    (and naming the thing counted) has a change word right before it ("森林覆盖率提高1.64个百分点",
+    data/answer_cues.txt ``changed``) — and not as a level ("达到", "提高到72.2%")? A question asking a
+    level ("森林覆盖率是多少？") is not answered by how much it moved."""
+    clauses = [c for c in re.split(r"[，,；;：:]", sentence) if number.search(c) and (thing is None or _names(c, thing))]
+    changed = _cue("changed")
+    return bool(clauses) and all(all(changed.search(c[:m.start()]) for m in number.finditer(c)) for c in clauses)
+
+
 def _context(p: dict) -> str:
     """What a passage's place says about it: its report's title and its heading path (normalised)."""
     return normalize(" ".join([p.get("title") or "", p.get("section") or ""]))
@@ -371,6 +382,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     needed = _needed(asked.concepts)
     thing = counted(question, needed)
     allowed_years = set(asked.years) | set(asked.report_years)
+    asks_change = bool(_cue("change").search(normalize_question(question)))
     source = passages[0]["source"]
     found: list[tuple[int, int, Quote]] = []  # (concepts the sentence leaves unsaid, order, quote)
     for p in passages[:TOP]:
@@ -384,6 +396,8 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             if not number.search(stated) or not says_subject(norm, needed, thing, context):
                 continue
             if not _clause_counts(stated, number, thing):
+                continue
+            if not asks_change and _as_change(stated, number, thing):
                 continue
             if is_target(sentence, p.get("section_type", ""), number, thing) != wants_target:
                 continue
