@@ -628,7 +628,7 @@ def test_members_made_full_members_answer_how_many_were_confirmed():
 
 def test_a_work_question_answers_with_the_sentences_of_an_item_said_in_prose():
     """A section headed by one item whose substance is prose ("（一）突出政治担当，落实主体责任。严格落实…。
-    坚持…。") answers a work question ("…是咋落实的？") with the sentences of the paragraph its heading opens,
+    坚持…。") answers a work question ("…是怎么落实的？") with the sentences of the paragraph its heading opens,
     when that heading names what the report's title leaves unsaid — never a heading cut short in its
     path, a body of one sentence, a last line a web copy cut off, or a heading naming something else."""
     from retrieval.answer.direct import list_items
@@ -639,7 +639,7 @@ def test_a_work_question_answers_with_the_sentences_of_an_item_said_in_prose():
     later = "\n舆论阵地建设进一步加强。全年开展网络舆情研判4次。"  # the section's next sub-topic
     first = passage(rank=1, source="镇.txt", title="2023年镇意识形态工作情况报告", year=2023,
                     section=f"一、工作开展情况 › {heading}", text=f"一、工作开展情况\n{heading}{body}{later}")
-    question = "2023年意识形态主体责任是咋落实的？"
+    question = "2023年意识形态主体责任是怎么落实的？"
     answer = list_items(question, [first])
     assert [q.text for q in answer] == [body[:body.index("。") + 1], body[body.index("。") + 1:]]
     assert all(q.rank == 1 for q in answer)
@@ -653,4 +653,4 @@ def test_a_work_question_answers_with_the_sentences_of_an_item_said_in_prose():
     # the heading names something else: its sentences do not say how 主体责任 was carried out
     other = "（二）加强理论学习，提升思想水平。"
     assert list_items(question, [{**first, "section": f"一、工作开展情况 › {other}", "text": f"{other}{body}"}]) == []
-    assert list_items("2023年意识形态工作是咋抓的？", [first]) == []  # the title says it all: nothing picks this item
+    assert list_items("2023年意识形态工作是怎么抓的？", [first]) == []  # the title says it all: nothing picks this item

@@ -33,7 +33,7 @@
   a heading, never another passage's: a question asking how one thing was done names one item of a
   list as often as a list, and the section it names is the one ranked first. A passage of one item
   answers only when its substance is prose and its own heading names what the report's title leaves
-  unsaid ("…党风廉政这块做了什么" → "2.党风廉政情况"; ``_heading_picks``): the sentences of the paragraph
+  unsaid ("…党风廉政这块是怎么抓的" → "2.党风廉政情况"; ``_heading_picks``): the sentences of the paragraph
   that heading opens (``_body_sentences``).
 
 Nothing is ever written that is not in a passage: every line is a verbatim slice of one passage's
@@ -650,7 +650,7 @@ def _body_sentences(p: dict) -> list[str]:
 def _heading_picks(topic: Topic, p: dict, opening: str = "") -> bool:
     """Does a passage's own heading pick it out as what the question asks about: every concept of the
     topic that its report's title, ``opening`` and the headings above leave unsaid, it names — at least
-    one ("昆山二中党总支2021年党风廉政这块做了什么" → "2.党风廉政情况"; not "（一）加强组织领导" for "责任落实")?"""
+    one ("昆山二中党总支2021年党风廉政这块是怎么抓的" → "2.党风廉政情况"; not "（一）加强组织领导" for "责任落实")?"""
     own = normalize(_heading(p))
     rest = normalize(" ".join([p.get("title") or "", opening, _parent(p)[1]]))
     unsaid = [c for c in [*topic.needed, *([topic.thing] if topic.thing else [])] if not _says(rest, c)]
