@@ -230,22 +230,19 @@ def _kinds_said(p: dict, needed: list, thing=None) -> str:
 DOCUMENT_NAME = re.compile(r"《[^《》]{0,80}》")  # 《…5个村党组织反馈问题整改落实方案》
 
 
-def _clause_counts(sentence: str, number: re.Pattern, thing) -> bool:
-    """Does one clause of a (normalised) sentence state a number and name the thing counted
-    ("基层党组织召开学习会178次"), not a number of one clause and the thing in another?"""
-    if thing is None:
-        return True
-    return any(number.search(c) and _names(c, thing) for c in re.split(r"[，,；;：:]", sentence))
+def _stating(sentence: str, number: re.Pattern, thing) -> list[str]:
+    """The clauses of a (normalised) sentence that state a number and name the thing counted
+    ("基层党组织召开学习会178次"; every clause with the number when nothing is counted): none when the
+    number is in one clause and the thing in another."""
+    return [c for c in re.split(r"[，,；;：:]", sentence) if number.search(c) and (thing is None or _names(c, thing))]
 
 
-def _as_change(sentence: str, number: re.Pattern, thing) -> bool:
-    """Does a (normalised) sentence state the number asked only as a change — each clause stating it
-    (and naming the thing counted) has a change word right before it ("森林覆盖率提高1.64个百分点",
-    data/answer_cues.txt ``changed``) — and not as a level ("达到", "提高到72.2%")? A question asking a
-    level ("森林覆盖率是多少？") is not answered by how much it moved."""
-    clauses = [c for c in re.split(r"[，,；;：:]", sentence) if number.search(c) and (thing is None or _names(c, thing))]
+def _as_change(clauses: list[str], number: re.Pattern) -> bool:
+    """Do the clauses stating a figure (``_stating``) state it only as a change — a change word right
+    before each number ("森林覆盖率提高1.64个百分点", data/answer_cues.txt ``changed``) — and not as a level
+    ("达到", "提高到72.2%")? A question asking a level ("森林覆盖率是多少？") is not answered by how much it moved."""
     changed = _cue("changed")
-    return bool(clauses) and all(all(changed.search(c[:m.start()]) for m in number.finditer(c)) for c in clauses)
+    return all(changed.search(c[:m.start()]) for c in clauses for m in number.finditer(c))
 
 
 def _context(p: dict) -> str:
@@ -382,7 +379,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     needed = _needed(asked.concepts)
     thing = counted(question, needed)
     allowed_years = set(asked.years) | set(asked.report_years)
-    asks_change = bool(_cue("change").search(normalize_question(question)))
+    asks_change = bool(_cue("change").search(asked.text))
     source = passages[0]["source"]
     found: list[tuple[int, int, Quote]] = []  # (concepts the sentence leaves unsaid, order, quote)
     for p in passages[:TOP]:
@@ -395,9 +392,8 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             stated = DOCUMENT_NAME.sub("", norm)  # a figure inside a document's name states nothing
             if not number.search(stated) or not says_subject(norm, needed, thing, context):
                 continue
-            if not _clause_counts(stated, number, thing):
-                continue
-            if not asks_change and _as_change(stated, number, thing):
+            clauses = _stating(stated, number, thing)
+            if not clauses or (not asks_change and _as_change(clauses, number)):
                 continue
             if is_target(sentence, p.get("section_type", ""), number, thing) != wants_target:
                 continue
@@ -508,10 +504,15 @@ def _same_item(a: str, b: str) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
+def _own_items(p: dict) -> list[str]:
+    """The items a passage enumerates below its own headings (not "三、…（一）…" run together)."""
+    return [piece for piece in _pieces(p) if not _own_heading(p, piece)]
+
+
 def _single(p: dict) -> str | None:
     """The one item a passage is (a section of a list, an 一是 item): its enumerated item, else its
     numbered heading."""
-    items = [piece for piece in _pieces(p) if not _own_heading(p, piece)]  # not "三、…（一）…" run together
+    items = _own_items(p)
     if items:
         return _item_text(items[0])
     heading = _heading(p)
@@ -635,7 +636,7 @@ def _body_sentences(p: dict) -> list[str]:
     two stand. Later paragraphs of a long section say its sub-topics ("“三农”工作进一步加强。"), not how the
     item was done."""
     heading = _heading(p)
-    if not ITEM_START.match(heading) or heading.endswith("…") or any(not _own_heading(p, x) for x in _pieces(p)):
+    if not ITEM_START.match(heading) or heading.endswith("…") or _own_items(p):
         return []
     at = p["text"].rfind(heading)
     if at < 0:
@@ -643,7 +644,7 @@ def _body_sentences(p: dict) -> list[str]:
     paragraphs = [line for line in p["text"][at + len(heading):].split("\n") if line.strip()]
     body = paragraphs[0] if paragraphs else ""
     sentences = [m.group().strip() for m in SENTENCE.finditer(body) if len(m.group().strip()) >= 4]
-    sentences = [s for s in sentences if s[-1] in "。；！？"]
+    sentences = [s for s in sentences if _whole(s, p["text"])]
     return sentences if len(sentences) >= 2 else []
 
 
@@ -653,7 +654,7 @@ def _heading_picks(topic: Topic, p: dict, opening: str = "") -> bool:
     one ("昆山二中党总支2021年党风廉政这块是怎么抓的" → "2.党风廉政情况"; not "（一）加强组织领导" for "责任落实")?"""
     own = normalize(_heading(p))
     rest = normalize(" ".join([p.get("title") or "", opening, _parent(p)[1]]))
-    unsaid = [c for c in [*topic.needed, *([topic.thing] if topic.thing else [])] if not _says(rest, c)]
+    unsaid = [c for c in topic.needed if not _says(rest, c)]
     return bool(unsaid) and all(_names(own, c) for c in unsaid)
 
 
