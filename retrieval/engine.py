@@ -23,7 +23,7 @@ from .search import Filters, Result, Searcher, intent
 from .passage import Passage
 from .progress import Progress
 from .store import IndexReport, Manifest, built_with, corpus_changed, rebuild_command, update_index
-from .text import normalize_question, tokenize
+from .text import load_dictionaries, normalize_question
 from .ingest.years import report_kind
 from .labels import report_label, report_labels
 
@@ -149,7 +149,7 @@ class Yandu:
 
     def warm_up(self) -> None:
         """What a new process's first question needs, side by side: the encoder loads in a thread
-        (ONNX Runtime releases the GIL) while this one opens the index and the tokenizer dictionary,
+        (ONNX Runtime releases the GIL) while this one opens the index and jieba's dictionaries,
         so the first answer waits for the slower of them, not their sum. A failure here is left to
         surface where the part is used."""
         def load() -> None:
@@ -159,7 +159,7 @@ class Yandu:
                 log.debug("encoder warm-up failed", exc_info=True)
 
         load_in_background(load, "encoder-load")
-        tokenize("预热")
+        load_dictionaries()
         try:
             self.searcher.snapshot()
         except Exception:

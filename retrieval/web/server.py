@@ -31,6 +31,7 @@ from ..config import Settings
 from ..encode import load_in_background
 from ..engine import Yandu
 from ..store.backend import read_failure
+from ..text import load_dictionaries
 from .eventqueue import lighten
 from .gate import Gate
 from .locale import GRADIO_ZH, ChineseUI
@@ -121,6 +122,7 @@ def _prepare_model(web: WebApp) -> None:
             web.prepare_model()
     except Exception as e:  # the index run meets it too and shows it in the status panel
         log.error("error: cannot load the embedding model: %s", e)
+    load_dictionaries()  # …and the word lists a question reads, before the first question, not during it
 
 
 def _unusable_index(settings: Settings) -> str | None:
