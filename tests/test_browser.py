@@ -415,7 +415,7 @@ def test_time_to_first_passage_stays_flat_over_twenty_questions(page, server):
     def browser_cpu() -> float:  # the page's main thread: its tasks' summed duration
         return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "TaskDuration")
 
-    ask(page, dev[15])  # the model's first question (~1 CPU-s) is not counted in questions 1–5, run alone or not
+    ask(page, dev[15])  # what a new page or server does once is not counted in questions 1–5, run alone or not
     page.wait_for_function("window.ydStore.state().saved === 1")
     page.locator("#yd-clear").click()
     page.wait_for_function("document.querySelectorAll('#yd-chat .message-row').length === 0")
