@@ -598,7 +598,8 @@ def test_clear_forgets_everywhere_and_a_reload_brings_nothing_back(browser, serv
         ask(pg, probe + " 意识形态工作存在哪些问题？")
         ask(pg, "全年发展了多少名党员？")
         user = pg.locator("#yd-chat .message-row").filter(has_text="不是粗体").first
-        assert probe in user.text_content()  # (a turn out of sight is not laid out, style.css: no inner_text) and user.locator("img, strong").count() == 0  # shown as typed
+        # shown as typed (its text_content: a turn out of sight has no layout, style.css, so no inner_text)
+        assert probe in user.text_content() and user.locator("img, strong").count() == 0
         assert not any("yd-probe" in url for url in requested)  # never requested
         with pg.expect_download() as download:
             pg.locator("#yd-export").click()
