@@ -394,9 +394,11 @@ def test_time_to_first_passage_stays_flat_over_twenty_questions(page, server):
     """Issue 24's responsiveness check: 20 questions in one chat, Enter → first passage timed for each
     (written to tests/artifacts/latency.json with the CPU each answer cost). The work of an answer does
     not grow with the conversation: questions 16–20 are questions 1–5 asked again (the same answers to
-    draw; their search is remembered, ~5 of ~250 CPU-ms each), and their CPU — the server's and the
-    browser's main thread, from Enter until the turn is saved — is within 1.3× of the first time (CPU,
-    not wall-clock, which a busy machine moves more than that). Before, each answer's export worked
+    draw; their search is remembered, ~5 of ~250 CPU-ms each), and their CPU — the server's and every
+    Chromium process's, from Enter until the turn is saved — is within 1.3× of the first time, turn by
+    turn: the median of questions 16–20 against that of 1–5 (a garbage collection lands on one turn, a
+    growth on every turn). CPU, not wall-clock, which a busy machine moves more than that; not the page's
+    task time either, which is wall-clock on a busy machine too. Before, each answer's export worked
     out every earlier turn's direct answer again, and the page read every label of the conversation
     again after each change; and the browser styled, laid out and painted every earlier turn again
     (×1.26 over 15 turns; style.css now skips the turns out of sight). The chat redraws only the new
@@ -409,11 +411,10 @@ def test_time_to_first_passage_stays_flat_over_twenty_questions(page, server):
     dev = [q["question"] for q in load_jsonl(DEV_QUESTIONS)]
     asked = dev[:15]
     questions = asked + asked[:5]  # 16–20 ask 1–5 again: the same answers to draw, 15 turns later
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Performance.enable")
+    chromium = page.context.browser.new_browser_cdp_session()
 
-    def browser_cpu() -> float:  # the page's main thread: its tasks' summed duration
-        return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "TaskDuration")
+    def browser_cpu() -> float:  # the CPU time of every Chromium process (renderer, GPU, browser …), in 10 ms ticks
+        return sum(p["cpuTime"] for p in chromium.send("SystemInfo.getProcessInfo")["processInfo"])
 
     ask(page, dev[15])  # what a new page or server does once is not counted in questions 1–5, run alone or not
     page.wait_for_function("window.ydStore.state().saved === 1")
@@ -438,18 +439,19 @@ def test_time_to_first_passage_stays_flat_over_twenty_questions(page, server):
     kept = page.evaluate("() => [...document.querySelectorAll('#yd-chat .message-row')[1].querySelectorAll('*')]"
                          ".map((el) => !!el.__ydFirst)")
     first, last = statistics.median(times[:5]), statistics.median(times[15:])
-    cpu_first, cpu_last = sum(map(sum, cpu[:5])), sum(map(sum, cpu[15:]))  # summed: the server's clock ticks in 10 ms
+    turns = [server_s + browser_s for server_s, browser_s in cpu]
+    cpu_first, cpu_last = statistics.median(turns[:5]), statistics.median(turns[15:])  # one turn's CPU, ~0.45 s
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     result = {"questions": len(times), "p50_s": round(statistics.median(times), 3), "max_s": round(max(times), 3),
               "median_1_5_s": round(first, 3), "median_16_20_s": round(last, 3), "ratio": round(last / first, 2),
-              "cpu_1_5_s": round(cpu_first, 3), "cpu_16_20_s": round(cpu_last, 3),
+              "cpu_median_1_5_s": round(cpu_first, 3), "cpu_median_16_20_s": round(cpu_last, 3),
               "cpu_ratio": round(cpu_last / cpu_first, 2),
               "times_s": [round(t, 3) for t in times],
               "cpu_server_s": [round(c, 3) for c, _ in cpu], "cpu_browser_s": [round(c, 3) for _, c in cpu]}
     (ARTIFACTS / "latency.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(f"\nEnter → first passage: p50 {result['p50_s']} s over {len(times)} questions; "
           f"questions 1–5 {first:.2f} s, 16–20 {last:.2f} s (×{last / first:.2f}); "
-          f"CPU {cpu_first:.2f} s → {cpu_last:.2f} s (×{cpu_last / cpu_first:.2f})")
+          f"CPU a turn (median) {cpu_first:.2f} s → {cpu_last:.2f} s (×{cpu_last / cpu_first:.2f})")
     assert kept and all(kept), "the first answer was drawn again"
     keys = page.evaluate("() => Object.keys(localStorage).filter((k) => k.startsWith('yandu-turn:')).length")
     assert keys == 20 and not page.evaluate("() => Object.keys(localStorage).some((k) => k.includes('run-history'))")
