@@ -205,6 +205,20 @@ def test_an_organ_is_one_word_and_a_dictionary_word_no_report_says_is_cut_apart(
     assert "时说" not in tokenize(question) and "述职" in tokenize(question)
 
 
+def test_a_written_year_ends_a_word_on_both_sides_of_its_nian():
+    """jieba's HMM glued a year's 年 to an unknown next character ("年县", "年述责") and a numeral year's
+    last digit to the 年 ("四年"): no token, no concept and no search-mode part spans those edges now,
+    while a dictionary word that begins at the 年 stays whole ("年底", "年度")."""
+    from retrieval.text import concepts, tokenize
+
+    for text, junk, kept in (("2019年县社区党建工作述职", "年县", "社区"), ("2023年述责述廉报告", "年述责", "报告"),
+                             ("二〇二四年工作总结", "四年", "总结")):
+        assert junk not in tokenize(text) and kept in tokenize(text), (text, tokenize(text))
+        assert not any(junk in c.members for c in concepts(text)), text
+    assert "年底" in tokenize("2019年底前完成") and "年度" in tokenize("2020年度考核优秀")
+    assert "四年" in tokenize("连续四年获评先进")  # not a year: jieba's own word
+
+
 def test_an_index_is_rebuilt_when_the_words_tokens_are_cut_into_change(tmp_path, monkeypatch):
     """The keyword tokens an index holds were cut with data/userdict.txt and data/stopwords.txt: editing
     either changes the version an index is checked against, so it rebuilds."""

@@ -42,7 +42,7 @@ CN_YEAR = re.compile(r"([零〇○一二三四五六七八九]{4})(?=年)")
 # A year that opens a report's name ("2022年市委组织部机关党委书记机关党建述职"): party-building titles name a
 # unit and an office before the kind of report, so up to 20 characters may come between.
 REPORT_YEAR = re.compile(r"^[度的\s]{0,2}(?:[^\s，。？、]{0,20}?)(?:政府工作报告|报告|述职|总结)")
-ASKING = re.compile(r"哪|什么|啥|为何|怎|如何|多少|几|吗|呢|[？?]")  # a clause that asks, not one that sets the scene
+ASKING = re.compile(r"哪|什么|啥|咋|为何|怎|如何|多少|几|吗|呢|[？?]")  # a clause that asks, not one that sets the scene
 SAME_YEAR = re.compile(r"当年|同年|本年|该年")
 RELATIVE = {"前年": -2, "去年": -1, "上年": -1, "今年": 0, "本年度": 0, "明年": 1, "来年": 1}
 FIVE_YEAR = re.compile(r"([一二三四五六七八九十]{1,3})五(?:规划|计划|时期|期间)?")
