@@ -95,6 +95,8 @@ def test_a_measured_quantity_is_stated():
     assert not states_quantity("粮食总产量再创新高，超额完成任务。", q.tokens, q.quantity)
     q = ask("新能源装机占多大比重？")
     assert states_quantity("新能源和清洁能源装机占比达到49.7%。", q.tokens, q.quantity)
+    q = ask("党员多少人以上才设总支？")  # a web copy's space between a number and its unit
+    assert states_quantity("有100 人以上党员的，成立了党的基层委员会和总支。", q.tokens, q.quantity)
 
 
 def test_everyday_wording_also_searches_official_terms():

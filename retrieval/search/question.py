@@ -200,8 +200,9 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
 
 
 def stating(unit: str) -> re.Pattern:
-    """A number with that unit ("3名", "76.28亿斤", "三年")."""
-    return re.compile(NUMBER + unit)
+    """A number with that unit ("3名", "76.28亿斤", "三年"; web copies may space them: "有100 人以上党员",
+    18 times in the eval corpora's .txt reports against 2,134 unspaced)."""
+    return re.compile(NUMBER + " ?" + unit)
 
 
 def says_quantity(sentence: str, tokens: list[str], pattern: re.Pattern) -> bool:
