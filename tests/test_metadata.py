@@ -85,6 +85,8 @@ def test_paragraph_roles_come_from_content_cues():
     assert paragraph_roles("政府工作还存在不足，作风建设需要加强。") == ["problem"]
     assert paragraph_roles("究其原因，主要是学习不深入。") == ["cause"]
     assert paragraph_roles("下一步，我们将继续加强学习。") == ["plan"]
+    assert paragraph_roles("我支部认真开展各项工作。我们将会继续加强组织建设，健全服务网络。") == ["plan"]
+    assert paragraph_roles("我们继续加强组织建设，健全服务网络。") == []  # what was done
     assert paragraph_roles("我们走访慰问困难群众120户，解决实际问题35个。") == []
     # A report's closing paragraph: a concession states the problem, its second sentence the plan.
     assert paragraph_roles("过去一年，虽然有成绩，但在抓党建工作创新等方面还有一定不足。2024年，我将继续抓实主题教育。") == ["problem", "plan"]
