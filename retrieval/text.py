@@ -10,6 +10,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -236,15 +237,25 @@ YEAR_DIGITS = re.compile(r"(?:\d{4}|[〇○零一二三四五六七八九]{4})(?
 
 def _spans(text: str, mode: str = "default") -> list[tuple[str, int, int]]:
     """jieba's (word, start, end) of a (normalised) text, ``mode`` "default" (precise) or "search"; no
-    word spans the edge of a written year's 年 (``YEAR_DIGITS``)."""
+    word spans the edge of a written year's 年 (``YEAR_DIGITS``). The text is cut once, and again in
+    pieces only where a word crossed such an edge (in search mode a part crosses only where its word does)."""
     tok = _tokenizer()
-    edges = {e for m in YEAR_DIGITS.finditer(text) for e in (m.end(), m.end() + 1)}
-    if edges:
-        edges = {e for w, a, b in tok.tokenize(text) for e in edges
-                 if a < e < b and not (a in edges and text[a] == "年" and tok.FREQ.get(w))}
+    spans = list(tok.tokenize(text, mode=mode))
+    edges = sorted({e for m in YEAR_DIGITS.finditer(text) for e in (m.end(), m.end() + 1)})
     if not edges:
-        return list(tok.tokenize(text, mode=mode))
-    cuts = [0, *sorted(edges), len(text)]
+        return spans
+    starts = set(edges)
+    crossed = set()
+    for w, a, b in spans:
+        if a in starts and text[a] == "年" and tok.FREQ.get(w):  # "年底", "年度" stay whole
+            continue
+        i = bisect_right(edges, a)
+        while i < len(edges) and edges[i] < b:
+            crossed.add(edges[i])
+            i += 1
+    if not crossed:
+        return spans
+    cuts = [0, *sorted(crossed), len(text)]
     return [(w, x + a, x + b) for x, y in zip(cuts, cuts[1:]) for w, a, b in tok.tokenize(text[x:y], mode=mode)]
 
 

@@ -218,6 +218,7 @@ def test_a_written_year_ends_a_word_on_both_sides_of_its_nian():
         assert junk not in tokenize(text) and kept in tokenize(text), (text, tokenize(text))
         assert not any(junk in c.members for c in concepts(text)), text
     assert "年底" in tokenize("2019年底前完成") and "年度" in tokenize("2020年度考核优秀")
+    assert {"年产值", "年产", "产值"} <= set(tokenize("2019年产值增长8%"))  # search-mode parts of a kept word
     assert "四年" in tokenize("连续四年获评先进")  # not a year: jieba's own word
 
 
