@@ -200,15 +200,32 @@ def test_figure_sentence_names_the_thing_counted_and_reads_result_or_target_from
     assert (figure_sentence(question, [p]) is not None) == quoted
 
 
+@pytest.mark.parametrize("question, data_years, quoted", [
+    ("天津2026年农村规模化供水覆盖率多少？", [2026, 2026], True),  # the plan of the year asked: a target is all there is
+    ("天津2026年农村规模化供水覆盖率是多少？", [2026, 2027], False),  # it plans other years too
+    ("天津2025年农村规模化供水覆盖率多少？", [2026, 2026], False),  # another year
+    ("天津2026年农村规模化供水覆盖率提高了多少？", [2026, 2026], False),  # asks what was done: data/answer_cues.txt done
+])
+def test_a_plan_for_the_year_asked_answers_with_its_target(question, data_years, quoted):
+    """A figure question naming a year and no target, whose passage is the plan section of that year
+    and no other ("三、2026年重点工作"): its report holds no result of that year, so the target answers."""
+    from retrieval.answer.direct import figure_sentence
+
+    why = {"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "year": True, "unit": True}
+    p = passage(text="实施农村供水提升工程，农村规模化供水覆盖率提高到90%。", section_type="plan", why=why,
+                title="2026年天津市政府工作报告", section="三、2026年重点工作", year=2026, data_years=data_years)
+    assert (figure_sentence(question, [p]) is not None) == quoted
+
+
 # --- the vocabulary ----------------------------------------------------------------------------
 
 
 def test_answer_cues_are_known_kinds_and_valid_patterns():
-    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed"}
+    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed", "done"}
     rows = data_rows("answer_cues.txt")
     assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
     for kind, value in rows:
-        if kind in ("target", "closing", "result", "which", "measure", "because", "change", "changed"):
+        if kind in ("target", "closing", "result", "which", "measure", "because", "change", "changed", "done"):
             re.compile(value)
     assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
 

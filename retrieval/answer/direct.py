@@ -6,8 +6,9 @@
   report's title, opening and heading path may say some, and a report about every kind of unit asked
   says the words naming only them: "县局", ``_kinds_said``) — for the year asked (the passage is about
   it, the sentence names no other year), for the unit asked, and a target only when a target was
-  asked (a plan section, or target wording in the clauses stating the figure or leading them in), a
-  result only when a result was; a figure stated only as a move ("提高1.64个百分点") only when the
+  asked (a plan section, or target wording in the clauses stating the figure or leading them in) or
+  the passage is the plan of the year asked and no other (``_plans_asked_year``: no result of it is
+  written yet), a result only when a result was; a figure stated only as a move ("提高1.64个百分点") only when the
   question asks how much something moved (``_as_change``). "哪几条" asks for items, not a figure.
 - List questions ("有哪些问题", read by ``search.question.understand``; and plan questions): the items
   of the ONE section that answers — of the top passages that play the role asked (by their headings,
@@ -395,7 +396,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             clauses = _stating(stated, number, thing)
             if not clauses or (not asks_change and _as_change(clauses, number)):
                 continue
-            if is_target(sentence, p.get("section_type", ""), number, thing) != wants_target:
+            if is_target(sentence, p.get("section_type", ""), number, thing) != (wants_target or _plans_asked_year(p, asked)):
                 continue
             if allowed_years and years_named(norm) - allowed_years:
                 continue
@@ -404,6 +405,16 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     # Of the sentences that qualify, the one that says most of what was asked: "基层党组织书记讲党课73人次",
     # not the sentence before it, "局党组班子成员深入基层党组织讲党课5人次", which leaves 书记 unsaid.
     return min(found)[2] if found else None
+
+
+def _plans_asked_year(p: dict, asked: Question) -> bool:
+    """Is a passage a plan section about the years asked and no other ("三、2026年重点工作" for
+    "天津2026年农村规模化供水覆盖率多少？")? What it states for them is a target: no result of those years is
+    in its report yet. Not when the question asks what was done ("增长了多少"; data/answer_cues.txt
+    ``done``): a plan never answers that."""
+    years = p.get("data_years") or []
+    return (bool(asked.years) and p.get("section_type") == "plan" and len(years) == 2
+            and all(y in asked.years for y in range(years[0], years[1] + 1)) and not _cue("done").search(asked.text))
 
 
 def _item_text(text: str) -> str:
