@@ -217,6 +217,23 @@ def test_a_plan_for_the_year_asked_answers_with_its_target(question, data_years,
     assert (figure_sentence(question, [p]) is not None) == quoted
 
 
+def test_a_question_naming_a_report_takes_its_result_first_and_its_target_when_no_result_answers():
+    """"2025年…政府工作报告里X是多少？" asks what the report states, in either part: the review's result
+    answers first; without one, the plan's target does. A question asking what was done never gets a target."""
+    from retrieval.answer.direct import figure_sentence
+
+    why = {"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "year": True, "unit": True}
+    title = "2025年浙江省政府工作报告"
+    plan = passage(text="提质升级700个乡镇（街道）应急消防管理站。", section_type="plan", why=why, title=title,
+                   section="三、2025年主要任务", year=2025, data_years=[2025, 2025])
+    review = passage(rank=2, text="全年提质升级乡镇（街道）应急消防管理站650个。", section_type="work", why=why, title=title,
+                     section="一、2024年工作回顾", year=2025, data_years=[2024, 2024])
+    question = "2025年浙江政府工作报告里应急消防管理站提质升级有多少个？"
+    assert figure_sentence(question, [plan]).text.startswith("提质升级700个")
+    assert figure_sentence(question, [plan, review]).text.startswith("全年提质升级")
+    assert figure_sentence("2025年浙江政府工作报告里应急消防管理站提质升级了多少个？", [plan]) is None
+
+
 # --- the vocabulary ----------------------------------------------------------------------------
 
 

@@ -8,7 +8,8 @@
   it, the sentence names no other year), for the unit asked, and a target only when a target was
   asked (a plan section, or target wording in the clauses stating the figure or leading them in) or
   the passage is the plan of the year asked and no other (``_plans_asked_year``: no result of it is
-  written yet), a result only when a result was; a figure stated only as a move ("提高1.64个百分点") only when the
+  written yet), a result only when a result was; a question naming only a report ("2025年…政府工作报告里
+  X是多少？") takes a result first and a target when no result qualifies (``_either_part``); a figure stated only as a move ("提高1.64个百分点") only when the
   question asks how much something moved (``_as_change``). "哪几条" asks for items, not a figure.
 - List questions ("有哪些问题", read by ``search.question.understand``; and plan questions): the items
   of the ONE section that answers — of the top passages that play the role asked (by their headings,
@@ -382,7 +383,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     allowed_years = set(asked.years) | set(asked.report_years)
     asks_change = bool(_cue("change").search(asked.text))
     source = passages[0]["source"]
-    found: list[tuple[int, int, Quote]] = []  # (concepts the sentence leaves unsaid, order, quote)
+    found: list[tuple[int, int, int, Quote]] = []  # (tier, concepts the sentence leaves unsaid, order, quote)
     for p in passages[:TOP]:
         if p["source"] != source or not _agrees(p, asked):
             continue
@@ -396,15 +397,25 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             clauses = _stating(stated, number, thing)
             if not clauses or (not asks_change and _as_change(clauses, number)):
                 continue
+            tier = 0
             if is_target(sentence, p.get("section_type", ""), number, thing) != (wants_target or _plans_asked_year(p, asked)):
-                continue
+                if not _either_part(asked, wants_target):
+                    continue
+                tier = 1
             if allowed_years and years_named(norm) - allowed_years:
                 continue
             unsaid = sum(1 for c in needed if not _says(norm + context, c))
-            found.append((unsaid, len(found), Quote(sentence, p["rank"])))
+            found.append((tier, unsaid, len(found), Quote(sentence, p["rank"])))
     # Of the sentences that qualify, the one that says most of what was asked: "基层党组织书记讲党课73人次",
     # not the sentence before it, "局党组班子成员深入基层党组织讲党课5人次", which leaves 书记 unsaid.
-    return min(found)[2] if found else None
+    return min(found)[3] if found else None
+
+
+def _either_part(asked: Question, wants_target: bool) -> bool:
+    """Does the question name a report and ask what it states, neither a target nor a year's result
+    ("2025年浙江政府工作报告里提质升级有多少个？")? Its figure may sit in either part of the report: a result
+    answers first, a target when no result does."""
+    return bool(asked.report_years) and not asked.years and not wants_target and not _cue("done").search(asked.text)
 
 
 def _plans_asked_year(p: dict, asked: Question) -> bool:
