@@ -191,6 +191,9 @@ def test_which_questions_get_items_not_a_figure():
     ("甘肃2025年森林覆盖率是多少？", "森林覆盖率达到12.58%，提高1.64个百分点。", "work", True),
     ("甘肃2025年森林覆盖率是多少？", "森林覆盖率提高到12.58%。", "work", True),
     ("2025年城镇新增就业多少人？", "城镇新增就业37.6万人。", "work", True),
+    # a rate asked is a percentage, never an amount
+    ("2014年赤字率是多少？", "全年财政赤字13500亿元，比上年增加1500亿元。", "work", False),
+    ("2014年赤字率是多少？", "财政赤字有所增加，但赤字率稳定在2.1%。", "work", True),
 ])
 def test_figure_sentence_names_the_thing_counted_and_reads_result_or_target_from_its_clause(question, sentence, section_type, quoted):
     from retrieval.answer.direct import figure_sentence

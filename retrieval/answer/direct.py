@@ -143,13 +143,20 @@ def asks_which(question: str) -> bool:
 
 
 MAGNITUDE = re.compile(r"(?:几|多少)([万亿]+[^\W\d_是呢吗啊？?])")  # "多少亿元", "多少万人"
+# A rate or share asked ("赤字率是多少？", "…比重多少？") is a percentage or its points, never an amount
+# ("拟安排财政赤字13500亿元" does not answer "赤字率").
+RATE = re.compile(r"(?:率|比重|比例|占比)(?:是|有|为|约为|达到|大概)?(?:多少|几)")
+RATE_UNIT = r"(?:%|％|‰|个?百分点|个?千分点)"
 
 
 def figure_unit(question: str, asked: Question) -> re.Pattern:
     """A number with the unit a how-many question counts: the searcher's unit, or the measure word
     after "几"/"多少" when the searcher reads none ("几节" → 节; data/answer_cues.txt), or the
-    magnitude and unit it names ("多少亿元" → "…亿元", "4.5万亿元" too)."""
+    magnitude and unit it names ("多少亿元" → "…亿元", "4.5万亿元" too), or a percentage for a rate
+    (``RATE``)."""
     q = normalize_question(question)
+    if RATE.search(q) and asked.quantity == ANY_UNIT:
+        return stating(RATE_UNIT)
     m = re.search(rf"(?:几|多少)({_cue('measure').pattern})", q)
     if m and asked.quantity == ANY_UNIT:
         return stating(m.group(1))
