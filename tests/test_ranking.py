@@ -132,6 +132,23 @@ def test_the_kind_of_unit_asked_is_read_against_each_report_s():
     assert x["unit_type"].tolist() == [1, 0, 0] and x["unit_type_other"].tolist() == [0, 1, 0]
 
 
+def test_a_report_of_the_unit_named_is_never_about_another_kind():
+    """"上海2024年新增专精特新企业多少家？": 企业 is the topic, 上海 the unit; the Shanghai report is not
+    "about another kind of unit" though it is about a city, while another city's report still is."""
+    import numpy as np
+
+    from retrieval.search.features import TEXT_FEATURES, text_features
+
+    q = understand("上海2024年新增专精特新企业多少家？", 2025)
+    assert "企业" in q.unit_types
+    idf = {t: 1.0 for c in q.concepts for t in c.members}
+    rows = [{"text": "新增专精特新企业2115家。", "heading_path": [], "title": "", "item": None, "source": s}
+            for s in ("shanghai", "zhejiang")]
+    types = {"shanghai": frozenset({"市"}), "zhejiang": frozenset({"省"})}
+    x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf, types.get, np.array([True, False])).T))
+    assert x["unit_type_other"].tolist() == [0, 1]
+
+
 def test_a_report_about_every_kind_of_unit_asked_agrees_more_than_one_about_some():
     from retrieval.search.features import TEXT_FEATURES, text_features
 

@@ -119,9 +119,11 @@ def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndar
 
 
 def text_features(rows: list[dict], q: Question, idf: dict[str, float],
-                  types_of: Callable[[str], frozenset[str]]) -> np.ndarray:
+                  types_of: Callable[[str], frozenset[str]], named: np.ndarray | None = None) -> np.ndarray:
     """[rows × TEXT_FEATURES] for chunk rows (text, heading_path, item, source); ``types_of(source)``:
-    the kinds of unit a report is about."""
+    the kinds of unit a report is about; ``named``: per row, is it from a unit the question names? Such
+    a report is never about another kind: the kind words of "上海2024年新增专精特新企业多少家？" say its
+    topic, the name says its unit."""
     figure = stating(q.quantity) if q.quantity else None
     total = sum(c.weight(idf) for c in q.concepts) or 1.0
     years = [f"{y}年" for y in sorted(q.years | q.report_years)]
@@ -137,7 +139,7 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float],
             said(matching(row.get("title") or ""), q.concepts, idf) / total,
             float(bool(q.unit_types)),
             len(types & q.unit_types) / max(len(q.unit_types), 1),
-            float(bool(types) and not types & q.unit_types),
+            float(bool(types) and not types & q.unit_types and not (named is not None and named[i])),
             float(any(y in plain or y in headings for y in years)),
             said(plain, q.concepts, idf) / total,
             math.log(1 + len(text)),

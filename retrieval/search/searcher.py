@@ -18,7 +18,7 @@ from ..store import Snapshot, open_store
 from ..store.snapshot import Rows
 from ..text import expand, normalize_question, tokenize
 from .evidence import Evidence, sentence_coverage
-from .features import FEATURES, Scores, row_features, text_features
+from .features import FEATURES, ROW_FEATURES, Scores, row_features, text_features
 from .filters import Filters
 from .fusion import best_rows, falling_scores, rank_of
 from .lists import complete_lists
@@ -98,7 +98,8 @@ def features_of(snap: Snapshot, c: Candidates, order: list[int]) -> tuple[list[d
     by_id = {r["id"]: r for r in snap.chunks([int(c.view.ids[i]) for i in order])}
     rows = [by_id[int(c.view.ids[i])] for i in order]
     idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
-    return rows, np.hstack([c.rows[order], text_features(rows, c.question, idf, types_in(snap))])
+    named = c.rows[order][:, ROW_FEATURES.index("unit")] > 0
+    return rows, np.hstack([c.rows[order], text_features(rows, c.question, idf, types_in(snap), named)])
 
 
 class Searcher:
