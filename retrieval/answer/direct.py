@@ -9,8 +9,9 @@
   asked (a plan section, or target wording in the clauses stating the figure or leading them in) or
   the passage is the plan of the year asked and no other (``_plans_asked_year``: no result of it is
   written yet), a result only when a result was; a question naming only a report ("2025年…政府工作报告里
-  X是多少？") takes a result first and a target when no result qualifies (``_either_part``); a figure stated only as a move ("提高1.64个百分点") only when the
-  question asks how much something moved (``_as_change``). "哪几条" asks for items, not a figure.
+  X是多少？") takes a result first and a target when no result qualifies (``_either_part``); a figure
+  stated only as a move ("提高1.64个百分点") only when the question asks how much something moved
+  (``_as_change``); a rate asked only as a percentage (``RATE``). "哪几条" asks for items, not a figure.
 - List questions ("有哪些问题", read by ``search.question.understand``; and plan questions): the items
   of the ONE section that answers — of the top passages that play the role asked (by their headings,
   or by a paragraph of their own: "我们也清醒看到，……") and come from the unit and year asked, the first
