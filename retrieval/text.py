@@ -64,6 +64,16 @@ def is_phrasing(word: str) -> bool:
     return bool(tags) and all(tag in PHRASING_TAGS for tag in tags)
 
 
+def lead_in_dropped(phrase: str) -> str:
+    """A phrase without the words that lead into it up to a preposition among its first three, as jieba
+    tags them ("着重从发挥政治引领作用" → "发挥政治引领作用"; "主要从加强学习" → "加强学习")."""
+    pairs = _tagger().lcut(phrase)
+    at = next((i for i, pair in enumerate(pairs[:3]) if pair.flag == "p"), None)
+    if at is None or at == len(pairs) - 1:
+        return phrase
+    return phrase[sum(len(pair.word) for pair in pairs[:at + 1]):]
+
+
 def is_naming(word: str) -> bool:
     """Does a word name a thing — every part a noun, a verbal or adjectival noun as jieba tags it
     ("考核", "民生", "困难"), not a degree or a manner ("充分", "深入")?"""

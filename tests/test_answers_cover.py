@@ -241,7 +241,7 @@ def test_a_question_naming_a_report_takes_its_result_first_and_its_target_when_n
 
 
 def test_answer_cues_are_known_kinds_and_valid_patterns():
-    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed", "done"}
+    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed", "done", "parts"}
     rows = data_rows("answer_cues.txt")
     assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
     for kind, value in rows:
@@ -420,6 +420,32 @@ def test_a_lead_stating_its_list_with_a_count_answers_when_the_items_below_it_ar
         "一是认真组织召开了镇委领导班子民主生活会。", "二是精心组织撰写了镇委领导班子分析检查报告。"]
 
 
+def test_a_list_one_sentence_states_in_a_row_answers_a_question_naming_its_kind_of_part():
+    from retrieval.answer.direct import kind_asked, list_items
+
+    opening = ("按照xxx小学党支部2022年度组织生活会的计划安排,着重从发挥政治引领作用、贯彻落实上级党组织工作部署、"
+               "定期开展党的组织生活、联系服务群众、改进工作作风等方面,对我支部全体党员进行了广泛的意见征求,"
+               "深刻查摆了问题不足和具体表现。")
+    p = passage(title="学校党支部班子2022年度组织生活会班子对照检查材料", section="", section_type="overview",
+                text=opening, year=2022, why={**ROLE_FOUND, "roles_asked": ["work", "highlight"]})
+    question = "小学党支部2022年组织生活会征求意见围绕哪几方面"
+    assert kind_asked(question) == "方面" and kind_asked("查了哪几类问题") == "类" and kind_asked("有哪些问题") is None
+    assert [q.text for q in list_items(question, [p])] == [  # the first part without "着重从"
+        "发挥政治引领作用", "贯彻落实上级党组织工作部署", "定期开展党的组织生活", "联系服务群众", "改进工作作风"]
+    assert all(q.text in opening for q in list_items(question, [p]))
+    # a count after "等" is read too ("等五个方面")
+    counted = {**p, "text": opening.replace("等方面", "等五个方面")}
+    assert len(list_items(question, [counted])) == 5
+    # another kind of part, two parts only, or two such sentences: no list
+    assert list_items("小学党支部2022年组织生活会征求意见围绕哪几个领域", [p]) == []
+    two_parts = {**p, "text": opening.replace("贯彻落实上级党组织工作部署、定期开展党的组织生活、联系服务群众、", "")}
+    assert list_items(question, [two_parts]) == []
+    twice = {**p, "text": opening + "下一步将从加强学习、严格管理、改进作风等方面抓好整改。"}
+    assert list_items(question, [twice]) == []
+    # a sentence that does not say what was asked about answers nothing
+    assert list_items("小学党支部2022年主题党日围绕哪几方面", [p]) == []
+
+
 def test_a_problem_sections_lead_listing_shortfalls_in_one_sentence_answers_with_them():
     from retrieval.answer.direct import list_items
 
@@ -515,6 +541,15 @@ def test_words_that_put_a_question_or_name_a_thing_are_told_by_their_part_of_spe
     from retrieval.text import is_naming, is_phrasing
 
     assert (is_phrasing(word), is_naming(word)) == (phrasing, naming)
+
+
+@pytest.mark.parametrize("phrase, item", [
+    ("着重从发挥政治引领作用", "发挥政治引领作用"), ("主要从加强学习", "加强学习"), ("在党建工作中", "党建工作中"),
+    ("严格党员日常教育管理", "严格党员日常教育管理"), ("从严治党", "从严治党"), ("围绕政治建设", "围绕政治建设")])
+def test_a_part_stated_in_a_row_is_quoted_without_the_words_leading_into_it(phrase, item):
+    from retrieval.text import lead_in_dropped
+
+    assert lead_in_dropped(phrase) == item
 
 
 CAUSES = "产生上述问题的原因主要有以下方面：一是党建主体责任落实还未见底到边。二是创新方法缺乏系统思考。"

@@ -116,6 +116,7 @@ def test_vocabulary_files_are_well_formed():
     assert units_named("甘肃和兰州") == ["甘肃省"]
     assert official_terms("办丧事要花多少钱") == ["殡葬"]
     assert official_terms("主体责任落实走过场") == ["流于形式"]  # party-building wording too
+    assert official_terms("怎么推进不敢腐不能腐不想腐") == official_terms("一体推进不敢腐、不能腐、不想腐") == ["三不"]
 
 
 def test_parse_command_shows_the_metadata(tmp_path, capsys):

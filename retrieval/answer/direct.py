@@ -53,7 +53,7 @@ from ..ingest.years import cn_number
 from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, LIST, QUANTITY, Question, cn_year, stating,
                                subject, understand)
 from ..search.unit_types import kinds_only
-from ..text import Concept, data_rows, is_naming, is_phrasing, normalize, normalize_question
+from ..text import Concept, data_rows, is_naming, is_phrasing, lead_in_dropped, normalize, normalize_question
 from .topic import topic_of
 
 TOP = 3  # passages a direct answer may quote from
@@ -317,11 +317,12 @@ class Topic:
     needed: list[Concept]
     thing: Concept | None = None
     pairs: list[Concept] = field(default_factory=list)
+    kind: str | None = None  # the word the question names its parts by ("方面" of "围绕哪几方面"; ``kind_asked``)
 
     @classmethod
     def of(cls, question: str, passages: list[dict]) -> Topic:
         needed = topic_concepts(question, passages)
-        return cls(needed, listed(question, needed), phrases(question, needed))
+        return cls(needed, listed(question, needed), phrases(question, needed), kind_asked(question))
 
 
 def _telling(topic: Topic, p: dict, items: list[str], lead: str = "", opening: str = "") -> list:
@@ -499,6 +500,31 @@ def _counted_list(lead: str) -> list[str]:
         if len(parts) == cn_number(m.group(2)):
             return parts
     return []
+
+
+def kind_asked(question: str) -> str | None:
+    """The word a question asking which parts names them by, when it is one a report closes a list in a
+    row with ("围绕哪几方面" → "方面"; data/answer_cues.txt ``parts``); else None."""
+    m = re.search(r"哪(?:几|些)个?(" + _cue("parts").pattern + ")", normalize_question(question))
+    return m.group(1) if m else None
+
+
+# A list one sentence states in a row, closed by "等" and the kind of its parts: "着重从发挥政治引领作用、贯彻落实上级
+# 党组织工作部署、…、改进工作作风等方面" (three parts at least; a count may follow "等": "等五个方面").
+IN_A_ROW = r"((?:[^、，,。；;：:\n]{2,30}、){2,}[^、，,。；;：:\n]{2,30}?)等(?:[两二三四五六七八九十]|\d+)?个?"
+
+
+def _in_a_row(p: dict, kind: str) -> tuple[str, list[str]]:
+    """The parts of a list the one sentence of a passage that states one in a row closes with the ``kind``
+    asked ("…等方面"): (that sentence, its parts — the first without the words leading into it, "着重从");
+    ("", []) unless exactly one sentence does."""
+    rows = [(m.group().strip(), row) for m in SENTENCE.finditer(p["text"])
+            for row in re.finditer(IN_A_ROW + re.escape(kind), m.group())]
+    if len(rows) != 1:
+        return "", []
+    sentence, row = rows[0]
+    parts = [part.strip() for part in row.group(1).split("、")]
+    return sentence, [lead_in_dropped(parts[0]), *parts[1:]]
 
 
 def _headings(p: dict) -> list[str]:
@@ -709,6 +735,8 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
             if len(clauses) >= 2:
                 lead, pieces = start, clauses
                 break
+    if not pieces and topic.kind:
+        lead, pieces = _in_a_row(p, topic.kind)  # "从A、B、C等方面…"
     if not pieces and "problem" in roles:
         # a paragraph states the problems in one sentence: a 述职报告's closing one, a government report's review
         whole = [(paragraph, sentence) for paragraph in _role_paragraphs(p, roles)
