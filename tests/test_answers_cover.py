@@ -726,3 +726,8 @@ def test_a_work_question_answers_with_the_sentences_of_an_item_said_in_prose():
     other = "（二）加强理论学习，提升思想水平。"
     assert list_items(question, [{**first, "section": f"一、工作开展情况 › {other}", "text": f"{other}{body}"}]) == []
     assert list_items("2023年意识形态工作是怎么抓的？", [first]) == []  # the title says it all: nothing picks this item
+    # a title saying half of a concept ("责任制" holds 责任, not 主体责任) leaves it for the heading to name; "压实"
+    # only puts the question (data/answer_cues.txt frame)
+    half = {**first, "title": "2023年贯彻落实意识形态工作责任制情况及2024年工作计划"}
+    assert [q.text for q in list_items(question, [half])] == [q.text for q in answer]
+    assert [q.text for q in list_items("2023年意识形态主体责任是咋压实的", [half])] == [q.text for q in answer]

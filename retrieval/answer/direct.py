@@ -17,8 +17,9 @@
   or by a paragraph of their own: "我们也清醒看到，……") and come from the unit and year asked, the first
   of the first one's report whose section has items on the topic asked (``on_topic``): its own items
   when it enumerates two or more (or the parts its lead states with their count, "A、B、C三个环节", when
-  fewer items follow: a web copy cut off), else the clauses of its paragraph playing the role, else the
-  single-item passages of that section; one item alone only when it opens its list or the question
+  fewer items follow: a web copy cut off), else the clauses of its paragraph playing the role, else — for a
+  question naming the kind of its parts ("围绕哪几方面") — the parts one sentence of it lists in a row, closed by
+  that word ("着重从A、B、C等方面…", ``_in_a_row``), else the single-item passages of that section; one item alone only when it opens its list or the question
   names what it says ("二是……" alone is part of a list). Two words the question says side by side
   ("班子建设") pick out the items saying them together, though the report says each apart elsewhere.
   Each item is its first sentence, and the next one when the first is a bare heading ("一是构建学习体系。"),
@@ -397,6 +398,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
         if p["source"] != source or not _agrees(p, asked):
             continue
         context = " ".join([_context(p), normalize(_opening(p, passages[:TOP])), _kinds_said(p, needed, thing)])
+        target_answers = wants_target or _plans_asked_year(p, asked)
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
@@ -407,7 +409,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             if not clauses or (not asks_change and _as_change(clauses, number)):
                 continue
             tier = 0
-            if is_target(sentence, p.get("section_type", ""), number, thing) != (wants_target or _plans_asked_year(p, asked)):
+            if is_target(sentence, p.get("section_type", ""), number, thing) != target_answers:
                 if not _either_part(asked, wants_target):
                     continue
                 tier = 1
@@ -706,11 +708,13 @@ def _body_sentences(p: dict) -> list[str]:
 
 def _heading_picks(topic: Topic, p: dict, opening: str = "") -> bool:
     """Does a passage's own heading pick it out as what the question asks about: every concept of the
-    topic that its report's title, ``opening`` and the headings above leave unsaid, it names — at least
-    one ("昆山二中党总支2021年党风廉政这块是怎么抓的" → "2.党风廉政情况"; not "（一）加强组织领导" for "责任落实")?"""
+    topic that its report's title, ``opening`` and the headings above leave unnamed, it names — at least
+    one ("昆山二中党总支2021年党风廉政这块是怎么抓的" → "2.党风廉政情况"; not "（一）加强组织领导" for "责任落实").
+    Named, as the heading must name it (``_names``): a title holding half of a concept ("责任制" for 主体责任)
+    leaves it to the heading ("（一）突出政治担当,落实主体责任。")."""
     own = normalize(_heading(p))
     rest = normalize(" ".join([p.get("title") or "", opening, _parent(p)[1]]))
-    unsaid = [c for c in topic.needed if not _says(rest, c)]
+    unsaid = [c for c in topic.needed if not _names(rest, c)]
     return bool(unsaid) and all(_names(own, c) for c in unsaid)
 
 
@@ -722,7 +726,8 @@ def _lead(text: str, first: str) -> str:
 
 def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own: bool = False) -> list[Quote]:
     """The items of the section ``p`` belongs to that answer the question's ``topic`` (``on_topic``): the items
-    ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the single-item
+    ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the parts its one
+    sentence lists in a row closed by the kind of part asked (``_in_a_row``), else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
     or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
     ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out."""
