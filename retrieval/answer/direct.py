@@ -19,9 +19,10 @@
   when it enumerates two or more (or the parts its lead states with their count, "A、B、C三个环节", when
   fewer items follow: a web copy cut off), else the clauses of its paragraph playing the role, else — for a
   question naming the kind of its parts ("围绕哪几方面") — the parts one sentence of it lists in a row, closed by
-  that word ("着重从A、B、C等方面…", ``_in_a_row``), else the single-item passages of that section; one item alone only when it opens its list or the question
-  names what it says ("二是……" alone is part of a list). Two words the question says side by side
-  ("班子建设") pick out the items saying them together, though the report says each apart elsewhere.
+  that word ("着重从A、B、C等方面…", ``_in_a_row``), else the single-item passages of that section; one item
+  alone only when it opens its list or the question names what it says ("二是……" alone is part of a
+  list). Two words the question says side by side ("班子建设") pick out the items saying them together,
+  though the report says each apart elsewhere.
   Each item is its first sentence, and the next one when the first is a bare heading ("一是构建学习体系。"),
   within ``ITEM_CHARS``. A question naming nothing but the role ("存在问题的原因是什么？") gets no list when
   the top passages come from several reports: nothing tells which one answers.
@@ -490,8 +491,9 @@ def _opens_list(piece: str) -> bool:
     return number is not None and cn_number(number.group()) == 1
 
 
+PART = r"[^、，,。；;：:\n]{2,30}"  # one part of a list a sentence states in a row, parted by "、"
 # A list a sentence states with its count: "重点开展了召开民主生活会、形成分析检查报告、组织群众评议三个环节的工作".
-COUNTED_LIST = re.compile(r"((?:[^、，,。；;：:\n]{2,30}、)+[^、，,。；;：:\n]{2,30}?)(?:等)?([两二三四五六七八九十]|[2-9])(?:个|项|件|条|大|方面|环节)")
+COUNTED_LIST = re.compile(rf"((?:{PART}、)+{PART}?)(?:等)?([两二三四五六七八九十]|[2-9])(?:个|项|件|条|大|方面|环节)")
 
 
 def _counted_list(lead: str) -> list[str]:
@@ -513,13 +515,13 @@ def kind_asked(question: str) -> str | None:
 
 # A list one sentence states in a row, closed by "等" and the kind of its parts: "着重从发挥政治引领作用、贯彻落实上级
 # 党组织工作部署、…、改进工作作风等方面" (three parts at least; a count may follow "等": "等五个方面").
-IN_A_ROW = r"((?:[^、，,。；;：:\n]{2,30}、){2,}[^、，,。；;：:\n]{2,30}?)等(?:[两二三四五六七八九十]|\d+)?个?"
+IN_A_ROW = rf"((?:{PART}、){{2,}}{PART}?)等(?:[两二三四五六七八九十]|\d+)?个?"
 
 
 def _in_a_row(p: dict, kind: str) -> tuple[str, list[str]]:
-    """The parts of a list the one sentence of a passage that states one in a row closes with the ``kind``
-    asked ("…等方面"): (that sentence, its parts — the first without the words leading into it, "着重从");
-    ("", []) unless exactly one sentence does."""
+    """The one sentence of a passage that lists parts in a row closed by "等" and the ``kind`` asked
+    ("…等方面"), and its parts — the first without the words leading into it ("着重从"): ("", []) unless
+    exactly one sentence does."""
     rows = [(m.group().strip(), row) for m in SENTENCE.finditer(p["text"])
             for row in re.finditer(IN_A_ROW + re.escape(kind), m.group())]
     if len(rows) != 1:
