@@ -241,11 +241,13 @@ def test_a_question_naming_a_report_takes_its_result_first_and_its_target_when_n
 
 
 def test_answer_cues_are_known_kinds_and_valid_patterns():
-    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed", "done", "parts"}
+    kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed", "done", "parts",
+             "reporter"}
     rows = data_rows("answer_cues.txt")
     assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
     for kind, value in rows:
-        if kind in ("target", "closing", "result", "which", "measure", "because", "change", "changed", "done"):
+        if kind in ("target", "closing", "result", "which", "measure", "because", "change", "changed", "done", "parts",
+                    "reporter"):
             re.compile(value)
     assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
 
@@ -444,6 +446,21 @@ def test_a_list_one_sentence_states_in_a_row_answers_a_question_naming_its_kind_
     assert list_items(question, [twice]) == []
     # a sentence that does not say what was asked about answers nothing
     assert list_items("小学党支部2022年主题党日围绕哪几方面", [p]) == []
+
+
+def test_a_plan_question_leaves_out_who_reports_and_a_problem_question_does_not():
+    from retrieval.answer.direct import list_items
+
+    plans = ("三、下一步工作思路和措施\n（一）强化第一责任人意识，形成齐抓共管的党建工作格局。切实担负起职责。"
+             "\n（二）抓认识、筑体系，切实加强党建工作和党组织自身建设。坚持把党建工作摆在首位。")
+    p = passage(title="无标题报告（2022 年 · 一年来，在县委的正确领导下…）", section="三、下一步工作思路和措施",
+                section_type="plan", text=plans, year=2022, why={**ROLE_FOUND, "roles_asked": ["plan"], "unit_type": True})
+    assert [q.text for q in list_items("县局支部书记明年抓党建准备从哪几方面入手？", [p])] == [
+        "（一）强化第一责任人意识，形成齐抓共管的党建工作格局。", "（二）抓认识、筑体系，切实加强党建工作和党组织自身建设。"]
+    # the same items as problems: the question may be about the 书记 himself, and no item says him
+    problems = {**p, "section": "二、存在问题", "section_type": "problem", "text": plans.replace("三、下一步工作思路和措施", "二、存在问题"),
+                "why": {**ROLE_FOUND, "roles_asked": ["problem"], "unit_type": True}}
+    assert list_items("县局支部书记抓党建存在哪些问题？", [problems]) == []
 
 
 def test_a_problem_sections_lead_listing_shortfalls_in_one_sentence_answers_with_them():

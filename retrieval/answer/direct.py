@@ -273,8 +273,13 @@ def topic_concepts(question: str, passages: list[dict]) -> list:
     less the ones that only put the question: a verb, pronoun or particle (``text.is_phrasing``) that
     no ranked passage says — in its text, title or heading path — ("全面从严治党这块", "归结为哪几方面",
     "准备从哪几方面入手") can tell no item from another. A noun no passage says stays ("荣誉", "市局"):
-    the search did not find what was asked, and nothing answers."""
+    the search did not find what was asked, and nothing answers. A plan question leaves out who reports
+    ("县局支部书记明年…准备从哪几方面入手"; data/answer_cues.txt ``reporter``): a plan's items say what he
+    will do, never who he is — a problem item may be about him ("作为支部书记…表率强度不够")."""
     needed = _needed(subject(topic_of(question)))
+    if understand(normalize_question(question)).roles == ["plan"]:
+        reporter = _cue("reporter")
+        needed = [c for c in needed if not all(reporter.search(w) for w in c.words)]
     texts = [normalize(p["text"]) + _context(p) for p in passages]
     return [c for c in needed if not all(is_phrasing(w) for w in c.words) or any(_says(t, c) for t in texts)]
 
