@@ -242,12 +242,12 @@ def test_a_question_naming_a_report_takes_its_result_first_and_its_target_when_n
 
 def test_answer_cues_are_known_kinds_and_valid_patterns():
     kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed", "done", "parts",
-             "reporter"}
+             "reporter", "measured"}
     rows = data_rows("answer_cues.txt")
     assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
     for kind, value in rows:
         if kind in ("target", "closing", "result", "which", "measure", "because", "change", "changed", "done", "parts",
-                    "reporter"):
+                    "reporter", "measured"):
             re.compile(value)
     assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
 
@@ -353,6 +353,21 @@ def test_a_figure_has_the_magnitude_asked():
     assert figure_sentence("2025年海南接待入境游客有多少万人次？", [p]).text == "接待入境游客150万人次，增长35.2%。"
     trillions = {**p, "text": "全年财政收入4.5万亿元。"}
     assert figure_sentence("2025年海南全年财政收入多少亿元？", [trillions]).text == "全年财政收入4.5万亿元。"
+
+
+def test_a_score_is_said_by_a_figure_in_its_own_unit():
+    """data/answer_cues.txt ``measured``, data/counted.txt: "日均积分多少" is stated "日人均分均超过40分" —
+    the sentence need not say 积分; a figure in another unit, or a sentence off the topic, does not answer."""
+    from retrieval.answer.direct import figure_sentence
+
+    p = passage(title="2023年某镇意识形态工作责任制落实情况", section="一、工作开展情况 › （二）加强理论学习",
+                text="召开理论学习中心组学习会10场次。充分运用学习强国平台，全镇党员日人均分均超过40分。",
+                why={"dense": {}, "keyword": {}, "role": False, "quantity": True, "roles_asked": [], "unit_type": True})
+    question = "2023年镇里党员学习强国日均积分多少？"
+    assert figure_sentence(question, [p]).text == "充分运用学习强国平台，全镇党员日人均分均超过40分。"
+    assert figure_sentence(question, [{**p, "text": "充分运用学习强国平台，全镇党员日均学习40分钟。"}]) is None
+    assert figure_sentence(question, [{**p, "text": "镇文化站举办书画比赛，评委打分最高95分。"}]) is None  # off the topic
+    assert figure_sentence("2023年镇里党员学习强国学习了多少次？", [p]) is None  # 次 is not asked as a score
 
 
 def test_one_item_answers_when_its_section_plays_the_role_asked_by_its_heading():

@@ -155,14 +155,17 @@ def test_prevention_of_a_risk_is_work_not_a_problem():
 
 
 def test_people_counted_with_ge_are_asked_in_the_measure_words_of_people():
-    """data/counted.txt: "几个同志" is answered by "3名", not by "2次"."""
+    """data/counted.txt: "几个同志" is answered by "3名", not by "2次"; "积分多少" by "40分", not by "十分"."""
     from retrieval.search.question import ANY_UNIT, _counted, quantity_unit, stating
-    assert len(_counted()) == 1
+    assert len(_counted()) == 2
     for question in ("新入党的同志有几个？", "有几个同志参加了培训？", "党员有多少个？"):
         unit = quantity_unit(question)
         assert stating(unit).search("全年发展党员3名") and not stating(unit).search("先后2次专题学习"), question
     assert quantity_unit("有几个党支部？") == ANY_UNIT
     assert stating(quantity_unit("全年发展了多少名党员？")).search("发展党员3人")  # people, in any of their measure words
+    score = stating(quantity_unit("党员学习强国日均积分多少？"))  # a score, counted in 分
+    assert score.search("日人均分均超过40分") and score.search("考核得分98.5分")
+    assert not any(score.search(s) for s in ("十分重要", "百分之三", "学习3分钟", "占三分之一", "发展党员3名"))
 
 
 def test_a_measure_word_asked_is_answered_in_the_measure_words_reports_replace_it_with():

@@ -396,6 +396,8 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     wants_target = asked.target or "plan" in asked.roles
     needed = _needed(asked.concepts)
     thing = counted(question, needed)
+    if thing is not None and all(_cue("measured").search(w) for w in thing.words):
+        needed, thing = [c for c in needed if c is not thing], None  # "40分" says 积分: the figure is the thing
     allowed_years = set(asked.years) | set(asked.report_years)
     asks_change = bool(_cue("change").search(asked.text))
     source = passages[0]["source"]
