@@ -86,6 +86,7 @@ SITE_LINES = [
     "12 页",
     "文秘之友|原创|范文|素材|写作|PPT|",
     "好文档 - 专业文书写作范文服务资料分享网站",
+    "- 索 引 号:3704063704060004/2023-00364",
 ]
 # Lines of reports that open like them and must stay.
 REPORT_LINES = [
@@ -96,6 +97,8 @@ REPORT_LINES = [
     "时间过半，任务过半。",
     "各位领导、同志们：",
     "2023年5月，全县共发展党员120名。",
+    "文号管理、发布机构审核进一步规范。",
+    "主题分类清晰，标题醒目。",
 ]
 
 
@@ -117,3 +120,25 @@ def test_site_lines_above_a_report_are_removed_and_its_own_lines_kept():
 def test_site_lines_are_removed_only_at_the_top():
     body = "\n".join(["X局2023年工作总结"] + ["正文第%d段。" % i for i in range(60)] + ["61阅读"])
     assert clean(body)[0].endswith("61阅读")
+
+
+def test_a_government_sites_disclosure_table_above_a_document_is_removed_and_its_title_kept():
+    table = ["- 索 引 号:3704063704060004/2023-00364", "- 主题分类:公示、公告、通知", "- 发布机构:中共徐庄镇委员会",
+             "- 成文时间:2023年11月23日", "- 文 号:无", "- 发文时间:2023年11月23日",
+             "- 标 题:徐庄镇党委关于巡察整改进展情况的通报", "- 效力状态:有效"]
+    report = ["徐庄镇党委关于巡察整改进展情况的通报", "根据区委统一部署，区委第五巡察组对5个村级党组织进行了巡察。"]
+    assert clean("\n".join(table + report))[0] == "\n".join(report)
+
+
+def test_the_date_a_disclosure_table_gives_dates_the_report_and_a_posts_upload_date_does_not():
+    """data/page_chrome.txt ``dated``: the table's 成文时间 is the report's year when its title names none —
+    not the first year its opening cites (the inspection began in 2022) — and its title and unit are read."""
+    from retrieval.ingest import RawText, parse_raw
+
+    table = "- 索 引 号:3704/2023-00364\n- 成文时间:2023年11月23日\n- 标 题:徐庄镇党委关于巡察整改进展情况的通报\n"
+    body = "徐庄镇党委关于巡察整改进展情况的通报\n根据区委统一部署，2022年11月29日至2023年2月20日，区委巡察组进行了巡察。\n一、整改工作基本情况\n正文。"
+    doc = parse_raw(RawText(table + body), "50.txt")
+    assert (doc.title, doc.unit, doc.year) == ("徐庄镇党委关于巡察整改进展情况的通报", "徐庄镇党委", 2023)
+    assert parse_raw(RawText("发布时间:2019-01-08\n" + body), "50.txt").year == 2022  # an upload date
+    titled = "徐庄镇党委关于2022年巡察整改进展情况的通报\n正文。"
+    assert parse_raw(RawText(table + titled), "50.txt").year == 2022  # the title's year comes first

@@ -136,7 +136,7 @@ SITE_LINE_MAX = 100  # characters; a longer line at the top is the report's
 @lru_cache(maxsize=None)
 def page_rows(kind: str) -> tuple[re.Pattern, ...]:
     """The patterns of one kind of data/page_chrome.txt (``head``: a site's line above a report;
-    ``title``: noise a site adds to a title)."""
+    ``dated``: such a line giving the date the document was written; ``title``: noise a site adds to a title)."""
     return tuple(re.compile(pattern) for k, pattern in tab_rows("page_chrome.txt") if k == kind)
 
 
@@ -146,6 +146,20 @@ def site_line(line: str) -> bool:
     line = line.strip()
     return bool(CHROME_LINE.fullmatch(line)) or (
         len(line) <= SITE_LINE_MAX and any(p.search(line) for p in page_rows("head")))
+
+
+WRITTEN_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+
+
+def written_year(removed: list[Removed]) -> int | None:
+    """The year a government site's table above a document says it was written ("- 成文时间:2023年11月23日";
+    data/page_chrome.txt ``dated``), read from the lines ``page_chrome`` removed; None when none says it."""
+    for r in removed:
+        for line in r.text.split("\n") if r.rule == "page_chrome" else ():
+            m = WRITTEN_YEAR.search(line) if any(p.search(line) for p in page_rows("dated")) else None
+            if m:
+                return int(m.group(1))
+    return None
 
 
 def page_chrome(text: str) -> tuple[str, list[str]]:

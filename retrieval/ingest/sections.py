@@ -112,8 +112,8 @@ def opening_title(lines: list[str]) -> tuple[str | None, int]:
     return title, 1 if title else 0
 
 
-def parse_text(text: str, source: str, page_starts: list[int] | None = None) -> Document:
-    """Build the section tree of an already cleaned text."""
+def parse_text(text: str, source: str, page_starts: list[int] | None = None, written: int | None = None) -> Document:
+    """Build the section tree of an already cleaned text (``written``: the year its page says it was written)."""
     lines = text.split("\n")
     offsets, pos = [], 0
     for line in lines:
@@ -156,7 +156,7 @@ def parse_text(text: str, source: str, page_starts: list[int] | None = None) -> 
     doc.preamble = (offsets[first_body_line] if first_body_line < len(lines) else len(text), first_heading)
     _close(doc.sections, len(text))
     assign_roles(doc)
-    doc.year = _year(doc.title, text, source)
+    doc.year = _year(doc.title, text, source, written)
     doc.unit = _unit(doc.title if title else "", text[:OPENING], source)
     doc.kind = report_kind(doc.title, source, text[:OPENING])
     assign_years(doc)
@@ -181,9 +181,12 @@ def _close(sections: list[Section], end: int) -> None:
         _close(section.children, section.end)
 
 
-def _year(title: str, text: str, source: str) -> int | None:
-    """The report's year: from the title, the opening lines, the file name, else the most cited."""
+def _year(title: str, text: str, source: str, written: int | None = None) -> int | None:
+    """The report's year: from the title, the year it was written (its page's table says), the opening
+    lines, the file name, else the most cited."""
     title, text = unicodedata.normalize("NFKC", title), unicodedata.normalize("NFKC", text)
+    if written and not YEAR.search(title):
+        return written
     for part, pattern in ((title, YEAR), (text[:OPENING], YEAR_IN_TEXT), (source, YEAR)):
         m = pattern.search(part)
         if m:
