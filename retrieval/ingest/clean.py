@@ -154,12 +154,9 @@ WRITTEN_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
 def written_year(removed: list[Removed]) -> int | None:
     """The year a government site's table above a document says it was written ("- 成文时间:2023年11月23日";
     data/page_chrome.txt ``dated``), read from the lines ``page_chrome`` removed; None when none says it."""
-    for r in removed:
-        for line in r.text.split("\n") if r.rule == "page_chrome" else ():
-            m = WRITTEN_YEAR.search(line) if any(p.search(line) for p in page_rows("dated")) else None
-            if m:
-                return int(m.group(1))
-    return None
+    lines = (line for r in removed if r.rule == "page_chrome" for line in r.text.split("\n"))
+    dated = (WRITTEN_YEAR.search(line) for line in lines if any(p.search(line) for p in page_rows("dated")))
+    return next((int(m.group(1)) for m in dated if m), None)
 
 
 def page_chrome(text: str) -> tuple[str, list[str]]:
