@@ -125,6 +125,21 @@ def test_unit_and_year_words_are_left_to_metadata():
     assert q.units == ["宁夏回族自治区"] and q.years == {2025}
 
 
+def test_a_word_that_names_the_report_is_left_to_its_title_and_each_row_is_needed():
+    """data/report_words.txt: each row's example names a report with the row's word, and the word is
+    not a concept a passage must say; the same word done, not named, is asked about."""
+    from retrieval.text import concepts, tab_rows
+
+    for word, example in tab_rows("report_words.txt"):
+        q = normalize_question(example)
+        assert word in [c.words[0] for c in concepts(q)], example
+        assert word not in [c.words[0] for c in understand(q).concepts], example
+    assert [c.words[0] for c in ask("局党委意识形态汇报里开展了哪几方面工作").concepts][:3] == ["局", "党委", "意识形态"]
+    for question, word in [("向党委汇报了几次工作", "汇报"), ("述职会开了几次", "述职"), ("建立了哪些汇报制度", "汇报"),
+                           ("党组织书记述职评议开展得怎么样", "述职评议")]:
+        assert word in [c.words[0] for c in ask(question).concepts], question
+
+
 def test_how_long_asks_for_a_span_of_time():
     from retrieval.search.question import stating
 

@@ -171,12 +171,23 @@ def _counted() -> list[tuple[str, re.Pattern]]:
 YEAR_WORD = re.compile(r"^(?:(?:1[89]|20)\d\d|[零〇○一二三四五六七八九]{4}|年|年度|今年|去年|明年|前年|上年|来年|当年|本年度?)$")
 
 
+@lru_cache(maxsize=1)
+def _report_word() -> re.Pattern:
+    """A word that names a kind of report (data/report_words.txt), not followed by what makes it a
+    thing done ("汇报了", "述职会", "汇报制度")."""
+    words = sorted((row[0] for row in tab_rows("report_words.txt")), key=len, reverse=True)
+    return re.compile(f"(?:{'|'.join(map(re.escape, words))})(?![了过会制])")
+
+
 def subject(text: str) -> list[Concept]:
     """The concepts of a question that say what it asks about: a concept that only names a unit
-    ("宁夏") or a year ("2025", "去年") is left to unit and year agreement, which read the report's
-    metadata — a sentence need not repeat them to answer."""
+    ("宁夏"), a year ("2025", "去年") or the kind of report ("…述职里", data/report_words.txt) is
+    left to the report's metadata (unit and year agreement, its title) — a sentence need not repeat
+    them to answer."""
     aliases = unit_aliases()
-    return [c for c in concepts(text) if not all(w in aliases or YEAR_WORD.match(w) for w in c.words)]
+    kinds = [m.group() for m in _report_word().finditer(text)]
+    return [c for c in concepts(text) if not all(w in aliases or YEAR_WORD.match(w) for w in c.words)
+            and not (_report_word().fullmatch(c.words[0]) and any(c.words[0] in k for k in kinds))]
 
 
 def understand(text: str, newest_year: int | None = None, known_units: tuple[str, ...] = ()) -> Question:
