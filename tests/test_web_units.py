@@ -328,6 +328,27 @@ def test_a_bare_heading_item_carries_its_substance():
     assert items == ["1.年度党建情况\n我校党总支下辖3个在职支部。", "2.党风廉政情况\n我校落实“双减”政策。"]
 
 
+def test_the_items_of_one_list_are_written_alike_and_a_cut_off_one_says_so():
+    """When most items open with a bare heading, a longer heading of the same list carries its substance
+    too; a substance the text ends inside (a web copy cut off) ends with "…"."""
+    from retrieval.answer.direct import BARE, list_items
+
+    long_heading = "四是落实落细措施,抓好常态化防控。"
+    assert len(long_heading) > BARE
+    p = passage(section="一、主要工作 › (一)战疫情、显担当。", section_type="work",
+                text="一是精心组织安排,宣传教育引导。成立领导小组。二是切断传播渠道,细化监管服务。了解干部假期动态。"
+                     "三是加强信息沟通,抓好线上学习。及时传达文件。" + long_heading + "实行校园相对封闭式")
+    items = [q.text for q in list_items("疫情防控抓了哪几条？", [p])]
+    assert items[:3] == ["一是精心组织安排,宣传教育引导。成立领导小组。", "二是切断传播渠道,细化监管服务。了解干部假期动态。",
+                         "三是加强信息沟通,抓好线上学习。及时传达文件。"]
+    assert items[3] == long_heading + "实行校园相对封闭式…"
+    # a list whose items open with whole sentences, not headings: each is its first sentence alone
+    q = passage(section="一、主要工作 › (一)战疫情、显担当。", section_type="work",
+                text="一是成立以局主要负责人为组长的领导小组。每天调度。二是了解机关干部假期动态并建立台账。每周通报。")
+    assert [x.text for x in list_items("疫情防控抓了哪几条？", [q])] == ["一是成立以局主要负责人为组长的领导小组。",
+                                                                     "二是了解机关干部假期动态并建立台账。"]
+
+
 @pytest.mark.parametrize("question, sentence, section_type, why, quoted", [
     # the subject asked: the GDP target does not answer a question on new urban jobs
     ("2017年政府工作报告提出的城镇新增就业预期目标是多少？", "国内生产总值增长6.5%左右，在实际工作中争取更好结果。", "plan",

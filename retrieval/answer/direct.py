@@ -23,8 +23,9 @@
   alone only when it opens its list or the question names what it says ("二是……" alone is part of a
   list). Two words the question says side by side ("班子建设") pick out the items saying them together,
   though the report says each apart elsewhere.
-  Each item is its first sentence, and the next one when the first is a bare heading ("一是构建学习体系。"),
-  within ``ITEM_CHARS``. A question naming nothing but the role ("存在问题的原因是什么？") gets no list when
+  Each item is its first sentence, and the next one when the first is a bare heading ("一是构建学习体系。")
+  or most items of its list open with one (a list is written alike), within ``ITEM_CHARS``; a text ending
+  inside that sentence (a web copy cut off) shows "…". A question naming nothing but the role ("存在问题的原因是什么？") gets no list when
   the top passages come from several reports: nothing tells which one answers.
 - A paragraph playing the problem role that lists no items states them in one sentence ("过去一年，虽然有
   成绩，但在…等方面还有一定不足。", or the sentence after "…还存在不少问题。"): that sentence answers
@@ -447,18 +448,30 @@ def _plans_asked_year(p: dict, asked: Question) -> bool:
             and all(y in asked.years for y in range(years[0], years[1] + 1)) and not _cue("done").search(asked.text))
 
 
-def _item_text(text: str) -> str:
-    """An item's first sentence — with the next one when the first is a bare heading — cut at a
-    clause end when long (the cut shown as "…")."""
+def _item_text(text: str, headed: bool = False) -> str:
+    """An item's first sentence — with the next one when the first is a bare heading, or ``headed``:
+    its list opens its items with headings — cut at a clause end when long, or where the text ends
+    inside that sentence (a web copy cut off), the cut shown as "…"."""
     text = text.strip()
     sentences = list(SENTENCE.finditer(text))
     item = (sentences[0].group() if sentences else text).strip()
-    if len(item) <= BARE and len(sentences) > 1:  # verbatim: a heading's line break is kept ("1.年度党建情况\n我校…")
+    if (headed or len(item) <= BARE) and len(sentences) > 1:  # verbatim: a heading's line break is kept ("1.年度党建情况\n我校…")
         item = text[sentences[0].start():sentences[1].end()].strip()
+        if len(sentences) == 2 and sentences[1].end() == len(text) and text[-1] not in "。；！？":
+            item += "…"
     if len(item) <= ITEM_CHARS:
         return item
     cut = max(item.rfind(c, 0, ITEM_CHARS) for c in "，,：:、")
     return item[: cut if cut > 10 else ITEM_CHARS] + "…"
+
+
+def _item_texts(pieces: list[str], picked: list[int]) -> list[str]:
+    """The picked items' texts. The items of one list are written alike: when most of them open with a
+    bare heading ("一是精心组织安排,宣传教育引导。"), so do the others, though a little longer ("四是落实落细措施,
+    抓好常态化防控。"), and each is quoted with its substance."""
+    firsts = [SENTENCE.match(piece.strip()) for piece in pieces]
+    headed = 2 * sum(bool(m) and len(m.group().strip()) <= BARE for m in firsts) > len(pieces)
+    return [_item_text(pieces[i], headed) for i in picked]
 
 
 def _lead_sentences(text: str) -> str:
@@ -776,7 +789,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
         picked = on_topic(topic, p, pieces, lead, opening)
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
-        return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_text(pieces[i]) for i in picked)]
+        return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_texts(pieces, picked))]
     if not _parent(p)[1] and not _report_items(p):
         return []
     singles: dict[str, Quote] = {}
