@@ -12,7 +12,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import jieba
@@ -158,6 +158,9 @@ def official_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms) if t not in q]
 
 
+SPREAD = 2  # characters a qualifier inside a word may take ("思想政治建设")
+
+
 @dataclass(frozen=True)
 class Concept:
     """One word of a question with what means the same: a sentence holding any of ``words`` (the
@@ -176,9 +179,20 @@ class Concept:
         """What the concept weighs: its rarest member's IDF."""
         return max((idf.get(t, 0.0) for t in self.members), default=0.0)
 
+    @cached_property
+    def spread(self) -> re.Pattern | None:
+        """A word said with a qualifier inside it: "思想建设" as "思想政治建设", "组织建设" as "组织体系建设" —
+        its two halves (as jieba's search mode cuts it, two characters or more each) with at most
+        ``SPREAD`` characters between them."""
+        halves = [(a, w[len(a):]) for w in self.words for a in self.parts
+                  if len(a) >= 2 and len(w) - len(a) >= 2 and w.startswith(a) and w[len(a):] in self.parts]
+        if not halves:
+            return None
+        return re.compile("|".join(f"{re.escape(a)}[^\\s，。；、,;]{{1,{SPREAD}}}{re.escape(b)}" for a, b in halves))
+
     def credit(self, sentence: str, idf: dict[str, float]) -> float:
         """How much of the concept a (normalised) sentence says."""
-        if any(w in sentence for w in self.words):
+        if any(w in sentence for w in self.words) or (self.spread and self.spread.search(sentence)):
             return self.weight(idf)
         return max((idf.get(t, 0.0) for t in self.parts if t in sentence), default=0.0)
 

@@ -113,6 +113,17 @@ def test_a_word_and_its_synonyms_are_one_concept():
     assert [c.words[0] for c in q.concepts] == ["新", "入党", "同志"]
 
 
+def test_a_word_said_with_a_qualifier_inside_it_says_the_whole_concept():
+    """"思想建设" is said by "思想政治建设" (two characters between its halves), not by "思想和组织建设"."""
+    q = ask("学校党支部怎么抓党员思想建设的")
+    (c,) = [c for c in q.concepts if c.words[0] == "思想建设"]
+    idf = {"思想建设": 3.0, "思想": 1.0, "建设": 0.5}
+    assert c.credit("加强了党员干部的思想政治建设", idf) == c.weight(idf) == 3.0
+    assert c.credit("抓好党员的思想建设", idf) == 3.0
+    assert c.credit("抓好思想和组织建设", idf) == 1.0  # three characters between: only a part
+    assert c.credit("统一思想，加快建设", idf) == 1.0  # never across a clause
+
+
 def test_everyday_phrase_and_its_official_term_are_one_concept():
     q = understand(normalize_question("办丧事有什么新规定？"))
     funeral = [c for c in q.concepts if "殡葬" in c.words]
