@@ -158,7 +158,7 @@ def official_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms) if t not in q]
 
 
-SPREAD = 2  # characters a qualifier inside a word may take ("思想政治建设")
+SPREAD = 2  # characters a qualifier inside a word may take: "思想政治建设", "组织体系建设"; at 3, "思想和组织建设" would say 思想建设
 
 
 @dataclass(frozen=True)
