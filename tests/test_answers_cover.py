@@ -763,3 +763,20 @@ def test_a_work_question_answers_with_the_sentences_of_an_item_said_in_prose():
     half = {**first, "title": "2023年贯彻落实意识形态工作责任制情况及2024年工作计划"}
     assert [q.text for q in list_items(question, [half])] == [q.text for q in answer]
     assert [q.text for q in list_items("2023年意识形态主体责任是咋压实的", [half])] == [q.text for q in answer]
+
+
+def test_overall_only_puts_the_question_and_a_plan_opening_answers_with_its_sentences():
+    """"总体上" / "整体上" (data/question_words.txt) ask for the whole, they are not what an item must say:
+    a plan stated in a report's opening answers "…下一步总体上打算抓哪些事" with its sentences."""
+    from retrieval.answer.direct import list_items
+    from retrieval.answer.topic import topic_of
+
+    assert topic_of("社区党总支下一步总体上打算抓哪些事") == topic_of("社区党总支下一步打算抓哪些事")
+    assert topic_of("学四史活动整体上是怎么铺开的") == topic_of("学四史活动是怎么铺开的")
+    opening = ("我社区党总支在街道党工委的领导下，认真开展各项工作。我们将会继续努力开创党建工作新局面，"
+               "加强社区党组织建设，健全党组织服务网络。继续深入开展党内组织生活规范年活动。")
+    p = passage(title="社区党总支工作总结及计划", section="", section_type="overview", text=opening,
+                why={**ROLE_FOUND, "roles_asked": ["plan"], "unit_type": True})
+    quoted = ["加强社区党组织建设，健全党组织服务网络。", "继续深入开展党内组织生活规范年活动。"]
+    assert [q.text for q in list_items("社区党总支下一步总体上打算抓哪些事", [p])] == quoted
+    assert [q.text for q in list_items("社区党总支下一步打算抓哪些事", [p])] == quoted
