@@ -344,6 +344,21 @@ def test_a_figure_in_a_documents_name_states_nothing():
     assert figure_sentence("2023年徐庄镇巡察组共反馈问题有多少个？", [p]) is None
 
 
+def test_which_one_is_answered_by_an_ordinal_and_a_document_owns_its_article():
+    """"公司法第几条" asks which article: "第十九条" answers, a count of articles does not, and the
+    document named before it is what the article belongs to."""
+    from retrieval.answer.direct import figure_sentence
+
+    cited = "《中华人民共和国公司法》第十九条规定:在公司中,设立中国共产党的组织,开展党的活动。"
+    counted = "修订后的公司法共有十三章二百一十九条,其中有关党组织的规定有3条。"
+    p = passage(title="县非公有制企业党建工作调研报告", section="二、主要问题", text=counted + cited)
+    assert figure_sentence("县非公企业党建调研引用了公司法第几条", [p]).text == cited
+    assert figure_sentence("县非公企业党建调研引用了公司法第几条", [{**p, "text": counted}]) is None
+    # how many is still a count, and a figure inside a document's name still states nothing
+    assert figure_sentence("公司法有关党组织的规定有几条", [{**p, "text": counted}]).text == counted
+    assert figure_sentence("公司法有关党组织的规定有几条", [{**p, "text": cited}]) is None
+
+
 def test_a_figure_has_the_magnitude_asked():
     from retrieval.answer.direct import figure_sentence
 

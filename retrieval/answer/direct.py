@@ -153,7 +153,19 @@ RATE = re.compile(r"(?:率|比重|比例|占比)(?:是|有|为|约为|达到|大
 RATE_UNIT = r"(?:%|％|‰|个?百分点|个?千分点)"
 
 
+ORDINAL = re.compile(r"第几")  # "公司法第几条", "第几次": which one, not how many
+CN_DIGITS = "零〇一二三四五六七八九十百千万两"  # a number's characters: a count starts at its first
+
+
 def figure_unit(question: str, asked: Question) -> re.Pattern:
+    """A number with the unit a how-many question counts (``_counting_unit``), never an ordinal
+    ("第十九条规定" counts nothing); for a question asking which one ("引用了公司法第几条", ``ORDINAL``),
+    only an ordinal."""
+    unit = _counting_unit(question, asked).pattern
+    return re.compile(("第" if ORDINAL.search(normalize_question(question)) else rf"(?<![第\d{CN_DIGITS}])") + unit)
+
+
+def _counting_unit(question: str, asked: Question) -> re.Pattern:
     """A number with the unit a how-many question counts: the searcher's unit, or the measure word
     after "几"/"多少" when the searcher reads none ("几节" → 节; data/answer_cues.txt), or the
     magnitude and unit it names ("多少亿元" → "…亿元", "4.5万亿元" too), or a percentage for a rate
@@ -394,6 +406,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     if asked.quantity is None or not passages or (asked.is_list and asks_which(question)):
         return None
     number = figure_unit(question, asked)
+    ordinal = bool(ORDINAL.search(asked.text))
     wants_target = asked.target or "plan" in asked.roles
     needed = _needed(asked.concepts)
     thing = counted(question, needed)
@@ -411,7 +424,9 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
         for m in SENTENCE.finditer(p["text"]):
             sentence = m.group().strip()
             norm = normalize(sentence)
-            stated = DOCUMENT_NAME.sub("", norm)  # a figure inside a document's name states nothing
+            # a figure inside a document's name states nothing; an ordinal after it is the document's own
+            # ("《中华人民共和国公司法》第十九条规定" answers "公司法第几条")
+            stated = norm if ordinal else DOCUMENT_NAME.sub("", norm)
             if not number.search(stated) or not says_subject(norm, needed, thing, context):
                 continue
             clauses = _stating(stated, number, thing)
