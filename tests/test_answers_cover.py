@@ -344,6 +344,23 @@ def test_a_figure_in_a_documents_name_states_nothing():
     assert figure_sentence("2023年徐庄镇巡察组共反馈问题有多少个？", [p]) is None
 
 
+def test_the_word_right_before_what_is_counted_is_never_the_one_let_go():
+    """"就业专项资金有多少亿元": 就业 names which fund; a sentence on another fund (中小企业发展专项资金) does not
+    answer, though it says three of the four concepts (one may be missing when four or more are)."""
+    from retrieval.answer.direct import figure_sentence
+
+    other = "中央财政用于中小企业发展专项资金106亿元。"
+    asked = "中央财政用于就业专项资金423亿元。"
+    p = passage(title="2010年政府工作报告", section="一、2009年工作回顾", text=other, year=2010)
+    question = "2010年政府工作报告里中央财政就业专项资金有多少亿元？"
+    assert figure_sentence(question, [p]) is None
+    assert figure_sentence(question, [{**p, "text": other + asked}]).text == asked
+    # "平均每年实际增长": 实际 names which growth; the nominal one does not answer
+    growth = {**p, "text": "社会消费品零售总额平均每年增长10.6％。"}
+    assert figure_sentence("2001年政府工作报告里社会消费品零售总额平均每年实际增长是多少？", [growth]) is None
+    assert figure_sentence("2001年政府工作报告里社会消费品零售总额平均每年增长是多少？", [growth]) is not None
+
+
 def test_which_one_is_answered_by_an_ordinal_and_a_document_owns_its_article():
     """"公司法第几条" asks which article: "第十九条" answers, a count of articles does not, and the
     document named before it is what the article belongs to."""

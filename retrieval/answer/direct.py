@@ -194,6 +194,24 @@ def _needed(concepts) -> list:
     return [c for c in concepts if c.words and not any(w in frame or len(w) < 2 or QUANTITY.search(w) for w in c.words)]
 
 
+def _modifier(q: str, needed: list, thing):
+    """The concept the question puts right before what it counts, naming which one: 就业 of
+    "就业专项资金有多少亿元" (the head before the quantity word, or the thing counted)."""
+    m = QUANTITY.search(q)
+    if m is None:
+        return None
+    before = re.sub(r"(?:有|是|为|共|一共|总共|达|约|大概|要|的)+$", "", q[:m.start()])
+    heads = [c for c in needed if c is thing or any(before.endswith(w) for w in c.words)]
+    for head in heads:
+        for w in head.words:
+            at = q.find(w)
+            if at > 0:
+                for c in needed:
+                    if c is not head and any(q[:at].endswith(x) for x in c.words):
+                        return c
+    return None
+
+
 def counted(question: str, needed: list):
     """The concept a how-many question counts: the first said right after its quantity word in the
     same clause ("开了多少次学习会"), else the last before it ("粮食总产量是多少")."""
@@ -412,6 +430,8 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     thing = counted(question, needed)
     if thing is not None and all(_cue("measured").search(w) for w in thing.words):
         needed, thing = [c for c in needed if c is not thing], None  # "40分" says 积分: the figure is the thing
+    # the word the question puts right before the thing counted names which one ("就业专项资金"): never the one let go
+    modifier = _modifier(asked.text, needed, thing)
     allowed_years = set(asked.years) | set(asked.report_years)
     asks_change = bool(_cue("change").search(asked.text))
     source = passages[0]["source"]
@@ -428,6 +448,8 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             # ("《中华人民共和国公司法》第十九条规定" answers "公司法第几条")
             stated = norm if ordinal else DOCUMENT_NAME.sub("", norm)
             if not number.search(stated) or not says_subject(norm, needed, thing, context):
+                continue
+            if modifier is not None and not _says(norm + context, modifier):
                 continue
             clauses = _stating(stated, number, thing)
             if not clauses or (not asks_change and _as_change(clauses, number)):
