@@ -359,6 +359,9 @@ def test_the_word_right_before_what_is_counted_is_never_the_one_let_go():
     growth = {**p, "text": "社会消费品零售总额平均每年增长10.6％。"}
     assert figure_sentence("2001年政府工作报告里社会消费品零售总额平均每年实际增长是多少？", [growth]) is None
     assert figure_sentence("2001年政府工作报告里社会消费品零售总额平均每年增长是多少？", [growth]) is not None
+    # it must be named, not only said in part: "收入" of 人均可支配收入 does not name 财政收入
+    income = {**p, "text": "城镇居民人均可支配收入达到10493元，扣除价格因素，增长9.6%。全国财政收入增长19.9%。"}
+    assert figure_sentence("2006年政府工作报告里财政收入增长是多少？", [income]).text == "全国财政收入增长19.9%。"
 
 
 def test_which_one_is_answered_by_an_ordinal_and_a_document_owns_its_article():

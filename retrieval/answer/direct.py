@@ -430,7 +430,8 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     thing = counted(question, needed)
     if thing is not None and all(_cue("measured").search(w) for w in thing.words):
         needed, thing = [c for c in needed if c is not thing], None  # "40分" says 积分: the figure is the thing
-    # the word the question puts right before the thing counted names which one ("就业专项资金"): never the one let go
+    # the word the question puts right before what it counts names which one ("就业专项资金"): a sentence must
+    # name it (``_names``), never let it go
     modifier = _modifier(asked.text, needed, thing)
     allowed_years = set(asked.years) | set(asked.report_years)
     asks_change = bool(_cue("change").search(asked.text))
@@ -449,7 +450,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
             stated = norm if ordinal else DOCUMENT_NAME.sub("", norm)
             if not number.search(stated) or not says_subject(norm, needed, thing, context):
                 continue
-            if modifier is not None and not _says(norm + context, modifier):
+            if modifier is not None and not _names(norm + context, modifier):
                 continue
             clauses = _stating(stated, number, thing)
             if not clauses or (not asks_change and _as_change(clauses, number)):
