@@ -157,12 +157,16 @@ ORDINAL = re.compile(r"第几")  # "公司法第几条", "第几次": which one,
 CN_DIGITS = "零〇一二三四五六七八九十百千万两"  # a number's characters: a count starts at its first
 
 
+def asks_which_one(asked: Question) -> bool:
+    """Does the question ask which one ("引用了公司法第几条", ``ORDINAL``), not how many?"""
+    return bool(ORDINAL.search(asked.text))
+
+
 def figure_unit(question: str, asked: Question) -> re.Pattern:
     """A number with the unit a how-many question counts (``_counting_unit``), never an ordinal
-    ("第十九条规定" counts nothing); for a question asking which one ("引用了公司法第几条", ``ORDINAL``),
-    only an ordinal."""
+    ("第十九条规定" counts nothing); for a question asking which one (``asks_which_one``), only an ordinal."""
     unit = _counting_unit(question, asked).pattern
-    return re.compile(("第" if ORDINAL.search(normalize_question(question)) else rf"(?<![第\d{CN_DIGITS}])") + unit)
+    return re.compile(("第" if asks_which_one(asked) else rf"(?<![第\d{CN_DIGITS}])") + unit)
 
 
 def _counting_unit(question: str, asked: Question) -> re.Pattern:
@@ -424,7 +428,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     if asked.quantity is None or not passages or (asked.is_list and asks_which(question)):
         return None
     number = figure_unit(question, asked)
-    ordinal = bool(ORDINAL.search(asked.text))
+    ordinal = asks_which_one(asked)
     wants_target = asked.target or "plan" in asked.roles
     needed = _needed(asked.concepts)
     thing = counted(question, needed)
