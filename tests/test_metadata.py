@@ -119,6 +119,17 @@ def test_vocabulary_files_are_well_formed():
     assert official_terms("怎么推进不敢腐不能腐不想腐") == official_terms("一体推进不敢腐、不能腐、不想腐") == ["三不"]
 
 
+def test_a_survey_and_a_self_examination_are_kinds_whose_proposals_are_about_their_own_year():
+    from retrieval.ingest.years import report_kind
+    assert report_kind("关于公立医院党支部建设情况调研报告(2024年)", "x.txt") == "调研报告"
+    assert report_kind("学校党支部班子2022年度组织生活会班子对照检查材料", "x.txt") == "对照检查材料"
+    # the title's kind comes before the one its opening says ("现将…情况报告如下")
+    assert report_kind("2022年下半年意识形态主体责任落实情况督查调研报告", "x.txt", "现将督查调研情况报告如下：") == "调研报告"
+    doc = parse_text("2022年下半年意识形态主体责任落实情况督查调研报告\n一、主要做法\n开展督查。\n"
+                     "二、存在问题\n宣传不够。\n三、下一步工作建议\n加强督查。\n", "x.txt")
+    assert doc.kind == "调研报告" and [s.years for s in doc.sections] == [(2022, 2022)] * 3
+
+
 def test_parse_command_shows_the_metadata(tmp_path, capsys):
     import app
 
