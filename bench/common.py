@@ -56,6 +56,20 @@ def new_report_text() -> str:
     return text.replace("。", "；").replace("，", "、")
 
 
+def forget(app) -> None:
+    """Empty the per-question caches (a checkout without them has nothing to empty)."""
+    from retrieval.search import searcher
+
+    answers = getattr(app, "answers", None)
+    if answers is not None:
+        answers.clear()
+    vectors = getattr(app.searcher, "vectors", None)
+    if vectors is not None:
+        vectors.clear()
+    if hasattr(searcher, "understood"):
+        searcher.understood.cache_clear()
+
+
 def rss_mb() -> float:
     """Peak resident memory of this process so far (MB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -17,7 +17,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .common import make_corpus, questions
+from .common import forget, make_corpus, questions
 
 # (stage, "module:attribute path") — wrapped in this order; a stage's CPU excludes wrapped stages it calls.
 STAGES = (
@@ -85,20 +85,6 @@ def _owner(path: str, encoder):
     for p in parents:
         owner = getattr(owner, p)
     return owner, attribute
-
-
-def forget(app) -> None:
-    """Empty the per-question caches (a checkout without them has nothing to empty)."""
-    from retrieval.search import searcher
-
-    answers = getattr(app, "answers", None)
-    if answers is not None:
-        answers.clear()
-    vectors = getattr(app.searcher, "vectors", None)
-    if vectors is not None:
-        vectors.clear()
-    if hasattr(searcher, "understood"):
-        searcher.understood.cache_clear()
 
 
 def run(workdir: Path | None = None, rounds: int = 5) -> dict:
