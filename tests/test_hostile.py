@@ -190,6 +190,8 @@ GROWTH_ELSEWHERE = {  # the patterns of sections, chunker, years and the readers
     "html sniffing (<p runs)": ("retrieval.ingest.readers.plain", "looks_html", lambda n: "<!doctype html>" + "<p " * (n // 3)),
     "pdf table rows": ("retrieval.ingest.readers.tables", "text_table_lines", lambda n: "a b\n" * (n // 4)),
     "dom depth": ("retrieval.ingest.readers.html", "dom_depth", lambda n: "<div>" * (n // 5)),
+    "line wraps (every line broken)": ("retrieval.ingest.wraps", "unwrap", lambda n: ("字" * 27 + "，\n") * (n // 29)),
+    "line wraps (one long line)": ("retrieval.ingest.wraps", "unwrap", lambda n: "字" * n),
 }
 
 
