@@ -218,10 +218,17 @@ RULES: list[tuple[str, Rule]] = [
 ]
 
 
-def clean(text: str) -> tuple[str, list[Removed]]:
-    """Cleaned text and what each rule removed."""
+# The rules that read within a line, run again once a text's broken lines are joined (ingest/wraps):
+# a site's note a page's width broke ("（笔杆儿网原创，w" / "ww.bgzjy.cn）") reads whole only then.
+WITHIN_A_LINE = ("paid_marker", "watermark", "paywall")
+
+
+def clean(text: str, only: tuple[str, ...] | None = None) -> tuple[str, list[Removed]]:
+    """Cleaned text and what each rule removed (``only``: just the rules so named)."""
     removed: list[Removed] = []
     for name, rule in RULES:
+        if only is not None and name not in only:
+            continue
         text, pieces = rule(text)
         removed += [Removed(name, p.strip()) for p in pieces if p.strip()]
     return text, removed

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..errors import ReadError
 from .chunker import chunk_document
-from .clean import PAGE_MARK, clean, written_year
+from .clean import PAGE_MARK, WITHIN_A_LINE, clean, written_year
 from .document import Chunk, Document, RawText, Removed
 from .readers import ReadOptions, read_file
 from .sections import parse_text
@@ -25,20 +25,30 @@ def parse_raw(raw: RawText, source: str) -> Document:
     return doc
 
 
+def clean_and_join(text: str) -> tuple[str, list[Removed]]:
+    """``clean``, then the lines a page's width broke joined (``wraps.unwrap``) and the rules that
+    read within a line run again over the joined lines."""
+    text, removed = clean(text)
+    joined = unwrap(text)
+    if joined == text:
+        return text, removed
+    joined, again = clean(joined, only=WITHIN_A_LINE)
+    return joined, removed + again
+
+
 def clean_with_pages(raw: RawText):
-    """Clean, and join the lines a page's width broke (``wraps.unwrap``), carrying page starts
-    through by private-use marks that no rule touches.
+    """Clean and join (``clean_and_join``), carrying page starts through by private-use marks that no
+    rule touches.
 
     Each mark is a line of its own: a rule that removes a whole line (a watermark at the top
     of a page) cannot take the mark with it, and line rules still see the page's first line.
     """
     if not raw.page_starts:
-        text, removed = clean(raw.text)
-        return unwrap(text), removed, None
+        text, removed = clean_and_join(raw.text)
+        return text, removed, None
     cuts = sorted(raw.page_starts)
     pages = [raw.text[a:b].replace(PAGE_MARK, "") for a, b in zip([0, *cuts], [*cuts, len(raw.text)])]
-    text, removed = clean((PAGE_MARK + "\n").join(pages))
-    text = unwrap(text)
+    text, removed = clean_and_join((PAGE_MARK + "\n").join(pages))
     removed = [Removed(r.rule, r.text.replace(PAGE_MARK, "").strip()) for r in removed]
     out: list[str] = []
     starts: list[int] = []

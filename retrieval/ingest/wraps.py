@@ -60,19 +60,17 @@ def unwrap(text: str) -> str:
     if len(broken) < WRAPPED * len(body):
         return text
     out: list[str] = []
-    joining, last = False, ""  # is the line before broken; the last character written (not a mark)
+    joining = False  # is the line before broken
     for i, line in enumerate(lines):
         if i:
             mark = line == PAGE_MARK
             opens = not line or (not mark and match_heading(line.translate(HALF_WIDTH)) is not None)
             if not joining or opens:
                 out.append("\n")
-            elif not mark and _latin(last) and _latin(line[0]):
-                out.append(" ")  # a Latin word ends where the line broke (a CJK line breaks anywhere: "31" / "00")
             joining = joining and not opens
         out.append(line)
         if line != PAGE_MARK:  # the mark sits where the page starts; the line before says whether to join
-            joining, last = i in broken, line[-1:] or last
+            joining = i in broken
     return "".join(out)
 
 
@@ -89,6 +87,3 @@ def title_lines(lines: list[str]) -> list[str]:
             return [joined, *lines[2:]]
     return lines
 
-
-def _latin(ch: str) -> bool:
-    return ch.isascii() and ch.isalpha()
