@@ -74,11 +74,14 @@ def paid_markers(text: str) -> tuple[str, list[str]]:
     return _sub(PAID_MARKER, text)
 
 
+# Never across a page mark (a joined line can hold one): the page's start would go with the note.
 WATERMARK = re.compile(
-    r"[（(〔【][^（）()\n]{0,40}?(?:原创|来源|转载|出处|版权)[^（）()\n]{0,40}?(?:" + URL + r")[^（）()\n]{0,10}[）)〕】]"
-    r"|[（(〔【][^（）()\n]{0,40}?(?:" + URL + r")[^（）()\n]{0,40}?[）)〕】]"
+    r"[（(〔【][^（）()\n\ue000]{0,40}?(?:原创|来源|转载|出处|版权)[^（）()\n\ue000]{0,40}?(?:" + URL
+    + r")[^（）()\n\ue000]{0,10}[）)〕】]"
+    r"|[（(〔【][^（）()\n\ue000]{0,40}?(?:" + URL + r")[^（）()\n\ue000]{0,40}?[）)〕】]"
 )
-WATERMARK_LINE = re.compile(r"^[^\n]{0,60}(?:原创|来源|转载|出处|更多|下载)[^\n]{0,40}(?:" + URL + r")[^\n]{0,40}$\n?", re.M)
+WATERMARK_LINE = re.compile(r"^[^\n\ue000]{0,60}(?:原创|来源|转载|出处|更多|下载)[^\n\ue000]{0,40}(?:" + URL
+                            + r")[^\n\ue000]{0,40}$\n?", re.M)
 
 
 def watermarks(text: str) -> tuple[str, list[str]]:
@@ -97,9 +100,9 @@ def password_lines(text: str) -> tuple[str, list[str]]:
 
 
 PAYWALL = re.compile(
-    r"[（(]\s*未完[^（）()\n]{0,40}[）)]"
-    r"|(?<![.…。])[.…。]{2,}+\s*+(?:此处)?省略[^\n]{0,20}?字\s*+[.…。]{2,}+"
-    r"|[（(]\s*全文共[^（）()\n]{0,40}[）)]"
+    r"[（(]\s*未完[^（）()\n\ue000]{0,40}[）)]"
+    r"|(?<![.…。])[.…。]{2,}+\s*+(?:此处)?省略[^\n\ue000]{0,20}?字\s*+[.…。]{2,}+"
+    r"|[（(]\s*全文共[^（）()\n\ue000]{0,40}[）)]"
 )
 
 
@@ -205,30 +208,35 @@ def whitespace(text: str) -> tuple[str, list[str]]:
     return BLANK_RUNS.sub("\n", text).strip("\n"), []
 
 
+def line_wraps(text: str) -> tuple[str, list[str]]:
+    """Lines a page's width broke, joined again (``wraps.unwrap``; nothing removed)."""
+    from .wraps import unwrap  # it reads headings and titles (sections), which read this module's page rows
+
+    return unwrap(text), []
+
+
+# Rules that read lines first (a running header, a page number, a site's lines are lines of the page),
+# then the join, then the rules that read within a line: a site's note a page's width broke
+# ("…精力少。（笔杆儿网原创，www.bgzj" / "y.cn）") reads whole only once its lines are joined — read
+# line by line, the watermark-line rule took the report's own words with the note's first half.
 RULES: list[tuple[str, Rule]] = [
     ("paid_marker", paid_markers),
     ("page_furniture", page_furniture),
     ("page_chrome", page_chrome),
-    ("watermark", watermarks),
     ("password", password_lines),
-    ("paywall", paywall_notes),
     ("page_number", page_numbers),
     ("whitespace", whitespace),
+    ("line_wraps", line_wraps),
+    ("watermark", watermarks),
+    ("paywall", paywall_notes),
     ("truncated_tail", truncated_tail),
 ]
 
 
-# The rules that read within a line, run again once a text's broken lines are joined (ingest/wraps):
-# a site's note a page's width broke ("（笔杆儿网原创，w" / "ww.bgzjy.cn）") reads whole only then.
-WITHIN_A_LINE = ("paid_marker", "watermark", "paywall")
-
-
-def clean(text: str, only: tuple[str, ...] | None = None) -> tuple[str, list[Removed]]:
-    """Cleaned text and what each rule removed (``only``: just the rules so named)."""
+def clean(text: str) -> tuple[str, list[Removed]]:
+    """Cleaned text and what each rule removed."""
     removed: list[Removed] = []
     for name, rule in RULES:
-        if only is not None and name not in only:
-            continue
         text, pieces = rule(text)
         removed += [Removed(name, p.strip()) for p in pieces if p.strip()]
     return text, removed
