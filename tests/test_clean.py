@@ -54,9 +54,12 @@ def test_page_number_lines():
 
 
 def test_paywall_notes():
-    cleaned, rules = removed_by("前文。（未完，全文共5230字，当前仅显示2000字）\n后文……省略2000字……结束。")
-    assert cleaned == "前文。\n后文结束。"
+    cleaned, rules = removed_by("前文。（未完，全文共5230字，当前仅显示2000字）\n后文……省略2000字……结束。\n"
+                                "---此处隐藏2464字,下载后查看---\n尾段。")
+    assert cleaned == "前文。\n后文结束。\n尾段。"
     assert rules == {"paywall"}
+    text = "一、主要做法\n此处隐藏的问题要深挖细查。\n---\n结束。"  # the words alone, or a rule line, stay
+    assert clean(text)[0] == text
 
 
 def test_blank_line_runs_and_leading_spaces():
@@ -89,6 +92,7 @@ SITE_LINES = [
     "- 索 引 号:3704063704060004/2023-00364",
     "公告摘要",
     "投标截止时间-",
+    "侵权投诉",
 ]
 # Lines of reports that open like them and must stay.
 REPORT_LINES = [
@@ -103,6 +107,7 @@ REPORT_LINES = [
     "主题分类清晰，标题醒目。",
     "公告正文、预算金额均在网上公开。",
     "项目编号规则统一，投标截止时间提前公布。",
+    "海报宣传、侵权投诉受理渠道畅通。",
 ]
 
 

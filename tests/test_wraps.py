@@ -129,6 +129,7 @@ def test_a_title_broken_inside_the_kind_of_report_is_one_title():
     doc = parse_text(unwrap(text), "x.txt")
     assert doc.title == "镇党委领导班子2025年度民主生活会对照检查材料(含案例)"
     assert doc.kind == "对照检查材料"
+    assert unwrap("\n  " + text.replace("\n", "  \n", 1)).split("\n")[1] == doc.title  # blanks around it
     # a title whose second line is a line of its own says no kind across the break: left alone
     other = "镇党委领导班子2025年度\n民主生活会对照检查材料\n" + wrapped(*[LINE * 3 + "。"] * 3)
     assert unwrap(other).split("\n")[:2] == ["镇党委领导班子2025年度", "民主生活会对照检查材料"]

@@ -103,11 +103,12 @@ PAYWALL = re.compile(
     r"[（(]\s*未完[^（）()\n\ue000]{0,40}[）)]"
     r"|(?<![.…。])[.…。]{2,}+\s*+(?:此处)?省略[^\n\ue000]{0,20}?字\s*+[.…。]{2,}+"
     r"|[（(]\s*全文共[^（）()\n\ue000]{0,40}[）)]"
+    r"|[-—–]{2,}+\s*+此处隐藏[^\n\ue000]{0,30}?字[^\n\ue000]{0,20}?[-—–]{2,}+"
 )
 
 
 def paywall_notes(text: str) -> tuple[str, list[str]]:
-    """``（未完，全文共…字…）``, ``……省略…字……``"""
+    """``（未完，全文共…字…）``, ``……省略…字……``, ``---此处隐藏2464字,下载后查看---``"""
     return _sub(PAYWALL, text)
 
 
@@ -225,10 +226,10 @@ RULES: list[tuple[str, Rule]] = [
     ("page_chrome", page_chrome),
     ("password", password_lines),
     ("page_number", page_numbers),
-    ("whitespace", whitespace),
     ("line_wraps", line_wraps),
     ("watermark", watermarks),
     ("paywall", paywall_notes),
+    ("whitespace", whitespace),
     ("truncated_tail", truncated_tail),
 ]
 

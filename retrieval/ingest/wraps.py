@@ -46,17 +46,20 @@ def stops_mid_sentence(line: str) -> bool:
 
 def unwrap(text: str) -> str:
     """The text with each line that fills its width and stops mid-sentence joined to the next line
-    (see the module docstring); a text of another shape comes back unchanged. A page mark between
-    the two stays where it was, inside the joined line (pages still start at the right character)."""
-    lines = title_lines(text.split("\n"))
+    (see the module docstring), each line stripped of its blanks; a text of another shape comes back
+    unchanged. A page mark between the two stays where it was, inside the joined line (pages still start
+    at the right character)."""
+    lines = [line.strip() for line in text.split("\n")]
+    top = next((i for i, line in enumerate(lines) if line and line != PAGE_MARK), 0)  # the title, if any
+    lines = title_lines(lines, top)
     body = [(i, width(line)) for i, line in enumerate(lines) if line and line != PAGE_MARK]
     if len(body) < MIN_LINES:
         return text
     widths = sorted(w for _, w in body)
     margin = widths[int(WIDTH_QUANTILE * (len(widths) - 1))]
     broken = {i for i, w in body if w >= FULL * margin and stops_mid_sentence(lines[i])}
-    if read_title(lines[0]):
-        broken.discard(0)  # the title stands alone, however wide
+    if read_title(lines[top]):
+        broken.discard(top)  # the title stands alone, however wide
     if len(broken) < WRAPPED * len(body):
         return text
     out: list[str] = []
@@ -74,16 +77,15 @@ def unwrap(text: str) -> str:
     return "".join(out)
 
 
-def title_lines(lines: list[str]) -> list[str]:
-    """The lines with the first two joined when a kind of report (data/report_kinds.txt) runs across
-    the break between them — a title the page's width broke."""
-    if len(lines) < 2 or PAGE_MARK in lines[0] + lines[1]:
+def title_lines(lines: list[str], top: int) -> list[str]:
+    """The lines with the title line (``top``) and the next joined when a kind of report
+    (data/report_kinds.txt) runs across the break between them — a title the page's width broke."""
+    if top + 1 >= len(lines):
         return lines
-    first, second = lines[0], lines[1]
+    first, second = lines[top], lines[top + 1]
     joined = first + second
     for kind in report_kinds():
         at = joined.find(kind.name)
         if 0 <= at < len(first) < at + len(kind.name):
-            return [joined, *lines[2:]]
+            return [*lines[:top], joined, *lines[top + 2:]]
     return lines
-
