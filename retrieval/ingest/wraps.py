@@ -5,8 +5,8 @@ A PDF's text layer, OCR, and a .txt copied from either end a line wherever the p
 sentence-level reading (a figure and what it counts, a direct answer). Such a text is recognised by its
 shape: most of its lines fill the page's width and stop mid-sentence. A line that fills the width and
 stops mid-sentence is joined to the next, unless the next opens a heading (一、 / （一） / 1. …).
-A title is set wider and centred, so its width says nothing: its first two lines are one title when
-the kind of report it names runs across the break ("…民主生活会对照检" / "查材料(含案例)").
+In such a text a title is set wider and centred, so its width says nothing: its first two lines are one
+title when the kind of report it names runs across the break ("…民主生活会对照检" / "查材料(含案例)").
 Nothing is removed: the characters and their order stay as written; only those line breaks go.
 """
 from __future__ import annotations
@@ -52,22 +52,20 @@ def unwrap(text: str) -> str:
     lines = [line.strip() for line in text.split("\n")]
     top = next((i for i, line in enumerate(lines) if line and line != PAGE_MARK), 0)  # the title, if any
     lines = title_lines(lines, top)
-    body = [(i, width(line)) for i, line in enumerate(lines) if line and line != PAGE_MARK]
-    if len(body) < MIN_LINES:
-        return text
-    widths = sorted(w for _, w in body)
+    body = [i for i, line in enumerate(lines) if line and line != PAGE_MARK]
+    open_ended = [i for i in body if stops_mid_sentence(lines[i]) and not (i == top and read_title(lines[i]))]
+    if len(body) < MIN_LINES or len(open_ended) < WRAPPED * len(body):
+        return text  # a paragraph a line (most end "。"): no width is measured
+    widths = sorted(width(lines[i]) for i in body)
     margin = widths[int(WIDTH_QUANTILE * (len(widths) - 1))]
-    broken = {i for i, w in body if w >= FULL * margin and stops_mid_sentence(lines[i])}
-    if read_title(lines[top]):
-        broken.discard(top)  # the title stands alone, however wide
+    broken = {i for i in open_ended if width(lines[i]) >= FULL * margin}
     if len(broken) < WRAPPED * len(body):
         return text
     out: list[str] = []
     joining = False  # is the line before broken
     for i, line in enumerate(lines):
         if i:
-            mark = line == PAGE_MARK
-            opens = not line or (not mark and match_heading(line.translate(HALF_WIDTH)) is not None)
+            opens = not line or (line != PAGE_MARK and match_heading(line.translate(HALF_WIDTH)) is not None)
             if not joining or opens:
                 out.append("\n")
             joining = joining and not opens
