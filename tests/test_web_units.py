@@ -160,6 +160,16 @@ def test_library_lists_reports_with_figures_and_failures(app):
     assert lib["坏.docx"].error and lib["坏.docx"].passages == 0
 
 
+def test_library_shows_the_kind_of_report_its_opening_says_when_its_title_names_none(app):
+    # a copy with no title line (the seeds have one): the opening says it is a 述职报告
+    (app.settings.corpus_dir / "丙.txt").write_text(
+        "根据工作安排，现将本人2023年抓基层党建工作情况述职如下：\n一、主要工作\n全年开展主题党日12次。\n", encoding="utf-8")
+    app.index()
+    lib = {r.source: r for r in app.library()}
+    assert lib["丙.txt"].kind == "述职报告", lib["丙.txt"]
+    assert lib["甲.txt"].kind == "工作总结"  # named by its title, as before
+
+
 def test_remove_moves_to_trash_and_restore_brings_it_back(app):
     target = app.remove_report("乙.txt")
     assert target.is_relative_to(app.settings.corpus_dir / TRASH) and target.read_text(encoding="utf-8") == OTHER
