@@ -130,6 +130,20 @@ def test_a_survey_and_a_self_examination_are_kinds_whose_proposals_are_about_the
     assert doc.kind == "调研报告" and [s.years for s in doc.sections] == [(2022, 2022)] * 3
 
 
+def test_party_building_reports_name_their_kind_in_words_of_their_own():
+    from retrieval.ingest.years import report_kind
+    named = {"医院2025年第三季度意识形态研判分析报告": "研判分析报告", "乡镇2022年意识形态领域工作分析研判报告": "分析研判报告",
+             "某集团公司委员会关于巡察整改进展情况的通报": "通报", "乡镇2020年落实意识形态工作情况汇报": "汇报",
+             "深入学习实践科学发展观第二阶段(分析检查)工作小结": "小结", "2023年党建工作总结": "工作总结",
+             "市局党组书记2023年履行全面从严治党主体责任工作情况报告": "情况报告"}
+    assert {title: report_kind(title, "x.txt") for title in named} == named
+    # a 通报 of rectification states the work of its own year; a 汇报 plans the next one, as a 情况报告
+    doc = parse_text("某镇党委关于2023年巡察整改进展情况的通报\n一、整改情况\n已完成整改98个。\n二、下一步打算\n持续整改。\n", "x.txt")
+    assert doc.kind == "通报" and [s.years for s in doc.sections] == [(2023, 2023)] * 2
+    doc = parse_text("2020年某镇意识形态工作情况汇报\n一、主要做法\n开展学习。\n二、下一步打算\n加强阵地。\n", "x.txt")
+    assert doc.kind == "汇报" and [s.years for s in doc.sections] == [(2020, 2020), (2021, 2021)]
+
+
 def test_parse_command_shows_the_metadata(tmp_path, capsys):
     import app
 

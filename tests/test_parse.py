@@ -177,6 +177,17 @@ def test_a_category_label_above_the_title_is_neither_title_nor_heading():
     assert doc.unit is None  # "某工业园区" is a placeholder, not a unit
 
 
+def test_a_page_heading_naming_another_year_over_the_title_is_passed_over():
+    text = ("2020年县社区党建工作情况汇报\n2019年县社区党建工作情况汇报\n今年以来，我县认真贯彻……现汇报如下:\n"
+            "一、主要做法\n一是建立社区党建工作例会制度。\n")
+    doc = parse_text(text, "x.txt")
+    assert (doc.title, doc.year) == ("2019年县社区党建工作情况汇报", 2019)
+    assert doc.text[doc.preamble[0]:doc.preamble[1]].startswith("今年以来")  # neither title line is the body's
+    # the same title twice is the title, its second line the opening's (as before); another title is a body line
+    assert parse_text("社区工作总结\n社区工作总结\n正文。\n", "y.txt").title == "社区工作总结"
+    assert parse_text("2020年社区工作总结\n2019年学校工作总结\n正文。\n", "z.txt").year == 2020
+
+
 def test_a_short_title_line_above_its_author_stays_the_title():
     doc = parse_text("述职报告\n林庄村党总支书记 张振华\n一、主要工作\n抓好党建。\n", "x.txt")
     assert doc.title == "述职报告"

@@ -20,6 +20,14 @@ def test_a_report_is_about_the_kinds_its_title_names_or_it_speaks_of_as_itself()
     assert report_types(normalize("2023年党建工作总结"), normalize("加强党的建设，推动高质量发展。")) == frozenset()
 
 
+def test_levels_named_in_a_row_are_not_a_report_speaking_of_itself():
+    # a district's report citing the meetings of every level above it
+    cited = normalize("根据区委工作安排……认真学习贯彻落实省、市意识形态相关会议，全国全省全市宣传部长会议精神。")
+    assert report_types("", cited) == frozenset()
+    assert report_types("", normalize("全市全县党员干部……")) == frozenset()
+    assert report_types("", normalize("全市全面推进基层党建……")) == {"市"}  # 全面 is no level: the city speaks of itself
+
+
 def test_a_question_names_no_kind_when_it_names_none():
     assert asked_types(normalize_question("意识形态工作存在哪些问题？")) == frozenset()
     assert asked_types(normalize_question("乡镇2022年意识形态工作有哪些风险？")) == {"乡", "镇"}

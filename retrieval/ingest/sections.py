@@ -101,14 +101,21 @@ LABEL_MAX = 8  # characters of a site's category label standing above a title ("
 
 def opening_title(lines: list[str]) -> tuple[str | None, int]:
     """(the title, the index of the first body line). The first line is the title when it reads as
-    one; a web copy's category label above a title line ("意见建议" over "2022年上半年…情况报告")
-    is passed over — neither the title nor a heading."""
+    one; a web copy's category label above a title line ("意见建议" over "2022年上半年…情况报告"),
+    and a page's heading naming another year over the article's title, are passed over — neither the
+    title nor a heading."""
     first = lines[0].strip() if lines else ""
     if len(lines) > 1 and 0 < len(first) <= LABEL_MAX and not BARE_PUNCT.search(first) and not re.search(r"\d", first):
         second = read_title(lines[1])
         if second and TITLE_WORDS.search(second) and len(second) > len(first):
             return second, 2
     title = read_title(lines[0]) if lines else None
+    if title and len(lines) > 1:
+        # a page's heading over the article's own title, the same title for another year ("2020年县社区
+        # 党建工作情况汇报" over "2019年…"): the line right above the body is the report's own
+        second = read_title(lines[1])
+        if second and second != title and YEAR.search(second) and YEAR.sub("", second) == YEAR.sub("", title):
+            return second, 2
     return title, 1 if title else 0
 
 

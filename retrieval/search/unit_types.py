@@ -20,6 +20,9 @@ from weakref import WeakKeyDictionary
 from ..text import normalize, tab_rows
 
 SELF_CHARS = 20_000  # the seeds' and party_web's longest reports speak of themselves well within this
+# Levels named in a row ("全国全省全市宣传部长会议", "全市全县"): meetings or work at every level, not a
+# report speaking of itself; read before a report's own words. The administrative ladder, a closed set.
+LEVEL_RUN = re.compile(r"(?:全[国省市县区乡镇村]){2,}")
 
 
 @lru_cache(maxsize=1)
@@ -46,8 +49,8 @@ def kinds_only(word: str) -> frozenset[str]:
 
 def report_types(title: str, text: str) -> frozenset[str]:
     """The kinds of unit a report is about: named in its (normalised) title, or spoken of as itself
-    in its (normalised) text."""
-    head = text[:SELF_CHARS]
+    in its (normalised) text — not in a run of levels (``LEVEL_RUN``)."""
+    head = LEVEL_RUN.sub("", text[:SELF_CHARS])
     return frozenset(kind for kind, naming, own in _rows() if naming.search(title) or own.search(head))
 
 
