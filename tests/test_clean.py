@@ -151,3 +151,19 @@ def test_the_date_a_disclosure_table_gives_dates_the_report_and_a_posts_upload_d
     assert parse_raw(RawText("发布时间:2019-01-08\n" + body), "50.txt").year == 2022  # an upload date
     titled = "徐庄镇党委关于2022年巡察整改进展情况的通报\n正文。"
     assert parse_raw(RawText(table + titled), "50.txt").year == 2022  # the title's year comes first
+
+
+def test_headings_a_flattened_web_copy_runs_inline_start_lines_again():
+    flat = ("现就2019年履行抓党建工作职责情况报告如下: 一、履行职责情况 (一)抓动态化覆盖。机关党委及时调整党组织。"
+            "一是公办学校全部建立了党组织。 (二)抓标准化建设。重点强化了四个方面。")
+    text, removed = clean(flat)
+    assert text.split("\n") == ["现就2019年履行抓党建工作职责情况报告如下:", "一、履行职责情况",
+                                "(一)抓动态化覆盖。机关党委及时调整党组织。一是公办学校全部建立了党组织。",
+                                "(二)抓标准化建设。重点强化了四个方面。"]
+    assert not removed
+    from retrieval.ingest.sections import parse_text
+    doc = parse_text(text, "x.txt")
+    assert [s.heading for s in doc.sections[0].children] == ["(一)抓动态化覆盖。", "(二)抓标准化建设。"]
+    # a list written inline, with no space before its markers, stays one paragraph; so does a bracket in prose
+    for kept in ("主要有：一、思想不够重视；二、措施不够有力。", "按照要求 (一)类单位先行。"):
+        assert clean(kept)[0] == kept

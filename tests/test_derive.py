@@ -51,6 +51,18 @@ def test_derived_questions_are_deterministic_and_capped(seed_questions):
     assert len({q["id"] for q in seed_questions}) == len(seed_questions)
 
 
+def test_a_reports_questions_keep_their_ids_and_halves_when_another_report_changes(seed_questions, tmp_path):
+    from retrieval.eval.run import parity
+    for f in sorted(CORPUS.glob("*.txt"))[1:]:
+        shutil.copy(f, tmp_path / f.name)
+    first = sorted(CORPUS.glob("*.txt"))[0].name
+    fewer = derive_questions(tmp_path)  # the first report gone: the others' questions are as they were
+    assert fewer == [q for q in seed_questions if q["doc"] != first]
+    assert all(q["id"].startswith(q["doc"] + "#") for q in seed_questions)
+    halves = [parity(q, 0) for q in seed_questions if q["doc"] == first]
+    assert halves[:2] == ["odd", "even"]  # each report's questions alternate between the two halves
+
+
 def test_gold_spans_are_verbatim_in_their_report_only(seed_questions, seed_docs):
     texts = {name: norm(d.text) for name, d in seed_docs.items()}
     for q in seed_questions:

@@ -176,6 +176,8 @@ GROWTH = {  # pattern (and where it runs) → adversarial text of about n charac
     "tail chrome (one line of 收藏)": (clean.page_chrome, lambda n: "正文\n" + "收藏" * (n // 2) + "正文"),
     "truncated_tail": (clean.truncated_tail, lambda n: "（" * n),
     "whitespace": (clean.whitespace, lambda n: "a" + " " * n + "b"),
+    "inline headings (spaces after a sentence end)": (clean.inline_headings, lambda n: ("。" + " " * 20) * (n // 21)),
+    "inline headings (top headings of spaces)": (clean.inline_headings, lambda n: ("一、标题" + " " * 20 + "\n") * (n // 25)),
 }
 
 

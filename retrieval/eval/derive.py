@@ -393,17 +393,17 @@ def parse_corpus(corpus_dir: Path) -> list[Document]:
 
 
 def derive_questions(corpus_dir: Path, per_report: int = PER_REPORT, seed: int = SEED) -> list[dict]:
-    """Derived questions over every report of ``corpus_dir`` (see the module docstring), ids d0001…
-    in corpus order."""
+    """Derived questions over every report of ``corpus_dir`` (see the module docstring), in corpus order,
+    ids numbered within their report ("party_web/09_….txt#3"): a report whose questions change never
+    renumbers another's, nor moves them between the halves `app.py eval` reports apart (``run.parity``)."""
     docs = parse_corpus(corpus_dir)
     corpus = Corpus(docs)
     out = []
     for doc in docs:
         genre = genre_of(Path(doc.source).name) or ("gov" if doc.kind == "政府工作报告" else "party")
-        out += report_questions(doc, genre, corpus, per_report, seed)
-    for i, q in enumerate(out, 1):
-        q["id"] = f"x{i:04d}"
-    return [{"id": q.pop("id"), **q} for q in out]
+        out += [{"id": f"{doc.source}#{n}", **q}
+                for n, q in enumerate(report_questions(doc, genre, corpus, per_report, seed), 1)]
+    return out
 
 
 def summary(questions: list[dict]) -> str:

@@ -209,6 +209,20 @@ def whitespace(text: str) -> tuple[str, list[str]]:
     return BLANK_RUNS.sub("\n", text).strip("\n"), []
 
 
+# A web copy that lost its line breaks keeps its headings inline, after a space: "…情况报告如下: 一、履行职责
+# 情况 (一)抓动态化覆盖。…。 (二)抓标准化建设。" A heading marker (一、 / （一）) after a sentence's end and a
+# space starts a line again, and so does a （一） after a space behind a top heading that opens a line. Only a
+# space is replaced: a list written inline ("主要有：一、…；二、…") has none and stays.
+INLINE_HEADING = re.compile(r"(?<=[。！？；;：:])[ \t\u3000]+(?=(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])\S)")
+INLINE_SUBHEADING = re.compile(
+    r"^([一二三四五六七八九十]+、[^\n。，,；;：:\s]{1,30})[ \t\u3000]+(?=[（(][一二三四五六七八九十]+[)）]\S)", re.M)
+
+
+def inline_headings(text: str) -> tuple[str, list[str]]:
+    """Headings a flattened web copy runs into its paragraphs, on lines of their own again (nothing removed)."""
+    return INLINE_SUBHEADING.sub(r"\1\n", INLINE_HEADING.sub("\n", text)), []
+
+
 def line_wraps(text: str) -> tuple[str, list[str]]:
     """Lines a page's width broke, joined again (``wraps.unwrap``; nothing removed)."""
     from .wraps import unwrap  # it reads headings and titles (sections), which read this module's page rows
@@ -229,6 +243,7 @@ RULES: list[tuple[str, Rule]] = [
     ("line_wraps", line_wraps),
     ("watermark", watermarks),
     ("paywall", paywall_notes),
+    ("inline_headings", inline_headings),
     ("whitespace", whitespace),
     ("truncated_tail", truncated_tail),
 ]
