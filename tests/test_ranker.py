@@ -75,6 +75,17 @@ def test_folds_never_split_a_report_and_genres_weigh_the_same():
             assert total["gov", True] == pytest.approx(share * (total["gov", True] + total["gov", False]))
 
 
+def test_a_reports_fold_does_not_depend_on_how_many_questions_any_report_has():
+    samples = synthetic()
+    before = {samples[i].group: f for f, test in enumerate(train.folds(samples, 5)) for i in test}
+    grown = samples + [replace(s, qid=f"{s.qid}+") for s in samples if s.group == samples[0].group] * 3
+    after = {grown[i].group: f for f, test in enumerate(train.folds(grown, 5)) for i in test}
+    assert after == before
+    for genre in ("party", "gov"):  # each genre's reports dealt evenly
+        sizes = [len({samples[i].group for i in test if samples[i].genre == genre}) for test in train.folds(samples, 5)]
+        assert max(sizes) - min(sizes) <= 1
+
+
 def test_training_writes_what_it_chose_with_the_fold_scores(tmp_path):
     ranker, table = train.train(synthetic(), tmp_path / "r.json", k=3)
     assert Ranker.load(tmp_path / "r.json").to_json() == ranker.to_json()
