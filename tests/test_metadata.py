@@ -109,6 +109,8 @@ def test_vocabulary_files_are_well_formed():
     assert len(names) == len(set(names)), "a name belongs to one unit only"
     assert [k.name for k in report_kinds()][0] == "政府工作报告"  # every kind has its years (else KeyError)
     assert all(-1 <= k.review <= 1 and 0 <= k.plan <= 1 for k in report_kinds())
+    wordings = [w for k in report_kinds() for w in k.words]
+    assert len(wordings) == len(set(wordings)) and all(k.words[0] == k.name for k in report_kinds())
     assert {role for role, _ in paragraph_cues()} <= {"problem", "cause", "plan", "work", "highlight"}
     assert all(isinstance(p, re.Pattern) for _, p in paragraph_cues())
     for everyday, official in paraphrases():
@@ -132,7 +134,7 @@ def test_a_survey_and_a_self_examination_are_kinds_whose_proposals_are_about_the
 
 def test_party_building_reports_name_their_kind_in_words_of_their_own():
     from retrieval.ingest.years import report_kind
-    named = {"医院2025年第三季度意识形态研判分析报告": "研判分析报告", "乡镇2022年意识形态领域工作分析研判报告": "分析研判报告",
+    named = {"医院2025年第三季度意识形态研判分析报告": "研判分析报告", "乡镇2022年意识形态领域工作分析研判报告": "研判分析报告",
              "某集团公司委员会关于巡察整改进展情况的通报": "通报", "乡镇2020年落实意识形态工作情况汇报": "汇报",
              "深入学习实践科学发展观第二阶段(分析检查)工作小结": "小结", "2023年党建工作总结": "工作总结",
              "市局党组书记2023年履行全面从严治党主体责任工作情况报告": "情况报告"}

@@ -82,8 +82,8 @@ def title_lines(lines: list[str], top: int) -> list[str]:
         return lines
     first, second = lines[top], lines[top + 1]
     joined = first + second
-    for kind in report_kinds():
-        at = joined.find(kind.name)
-        if 0 <= at < len(first) < at + len(kind.name):
+    for word in (w for kind in report_kinds() for w in kind.words):
+        at = joined.find(word)
+        if 0 <= at < len(first) < at + len(word):
             return [*lines[:top], joined, *lines[top + 2:]]
     return lines

@@ -43,25 +43,25 @@ def five_year_plan(n: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class ReportKind:
-    name: str  # as data/report_kinds.txt names it
+    name: str  # as data/report_kinds.txt names it (the first word of its row)
     review: int  # year its review part is about, relative to the report's own year
     plan: int  # year its plan part is about
+    words: tuple[str, ...] = ()  # every wording of a title that names it (its row: "研判分析报告 分析研判报告")
 
 
 @lru_cache(maxsize=1)
 def report_kinds() -> list[ReportKind]:
     """Kinds of report, most specific first (data/report_kinds.txt), with the years their parts are
     about (data/report_years.txt)."""
-    names = [w for row in data_rows("report_kinds.txt") for w in row]
     offsets = {name: (int(review), int(plan)) for name, review, plan in data_rows("report_years.txt")}
-    return [ReportKind(name, *offsets[name]) for name in names]
+    return [ReportKind(row[0], *offsets[row[0]], tuple(row)) for row in data_rows("report_kinds.txt")]
 
 
 def report_kind(title: str, source: str, opening: str = "") -> str | None:
     """The first kind of report (most specific first) that its title or file name names, else the one
     its opening lines say it is ("……述职如下", data/report_openings.txt)."""
     parts = [unicodedata.normalize("NFKC", part) for part in (title, source)]
-    named = next((kind.name for kind in report_kinds() if any(kind.name in p for p in parts)), None)
+    named = next((kind.name for kind in report_kinds() if any(w in p for w in kind.words for p in parts)), None)
     opening = unicodedata.normalize("NFKC", opening)
     return named or next((kind for kind, pattern in report_openings() if pattern.search(opening)), None)
 
