@@ -308,10 +308,11 @@ class Yandu:
             if path is None and info.error is None:
                 continue
             doc = docs.get(name)
+            kind = None  # as parsed: its opening may say it ("……述职如下"); else its title or file name
             if doc is not None:
                 full = snap.document(name)
                 info.year, info.unit, raw_title = doc["year"], full.get("unit") if full else None, doc["title"]
-                info.kind = (full or {}).get("kind") or ""  # as parsed: its opening may say it ("……述职如下")
+                kind = (full or {}).get("kind")
                 info.title = labels.get(name, doc["title"])
                 chunks = snap.source_chunks(name)
                 info.passages = len(chunks)
@@ -319,7 +320,7 @@ class Yandu:
                 for c in chunks:
                     seen.setdefault(c["section_type"], set()).add(tuple(c["heading_path"]))
                 info.sections = {t: len(seen[t]) for t in SECTION_TYPE_NAMES if t in seen}
-            info.kind = info.kind or report_kind(raw_title, name) or "其他"
+            info.kind = kind or report_kind(raw_title, name) or "其他"
             out.append(info)
         return out
 

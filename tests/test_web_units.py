@@ -164,10 +164,12 @@ def test_library_shows_the_kind_of_report_its_opening_says_when_its_title_names_
     # a copy with no title line (the seeds have one): the opening says it is a 述职报告
     (app.settings.corpus_dir / "丙.txt").write_text(
         "根据工作安排，现将本人2023年抓基层党建工作情况述职如下：\n一、主要工作\n全年开展主题党日12次。\n", encoding="utf-8")
+    (app.settings.corpus_dir / "2023年党建工作总结.docx").write_bytes(b"not a docx")
     app.index()
     lib = {r.source: r for r in app.library()}
     assert lib["丙.txt"].kind == "述职报告", lib["丙.txt"]
     assert lib["甲.txt"].kind == "工作总结"  # named by its title, as before
+    assert lib["2023年党建工作总结.docx"].error and lib["2023年党建工作总结.docx"].kind == "工作总结"  # by its name
 
 
 def test_remove_moves_to_trash_and_restore_brings_it_back(app):
