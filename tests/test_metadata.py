@@ -9,6 +9,7 @@ from retrieval.ingest import chunk_document
 from retrieval.ingest.roles import paragraph_cues, paragraph_roles
 from retrieval.ingest.sections import parse_text
 from retrieval.ingest.years import cn_number, five_year_plan, report_kinds
+from retrieval.search.genre import government_kinds
 from retrieval.text import DATA, official_terms, paraphrases, unit_aliases, units_named
 
 GOV = """2026年湖南省政府工作报告
@@ -111,6 +112,7 @@ def test_vocabulary_files_are_well_formed():
     assert all(-1 <= k.review <= 1 and 0 <= k.plan <= 1 for k in report_kinds())
     wordings = [w for k in report_kinds() for w in k.words]
     assert len(wordings) == len(set(wordings)) and all(k.words[0] == k.name for k in report_kinds())
+    assert government_kinds() and government_kinds() <= {k.name for k in report_kinds()}  # genres name kinds by name
     assert {role for role, _ in paragraph_cues()} <= {"problem", "cause", "plan", "work", "highlight"}
     assert all(isinstance(p, re.Pattern) for _, p in paragraph_cues())
     for everyday, official in paraphrases():

@@ -119,6 +119,26 @@ def test_text_features_read_the_sentence_the_title_and_the_year():
     assert x["asks_unit_type"].tolist() == [0, 0]
 
 
+def test_a_shortlist_leaning_to_one_genre_more_than_the_corpus_lifts_that_genre_s_rows():
+    from retrieval.search.features import TEXT_FEATURES, text_features
+    from retrieval.search.genre import genre_lift
+
+    # a corpus of 97 government rows in 100; a shortlist of 18 rows, 8 of them party-building
+    government = np.array([True] * 10 + [False] * 8)
+    lift = genre_lift(government, 0.97)
+    assert lift[-1] > 2 and lift[0] < 0  # party-building is ~15 times likelier here than in the corpus
+    assert abs(genre_lift(np.array([True] * 97 + [False] * 3), 0.97)).max() < 1e-9  # a shortlist mixed like the corpus
+    assert not genre_lift(government, 0.0).any() and not genre_lift(government, 1.0).any()  # one genre: nothing
+    assert len(genre_lift(government[:0], 0.5)) == 0
+    q = understand("同级监督怎么落实的?", 2024)
+    idf = {t: 1.0 for c in q.concepts for t in c.members}
+    rows = [{"text": "落实同级监督。", "heading_path": [], "title": "", "item": None, "source": s, "kind": k}
+            for s, k in (("a", "述职报告"), ("b", "政府工作报告"), ("c", None))]
+    x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf, lambda source: frozenset(), None, 0.97).T))
+    assert x["genre_lift"][0] == x["genre_lift"][2] > 0 > x["genre_lift"][1]  # a report of no kind is party-building
+    assert not dict(zip(TEXT_FEATURES, text_features(rows, q, idf, lambda source: frozenset()).T))["genre_lift"].any()
+
+
 def test_the_kind_of_unit_asked_is_read_against_each_report_s():
     from retrieval.search.features import TEXT_FEATURES, text_features
 

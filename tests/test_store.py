@@ -90,6 +90,23 @@ def store(request, tmp_path):
         close()
 
 
+def test_documents_say_their_kind_and_the_share_of_government_rows_is_read_from_them(store, seed_docs, tmp_path):
+    from retrieval.search.genre import government_share
+
+    names = sorted(seed_docs)[:2]
+    path = tmp_path / "2024年某市政府工作报告.txt"
+    path.write_text("2024年某市政府工作报告\n一、2023年工作回顾\n全市地区生产总值增长5%。\n二、2024年主要任务\n稳住经济增长。\n",
+                    encoding="utf-8")
+    doc = parse_file(path, path.name)
+    chunks = chunk_document(doc)
+    snap = write(store, [seed_docs[n] for n in names])
+    assert government_share(snap) == 0.0  # one genre: no row is lifted
+    snap = write(store, [(doc, chunks, [tokenize(c.match_text) for c in chunks])])
+    kinds = {d["source"]: d["kind"] for d in snap.documents()}
+    assert kinds[path.name] == "政府工作报告" and all(kinds[n] == seed_docs[n][0].kind for n in names)
+    assert government_share(snap) == pytest.approx(len(chunks) / len(snap.ids)) and 0 < len(chunks) < len(snap.ids)
+
+
 def ids_of(snap, source: str) -> set[int]:
     return {int(i) for i, s in zip(snap.ids, snap.sources) if s == source}
 

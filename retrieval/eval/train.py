@@ -348,6 +348,7 @@ SIGNAL_GROUPS = {
     "dense": ("fused", "dense", "dense_gap", "dense_rr"),
     "keyword": ("fused", "keyword", "keyword_log", "keyword_rr"),
     "report": ("report_rows", "report_dense", "report_keyword"),
+    "genre": ("genre_lift",),
     "roles": ("asks_role", "only_role", "role_heading", "role_paragraph", "role_other", "implied_role"),
     "unit": ("asks_unit", "unit"),
     "year": ("asks_year", "year", "recent", "year_in_text"),

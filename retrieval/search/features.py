@@ -20,6 +20,7 @@ import numpy as np
 from ..text import Concept, normalize
 from .evidence import Evidence, sentence_coverage
 from .fusion import rescale
+from .genre import genre_lift, is_government
 from .question import Question, states_quantity, stating
 
 ROW_FEATURES = (
@@ -54,6 +55,7 @@ TEXT_FEATURES = (
     "unit_type_other",  # …and its report is about other kinds only
     "year_in_text",  # its headings or text name a year the question names ("2024年")
     "text_coverage",  # share the whole passage says
+    "genre_lift",  # log of how much likelier its genre is in the shortlist than in the corpus (genre.py)
     "length",  # log(characters)
     "depth",  # headings above it
     "item",  # one enumerated item (一是 …) of a longer section
@@ -119,15 +121,18 @@ def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndar
 
 
 def text_features(rows: list[dict], q: Question, idf: dict[str, float],
-                  types_of: Callable[[str], frozenset[str]], named: np.ndarray | None = None) -> np.ndarray:
-    """[rows × TEXT_FEATURES] for chunk rows (text, heading_path, item, source); ``types_of(source)``:
-    the kinds of unit a report is about; ``named``: per row, is it from a unit the question names? Such
-    a report is never about another kind: the kind words of "上海2024年新增专精特新企业多少家？" say its
-    topic, the name says its unit."""
+                  types_of: Callable[[str], frozenset[str]], named: np.ndarray | None = None,
+                  corpus_government: float = 0.0) -> np.ndarray:
+    """[rows × TEXT_FEATURES] for the shortlist's chunk rows (text, heading_path, item, source, kind);
+    ``types_of(source)``: the kinds of unit a report is about; ``named``: per row, is it from a unit the
+    question names? Such a report is never about another kind: the kind words of
+    "上海2024年新增专精特新企业多少家？" say its topic, the name says its unit. ``corpus_government``: the
+    corpus's share of government rows (``genre.government_share``)."""
     figure = stating(q.quantity) if q.quantity else None
     total = sum(c.weight(idf) for c in q.concepts) or 1.0
     years = [f"{y}年" for y in sorted(q.years | q.report_years)]
     out = np.zeros((len(rows), len(TEXT_FEATURES)))
+    lift = genre_lift(np.array([is_government(row.get("kind")) for row in rows], dtype=bool), corpus_government)
     for i, row in enumerate(rows):
         text, plain = row["text"], matching(row["text"])
         headings = matching(" ".join(row["heading_path"]))
@@ -142,6 +147,7 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float],
             float(bool(types) and not types & q.unit_types and not (named is not None and named[i])),
             float(any(y in plain or y in headings for y in years)),
             said(plain, q.concepts, idf) / total,
+            lift[i],
             math.log(1 + len(text)),
             len(row["heading_path"]),
             float(bool(row.get("item"))),

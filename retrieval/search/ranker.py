@@ -31,7 +31,7 @@ METHODS = ("loglinear", "lambdarank", "logistic")
 # multiplies a passage's score — the form of a hand-weighted ranker, its weights learned.
 TERMS = ("log_fused", "role", "role_only", "role_heading", "implied_role", "role_other", "unit", "unit_type", "unit_type_other", "log_year", "recent",
          "year_in_text", "states_quantity", "log_coverage", "heading_coverage", "title_coverage", "text_coverage",
-         "report_rows", "report_dense", "report_keyword", "item")
+         "genre_lift", "report_rows", "report_dense", "report_keyword", "item")
 
 
 def terms(table: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from .evidence import Evidence, sentence_coverage
 from .features import FEATURES, ROW_FEATURES, Scores, row_features, text_features
 from .filters import Filters
 from .fusion import best_rows, falling_scores, rank_of
+from .genre import government_share
 from .lists import complete_lists
 from .question import MAX_QUESTION, RELATIVE, Question, understand
 from .ranker import RANKER_FILE, Ranker, probability
@@ -99,7 +100,8 @@ def features_of(snap: Snapshot, c: Candidates, order: list[int]) -> tuple[list[d
     rows = [by_id[int(c.view.ids[i])] for i in order]
     idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
     named = c.rows[order][:, ROW_FEATURES.index("unit")] > 0
-    return rows, np.hstack([c.rows[order], text_features(rows, c.question, idf, types_in(snap), named)])
+    return rows, np.hstack([c.rows[order], text_features(rows, c.question, idf, types_in(snap), named,
+                                                        government_share(snap))])
 
 
 class Searcher:

@@ -490,7 +490,7 @@ class MilvusSnapshot(RowView):
         for source in sorted(self.doc_gens):
             values = self._document_values(source) or {}
             out.append({"source": source, "title": values.get("title"), "year": values.get("year"),
-                        "aliases": self.aliases.get(source, [])})
+                        "kind": values.get("kind"), "aliases": self.aliases.get(source, [])})
         return out
 
     def close(self) -> None:

@@ -346,7 +346,8 @@ class Snapshot(RowView):
         out = []
         for source in sorted(self._home):
             row = self.segments[self._home[source]].document(source)
-            out.append({"source": source, "title": row[1], "year": row[2], "aliases": self.aliases.get(source, [])})
+            out.append({"source": source, "title": row[1], "year": row[2], "kind": row[DOCUMENT_COLUMNS.index("kind")],
+                        "aliases": self.aliases.get(source, [])})
         return out
 
     def close(self) -> None:
