@@ -60,16 +60,17 @@ def test_a_hit_needs_the_span_inside_a_short_enough_passage():
     assert ranks == {"q": None} and summary["hit@5"] == 0.0
 
 
-def test_every_seed_question_span_is_in_its_seed_report():
-    """The seed training set is data with a test: ids s01…, known kinds, each gold and item span in the
+@pytest.mark.parametrize("name, prefix", [("SEED_QUESTIONS", "s"), ("SEED_TUNE_QUESTIONS", "st")])
+def test_every_seed_question_span_is_in_its_seed_report(name, prefix):
+    """The seed sets are data with a test: ids s01… (st01…), known kinds, each gold and item span in the
     text the parser keeps of the seed report it names, free of the seeds' noise."""
     from retrieval.ingest import parse_file
-    from retrieval.eval.questions import SEED_QUESTIONS
+    from retrieval.eval import questions as sets
 
     from conftest import CORPUS
 
-    questions = load_jsonl(SEED_QUESTIONS)
-    assert [q["id"] for q in questions] == [f"s{i:02d}" for i in range(1, len(questions) + 1)]
+    questions = load_jsonl(getattr(sets, name))
+    assert [q["id"] for q in questions] == [f"{prefix}{i:02d}" for i in range(1, len(questions) + 1)]
     assert {q["kind"] for q in questions} <= {"problem", "cause", "plan", "measure", "fact", "highlight", "paraphrase"}
     texts = {p.name: "".join(parse_file(p).text.split()) for p in CORPUS.glob("*.txt")}
     for q in questions:
