@@ -63,7 +63,7 @@ def test_a_hit_needs_the_span_inside_a_short_enough_passage():
 @pytest.mark.parametrize("name, prefix", [("SEED_QUESTIONS", "s"), ("SEED_TUNE_QUESTIONS", "st")])
 def test_every_seed_question_span_is_in_its_seed_report(name, prefix):
     """The seed sets are data with a test: ids s01… (st01…), known kinds, each gold and item span in the
-    text the parser keeps of the seed report it names, free of the seeds' noise."""
+    text the parser keeps of the seed report it names and in no other seed, free of the seeds' noise."""
     from retrieval.ingest import parse_file
     from retrieval.eval import questions as sets
 
@@ -77,6 +77,7 @@ def test_every_seed_question_span_is_in_its_seed_report(name, prefix):
         for g in q["gold"] + q.get("items", []):
             span = "".join(g["span"].split())
             assert span in texts[g["doc"]] and not any(n in span for n in ("paid", "www", "笔杆", "XX")), (q["id"], span)
+            assert sum(span in text for text in texts.values()) == 1, (q["id"], span)  # in no other seed
 
 
 @pytest.mark.slow  # parses all 116 reports (~12 s)
