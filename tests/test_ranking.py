@@ -50,6 +50,12 @@ def test_year_agreement_reads_what_a_section_is_about():
     assert year_agreement(same, years_from, years_to, report).tolist() == [False, False, False, True]
     none = understand("粮食产量是多少?", 2026)
     assert not year_agreement(none, years_from, years_to, report).any()
+    # 今年 / 去年 / 明年 that no report anchors count from each row's own report year, as its writer did: a
+    # government report of Y plans 今年 (Y) and reviews 去年; none of these plans its 明年
+    assert understand("明年打算怎么做?").relative == {1} and not understand("明年打算怎么做?", 2026).relative
+    assert year_agreement(understand("今年打算怎么做?"), years_from, years_to, report).tolist() == [0, 1, 0, 1]
+    assert year_agreement(understand("去年做了什么?"), years_from, years_to, report).tolist() == [1, 0, 1, 0]
+    assert not year_agreement(understand("明年打算怎么做?"), years_from, years_to, report).any()
 
 
 def test_a_year_inside_a_longer_span_gets_part_credit():

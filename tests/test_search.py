@@ -226,7 +226,9 @@ def test_relative_years_count_from_the_newest_report_of_the_unit_or_kind_of_unit
         text = normalize_question(question)
         return anchor_year(snap, text, understood(text, snap.newest_year, snap.unit_names))
 
-    assert anchor("明年抓党建准备从哪几方面入手？") == 2023  # no unit named: the index's newest report
+    assert anchor("明年抓党建准备从哪几方面入手？") is None  # no unit named: each report's own next year
+    plans = [p for p in seed_app.search("明年抓党建准备从哪几方面入手？", 10).passages if p.section_type == "plan"]
+    assert {p.source[:3] for p in plans} >= {"003", "004"} and all(p.why.year for p in plans)  # 2022's plans for 2023 too
     # 县 and 局 are named: only the 2022 县局支部书记's report (003) is about both
     assert anchor("县局支部书记明年抓党建准备从哪几方面入手？") == 2022
     assert anchor("县局支部书记抓党建有哪些做法？") == 2023  # no relative year: nothing to anchor

@@ -41,7 +41,7 @@ class Evidence:
         if not roles and not q.report_years:
             if q.target:
                 roles, implied = ["plan"], True
-            elif q.years:
+            elif q.years or q.relative:
                 roles, implied = list(RESULT_ROLES), True
         heading, paragraph = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         for r in roles:
@@ -60,7 +60,7 @@ def newest_of_units(q: Question, units: np.ndarray, report_years: np.ndarray,
     year is left to year agreement. ``newest``: each unit's newest report year over the whole index
     (given when the rows are only some of it), else taken from these rows."""
     recent = np.zeros(len(units), dtype=bool)
-    if q.years or q.report_years:
+    if q.years or q.report_years or q.relative:
         return recent
     for u in q.units:
         own = units == u
@@ -78,14 +78,15 @@ def year_agreement(q: Question, years_from: np.ndarray, years_to: np.ndarray, re
     """Per row, how well its section is about a year the question asks about (``years_from``–``years_to``):
     1 for that very year or a span ending in it (a review of "2025年和十四五" is about 2025 first),
     PART_OF_SPAN for a year inside a longer span; and it must be in a report of a year the question
-    names (``report_years``). Either condition alone when the question gives only one."""
+    names (``report_years``). Either condition alone when the question gives only one. A relative year
+    no report anchors (``Question.relative``) counts from each row's report year."""
     n = len(years_from)
-    if not (q.years or q.report_years):
+    if not (q.years or q.report_years or q.relative):
         return np.zeros(n)
     credit = np.ones(n)
-    if q.years:
+    if q.years or q.relative:
         about = np.zeros(n)
-        for y in q.years:
+        for y in [*sorted(q.years), *(report_years + offset for offset in sorted(q.relative))]:
             inside = (years_from <= y) & (y <= years_to)
             about = np.maximum(about, np.where(inside & (years_to == y), 1.0, np.where(inside, PART_OF_SPAN, 0.0)))
         credit *= about

@@ -110,7 +110,7 @@ def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndar
         "implied_role": evidence.role & evidence.implied,
         "asks_unit": np.full(n, float(bool(q.units))),
         "unit": evidence.unit,
-        "asks_year": np.full(n, float(bool(q.years or q.report_years))),
+        "asks_year": np.full(n, float(bool(q.years or q.report_years or q.relative))),
         "year": evidence.year,
         "recent": evidence.recent,
         "asks_list": np.full(n, float(q.is_list)),
@@ -145,7 +145,7 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float],
             float(bool(q.unit_types)),
             len(types & q.unit_types) / max(len(q.unit_types), 1),
             float(bool(types) and not types & q.unit_types and not (named is not None and named[i])),
-            float(any(y in plain or y in headings for y in years)),
+            float(any(y in plain or y in headings for y in years + own_years(row, q))),
             said(plain, q.concepts, idf) / total,
             lift[i],
             math.log(1 + len(text)),
@@ -153,6 +153,12 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float],
             float(bool(row.get("item"))),
         )
     return out
+
+
+def own_years(row: dict, q: Question) -> list[str]:
+    """The years a relative year no report anchors names for this row's report ("明年" in a 2022 report:
+    "2023年")."""
+    return [f"{row['year'] + offset}年" for offset in sorted(q.relative)] if row.get("year") else []
 
 
 @lru_cache(maxsize=4096)  # at most 800 characters each (chunk_max): a few MB

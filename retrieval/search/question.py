@@ -61,6 +61,7 @@ class Question:
     unit_types: frozenset[str] = frozenset()  # the kinds of unit named (乡, 镇, 学校 …; unit_types.py)
     years: frozenset[int] = frozenset()  # years the answer is about
     report_years: frozenset[int] = frozenset()  # years of the reports named
+    relative: frozenset[int] = frozenset()  # 今年/去年/明年 that no report anchors: years after each report's own
     target: bool = False  # asks for a target / plan / task, not a result
     is_list: bool = False  # asks for every item of a list
     quantity: str | None = None  # how-many questions: the unit counted, as a regex
@@ -102,10 +103,12 @@ def cn_year(digits: str) -> int:
     return int("".join(str(CN_DIGIT[c]) for c in digits))
 
 
-def read_years(text: str, newest: int | None) -> tuple[set[int], set[int]]:
-    """(years the question is about, years of the reports it names)."""
+def read_years(text: str, newest: int | None) -> tuple[set[int], set[int], set[int]]:
+    """(years the question is about, years of the reports it names, and — with no ``newest`` to count
+    今年/去年/明年 from — their offsets from each report's own year)."""
     about: set[int] = set()
     reports: set[int] = set()
+    relative: set[int] = set()
     found = [(m.start(), m.end(), int(m.group(1))) for m in ARABIC_YEAR.finditer(text)]
     found += [(m.start(), m.end(), cn_year(m.group(1))) for m in CN_YEAR.finditer(text)]
     for _, end, year in found:
@@ -113,14 +116,15 @@ def read_years(text: str, newest: int | None) -> tuple[set[int], set[int]]:
         (reports if REPORT_YEAR.match(after) else about).add(year)
     if SAME_YEAR.search(text):
         about |= reports
-    if newest:
-        for word, offset in RELATIVE.items():
-            if word in text:
-                about.add(newest + offset)
+    for word, offset in RELATIVE.items():
+        if word in text and newest:
+            about.add(newest + offset)
+        elif word in text:
+            relative.add(offset)
     for m in FIVE_YEAR_QUOTED.finditer(text):
         first, last = five_year_plan(cn_number(m.group(1) or m.group(2)))
         about |= set(range(first, last + 1))
-    return about, reports
+    return about, reports, relative
 
 
 COUNTED = "名个次人场篇项家期批户条件所位元"
@@ -191,7 +195,8 @@ def subject(text: str) -> list[Concept]:
 
 
 def understand(text: str, newest_year: int | None = None, known_units: tuple[str, ...] = ()) -> Question:
-    """Read a (normalised) question. ``newest_year`` anchors 今年/去年/明年; ``known_units`` are the
+    """Read a (normalised) question. ``newest_year`` anchors 今年/去年/明年 (else each report's own year
+    does: ``Question.relative``); ``known_units`` are the
     units of the indexed reports, so a question naming an organ ("市委组织部") prefers its reports."""
     official = official_terms(text)
     tokens = expand(tokenize(text))
@@ -199,14 +204,15 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
     roles = intent(text)
     units = units_named(text)
     units += [u for u in known_units if len(u) >= 3 and u not in units and normalize(u) in text]
-    about, reports = read_years(text, newest_year)
+    about, reports, relative = read_years(text, newest_year)
     only_role = bool(roles) and asks_only_role(text)
     quantity = quantity_unit(text)
     # A list: list wording, a role asked for itself, or the problems / causes of something (answered by
     # the items of a 存在问题 / 原因 section) — never a how-many question.
     is_list = only_role or bool(LIST.search(text)) or (bool(set(roles) & LIST_ROLES) and not quantity)
     return Question(text=text, tokens=tokens, roles=roles, only_role=only_role, units=units,
-                    unit_types=asked_types(text), years=frozenset(about), report_years=frozenset(reports), target=bool(TARGET.search(text)),
+                    unit_types=asked_types(text), years=frozenset(about), report_years=frozenset(reports),
+                    relative=frozenset(relative), target=bool(TARGET.search(text)),
                     is_list=is_list, quantity=quantity, official=official, concepts=subject(text))
 
 

@@ -49,13 +49,14 @@ def understood(text: str, newest_year: int | None, known_units: tuple[str, ...])
 def anchor_year(snap: Snapshot, text: str, q: Question) -> int | None:
     """The report year 今年/去年/明年 count from: the newest report's — of the unit the question names, else
     of the reports about every kind of unit it names ("县局支部书记明年…": the newest 县 局 report's next
-    year), else of the whole index."""
+    year); else None, and each report's own year does ("明年打算怎么通过支委会锻炼年轻干部？" names no one whose
+    newest report it asks about: what any report plans for its next year may answer)."""
     if not any(word in text for word in RELATIVE):
         return snap.newest_year
     newest = snap.newest_years(list(q.units)) if q.units else {}
     if newest:
         return max(newest.values())
-    return (newest_about(snap, q.unit_types) if q.unit_types else None) or snap.newest_year
+    return newest_about(snap, q.unit_types) if q.unit_types else None
 
 
 @dataclass
