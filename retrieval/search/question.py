@@ -61,7 +61,7 @@ class Question:
     unit_types: frozenset[str] = frozenset()  # the kinds of unit named (乡, 镇, 学校 …; unit_types.py)
     years: frozenset[int] = frozenset()  # years the answer is about
     report_years: frozenset[int] = frozenset()  # years of the reports named
-    relative: frozenset[int] = frozenset()  # 今年/去年/明年 that no report anchors: years after each report's own
+    relative: frozenset[int] = frozenset()  # 今年/去年/明年 that no report anchors: offsets from each report's own year
     target: bool = False  # asks for a target / plan / task, not a result
     is_list: bool = False  # asks for every item of a list
     quantity: str | None = None  # how-many questions: the unit counted, as a regex
