@@ -46,7 +46,9 @@ def government_share(snap) -> float:
     """The share of an index snapshot's rows that are of government reports, once per snapshot."""
     share = _SHARE.get(snap)
     if share is None:
-        government = [d["source"] for d in snap.documents() if is_government(d.get("kind"))]
+        government = {d["source"] for d in snap.documents() if is_government(d.get("kind"))}
         sources = snap.sources
-        share = _SHARE[snap] = float(np.isin(sources, government).mean()) if len(sources) and government else 0.0
+        # a set lookup per row: np.isin on these object arrays compares every pair (1.6 s at 100k rows)
+        share = sum(s in government for s in sources) / len(sources) if len(sources) and government else 0.0
+        _SHARE[snap] = share
     return share
