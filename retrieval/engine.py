@@ -309,10 +309,8 @@ class Yandu:
                 continue
             doc = docs.get(name)
             kind = None  # as parsed: its opening may say it ("……述职如下"); else its title or file name
-            if doc is not None:
-                full = snap.document(name)
-                info.year, info.unit, raw_title = doc["year"], full.get("unit") if full else None, doc["title"]
-                kind = (full or {}).get("kind")
+            if doc is not None:  # the listing's own fields: no report's text is read
+                info.year, info.unit, raw_title, kind = doc["year"], doc["unit"], doc["title"], doc["kind"]
                 info.title = labels.get(name, doc["title"])
                 chunks = snap.source_chunks(name)
                 info.passages = len(chunks)

@@ -104,6 +104,7 @@ def test_documents_say_their_kind_and_the_share_of_government_rows_is_read_from_
     snap = write(store, [(doc, chunks, [tokenize(c.match_text) for c in chunks])])
     kinds = {d["source"]: d["kind"] for d in snap.documents()}
     assert kinds[path.name] == "政府工作报告" and all(kinds[n] == seed_docs[n][0].kind for n in names)
+    assert all(d["unit"] == snap.document(d["source"])["unit"] for d in snap.documents())  # the library reads both
     assert government_share(snap) == pytest.approx(len(chunks) / len(snap.ids)) and 0 < len(chunks) < len(snap.ids)
 
 

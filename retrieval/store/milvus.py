@@ -490,7 +490,7 @@ class MilvusSnapshot(RowView):
         for source in sorted(self.doc_gens):
             values = self._document_values(source) or {}
             out.append({"source": source, "title": values.get("title"), "year": values.get("year"),
-                        "kind": values.get("kind"), "aliases": self.aliases.get(source, [])})
+                        "unit": values.get("unit"), "kind": values.get("kind"), "aliases": self.aliases.get(source, [])})
         return out
 
     def close(self) -> None:

@@ -345,8 +345,8 @@ class Snapshot(RowView):
     def documents(self) -> list[dict]:
         out = []
         for source in sorted(self._home):
-            row = self.segments[self._home[source]].document(source)
-            out.append({"source": source, "title": row[1], "year": row[2], "kind": row[DOCUMENT_COLUMNS.index("kind")],
+            values = dict(zip(DOCUMENT_COLUMNS, self.segments[self._home[source]].document(source)))
+            out.append({**{k: values[k] for k in ("source", "title", "year", "unit", "kind")},
                         "aliases": self.aliases.get(source, [])})
         return out
 
