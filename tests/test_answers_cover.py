@@ -665,15 +665,15 @@ def test_a_question_naming_only_a_role_is_answered_only_when_the_passages_share_
 
 
 def test_the_thing_a_list_question_lists_is_said_by_each_item_or_its_place():
-    from retrieval.answer.direct import _needed, listed, list_items, subject, topic_of
+    from retrieval.answer.direct import asked_concepts, listed, list_items
 
     question = "集团下属公司党支部创先争优制定了哪些方案"
-    assert listed(question, _needed(subject(topic_of(question)))).words == ("制定方案",)  # 方案, right after 哪些
-    assert listed("县局支部书记明年抓党建准备从哪几方面入手？", _needed(subject(topic_of("县局支部书记明年抓党建准备从哪几方面入手？")))) is None
+    assert listed(question, asked_concepts(question)).words == ("方案",)  # right after 哪些
+    assert listed("县局支部书记明年抓党建准备从哪几方面入手？", asked_concepts("县局支部书记明年抓党建准备从哪几方面入手？")) is None
     # the head of the phrase after the list word: what a modifier before it says does not make an item
     for question, head in (("学校获得过哪些国家级荣誉？", "荣誉"), ("开展了哪些慰问困难群众的活动？", "活动"),
-                           ("制定了哪些方案来推进工作？", "制定方案")):
-        assert head in listed(question, _needed(subject(topic_of(question)))).words, question
+                           ("制定了哪些方案来推进工作？", "方案")):
+        assert head in listed(question, asked_concepts(question)).words, question
     lead = "根据集团党委创先争优活动的要求,我公司党支部结合具体情况,现将本阶段工作总结如下:\n"
     sections = passage(title="创先争优活动第一阶段总结", section="第一篇:创先争优活动第一阶段总结", section_type="work",
                        text=lead + "一、统一思想,全面提高党员干部素质\n公司党支部召开党员会议。\n"

@@ -408,6 +408,16 @@ def test_topic_of(question, topic):
     assert topic_of(question) == topic
 
 
+def test_a_topic_s_words_are_read_within_the_runs_a_removed_word_leaves():
+    from retrieval.answer.direct import topic_concepts
+    from retrieval.answer.topic import topic_parts
+
+    question = "省直党组2023年党建工作总结里，下步打算列了哪几条"
+    assert topic_parts(question)[1] == "列"  # 下步打算 and 了 removed: "里" and "列" stay apart
+    words = [w for c in topic_concepts(question, []) for w in c.words]
+    assert "党建工作" in words and not any("里列" in w for w in words)
+
+
 def test_follow_up_keeps_topic_and_scope():
     from retrieval.answer import follow_up
 

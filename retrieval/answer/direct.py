@@ -57,7 +57,7 @@ from ..search.question import (ANY_UNIT, ARABIC_YEAR, CN_YEAR, DURATION, LIST, Q
                                subject, understand)
 from ..search.unit_types import kinds_only
 from ..text import Concept, data_rows, is_naming, is_phrasing, lead_in_dropped, normalize, normalize_question
-from .topic import topic_of
+from .topic import topic_parts
 
 TOP = 3  # passages a direct answer may quote from
 MAX_ITEMS = 8
@@ -303,15 +303,20 @@ def _opening(p: dict, top: list[dict]) -> str:
     return " ".join(x["text"] for x in top if x["source"] == p["source"] and x.get("section_type") == "overview" and x is not p)
 
 
+def asked_concepts(question: str) -> list:
+    """The concepts a quote must say of what the question is about (``topic_parts``, ``_needed``)."""
+    return _needed(subject(" ".join(topic_parts(question))))
+
+
 def topic_concepts(question: str, passages: list[dict]) -> list:
-    """The concepts of a question's topic (its words without role and function words, ``topic_of``),
+    """The concepts of a question's topic (its words without role and function words, ``topic_parts``),
     less the ones that only put the question: a verb, pronoun or particle (``text.is_phrasing``) that
     no ranked passage says — in its text, title or heading path — ("全面从严治党这块", "归结为哪几方面",
     "准备从哪几方面入手") can tell no item from another. A noun no passage says stays ("荣誉", "市局"):
     the search did not find what was asked, and nothing answers. A plan question leaves out who reports
     ("县局支部书记明年…准备从哪几方面入手"; data/answer_cues.txt ``reporter``): a plan's items say what he
     will do, never who he is — a problem item may be about him ("作为支部书记…表率强度不够")."""
-    needed = _needed(subject(topic_of(question)))
+    needed = asked_concepts(question)
     if understand(normalize_question(question)).roles == ["plan"]:
         reporter = _cue("reporter")
         needed = [c for c in needed if not all(reporter.search(w) for w in c.words)]

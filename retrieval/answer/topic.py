@@ -19,14 +19,20 @@ def _words(name: str) -> re.Pattern:
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
-def topic_of(question: str) -> str:
-    """What a question is about: its text without role words, function words and punctuation."""
+def topic_parts(question: str) -> list[str]:
+    """What a question is about, in the runs of text its role words, function words and punctuation
+    leave: "…总结里，下步打算列了哪几条" → […"总结里", "列"]; words are read within a run, never across
+    the gap a removed word leaves ("里列" is no word)."""
     text = question
     for _, pattern in INTENT:
         text = pattern.sub(" ", text)
     text = _words("question_words.txt").sub(" ", text)
-    text = re.sub(r"[\s\W_]+", " ", text).strip()
-    return text.replace(" ", "")
+    return re.sub(r"[\s\W_]+", " ", text).split()
+
+
+def topic_of(question: str) -> str:
+    """What a question is about, as one phrase: ``topic_parts`` run together."""
+    return "".join(topic_parts(question))
 
 
 def compare_topic(question: str) -> str:
