@@ -20,6 +20,14 @@ def test_a_report_is_about_the_kinds_its_title_names_or_it_speaks_of_as_itself()
     assert report_types(normalize("2023年党建工作总结"), normalize("加强党的建设，推动高质量发展。")) == frozenset()
 
 
+def test_a_party_group_s_report_speaks_of_its_group_as_itself():
+    # a 党组 (an organ's leading party group) is a kind of unit too: named bare at a clause's start
+    assert report_types("", normalize("今年以来，党组始终坚持以习近平新时代中国特色社会主义思想为指导")) == {"党组"}
+    assert report_types(normalize("2023党组党建工作总结"), "") == {"党组"}
+    assert report_types("", normalize("加强基层党组织建设。国务院党组部署……")) == frozenset()  # 党组织; another's group
+    assert asked_types(normalize_question("党组织生活会开了几次")) == frozenset()
+
+
 def test_levels_named_in_a_row_are_not_a_report_speaking_of_itself():
     # a district's report citing the meetings of every level above it
     cited = normalize("根据区委工作安排……认真学习贯彻落实省、市意识形态相关会议，全国全省全市宣传部长会议精神。")
