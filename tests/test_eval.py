@@ -123,7 +123,8 @@ def test_spans_kept_by_position_read_back_as_written(tmp_path):
         point_spans({"id": "x", "gold": [{"doc": questions[0]["gold"][0]["doc"], "span": "不在这份报告里的一句话"}]})
 
 
-@pytest.mark.parametrize("name, prefix", [("PARTY_BLIND_QUESTIONS", "pb"), ("PARTY_TUNE_QUESTIONS", "pt")])
+@pytest.mark.parametrize("name, prefix", [("PARTY_BLIND_QUESTIONS", "pb"), ("PARTY_TUNE_QUESTIONS", "pt"),
+                                          ("PARTY_TUNE2_QUESTIONS", "pq")])
 def test_every_party_blind_and_tuning_span_is_in_its_report_and_nowhere_else(name, prefix):
     """The party blind and party tuning sets are data with a test: their party_web spans are kept by
     position (no quote of third-party text in the repository) and read back; each gold and item span

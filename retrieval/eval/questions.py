@@ -28,6 +28,7 @@ SEED_QUESTIONS = ROOT / "docs" / "eval" / "seed_questions.jsonl"  # scored, not 
 PARTY_BLIND_QUESTIONS = ROOT / "docs" / "eval" / "party_blind_questions.jsonl"  # never tuned on: docs/eval/README.md
 PARTY_TUNE_QUESTIONS = ROOT / "docs" / "eval" / "party_tune_questions.jsonl"  # odd half tuned on: docs/eval/README.md
 SEED_TUNE_QUESTIONS = ROOT / "docs" / "eval" / "seed_tune_questions.jsonl"  # odd half tuned on: docs/eval/README.md
+PARTY_TUNE2_QUESTIONS = ROOT / "docs" / "eval" / "party_tune2_questions.jsonl"  # odd half tuned on: docs/eval/README.md
 
 
 def load_jsonl(path: Path) -> list[dict]:
