@@ -800,6 +800,25 @@ def test_a_work_question_answers_with_the_sentences_of_an_item_said_in_prose():
     assert [q.text for q in list_items("2023年意识形态主体责任是咋压实的", [half])] == [q.text for q in answer]
 
 
+def test_the_one_item_a_question_picks_answers_with_its_prose_when_its_heading_stands_alone():
+    """Of a passage's items headed on lines of their own ("1.年度党建情况" / "2.党风廉政情况", each over a
+    paragraph), the one the question names answers with the sentences of its paragraph — not its heading
+    and first sentence; a paragraph of one sentence leaves the item as it was quoted."""
+    from retrieval.answer.direct import list_items
+
+    body = ("我校落实“双减”政策，开展课后延时服务。组织开展师德专题教育，签订廉洁从教承诺书。"
+            "通过拒受家长礼品礼金等专项整治，促进党员教师廉洁从教。")
+    text = ("一、学校党建工作履职情况\n1.年度党建情况\n我校党总支下辖3个在职支部，坚持学习党的创新理论。\n"
+            f"2.党风廉政情况\n{body}")
+    first = passage(source="中学.txt", title="中学党总支2021年度工作总结", year=2021,
+                    section="一、学校党建工作履职情况", text=text)
+    answer = list_items("2021年中学党总支在党风廉政上做了哪些事？", [first])
+    assert [q.text for q in answer] == [s + "。" for s in body.split("。") if s]
+    one = {**first, "text": text.replace(body, "我校落实“双减”政策，开展课后延时服务。")}
+    assert [q.text for q in list_items("2021年中学党总支在党风廉政上做了哪些事？", [one])] == [
+        "2.党风廉政情况\n我校落实“双减”政策，开展课后延时服务。"]
+
+
 def test_overall_only_puts_the_question_and_a_plan_opening_answers_with_its_sentences():
     """"总体上" / "整体上" (data/question_words.txt) ask for the whole, they are not what an item must say:
     a plan stated in a report's opening answers "…下一步总体上打算抓哪些事" with its sentences."""

@@ -766,13 +766,27 @@ def _body_sentences(p: dict) -> list[str]:
     if not ITEM_START.match(heading) or heading.endswith("…") or _own_items(p):
         return []
     at = p["text"].rfind(heading)
-    if at < 0:
-        return []
-    paragraphs = [line for line in p["text"][at + len(heading):].split("\n") if line.strip()]
+    return _prose(p["text"][at + len(heading):], p["text"]) if at >= 0 else []
+
+
+def _prose(after: str, text: str) -> list[str]:
+    """The whole sentences (two or more) of the first paragraph of ``after``, the text right after an
+    item's heading in a passage's ``text``."""
+    paragraphs = [line for line in after.split("\n") if line.strip()]
     body = paragraphs[0] if paragraphs else ""
     sentences = [m.group().strip() for m in SENTENCE.finditer(body) if len(m.group().strip()) >= 4]
-    sentences = [s for s in sentences if _whole(s, p["text"])]
+    sentences = [s for s in sentences if _whole(s, text)]
     return sentences if len(sentences) >= 2 else []
+
+
+def _headed_prose(piece: str, text: str) -> list[str]:
+    """The sentences of an item that is a heading on a line of its own over a paragraph of prose
+    ("2.党风廉政情况" / "我校以…。有计划…。通过…。"): its substance, when the question picks that one item
+    of its list (``_body_sentences`` for a passage that is the item)."""
+    heading, _, after = piece.strip().partition("\n")
+    if not after or len(heading) > BARE or re.search(r"[。；！？]", heading):
+        return []
+    return _prose(after, text)
 
 
 def _heading_picks(topic: Topic, p: dict, opening: str = "") -> bool:
@@ -836,6 +850,8 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
         picked = on_topic(topic, p, pieces, lead, opening)
         if len(picked) == len(pieces):
             picked = picked[:MAX_ITEMS]
+        elif len(picked) == 1 and (prose := _headed_prose(pieces[picked[0]], p["text"])):
+            return [Quote(t, p["rank"]) for t in prose]  # the one item asked for, by its substance
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_texts(pieces, picked))]
     if not _parent(p)[1] and not _report_items(p):
         return []
