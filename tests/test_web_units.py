@@ -401,6 +401,7 @@ def test_figure_answer_comes_only_from_the_top_passage_report():
 @pytest.mark.parametrize("question, topic", [
     ("意识形态工作存在哪些问题？", "意识形态工作"), ("那原因呢？", ""), ("下一步怎么打算？", ""),
     ("基层党组织建设有哪些特色做法？", "基层党组织建设特色"),
+    ("查摆出的问题打算如何整改？", "查摆出整改"),  # 打算 plans the rectification: 整改 is what is asked about
 ])
 def test_topic_of(question, topic):
     from retrieval.answer import topic_of
