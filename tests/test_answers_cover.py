@@ -252,6 +252,15 @@ def test_answer_cues_are_known_kinds_and_valid_patterns():
     assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
 
 
+def test_a_time_frame_only_frames_a_question():
+    """"一年来", "近年来" say over what time, as "全年" does (data/answer_cues.txt frame): no item need say them."""
+    from retrieval.answer.direct import asked_concepts
+
+    for question, kept in (("乡党委书记一年来抓党建具体做了哪些事？", "党建"), ("县直机关近年来党建工作有哪些特点？", "县直机关")):
+        words = {w for c in asked_concepts(question) for w in c.words}
+        assert kept in words and not words & {"一年", "近年", "近年来"}, question
+
+
 @pytest.mark.parametrize("sentence, gives_cause", [
     ("由于主观上管理意识不强，致使个别党员放松了思想改造。", True),
     ("客观上由于业务繁忙，导致党务工作上花费的精力少。", True),
