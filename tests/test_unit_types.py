@@ -28,6 +28,11 @@ def test_a_party_group_s_report_speaks_of_its_group_as_itself():
     assert asked_types(normalize_question("党组织生活会开了几次")) == frozenset()
 
 
+def test_a_street_s_office_is_the_street():
+    assert report_types("", normalize("自五月份开始，我办事处按照区委部署……")) == {"街道"}
+    assert asked_types(normalize_question("办事处创先争优第一阶段开了几次动员会")) == {"街道"}
+
+
 def test_levels_named_in_a_row_are_not_a_report_speaking_of_itself():
     # a district's report citing the meetings of every level above it
     cited = normalize("根据区委工作安排……认真学习贯彻落实省、市意识形态相关会议，全国全省全市宣传部长会议精神。")
