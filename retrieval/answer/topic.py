@@ -21,7 +21,7 @@ def _words(name: str) -> re.Pattern:
 
 def topic_parts(question: str) -> list[str]:
     """What a question is about, in the runs of text its role words, function words and punctuation
-    leave: "…总结里，下步打算列了哪几条" → […"总结里", "列"]; words are read within a run, never across
+    leave: "…总结里，下步打算列了哪几条" → ["…总结里", "列", "哪几条"]; words are read within a run, never across
     the gap a removed word leaves ("里列" is no word)."""
     text = question
     for _, pattern in INTENT:
