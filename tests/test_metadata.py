@@ -71,6 +71,16 @@ def test_a_page_number_is_never_a_year():
     assert doc.year == 2021
 
 
+def test_a_report_is_of_the_latest_year_its_opening_dates_an_event_to():
+    rectification = ("集团党委关于巡察整改进展情况的通报\n根据区委统一部署，2023年10月8日至11月17日，区委第三巡察组对集团党委"
+                     "进行了巡察，2024年1月18日，巡察组反馈了巡察意见。\n一、整改情况\n召开整改调度会12次。")
+    assert parse_text(rectification, "x.txt").year == 2024
+    # a year named without a month is no event: the opening's first year stands
+    assert parse_text("社区工作总结\n2023年，社区推进各项工作，力争2024年全面完成。\n一、工作\n略。", "y.txt").year == 2023
+    # the title's year stands over any the opening dates
+    assert parse_text("2023年巡察整改情况报告\n2024年1月，巡察组反馈了意见。\n一、整改\n略。", "z.txt").year == 2023
+
+
 def test_unit_from_title_opening_lines_or_file_name():
     assert parse_text("政府工作报告\n——在宁夏回族自治区第十三届人民代表大会上\n一、回顾\n略。", "a.txt").unit == "宁夏回族自治区"
     assert parse_text("政府工作报告\n一、回顾\n略。", "2025年广西政府工作报告.docx").unit == "广西壮族自治区"

@@ -40,6 +40,8 @@ SENTENCE_END = re.compile(r"[。！？!?]|[；;](?=\S)")
 TITLE_WORDS = re.compile(r"报告|总结|述职|汇报|计划|情况|讲话|要点|方案|发言|材料|工作")
 YEAR = re.compile(r"(?<![\d第])(19[5-9]\d|20[0-4]\d)(?![\d页])")  # never a page number ("第1950页")
 YEAR_IN_TEXT = re.compile(r"(?<![\d第])(19[5-9]\d|20[0-4]\d)(?=年)")  # in running text only "2023年" counts
+# a year given with its month ("2024年1月18日"): the date of an event a report's opening recounts
+DATED_YEAR = re.compile(r"(?<![\d第])(19[5-9]\d|20[0-4]\d)年(?:[01]?\d|[一二三四五六七八九十]{1,2})月")
 OPENING = 300  # characters of the opening lines that name a report's year and unit
 UNIT = re.compile(
     r"^(?:\d{4}年?度?)?(.{2,20}?(?:自治区|省|市|县|区|局|厅|委员会|委|部|办公室|办|中心|公司|院|校|所|党委|党组|党支部|支部))"
@@ -190,12 +192,18 @@ def _close(sections: list[Section], end: int) -> None:
 
 def _year(title: str, text: str, source: str, written: int | None = None) -> int | None:
     """The report's year: from the title, the year it was written (its page's table says), the opening
-    lines, the file name, else the most cited."""
+    lines (their first year, or the latest they date to a month: an event the report recounts), the file
+    name, else the most cited."""
     title, text = unicodedata.normalize("NFKC", title), unicodedata.normalize("NFKC", text)
     if written and not YEAR.search(title):
         return written
-    for part, pattern in ((title, YEAR), (text[:OPENING], YEAR_IN_TEXT), (source, YEAR)):
+    opening = text[:OPENING]
+    for part, pattern in ((title, YEAR), (opening, YEAR_IN_TEXT), (source, YEAR)):
         m = pattern.search(part)
+        if m and part is opening:
+            # written after every event its opening dates: "2023年10月…巡察, 2024年1月18日…反馈了巡察意见" opens
+            # a 2024 report on the rectification
+            return max([int(m.group(1)), *(int(y) for y in DATED_YEAR.findall(opening))])
         if m:
             return int(m.group(1))
     years = Counter(YEAR_IN_TEXT.findall(text))
