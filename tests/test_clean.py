@@ -141,14 +141,15 @@ def test_a_government_sites_disclosure_table_above_a_document_is_removed_and_its
 
 def test_the_date_a_disclosure_table_gives_dates_the_report_and_a_posts_upload_date_does_not():
     """data/page_chrome.txt ``dated``: the table's 成文时间 is the report's year when its title names none —
-    not the first year its opening cites (the inspection began in 2022) — and its title and unit are read."""
+    not a year its opening dates (the inspection ran from 2022 into 2023) — and its title and unit are read."""
     from retrieval.ingest import RawText, parse_raw
 
-    table = "- 索 引 号:3704/2023-00364\n- 成文时间:2023年11月23日\n- 标 题:徐庄镇党委关于巡察整改进展情况的通报\n"
+    table = "- 索 引 号:3704/2024-00364\n- 成文时间:2024年1月23日\n- 标 题:徐庄镇党委关于巡察整改进展情况的通报\n"
     body = "徐庄镇党委关于巡察整改进展情况的通报\n根据区委统一部署，2022年11月29日至2023年2月20日，区委巡察组进行了巡察。\n一、整改工作基本情况\n正文。"
     doc = parse_raw(RawText(table + body), "50.txt")
-    assert (doc.title, doc.unit, doc.year) == ("徐庄镇党委关于巡察整改进展情况的通报", "徐庄镇党委", 2023)
-    assert parse_raw(RawText("发布时间:2019-01-08\n" + body), "50.txt").year == 2022  # an upload date
+    assert (doc.title, doc.unit, doc.year) == ("徐庄镇党委关于巡察整改进展情况的通报", "徐庄镇党委", 2024)
+    # an upload date is not the report's: the latest year its opening dates an event to is
+    assert parse_raw(RawText("发布时间:2019-01-08\n" + body), "50.txt").year == 2023
     titled = "徐庄镇党委关于2022年巡察整改进展情况的通报\n正文。"
     assert parse_raw(RawText(table + titled), "50.txt").year == 2022  # the title's year comes first
 
