@@ -242,12 +242,12 @@ def test_a_question_naming_a_report_takes_its_result_first_and_its_target_when_n
 
 def test_answer_cues_are_known_kinds_and_valid_patterns():
     kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed", "done", "parts",
-             "reporter", "measured"}
+             "reporter", "measured", "honours", "honoured"}
     rows = data_rows("answer_cues.txt")
     assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
     for kind, value in rows:
         if kind in ("target", "closing", "result", "which", "measure", "because", "change", "changed", "done", "parts",
-                    "reporter", "measured"):
+                    "reporter", "measured", "honours", "honoured"):
             re.compile(value)
     assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
 
@@ -843,3 +843,49 @@ def test_overall_only_puts_the_question_and_a_plan_opening_answers_with_its_sent
     quoted = ["加强社区党组织建设，健全党组织服务网络。", "继续深入开展党内组织生活规范年活动。"]
     assert [q.text for q in list_items("社区党总支下一步总体上打算抓哪些事", [p])] == quoted
     assert [q.text for q in list_items("社区党总支下一步打算抓哪些事", [p])] == quoted
+
+
+# --- honours -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("象山社区这两年拿过哪些荣誉", True),
+    ("市委组织部机关党委和支部得过哪些市级荣誉", True),
+    ("污水处理厂项目党支部获得过什么荣誉", True),  # not a list word: "什么"
+    ("获得了哪些荣誉称号？", True),
+    ("得过啥奖项", True),
+    ("组织部机关支部的书记项目有获奖吗？", False),  # whether, not which
+    ("有哪些措施增强党员的荣誉感", False),  # a word holding 荣誉
+    ("荣誉室建了哪些展板", False),
+    ("对企业有哪些奖励政策", False),
+])
+def test_a_question_asks_for_honours_by_which_and_an_honour_noun(question, asks):
+    from retrieval.answer.direct import asks_honours
+
+    assert asks_honours(question) is asks
+
+
+HONOURS = ("象山社区位于绥芬河市区繁华地带。两年来，我们立足本社区实际，全力实施“125工程”。社区先后荣获“省级爱国卫生先进单位”、"
+           "“绥芬河镇先进党支部”等荣誉称号。具体情况汇报如下：")
+
+
+def test_an_honours_question_is_answered_by_the_sentences_stating_an_honour():
+    from retrieval.answer.direct import direct_answer
+
+    def opening(text=HONOURS, **kw):
+        return passage(title="2023年社区党建工作总结报告", section="", section_type="overview", text=text, year=2023, **kw)
+
+    honoured = HONOURS.split("。")[2] + "。"
+    answer = direct_answer("象山社区这两年拿过哪些荣誉", [opening(), passage(rank=2)])
+    assert answer.kind == "list" and [q.text for q in answer.quotes] == [honoured]
+    # each sentence stating one, of the one passage ranked highest that states any (verbatim, its own rank)
+    more = HONOURS + "\n社区党支部书记被评为“全市优秀党务工作者”。"
+    assert [q.text for q in direct_answer("象山社区拿过哪些荣誉？", [opening(more)]).quotes] == [
+        honoured, "社区党支部书记被评为“全市优秀党务工作者”。"]
+    later = passage(rank=2, source="甲.txt", text="社区被评为“文明社区”。")
+    assert [q.rank for q in direct_answer("象山社区拿过哪些荣誉？", [opening(source="甲.txt"), later]).quotes] == [1]
+    # a unit no passage names, or no sentence stating an honour: nothing from this rule
+    assert direct_answer("红星社区拿过哪些荣誉？", [opening()]) is None
+    assert direct_answer("象山社区拿过哪些荣誉？", [opening("象山社区两年来全力实施“125工程”。荣誉墙焕然一新。")]) is None
+    # only the top passage's report answers
+    assert direct_answer("象山社区拿过哪些荣誉？", [passage(), opening(rank=2, source="乙.txt")]) is None

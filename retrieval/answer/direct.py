@@ -33,6 +33,9 @@
 - Cause questions that name their problem ("个别党员放松思想改造，原因出在哪？"), when no section of causes
   answers: the sentences that give the cause ("由于…", "主观上…"; data/answer_cues.txt ``because``) in
   the one item of the top passage's report that states the problem (``_causes_given``).
+- Honours questions ("…拿过哪些荣誉？", ``honours_given``): the sentences stating an honour won of the one
+  passage ranked highest, of the top passage's report, that states any; a report gives its honours in one
+  place, most often one sentence of its opening ("社区先后荣获“…”、“…”等荣誉称号。").
 - Work questions ("…具体怎么搞的？", "怎样学习贯彻…？"; ``list_role work``): the items the first passage
   that plays the role and agrees enumerates itself, two or more (its 一是/（一）/1. items, or the clauses
   of its paragraph), or those of them the topic picks out — never single-item passages gathered under
@@ -924,10 +927,42 @@ def _causes_given(top: list[dict], asked: Question, topic: Topic) -> list[Quote]
     return []
 
 
+def asks_honours(question: str) -> bool:
+    """Does a question ask which honours were won ("拿过哪些荣誉", "得过哪些市级荣誉", "获得过什么荣誉";
+    data/answer_cues.txt ``honours``), not whether any was ("有获奖吗") nor about a word holding one
+    ("有哪些措施增强荣誉感")?"""
+    return bool(re.search(rf"(?:哪些|哪几|什么|啥|何种)[^，,。？?；;]{{0,6}}?(?:{_cue('honours').pattern})(?![感室墙心榜])",
+                          normalize_question(question)))
+
+
+def honours_given(question: str, passages: list[dict]) -> list[Quote]:
+    """For a question asking which honours were won (``asks_honours``): the sentences stating an honour
+    ("先后荣获“…先进集体”等荣誉称号", "被评为…"; data/answer_cues.txt ``honoured``) of the one passage ranked
+    highest, of the top passage's report and the unit and year asked, that states any — a report gives its
+    honours in one place, most often its opening paragraph — when that passage, its report's title and its
+    headings say what else the question names (its naming words: "象山社区", not "拿过"). None otherwise."""
+    if not passages or not asks_honours(question):
+        return []
+    asked = understand(normalize_question(question))
+    honours = _cue("honours")
+    needed = [c for c in asked_concepts(question)
+              if not all(honours.fullmatch(w) for w in c.words) and any(is_naming(w) for w in c.words)]
+    top = passages[:TOP]
+    for p in top:
+        if p["source"] != top[0]["source"] or not _agrees(p, asked):
+            continue
+        stated = [m.group().strip() for m in SENTENCE.finditer(p["text"]) if _cue("honoured").search(normalize(m.group()))]
+        if stated:
+            place = " ".join([normalize(p["text"]), _context(p), normalize(_opening(p, top))])
+            return [Quote(s, p["rank"]) for s in dict.fromkeys(stated)][:MAX_ITEMS] if _said(place, needed) else []
+    return []
+
+
 def direct_answer(question: str, passages: list[dict]) -> Answer | None:
-    """The direct answer shown above the passages: a figure sentence, else list items, else none."""
+    """The direct answer shown above the passages: a figure sentence, else the honours asked, else list
+    items, else none."""
     figure = figure_sentence(question, passages)
     if figure is not None:
         return Answer("figure", [figure])
-    items = list_items(question, passages)
+    items = honours_given(question, passages) or list_items(question, passages)
     return Answer("list", items) if items else None
