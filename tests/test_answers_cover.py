@@ -242,12 +242,12 @@ def test_a_question_naming_a_report_takes_its_result_first_and_its_target_when_n
 
 def test_answer_cues_are_known_kinds_and_valid_patterns():
     kinds = {"target", "frame", "closing", "result", "which", "measure", "list_role", "because", "change", "changed", "done", "parts",
-             "reporter", "measured", "honours", "honoured"}
+             "reporter", "measured", "honours", "honoured", "basis"}
     rows = data_rows("answer_cues.txt")
     assert {kind for kind, *_ in rows} == kinds and all(len(row) == 2 for row in rows)
     for kind, value in rows:
         if kind in ("target", "closing", "result", "which", "measure", "because", "change", "changed", "done", "parts",
-                    "reporter", "measured", "honours", "honoured"):
+                    "reporter", "measured", "honours", "honoured", "basis"):
             re.compile(value)
     assert {value for kind, value in rows if kind == "list_role"} <= {"problem", "cause", "plan", "work", "highlight"}
 
@@ -889,3 +889,18 @@ def test_an_honours_question_is_answered_by_the_sentences_stating_an_honour():
     assert direct_answer("象山社区拿过哪些荣誉？", [opening("象山社区两年来全力实施“125工程”。荣誉墙焕然一新。")]) is None
     # only the top passage's report answers
     assert direct_answer("象山社区拿过哪些荣誉？", [passage(), opening(rank=2, source="乙.txt")]) is None
+
+
+def test_a_year_a_figure_is_compared_with_is_not_the_year_it_is_about():
+    """data/answer_cues.txt ``basis``: "是2010年的2.2倍" compares with 2010; the sentence is about the year reviewed."""
+    from retrieval.answer.direct import figure_sentence, years_stated
+
+    assert years_stated("中央财政安排资金1713亿元,是2010年的2.2倍,新开工建设1043万套。") == set()
+    assert years_stated("与二〇一九年相比,2021年粮食产量增长5%。") == {2021}
+    assert years_stated("2010年新开工建设580万套。") == {2010}
+    review = passage(title="2012年政府工作报告", section="一、2011年工作回顾", year=2012,
+                     text="中央财政安排资金1713亿元，是2010年的2．2倍，全年城镇保障性住房基本建成432万套，新开工建设1043万套。")
+    quote = figure_sentence("2012年政府工作报告里新开工建设有多少万套？", [review])
+    assert quote is not None and "1043万套" in quote.text
+    other = {**review, "text": "2010年，全年城镇保障性住房新开工建设580万套。"}
+    assert figure_sentence("2012年政府工作报告里新开工建设有多少万套？", [other]) is None  # about another year

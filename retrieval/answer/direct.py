@@ -194,6 +194,18 @@ def years_named(sentence: str) -> set[int]:
     return {int(m.group(1)) for m in ARABIC_YEAR.finditer(sentence)} | {cn_year(m.group(1)) for m in CN_YEAR.finditer(sentence)}
 
 
+@lru_cache(maxsize=1)
+def _basis() -> re.Pattern:
+    """A year a figure is compared with ("是2010年的2.2倍", "比2019年增长", "与2020年相比"; data/answer_cues.txt
+    ``basis``): the sentence is not about that year."""
+    return re.compile(rf"(?:{_cue('basis').pattern})(?:{ARABIC_YEAR.pattern}|{CN_YEAR.pattern})")
+
+
+def years_stated(sentence: str) -> set[int]:
+    """The years a (normalised) sentence is about: those it names (``years_named``) but a comparison's basis."""
+    return years_named(_basis().sub(" ", sentence))
+
+
 def _needed(concepts) -> list:
     """The concepts a quote must say: all but frame words (data/answer_cues.txt), single characters
     and the quantity asked itself ("几节")."""
@@ -472,7 +484,7 @@ def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
                 if not _either_part(asked, wants_target):
                     continue
                 tier = 1
-            if allowed_years and years_named(norm) - allowed_years:
+            if allowed_years and years_stated(norm) - allowed_years:
                 continue
             unsaid = sum(1 for c in needed if not _says(norm + context, c))
             found.append((tier, unsaid, len(found), Quote(sentence, p["rank"])))
