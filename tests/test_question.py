@@ -54,6 +54,8 @@ def test_target_or_result():
     assert ask("浙江2026年经济增长预期目标是多少？").target
     assert ask("浙江2026年计划新建多少所学校？").target
     assert not ask("浙江2025年地区生产总值增长了多少？").target
+    assert ask("2003年政府工作报告里拟发行多少亿元国债？").target  # proposes to issue
+    assert not ask("模拟演练开展了多少次？").target
 
 
 def test_roles_and_lists():

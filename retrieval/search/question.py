@@ -31,7 +31,7 @@ INTENT_ROWS = _intent_rows()
 INTENT: list[tuple[str, re.Pattern]] = [(role, pattern) for role, pattern, _ in INTENT_ROWS]
 
 # Asking for a target, a plan or a task set for a year, not for what was achieved in it.
-TARGET = re.compile(r"目标|预期|计划|打算|安排|任务|要办|要完成|要达到|将|定为|定在|提出|部署|力争|确定")
+TARGET = re.compile(r"目标|预期|计划|打算|安排|任务|要办|要完成|要达到|将|定为|定在|提出|部署|力争|确定|(?<![模虚比])拟")
 LIST = re.compile(r"哪些|哪几|包括什么|都有什么|都是什么|几个方面|几方面|清单")
 LIST_ROLES = {"problem", "cause"}
 GENERIC = re.compile(r"^(?:\d+|年|年度|工作|情况|方面|主要|具体|存在)$")  # words that do not narrow a role question
