@@ -939,12 +939,16 @@ def _causes_given(top: list[dict], asked: Question, topic: Topic) -> list[Quote]
     return []
 
 
+@lru_cache(maxsize=1)
+def _asking_honours() -> re.Pattern:
+    """"哪些" / "什么" a few characters before a noun naming honours (data/answer_cues.txt ``honours``)."""
+    return re.compile(rf"(?:哪些|哪几|什么|啥|何种)[^，,。？?；;]{{0,6}}?(?:{_cue('honours').pattern})")
+
+
 def asks_honours(question: str) -> bool:
-    """Does a question ask which honours were won ("拿过哪些荣誉", "得过哪些市级荣誉", "获得过什么荣誉";
-    data/answer_cues.txt ``honours``), not whether any was ("有获奖吗") nor about a word holding one
-    ("有哪些措施增强荣誉感")?"""
-    return bool(re.search(rf"(?:哪些|哪几|什么|啥|何种)[^，,。？?；;]{{0,6}}?(?:{_cue('honours').pattern})(?![感室墙心榜])",
-                          normalize_question(question)))
+    """Does a question ask which honours were won ("拿过哪些荣誉", "得过哪些市级荣誉", "获得过什么荣誉"), not
+    whether any was ("有获奖吗") nor about a word holding one ("有哪些措施增强荣誉感")?"""
+    return bool(_asking_honours().search(normalize_question(question)))
 
 
 def honours_given(question: str, passages: list[dict]) -> list[Quote]:
