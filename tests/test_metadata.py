@@ -79,6 +79,10 @@ def test_a_report_is_of_the_latest_year_its_opening_dates_an_event_to():
     assert parse_text("社区工作总结\n2023年，社区推进各项工作，力争2024年全面完成。\n一、工作\n略。", "y.txt").year == 2023
     # the title's year stands over any the opening dates
     assert parse_text("2023年巡察整改情况报告\n2024年1月，巡察组反馈了意见。\n一、整改\n略。", "z.txt").year == 2023
+    # a typo's year is no year, and only the opening before the first heading is read: a section's dates,
+    # however many, change nothing
+    typo = "巡察整改情况报告\n2023年10月巡察，2204年1月反馈。\n一、整改\n" + "2024年3月前完成。" * 200_000
+    assert parse_text(typo, "t.txt").year == 2023
 
 
 def test_unit_from_title_opening_lines_or_file_name():

@@ -165,7 +165,7 @@ def parse_text(text: str, source: str, page_starts: list[int] | None = None, wri
     doc.preamble = (offsets[first_body_line] if first_body_line < len(lines) else len(text), first_heading)
     _close(doc.sections, len(text))
     assign_roles(doc)
-    doc.year = _year(doc.title, text, source, written)
+    doc.year = _year(doc.title, text, source, written, first_heading)
     doc.unit = _unit(doc.title if title else "", text[:OPENING], source)
     doc.kind = report_kind(doc.title, source, text[:OPENING])
     assign_years(doc)
@@ -190,20 +190,21 @@ def _close(sections: list[Section], end: int) -> None:
         _close(section.children, section.end)
 
 
-def _year(title: str, text: str, source: str, written: int | None = None) -> int | None:
+def _year(title: str, text: str, source: str, written: int | None = None,
+          first_heading: int | None = None) -> int | None:
     """The report's year: from the title, the year it was written (its page's table says), the opening
-    lines (their first year, or the latest they date to a month: an event the report recounts), the file
-    name, else the most cited."""
+    lines (their first year, or the latest the paragraphs before ``first_heading`` date to a month: an
+    event the report recounts), the file name, else the most cited."""
     title, text = unicodedata.normalize("NFKC", title), unicodedata.normalize("NFKC", text)
     if written and not YEAR.search(title):
         return written
-    opening = text[:OPENING]
-    for part, pattern in ((title, YEAR), (opening, YEAR_IN_TEXT), (source, YEAR)):
+    for part, pattern in ((title, YEAR), (text[:OPENING], YEAR_IN_TEXT), (source, YEAR)):
         m = pattern.search(part)
-        if m and part is opening:
-            # written after every event its opening dates: "2023年10月…巡察, 2024年1月18日…反馈了巡察意见" opens
-            # a 2024 report on the rectification
-            return max([int(m.group(1)), *(int(y) for y in DATED_YEAR.findall(opening))])
+        if m and pattern is YEAR_IN_TEXT:
+            # written after every event its opening dates: "2023年10月…巡察, 2024年1月18日…反馈了巡察意见" opens a
+            # 2024 report on the rectification; a section's dates ("一、…2024年3月前完成") are not the opening's
+            dated = DATED_YEAR.findall(text[:min(OPENING, len(text) if first_heading is None else first_heading)])
+            return max([int(m.group(1)), *map(int, dated)])
         if m:
             return int(m.group(1))
     years = Counter(YEAR_IN_TEXT.findall(text))
