@@ -21,6 +21,17 @@ def test_an_organ_the_index_knows_is_a_unit():
     assert q.units == ["市委组织部"]
 
 
+def test_an_organ_is_named_without_its_level_where_a_clause_opens_with_it():
+    units = ("市委组织部", "市局党组", "徐庄镇党委")
+    assert ask("组织部有没有领导定期找干部谈心的制度", units=units).units == ["市委组织部"]
+    assert ask("疫情防控关键时期，组织部机关干部是怎么参与的？", units=units).units == ["市委组织部"]
+    assert ask("局党组跟驻局纪检组怎么会商？", units=units).units == ["市局党组"]
+    assert ask("县委组织部这次考察查了多少个单位", units=units).units == []  # another level's organ
+    assert ask("林业局党组开了几次党组会", units=units).units == []  # the bare name ends another organ's
+    assert ask("党委班子查摆出哪些问题", units=units).units == []  # "党委" is too short to name a unit
+    assert "徐庄镇党委" in ask("徐庄镇党委巡察整改完成了多少项", units=units).units  # a whole name, as before
+
+
 def test_a_year_is_what_the_answer_is_about_unless_it_names_a_report():
     q = ask("湖南2024年城镇新增就业多少人？")
     assert q.years == {2024} and not q.report_years and not q.target
@@ -106,6 +117,7 @@ def test_everyday_wording_also_searches_official_terms():
     assert {"就医", "号源"} <= set(q.official)
     assert "就医" in q.dense_text and "就医" in q.tokens
     assert ask("殡葬服务费降了多少？").official == []  # official wording needs nothing added
+    assert "谈心" in ask("有没有领导定期找干部聊思想的制度").official  # party-building wording too
 
 
 def test_a_word_and_its_synonyms_are_one_concept():

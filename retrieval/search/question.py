@@ -203,7 +203,7 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
     tokens += [t for term in official for t in tokenize(term) if t not in tokens]
     roles = intent(text)
     units = units_named(text)
-    units += [u for u in known_units if len(u) >= 3 and u not in units and normalize(u) in text]
+    units += [u for u in known_units if len(u) >= 3 and u not in units and names_unit(text, normalize(u))]
     about, reports, relative = read_years(text, newest_year)
     only_role = bool(roles) and asks_only_role(text)
     quantity = quantity_unit(text)
@@ -214,6 +214,22 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
                     unit_types=asked_types(text), years=frozenset(about), report_years=frozenset(reports),
                     relative=frozenset(relative), target=bool(TARGET.search(text)),
                     is_list=is_list, quantity=quantity, official=official, concepts=subject(text))
+
+
+# The level an organ's name starts with ("市委组织部", "市局党组"). Its own staff leave it out when the
+# organ opens what they say ("组织部机关今后…", "…时期，局党组…"); elsewhere the bare name may end another
+# organ's ("县委组织部", "林业局党组").
+LEVEL = re.compile(r"^(?:中共)?[省市县区乡镇]委?")
+CLAUSE_START = r"(?:^|(?<=[\s，,。；;：:、？?！!“”\"]))"
+
+
+def names_unit(question: str, unit: str) -> bool:
+    """Whether a (normalised) question names a unit of the index: whole, or without its level at the
+    start of a clause, where what is left is a name of three characters or more."""
+    if unit in question:
+        return True
+    bare = LEVEL.sub("", unit)
+    return bare != unit and len(bare) >= 3 and re.search(CLAUSE_START + re.escape(bare), question) is not None
 
 
 def stating(unit: str) -> re.Pattern:
