@@ -828,6 +828,25 @@ def test_the_one_item_a_question_picks_answers_with_its_prose_when_its_heading_s
         "2.党风廉政情况\n我校落实“双减”政策，开展课后延时服务。"]
 
 
+def test_a_passage_that_is_one_item_answers_with_its_substance_when_its_bare_heading_picks_it():
+    """A work question whose top passage is one item of a section, a bare heading before its substance
+    ("三是强化督促检查。结合…"), is answered by the sentences after the heading when the heading names what
+    the title and the headings above leave unsaid and the substance names the rest; a heading naming none
+    of it, or a substance leaving a part unnamed, answers nothing."""
+    from retrieval.answer.direct import list_items
+
+    body = ("结合机关党建季度督查工作，对各党支部组织党员干部开展集中学习情况进行督导，定期调阅党员干部学习笔记。"
+            "今年以来，共下发各类学习通知11次，调阅党员干部学习笔记60余人（次）。")
+    item = passage(title="党委书记抓党建工作述职报告", section="一、主要工作开展情况 › （二）聚焦政治站位，在强化学习上下功夫。",
+                   text="三是强化督促检查。" + body, why={**ROLE_FOUND, "roles_asked": ["highlight", "work"]})
+    question = "机关党委书记述职里，是怎么督促检查党员干部学习的"
+    assert [q.text for q in list_items(question, [item])] == [s + "。" for s in body.split("。") if s]
+    # the heading names nothing the question asks about ("党员干部" and "学习" are said, "督促检查" only by it)
+    assert list_items(question, [{**item, "text": "三是加强教育引导。" + body}]) == []
+    # the substance leaves "党员干部" unnamed
+    assert list_items(question, [{**item, "text": "三是强化督促检查。" + body.replace("党员干部", "同志")}]) == []
+
+
 def test_overall_only_puts_the_question_and_a_plan_opening_answers_with_its_sentences():
     """"总体上" / "整体上" (data/question_words.txt) ask for the whole, they are not what an item must say:
     a plan stated in a report's opening answers "…下一步总体上打算抓哪些事" with its sentences."""

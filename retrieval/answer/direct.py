@@ -804,16 +804,29 @@ def _headed_prose(piece: str, text: str) -> list[str]:
     return _prose(after, text)
 
 
-def _heading_picks(topic: Topic, p: dict, opening: str = "") -> bool:
-    """Does a passage's own heading pick it out as what the question asks about: every concept of the
-    topic that its report's title, ``opening`` and the headings above leave unnamed, it names — at least
-    one ("昆山二中党总支2021年党风廉政这块是怎么抓的" → "2.党风廉政情况"; not "（一）加强组织领导" for "责任落实").
-    Named, as the heading must name it (``_names``): a title holding half of a concept ("责任制" for 主体责任)
-    leaves it to the heading ("（一）突出政治担当,落实主体责任。")."""
-    own = normalize(_heading(p))
-    rest = normalize(" ".join([p.get("title") or "", opening, _parent(p)[1]]))
+def _bare_heading(piece: str) -> tuple[str, list[str]] | None:
+    """An item's bare heading (its first sentence, ``BARE`` characters at most: "三是强化督促检查。") and the
+    whole sentences of its substance after it on its paragraph, two or more (``_prose``); else none."""
+    piece = piece.strip()
+    m = SENTENCE.match(piece)
+    if m is None or len(m.group().strip()) > BARE or not (prose := _prose(piece[m.end():], piece)):
+        return None
+    return m.group().strip(), prose
+
+
+def _heading_picks(topic: Topic, p: dict, opening: str = "", heading: str | None = None, body: str = "") -> bool:
+    """Does a passage's own heading (or an item's bare ``heading``: "三是强化督促检查。") pick it out as what
+    the question asks about: of the concepts of the topic that its report's title, ``opening`` and the
+    headings above leave unnamed, it names one at least, and its ``body`` names the rest
+    ("昆山二中党总支2021年党风廉政这块是怎么抓的" → "2.党风廉政情况"; "…是怎么督促检查党员干部学习的" → "三是强化督促检查。
+    …对各党支部组织党员干部开展集中学习…"; not "（一）加强组织领导" for "责任落实"). Named, as the heading must name
+    it (``_names``): a title holding half of a concept ("责任制" for 主体责任) leaves it to the heading
+    ("（一）突出政治担当,落实主体责任。")."""
+    own = normalize(_heading(p) if heading is None else heading)
+    rest = normalize(" ".join([p.get("title") or "", opening, _parent(p)[1]] + ([_heading(p)] if heading else [])))
     unsaid = [c for c in topic.needed if not _names(rest, c)]
-    return bool(unsaid) and all(_names(own, c) for c in unsaid)
+    said = normalize(body)
+    return any(_names(own, c) for c in unsaid) and all(_names(own, c) or _names(said, c) for c in unsaid)
 
 
 def _lead(text: str, first: str) -> str:
@@ -850,9 +863,14 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
                 return [Quote(sentence, p["rank"])]
     if pieces and len(pieces) < len(counted := _counted_list(lead)):
         pieces = counted  # the lead states the whole list; the items below it are cut off (a web copy)
+    if own and len(pieces) == 1 and (bare := _bare_heading(pieces[0])) and _heading_picks(
+            topic, p, opening, bare[0], "".join(bare[1])):
+        # the passage is one item, a bare heading before its substance ("三是强化督促检查。结合…"): its
+        # sentences answer when that heading picks it out
+        return [Quote(t, p["rank"]) for t in bare[1]]
     if own and len(pieces) < 2:
         pieces, lead = _body_sentences(p), _heading(p)  # its substance said in sentences, not items
-        if not pieces or not _heading_picks(topic, p, opening):
+        if not pieces or not _heading_picks(topic, p, opening, body="".join(pieces)):
             return []
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
                             and not _own_heading(p, pieces[0]) and _whole(pieces[0], p["text"])
