@@ -210,15 +210,6 @@ def test_a_role_that_qualifies_another_names_none():
     assert cues("三、存在的问题及下一步打算") == ["problem", "plan"]
 
 
-def test_a_heading_naming_suggestions_is_a_plan():
-    """A self-examination's "1、存在问题 / 2、建议" and a government report's "对今年政府工作的建议" propose."""
-    from retrieval.ingest.roles import cues
-    assert cues("2、建议:一是抓好基层干部的科学决策") == ["plan"]
-    assert cues("三、对今年政府工作的建议") == ["plan"]
-    assert cues("（一）对策建议") == ["plan"]
-    assert cues("1、存在问题:一是农村党组织的战斗力弱化。") == ["problem"]
-
-
 def test_the_same_text_in_another_format_or_spacing_has_the_same_fingerprint(tmp_path):
     import docx
 
