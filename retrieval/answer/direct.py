@@ -41,9 +41,10 @@
   of its paragraph), or those of them the topic picks out — never single-item passages gathered under
   a heading, never another passage's: a question asking how one thing was done names one item of a
   list as often as a list, and the section it names is the one ranked first. A passage of one item
-  answers only when its substance is prose and its own heading names what the report's title leaves
-  unsaid ("…党风廉政这块是怎么抓的" → "2.党风廉政情况"; ``_heading_picks``): the sentences of the paragraph
-  that heading opens (``_body_sentences``).
+  answers only when its substance is prose and its own heading — or the item's bare heading, its first
+  short sentence ("三是强化督促检查。结合…"; ``_bare_heading``) — names some of what the report's title and
+  the headings above leave unsaid, its substance the rest ("…党风廉政这块是怎么抓的" → "2.党风廉政情况";
+  ``_heading_picks``): the sentences of the paragraph that heading opens (``_body_sentences``).
 
 Nothing is ever written that is not in a passage: every line is a verbatim slice of one passage's
 text (or its heading); when no sentence qualifies, there is no direct answer.
