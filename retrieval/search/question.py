@@ -2,7 +2,8 @@
 
 `understand` reads, in one place: the section role it asks about (问题 → problem, 原因 → cause,
 下一步 → plan, 做法 → work) and whether it asks for nothing but that role; the units it names
-(宁夏 → 宁夏回族自治区, data/units.txt) and the kinds of unit (乡, 镇, 学校; data/unit_types.txt); the years it is about and the report years it names
+(宁夏 → 宁夏回族自治区, data/units.txt; an organ of the index without its level where a clause opens with it:
+组织部 → 市委组织部, ``names_unit``) and the kinds of unit (乡, 镇, 学校; data/unit_types.txt); the years it is about and the report years it names
 ("2025年政府工作报告" names a report, "2024年粮食产量" a year; 今年/去年/明年 count from the newest
 report — of the unit or kind of unit named, ``searcher.anchor_year`` —; 十四五 is 2021–2025); whether it asks for a target or a plan rather than a result; whether
 it asks for a list (有哪些, 哪几个, 存在哪些问题); for how-many questions the unit counted; and the
@@ -47,6 +48,12 @@ SAME_YEAR = re.compile(r"当年|同年|本年|该年")
 RELATIVE = {"前年": -2, "去年": -1, "上年": -1, "今年": 0, "本年度": 0, "明年": 1, "来年": 1}
 FIVE_YEAR = re.compile(r"([一二三四五六七八九十]{1,3})五(?:规划|计划|时期|期间)?")
 FIVE_YEAR_QUOTED = re.compile(r"[“\"]([一二三四五六七八九十]{1,3})五[”\"]|([一二三四五六七八九十]{1,3})五(?:规划|计划|时期|期间)")
+
+# The level an organ's name starts with ("市委组织部", "市局党组"). Its own staff leave it out when the
+# organ opens what they say ("组织部机关今后…", "…时期，局党组…"); elsewhere the bare name may end another
+# organ's ("县委组织部", "林业局党组").
+LEVEL = re.compile(r"^(?:中共)?[省市县区乡镇]委?")
+CLAUSE_START = r"(?:^|(?<=[\s，,。；;：:、？?！!“”\"]))"
 
 
 @dataclass(frozen=True)
@@ -216,20 +223,18 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
                     is_list=is_list, quantity=quantity, official=official, concepts=subject(text))
 
 
-# The level an organ's name starts with ("市委组织部", "市局党组"). Its own staff leave it out when the
-# organ opens what they say ("组织部机关今后…", "…时期，局党组…"); elsewhere the bare name may end another
-# organ's ("县委组织部", "林业局党组").
-LEVEL = re.compile(r"^(?:中共)?[省市县区乡镇]委?")
-CLAUSE_START = r"(?:^|(?<=[\s，,。；;：:、？?！!“”\"]))"
+@lru_cache(maxsize=4096)
+def _bare_name(unit: str) -> re.Pattern | None:
+    """A (normalised) unit's name without its level, at the start of a clause; none when no level opens
+    the name or what is left is shorter than three characters."""
+    bare = LEVEL.sub("", unit)
+    return re.compile(CLAUSE_START + re.escape(bare)) if bare != unit and len(bare) >= 3 else None
 
 
 def names_unit(question: str, unit: str) -> bool:
     """Whether a (normalised) question names a unit of the index: whole, or without its level at the
-    start of a clause, where what is left is a name of three characters or more."""
-    if unit in question:
-        return True
-    bare = LEVEL.sub("", unit)
-    return bare != unit and len(bare) >= 3 and re.search(CLAUSE_START + re.escape(bare), question) is not None
+    start of a clause, where what is left is a name of three characters or more (``_bare_name``)."""
+    return unit in question or ((bare := _bare_name(unit)) is not None and bare.search(question) is not None)
 
 
 def stating(unit: str) -> re.Pattern:
