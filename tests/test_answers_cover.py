@@ -847,6 +847,30 @@ def test_a_passage_that_is_one_item_answers_with_its_substance_when_its_bare_hea
     assert list_items(question, [{**item, "text": "三是强化督促检查。" + body.replace("党员干部", "同志")}]) == []
 
 
+def test_a_work_question_its_items_place_says_whole_is_answered_by_the_list_they_make():
+    """A work question whose every concept the report's title and the headings above its top passage
+    name, and that passage's own heading none ("2022年上半年工业园区意识形态工作怎么抓的？" over "(二)强化理论
+    学习…" of a report on exactly that), asks how the whole was done: the items of that list among the top
+    passages answer. Not when the top passage's heading names a concept (that item is what is asked), nor
+    when the question names something its place does not."""
+    from retrieval.answer.direct import list_items
+
+    title, parent = "2022年上半年某工业园区工作委员会意识形态工作情况报告", "一、工作开展情况"
+    headings = ["(二)强化理论学习,筑牢思想根基。", "(一)强化组织领导,完善体制机制。", "(三)紧抓舆论引导,加大宣传力度。"]
+    bodies = ["制定了党工委理论学习中心组学习年度计划安排,上半年集中学习6次。", "进一步完善园区绩效考核制度,将其纳入年度考核。",
+              "今年以来,园区进一步加强正面宣传,发布信息20余条。"]
+    why = {**ROLE_FOUND, "roles_asked": ["highlight", "work"]}
+    top = [passage(rank=i + 1, title=title, section=f"{parent} › {h}", year=2022, text=h + "\n" + b, why=why)
+           for i, (h, b) in enumerate(zip(headings, bodies))]
+    assert [q.text for q in list_items("2022年上半年工业园区意识形态工作怎么抓的？", top)] == headings
+    # the question names what the place does not ("网络阵地"): the whole list is not what it asks
+    assert list_items("2022年上半年工业园区意识形态网络阵地工作怎么抓的？", top) == []
+    # the top passage's heading names a concept asked ("理论学习"): that item, not the list
+    named = [{**top[0], "section": f"{parent} › (二)强化意识形态理论学习。", "text": "(二)强化意识形态理论学习。\n" + bodies[0]},
+             *top[1:]]
+    assert list_items("2022年上半年工业园区意识形态工作怎么抓的？", named) == []
+
+
 def test_overall_only_puts_the_question_and_a_plan_opening_answers_with_its_sentences():
     """"总体上" / "整体上" (data/question_words.txt) ask for the whole, they are not what an item must say:
     a plan stated in a report's opening answers "…下一步总体上打算抓哪些事" with its sentences."""

@@ -38,9 +38,12 @@
   place, most often one sentence of its opening ("社区先后荣获“…”、“…”等荣誉称号。").
 - Work questions ("…具体怎么搞的？", "怎样学习贯彻…？"; ``list_role work``): the items the first passage
   that plays the role and agrees enumerates itself, two or more (its 一是/（一）/1. items, or the clauses
-  of its paragraph), or those of them the topic picks out — never single-item passages gathered under
-  a heading, never another passage's: a question asking how one thing was done names one item of a
-  list as often as a list, and the section it names is the one ranked first. A passage of one item
+  of its paragraph), or those of them the topic picks out — never another passage's: a question asking
+  how one thing was done names one item of a list as often as a list, and the section it names is the
+  one ranked first. Single-item passages gathered under a heading answer only when the question names
+  nothing the first one's place (title, opening, headings above) leaves unnamed and its own heading
+  names none of it: it asks how that whole was done ("2022年上半年工业园区意识形态工作怎么抓的？" over
+  "(二)强化理论学习…" of a report on just that; ``_asks_whole_list``). A passage of one item
   answers only when its substance is prose and its own heading — or the item's bare heading, its first
   short sentence ("三是强化督促检查。结合…"; ``_bare_heading``) — names some of what the report's title and
   the headings above leave unsaid, its substance the rest ("…党风廉政这块是怎么抓的" → "2.党风廉政情况";
@@ -830,6 +833,18 @@ def _heading_picks(topic: Topic, p: dict, opening: str = "", heading: str | None
     return any(_names(own, c) for c in unsaid) and all(_names(own, c) or _names(said, c) for c in unsaid)
 
 
+def _asks_whole_list(topic: Topic, p: dict, opening: str = "") -> bool:
+    """Does a work question ask how the whole list that passage ``p`` is one item of was done? So when
+    its report's title, ``opening`` and the headings above ``p`` name every concept of the topic and
+    ``p``'s own heading names none ("2022年上半年工业园区意识形态工作怎么抓的？" over "(二)强化理论学习…" of
+    "…工业园区党工委2022年上半年意识形态工作情况"); not when the heading names one ("…年度党建是怎么做的？"
+    over "1.年度党建情况": that item is what is asked)."""
+    rest = normalize(" ".join([p.get("title") or "", opening, _parent(p)[1]]))
+    own = normalize(_heading(p))
+    return (bool(topic.needed) and all(_names(rest, c) for c in topic.needed)
+            and not any(_names(own, c) for c in topic.needed))
+
+
 def _lead(text: str, first: str) -> str:
     """The line that opens a list in a passage: the last non-empty line before its first item."""
     lines = [line for line in text[:text.find(first)].split("\n") if line.strip()]
@@ -870,8 +885,12 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
         # sentences answer when that heading picks it out
         return [Quote(t, p["rank"]) for t in bare[1]]
     if own and len(pieces) < 2:
-        pieces, lead = _body_sentences(p), _heading(p)  # its substance said in sentences, not items
-        if not pieces or not _heading_picks(topic, p, opening, body="".join(pieces)):
+        body = _body_sentences(p)  # its substance said in sentences, not items
+        if body and _heading_picks(topic, p, opening, body="".join(body)):
+            pieces, lead = body, _heading(p)
+        elif _asks_whole_list(topic, p, opening):
+            pieces = []  # the question names nothing its place leaves unnamed: it asks for the whole list
+        else:
             return []
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
                             and not _own_heading(p, pieces[0]) and _whole(pieces[0], p["text"])
