@@ -862,7 +862,10 @@ def test_a_work_question_its_items_place_says_whole_is_answered_by_the_list_they
     why = {**ROLE_FOUND, "roles_asked": ["highlight", "work"]}
     top = [passage(rank=i + 1, title=title, section=f"{parent} › {h}", year=2022, text=h + "\n" + b, why=why)
            for i, (h, b) in enumerate(zip(headings, bodies))]
-    assert [q.text for q in list_items("2022年上半年工业园区意识形态工作怎么抓的？", top)] == headings
+    top = [{**p, "start": 100 * "一二三".index(p["text"][1])} for p in top]  # where each stands in the report
+    items = list_items("2022年上半年工业园区意识形态工作怎么抓的？", top)
+    assert [q.text for q in items] == sorted(headings, key=lambda h: "一二三".index(h[1]))  # as the report reads
+    assert [q.rank for q in items] == [2, 1, 3]
     # the question names what the place does not ("网络阵地"): the whole list is not what it asks
     assert list_items("2022年上半年工业园区意识形态网络阵地工作怎么抓的？", top) == []
     # the top passage's heading names a concept asked ("理论学习"): that item, not the list

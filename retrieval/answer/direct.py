@@ -43,7 +43,7 @@
   one ranked first. Single-item passages gathered under a heading answer only when the question names
   nothing the first one's place (title, opening, headings above) leaves unnamed and its own heading
   names none of it: it asks how that whole was done ("2022年上半年工业园区意识形态工作怎么抓的？" over
-  "(二)强化理论学习…" of a report on just that; ``_asks_whole_list``). A passage of one item
+  "(二)强化理论学习…" of a report on just that; ``_asks_whole_list``), in the report's order. A passage of one item
   answers only when its substance is prose and its own heading — or the item's bare heading, its first
   short sentence ("三是强化督促检查。结合…"; ``_bare_heading``) — names some of what the report's title and
   the headings above leave unsaid, its substance the rest ("…党风廉政这块是怎么抓的" → "2.党风廉政情况";
@@ -859,6 +859,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
     ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out."""
     opening = " ".join([_opening(p, top), _kinds_said(p, topic.needed, topic.thing)])  # what the report says of itself
+    whole = False  # a work question asking for the whole list p is one item of (``_asks_whole_list``)
     pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
     lead = _lead(p["text"], pieces[0]) if pieces else ""
     if len(pieces) < 2:
@@ -889,7 +890,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
         if body and _heading_picks(topic, p, opening, body="".join(body)):
             pieces, lead = body, _heading(p)
         elif _asks_whole_list(topic, p, opening):
-            pieces = []  # the question names nothing its place leaves unnamed: it asks for the whole list
+            pieces, whole = [], True  # the question names nothing its place leaves unnamed: the whole list
         else:
             return []
     if len(pieces) >= 2 or (len(pieces) == 1 and roles and p.get("section_type") in roles
@@ -921,7 +922,11 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
         return []
     parent = {**p, "section": _parent(p)[1] or p.get("title") or ""}
     quotes = list(singles.values())
-    return [quotes[i] for i in on_topic(topic, parent, texts, opening=opening)]
+    picked = [quotes[i] for i in on_topic(topic, parent, texts, opening=opening)]
+    if whole:  # the items of a whole list, in the report's order ("(一)…", "(二)…"), as it reads
+        start = {m["rank"]: m["start"] for m in top}
+        picked.sort(key=lambda q: start[q.rank])
+    return picked
 
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
