@@ -9,6 +9,7 @@ starts milvus-lite) and needs `pip install -r requirements-milvus.txt`.
 from __future__ import annotations
 
 import hashlib
+import logging
 import signal
 import subprocess
 import sys
@@ -323,6 +324,73 @@ def test_a_writer_killed_at_any_point_leaves_the_last_commit_answering(store, se
     snap = write(store, [renamed(seed_docs[sorted(seed_docs)[0]], "after.txt")])
     assert "after.txt" in {d["source"] for d in snap.documents()}
     getattr(store, "close", lambda: None)()
+
+
+# Code run in a writer process before _writer_script: milvus-lite killed at one of its own writes that
+# follow a flush's commit and are not crash-safe (retrieval/store/milvus.py, _finish_killed_writes).
+KILLED_INSIDE_MILVUS_LITE = {
+    # the flush that flipped `current` committed its manifest; killed before it deletes that WAL
+    "wal": """
+import os, signal
+from milvus_lite.storage.wal import WAL
+close_and_delete = WAL.close_and_delete
+def killed(self):
+    if self.data_path and "_meta" in self.data_path and b"current#" in open(self.data_path, "rb").read():
+        os.kill(os.getpid(), signal.SIGKILL)
+    close_and_delete(self)
+WAL.close_and_delete = killed
+""",
+    # killed half way through the first index file written after a flush (a segment's vectors, .npy)
+    "index": """
+import io, os, signal
+import numpy as np
+from milvus_lite.index.brute_force import BruteForceIndex
+def killed(self, path):
+    data = io.BytesIO()
+    np.save(data, self._vectors, allow_pickle=False)
+    with open(path, "wb") as f:
+        f.write(data.getvalue()[:len(data.getvalue()) // 2])
+    os.kill(os.getpid(), signal.SIGKILL)
+BruteForceIndex.save = killed
+""",
+}
+
+
+@pytest.mark.slow  # milvus-lite, and a writer process
+@pytest.mark.parametrize("point", sorted(KILLED_INSIDE_MILVUS_LITE))
+def test_a_writer_killed_inside_milvus_lite_leaves_the_last_commit_answering(tmp_path, seed_docs, caplog, point):
+    """The kill test's rare bad moments, every time: a writer killed where milvus-lite leaves a WAL to
+    be replayed twice or an index file short; the .db opens with a warning line per repair, answering
+    the last commit whole (each row once), and a new writer goes on."""
+    settings = milvus_settings(tmp_path)
+    store = open_store(settings)
+    snap = write(store, [renamed(seed_docs[n], f"r0-{i}.txt") for i, n in enumerate(sorted(seed_docs))])
+    before = {d["source"] for d in snap.documents()}
+    after = before - {"r0-0.txt"} | {f"r1-{i}.txt" for i in range(len(seed_docs))}
+    store.close()
+    proc = subprocess.run([sys.executable, "-c", KILLED_INSIDE_MILVUS_LITE[point] + _writer_script(settings, 1)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    with caplog.at_level(logging.WARNING, logger="retrieval.store.milvus"):
+        store = open_store(settings)
+        snap = store.snapshot()
+    repairs = [r.getMessage() for r in caplog.records if r.name == "retrieval.store.milvus"]
+    assert any(("deleted WAL" if point == "wal" else ".flat.idx: deleted") in m for m in repairs), repairs
+    assert all("by a killed process" in m or "by a process killed" in m for m in repairs), repairs
+    sources = {d["source"] for d in snap.documents()}
+    assert sources == after if point == "wal" else sources in (before, after)  # "wal": killed after the flip
+    assert len(snap.documents()) == len(sources) and set(snap.sources) <= sources
+    rows = store.client.query(snap.chunks_name, filter=f"id in {snap.ids.tolist()}", output_fields=["id"])
+    assert sorted(r["id"] for r in rows) == snap.ids.tolist()  # each row once
+    for source in sources:
+        chunks = snap.source_chunks(source)
+        assert [c["ord"] for c in chunks] == list(range(len(chunks))) and chunks
+    first = snap.chunks([int(snap.ids[0])])[0]
+    query = unit_vectors([seed_docs[sorted(seed_docs)[int(first["source"].split("-")[1][:-4])]][1][first["ord"]].match_text])[0]
+    assert int(np.argmax(snap.dense_scores(query, 5))) == 0
+    snap = write(store, [renamed(seed_docs[sorted(seed_docs)[0]], "after.txt")])
+    assert {d["source"] for d in snap.documents()} == sources | {"after.txt"}
+    store.close()
 
 
 # --- the local store ---------------------------------------------------------------------------

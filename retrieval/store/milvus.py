@@ -17,6 +17,9 @@ number and makes it live by writing one row (``current``) after flushing everyth
 see only the chunk ids the live manifest lists (a killed writer's rows, or rows a commit removed
 but has not yet deleted, are never served); the next writer deletes such leftovers. One writer at
 a time: a lock file beside the .db, or in ``Settings.index_dir`` for a server (index from one host).
+
+A killed process can also leave milvus-lite's own files (a .db is a folder) in a state milvus-lite
+3.2.2 does not recover from; ``_finish_killed_writes`` puts them right before a .db opens.
 """
 from __future__ import annotations
 
@@ -69,12 +72,58 @@ def _client(settings: Settings):
     try:
         if uri.endswith(".db"):  # milvus-lite makes the file, not its folder
             Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _finish_killed_writes(Path(uri).expanduser())
         return MilvusClient(uri=uri, **kwargs)
     except Exception as e:  # pymilvus raises its own exception types for every connection failure
         why = " ".join(str(e).split())[:300]
         if settings.store.endswith(".db"):
             why += " (milvus-lite serves a .db file to one process at a time: is another Yandu process using it?)"
         raise StoreUnavailable(f"cannot open Milvus at {settings.store}: {why}") from None
+
+
+def _finish_killed_writes(db: Path) -> None:
+    """Before a milvus-lite .db opens, put right what a process killed inside milvus-lite left.
+
+    milvus-lite (3.2.2) commits each flush atomically (segment files, then manifest.json by rename), but
+    two writes after that commit are not crash-safe, and its open trusts what they leave:
+    - the flushed WAL is deleted after the commit; left by a kill, the open replays it although its rows
+      are in a segment, and serves each of them twice (same key, same ``_seq``): two ``current`` rows
+      read as ``{…}{…}``. A WAL numbered below the manifest's active one is always flushed: deleted here
+      as the flush would have (milvus-lite's own cleanup);
+    - a segment's FLAT index (``*.flat.idx``: its vectors as .npy, built when missing) is written in
+      place, in a background thread after the flush; left short by a kill, the collection fails to load
+      ("file seems not fully written?"). One shorter than its header says is deleted: the load rebuilds it.
+    Holds milvus-lite's LOCK meanwhile; skipped while a process (this one included) serves the .db. One
+    warning line per repair; ~1 ms when there is none (the seed corpus's three collections).
+    """
+    if not (db / "LOCK").is_file():
+        return
+    import fcntl
+
+    from milvus_lite.storage.manifest import Manifest
+    from milvus_lite.storage.wal import WAL, _cleanup_old_wals
+
+    with open(db / "LOCK", "rb") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return
+        for folder in sorted([*db.glob("collections/*"), *db.glob("databases/*/collections/*")]):
+            try:
+                active = Manifest.load(str(folder)).active_wal_number
+            except Exception:  # a manifest milvus-lite cannot read either: its open says why
+                continue
+            stale = [n for n in WAL.find_wal_files(str(folder / "wal")) if active is not None and n < active]
+            if stale:
+                log.warning("%s: deleted WAL %s, flushed by a process killed before it deleted it (replayed, "
+                            "its rows would be served twice)", folder, ", ".join(map(str, stale)))
+                _cleanup_old_wals(str(folder / "wal"), active - 1)
+            for index in sorted(folder.glob("partitions/*/indexes/*.flat.idx")):
+                try:
+                    np.load(index, mmap_mode="r", allow_pickle=False)  # maps it: reads the header, checks the length
+                except Exception as e:
+                    log.warning("%s: deleted, left short by a killed process (%s); loading rebuilds it", index, e)
+                    index.unlink()
 
 
 def _analyzer() -> dict:
