@@ -857,7 +857,9 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     sentence lists in a row closed by the kind of part asked (``_in_a_row``), else the single-item
     passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
     or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
-    ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out."""
+    ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out,
+    else — when the question asks for the whole list ``p`` is one item of (``_asks_whole_list``) — the
+    single-item passages of that list, in the report's order."""
     opening = " ".join([_opening(p, top), _kinds_said(p, topic.needed, topic.thing)])  # what the report says of itself
     whole = False  # a work question asking for the whole list p is one item of (``_asks_whole_list``)
     pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
