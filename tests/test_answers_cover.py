@@ -261,6 +261,21 @@ def test_a_time_frame_only_frames_a_question():
         assert kept in words and not words & {"一年", "近年", "近年来"}, question
 
 
+def test_a_level_word_only_frames_a_question():
+    """"省直" / "县直" say at which level the unit reporting sits, as "全省" says where (data/answer_cues.txt
+    frame): a plan's items never say it, and a report need not name its own level in its title."""
+    from retrieval.answer.direct import asked_concepts, list_items
+
+    words = {w for c in asked_concepts("省直党组2023年党建工作总结里，下步打算列了哪几条") for w in c.words}
+    assert "党组" in words and "省直" not in words
+    plan = passage(title="2023党组党建工作总结及下一步工作计划", section="四、下步打算", section_type="plan", year=2023,
+                   text="四、下步打算\n（一）压紧压实责任。坚决扛起管党治党责任。\n（二）夯实理论武装。把学习作为首要政治任务。\n")
+    assert [q.text for q in list_items("省直党组2023年党建工作总结里，下步打算列了哪几条", [plan])] == [
+        "（一）压紧压实责任。坚决扛起管党治党责任。", "（二）夯实理论武装。把学习作为首要政治任务。"]
+    # a level said with its organ is a name the report's place must say ("县直机关" of a 县直机关 report)
+    assert "县直机关" in {w for c in asked_concepts("县直机关下步打算列了哪几条") for w in c.words}
+
+
 @pytest.mark.parametrize("sentence, gives_cause", [
     ("由于主观上管理意识不强，致使个别党员放松了思想改造。", True),
     ("客观上由于业务繁忙，导致党务工作上花费的精力少。", True),
