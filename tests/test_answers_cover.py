@@ -774,6 +774,27 @@ def test_a_work_question_answers_with_the_items_its_first_passage_enumerates_and
     assert list_items(question, [prose, {**first, "rank": 2}]) == []
 
 
+def test_the_one_sibling_a_list_question_picks_answers_with_its_substance_not_its_bare_heading():
+    """Single-item passages under one heading, of which the question names one ("下一步如何加强执纪监督？" of
+    "（三）强化执纪监督。"): the sentences of that item answer — a bare heading says what, not how."""
+    from retrieval.answer.direct import list_items
+
+    section = "三、下步打算 › "
+    heads = ("（一）压紧压实责任。", "（二）夯实理论武装。", "（三）强化执纪监督。")
+    bodies = ("坚决扛起管党治党责任。督促班子成员履行一岗双责。", "把学习作为首要政治任务。深化理论学习中心组学习。",
+              "持之以恒加强党风廉政建设，运用好监督执纪四种形态。加大党员干部监管力度，抓好经常性纪律教育。")
+    top = [passage(rank=i, title="2023党组党建工作总结及下一步工作计划", section=section + h, section_type="plan",
+                   year=2023, text=f"{h}{b}") for i, (h, b) in enumerate(zip(heads, bodies), 1)]
+    top = [top[2], *top[:2]]  # the item asked for ranks first
+    quoted = [q.text for q in list_items("下一步如何加强执纪监督？", top)]
+    assert quoted == ["持之以恒加强党风廉政建设，运用好监督执纪四种形态。", "加大党员干部监管力度，抓好经常性纪律教育。"]
+    # an item whose substance is one sentence has no prose to quote: its heading stands for it
+    short = [{**top[0], "text": "（三）强化执纪监督。加大党员干部监管力度。"}, *top[1:]]
+    assert [q.text for q in list_items("下一步如何加强执纪监督？", short)] == ["（三）强化执纪监督。"]
+    # a question naming the whole list gets every item, each by its heading
+    assert len(list_items("下一步有哪些打算？", top)) == 3
+
+
 def test_members_made_full_members_answer_how_many_were_confirmed():
     """"转正" is what a report says as "成为正式党员" or "转为正式党员" (data/synonyms.txt): the sentence
     that says so answers "有几人转正", and a sentence counting only probationary members does not."""

@@ -19,7 +19,9 @@
   when it enumerates two or more (or the parts its lead states with their count, "A、B、C三个环节", when
   fewer items follow: a web copy cut off), else the clauses of its paragraph playing the role, else — for a
   question naming the kind of its parts ("围绕哪几方面") — the parts one sentence of it lists in a row, closed by
-  that word ("着重从A、B、C等方面…", ``_in_a_row``), else the single-item passages of that section; one item
+  that word ("着重从A、B、C等方面…", ``_in_a_row``), else the single-item passages of that section (the one
+  the topic picks out of them by the sentences of its substance, ``_body_sentences``: "下一步如何加强执纪监督？"
+  over "（三）强化执纪监督。…" quotes how, not the bare heading); one item
   alone only when it opens its list or the question names what it says ("二是……" alone is part of a
   list). Two words the question says side by side ("班子建设") pick out the items saying them together,
   though the report says each apart elsewhere.
@@ -855,7 +857,8 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     """The items of the section ``p`` belongs to that answer the question's ``topic`` (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the parts its one
     sentence lists in a row closed by the kind of part asked (``_in_a_row``), else the single-item
-    passages among ``top`` under the same heading as ``p``. At least two, or one the topic picks out,
+    passages among ``top`` under the same heading as ``p`` (one of them picked alone: its substance,
+    ``_body_sentences``, when it has prose). At least two, or one the topic picks out,
     or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
     ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out,
     else — when the question asks for the whole list ``p`` is one item of (``_asks_whole_list``) — the
@@ -925,6 +928,10 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     parent = {**p, "section": _parent(p)[1] or p.get("title") or ""}
     quotes = list(singles.values())
     picked = [quotes[i] for i in on_topic(topic, parent, texts, opening=opening)]
+    if len(picked) == 1 and not whole:
+        member = next(m for m in top if m["rank"] == picked[0].rank)
+        if body := _body_sentences(member):
+            return [Quote(t, member["rank"]) for t in body]  # the one item asked for, by its substance
     if whole:  # the items of a whole list, in the report's order ("(一)…", "(二)…"), as it reads
         start = {m["rank"]: m["start"] for m in top}
         picked.sort(key=lambda q: start[q.rank])
