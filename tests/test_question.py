@@ -195,7 +195,7 @@ def test_prevention_of_a_risk_is_work_not_a_problem():
     # the measures taken against a risk, a difficulty or a challenge: what was done, not the problem itself
     for question in ("湖北2024年在风险方面采取了哪些措施？", "2025年河南政府工作报告里风险有序化解是怎么做的？", "应对挑战有哪些举措？"):
         assert ask(question).roles == ["highlight", "work"], question
-    for question in ("地方债务还有哪些风险？", "发展中还面临哪些困难？", "帮扶困难群众存在哪些问题？"):
+    for question in ("地方债务还有哪些风险？", "发展中还面临哪些困难？", "经济运行面临哪些挑战？", "帮扶困难群众存在哪些问题？"):
         assert ask(question).roles == ["problem"], question
 
 
