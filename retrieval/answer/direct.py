@@ -928,13 +928,11 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     parent = {**p, "section": _parent(p)[1] or p.get("title") or ""}
     quotes = list(singles.values())
     picked = [quotes[i] for i in on_topic(topic, parent, texts, opening=opening)]
-    if len(picked) == 1 and not whole:
-        member = next(m for m in top if m["rank"] == picked[0].rank)
-        if body := _body_sentences(member):
-            return [Quote(t, member["rank"]) for t in body]  # the one item asked for, by its substance
+    by_rank = {m["rank"]: m for m in top}
+    if len(picked) == 1 and not whole and (body := _body_sentences(by_rank[picked[0].rank])):
+        return [Quote(t, picked[0].rank) for t in body]  # the one item asked for, by its substance
     if whole:  # the items of a whole list, in the report's order ("(一)…", "(二)…"), as it reads
-        start = {m["rank"]: m["start"] for m in top}
-        picked.sort(key=lambda q: start[q.rank])
+        picked.sort(key=lambda q: by_rank[q.rank]["start"])
     return picked
 
 
