@@ -137,6 +137,21 @@ def test_a_topic_narrower_than_the_list_picks_out_its_items_by_their_quoted_word
     assert list_items("纪检监察方面有什么问题？", [p]) == []  # no item says it
 
 
+def test_of_one_reports_lists_the_items_saying_the_whole_topic_answer_before_items_missing_a_concept():
+    """One concept of four may go unsaid (``_said``), but not when another list of the same report
+    says them all: "学习借鉴" of a list on 谋划 is not the 学习的系统性 asked."""
+    from retrieval.answer.direct import list_items
+
+    near = passage(section="二、存在问题 › （四）思考谋划还有薄弱环节", section_type="problem",
+                   text="一是创造性开展工作的能力有待提升。\n二是个别基层党组织书记研究新问题不够深，学习借鉴先进经验较少。\n")
+    whole = passage(rank=2, section="二、存在问题 › （一）理论学习还不够系统深入", section_type="problem",
+                    text="一是中心组集体学习的方式比较多。\n二是个别基层党组织学习的系统性还不够强，自学还不够经常。\n")
+    question = "个别基层党组织学习的系统性方面还有哪些不足？"
+    assert [q.text for q in list_items(question, [near, whole])] == ["二是个别基层党组织学习的系统性还不够强，自学还不够经常。"]
+    # alone, the near list still answers: a concept may go unsaid when nothing says them all
+    assert [q.text for q in list_items(question, [near])] == ["二是个别基层党组织书记研究新问题不够深，学习借鉴先进经验较少。"]
+
+
 def test_a_list_comes_only_from_the_report_of_the_first_passage_playing_the_role():
     from retrieval.answer.direct import list_items
 

@@ -938,9 +938,11 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
 
 def list_items(question: str, passages: list[dict]) -> list[Quote]:
     """For a list question, the items of the one section that answers (see the module docstring):
-    of the top passages that play the role asked and come from the unit and year asked, the first
-    from the report of the first one whose section has items on the question's topic (a work question:
-    the first one's own items or none)."""
+    of the top passages that play the role asked and come from the unit and year asked, those of the
+    first one's report whose section has items on the question's topic; of them, the items that with
+    their place leave fewest of the topic's concepts unsaid, the highest ranked on a tie (one concept
+    may go unsaid only when no list of that report says them all; a work question: the first one's own
+    items or none)."""
     asked = understand(normalize_question(question))
     by_role = set(asked.roles) & _list_roles()
     lists = asked.is_list or bool(by_role)
@@ -952,11 +954,17 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
         return []  # nothing but a role asked ("存在问题的原因是什么？"): no word picks one of the reports ranked
     fitting = [p for p in top if _plays(p, asked.roles) and _agrees(p, asked)]
     topic = Topic.of(question, passages)
+    answered = []  # (concepts the passage's place and items leave unsaid, its items)
     for p in fitting:
         if p["source"] == fitting[0]["source"]:
             items = _section_items(p, top, asked.roles, topic, own)
-            if items or own:
+            if own:
                 return items
+            if items:
+                place = _context(p) + normalize(_opening(p, top)) + normalize("".join(q.text for q in items))
+                answered.append((_unsaid(place, topic.needed), items))
+    if answered:
+        return min(answered, key=lambda a: a[0])[1]
     if asked.roles == ["cause"] and not asked.only_role:
         return _causes_given(top, asked, topic)
     return []
