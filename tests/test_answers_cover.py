@@ -810,6 +810,37 @@ def test_the_one_sibling_a_list_question_picks_answers_with_its_substance_not_it
     assert len(list_items("下一步有哪些打算？", top)) == 3
 
 
+def test_a_point_inside_one_item_is_no_sibling_of_the_items_of_its_list():
+    """Under one heading, the passages of a list's items share one kind of marker: "三是…", a point
+    inside the later part of the item "(二)…", is not an item beside it."""
+    from retrieval.answer.direct import list_items
+
+    section = "三、2016年重点工作 › (二)加强供给侧结构性改革，增强持续增长动力。"
+    head = passage(title="2016年政府工作报告", section=section, section_type="plan", year=2016,
+                   text="(二)加强供给侧结构性改革，增强持续增长动力。围绕解决重点领域突出问题。推动产业结构调整。")
+    point = passage(rank=2, title="2016年政府工作报告", section=section, section_type="plan", year=2016,
+                    text="三是加快现代服务业发展。启动新一轮国家服务业综合改革试点。")
+    quoted = [q.text for q in list_items("2016年在结构性改革方面有什么打算？", [head, point])]
+    assert quoted == ["围绕解决重点领域突出问题。", "推动产业结构调整。"]
+
+
+def test_the_one_item_ranked_under_its_heading_answers_by_its_substance_when_its_heading_names_the_topic():
+    """No sibling of the top passage is ranked, but its own heading names what the question asks and
+    the place above does not ("产业升级" of "（一）产业升级成效显著。"): the sentences of its substance answer.
+    "取得" only puts the question (data/answer_cues.txt frame): no item need say it."""
+    from retrieval.answer.direct import list_items
+
+    item = passage(title="2025年山东省政府工作报告", section="一、2024年工作回顾 › （一）产业升级成效显著。", year=2025,
+                   text="（一）产业升级成效显著。工业增势强劲，规上工业增加值增长8.3%。新增国家先进制造业集群3个。")
+    expected = ["工业增势强劲，规上工业增加值增长8.3%。", "新增国家先进制造业集群3个。"]
+    assert [q.text for q in list_items("2024年在产业升级方面有哪些成效？", [item])] == expected
+    other = passage(rank=2, source="乙.txt", title="2025年河南省政府工作报告", section="二、存在的问题", section_type="problem",
+                    year=2025, text="虽然取得了一定成绩，但产业升级任务仍然艰巨。")  # a ranked passage says 取得
+    assert [q.text for q in list_items("2024年在产业升级方面取得了哪些成效？", [item, other])] == expected
+    # a heading that does not name the topic answers nothing
+    assert list_items("2024年在民生保障方面有哪些成效？", [item]) == []
+
+
 def test_members_made_full_members_answer_how_many_were_confirmed():
     """"转正" is what a report says as "成为正式党员" or "转为正式党员" (data/synonyms.txt): the sentence
     that says so answers "有几人转正", and a sentence counting only probationary members does not."""

@@ -857,8 +857,9 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     """The items of the section ``p`` belongs to that answer the question's ``topic`` (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the parts its one
     sentence lists in a row closed by the kind of part asked (``_in_a_row``), else the single-item
-    passages among ``top`` under the same heading as ``p`` (one of them picked alone: its substance,
-    ``_body_sentences``, when it has prose). At least two, or one the topic picks out,
+    passages among ``top`` under the same heading as ``p``, headed by the kind of marker ``p`` is (one of
+    them picked alone — or ``p`` alone ranked, its own heading picking it out, ``_heading_picks`` —: its
+    substance, ``_body_sentences``, when it has prose). At least two, or one the topic picks out,
     or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
     ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out,
     else — when the question asks for the whole list ``p`` is one item of (``_asks_whole_list``) — the
@@ -916,14 +917,18 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
         return []
     singles: dict[str, Quote] = {}
     texts = []
+    marker = _kind(_single(p) or "")  # a list's items share one kind of marker; another kind is a point inside one
     for member in top:
         if _parent(member) == _parent(p) and _plays(member, roles) and _siblings(member, p):
             single = _single(member)
             # one item once: "（九）更大力度推动民生持续改善" and the same heading with its first sentence
-            if single and not any(_same_item(single, kept) for kept in singles):
+            if single and _kind(single) == marker and not any(_same_item(single, kept) for kept in singles):
                 singles[single] = Quote(single, member["rank"])
                 texts.append(member["section"] + member["text"])
     if len(singles) < 2:
+        body = _body_sentences(p) if singles else []
+        if body and _heading_picks(topic, p, opening, body="".join(body)):
+            return [Quote(t, p["rank"]) for t in body]  # the one item its heading names, by its substance
         return []
     parent = {**p, "section": _parent(p)[1] or p.get("title") or ""}
     quotes = list(singles.values())
