@@ -824,6 +824,21 @@ def test_a_point_inside_one_item_is_no_sibling_of_the_items_of_its_list():
     assert quoted == ["围绕解决重点领域突出问题。", "推动产业结构调整。"]
 
 
+def test_one_list_numbers_each_item_once_and_a_passage_with_a_list_of_its_own_is_no_item_of_another():
+    """A long section holds several runs of "一是…三是…": two passages each a "三是" are points of two lists,
+    and a passage enumerating "一是…二是…" is a list of its own, not one item beside them."""
+    from retrieval.answer.direct import list_items
+
+    section = "三、2016年重点工作 › (二)加强供给侧结构性改革，增强持续增长动力。"
+    texts = ("三是深化科技管理体制改革。扩大高校和科研院所自主权。",
+             "一是提升消费品品质。建立商品质量惩罚性赔偿制度。\n二是促进制造业升级。建设若干国家级制造业创新平台。",
+             "三是加快现代服务业发展。启动新一轮国家服务业综合改革试点。")
+    top = [passage(rank=i, title="2016年政府工作报告", section=section, section_type="plan", year=2016, text=t)
+           for i, t in enumerate(texts, 1)]
+    assert [q.text for q in list_items("2016年有哪些工作安排？", top)] == [
+        "一是提升消费品品质。建立商品质量惩罚性赔偿制度。", "二是促进制造业升级。建设若干国家级制造业创新平台。"]
+
+
 def test_the_one_item_ranked_under_its_heading_answers_by_its_substance_when_its_heading_names_the_topic():
     """No sibling of the top passage is ranked, but its own heading names what the question asks and
     the place above does not ("产业升级" of "（一）产业升级成效显著。"): the sentences of its substance answer.

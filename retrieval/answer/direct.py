@@ -571,12 +571,17 @@ def _kind(piece: str) -> int:
     return next((i for i, m in enumerate(MARKER_KINDS) if m.match(piece)), -1)
 
 
-def _opens_list(piece: str) -> bool:
-    """Is an item the first of its list: its marker (``ITEM_START``) numbers it one (一是, （一）, 1. …)?
-    A "二是" alone says the list has more."""
+def _ordinal(piece: str) -> int | None:
+    """The number an item's marker (``ITEM_START``) gives it: 3 of "三是", "（三）", "3."."""
     m = ITEM_START.match(piece)
     number = re.search(r"[一二三四五六七八九十]+|\d+", m.group()) if m else None
-    return number is not None and cn_number(number.group()) == 1
+    return cn_number(number.group()) if number else None
+
+
+def _opens_list(piece: str) -> bool:
+    """Is an item the first of its list: its marker numbers it one (一是, （一）, 1. …)? A "二是" alone
+    says the list has more."""
+    return _ordinal(piece) == 1
 
 
 PART = r"[^、，,。；;：:\n]{2,30}"  # one part of a list a sentence states in a row, parted by "、"
@@ -857,7 +862,8 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     """The items of the section ``p`` belongs to that answer the question's ``topic`` (``on_topic``): the items
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the parts its one
     sentence lists in a row closed by the kind of part asked (``_in_a_row``), else the single-item
-    passages among ``top`` under the same heading as ``p``, headed by the kind of marker ``p`` is (one of
+    passages among ``top`` under the same heading as ``p``, headed by the kind of marker ``p`` is, each
+    number once (one of
     them picked alone — or ``p`` alone ranked, its own heading picking it out, ``_heading_picks`` —: its
     substance, ``_body_sentences``, when it has prose). At least two, or one the topic picks out,
     or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
@@ -922,7 +928,11 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
         if _parent(member) == _parent(p) and _plays(member, roles) and _siblings(member, p):
             single = _single(member)
             # one item once: "（九）更大力度推动民生持续改善" and the same heading with its first sentence
-            if single and _kind(single) == marker and not any(_same_item(single, kept) for kept in singles):
+            # and one list numbers each item once: a second "三是", or a passage enumerating a list of its
+            # own, is another list's
+            if (single and _kind(single) == marker and len(_own_items(member)) < 2
+                    and not any(_same_item(single, kept) for kept in singles)
+                    and _ordinal(single) not in {_ordinal(kept) for kept in singles}):
                 singles[single] = Quote(single, member["rank"])
                 texts.append(member["section"] + member["text"])
     if len(singles) < 2:
