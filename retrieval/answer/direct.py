@@ -863,9 +863,9 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     ``p`` enumerates, else the clauses of its paragraph playing the role asked, else the parts its one
     sentence lists in a row closed by the kind of part asked (``_in_a_row``), else the single-item
     passages among ``top`` under the same heading as ``p``, headed by the kind of marker ``p`` is, each
-    number once (one of
-    them picked alone — or ``p`` alone ranked, its own heading picking it out, ``_heading_picks`` —: its
-    substance, ``_body_sentences``, when it has prose). At least two, or one the topic picks out,
+    number once (one of them picked alone — or ``p`` alone ranked, its own heading picking it out,
+    ``_heading_picks`` —: its substance, ``_body_sentences``, when it has prose). At least two, or one
+    the topic picks out,
     or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
     ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out,
     else — when the question asks for the whole list ``p`` is one item of (``_asks_whole_list``) — the
