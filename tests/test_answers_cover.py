@@ -856,6 +856,17 @@ def test_the_one_item_ranked_under_its_heading_answers_by_its_substance_when_its
     assert list_items("2024年在民生保障方面有哪些成效？", [item]) == []
 
 
+def test_a_direct_answer_quotes_at_most_eight_items_and_the_passage_holds_the_rest():
+    from retrieval.answer.direct import MAX_ITEMS, direct_answer, list_items
+
+    body = "".join(f"新建第{n}批产业园区。" for n in range(1, 11))
+    item = passage(title="2025年山东省政府工作报告", section="一、2024年工作回顾 › （一）产业升级成效显著。", year=2025,
+                   text=f"（一）产业升级成效显著。{body}")
+    assert len(list_items("2024年在产业升级方面有哪些成效？", [item])) == 10
+    answer = direct_answer("2024年在产业升级方面有哪些成效？", [item])
+    assert [q.text for q in answer.quotes] == [f"新建第{n}批产业园区。" for n in range(1, MAX_ITEMS + 1)]
+
+
 def test_members_made_full_members_answer_how_many_were_confirmed():
     """"转正" is what a report says as "成为正式党员" or "转为正式党员" (data/synonyms.txt): the sentence
     that says so answers "有几人转正", and a sentence counting only probationary members does not."""

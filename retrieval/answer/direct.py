@@ -69,7 +69,7 @@ from ..text import Concept, data_rows, is_naming, is_phrasing, lead_in_dropped, 
 from .topic import topic_parts
 
 TOP = 3  # passages a direct answer may quote from
-MAX_ITEMS = 8
+MAX_ITEMS = 8  # quotes a direct answer shows: 991 of the 1,014 answers over the three eval corpora had 8 or fewer
 ITEM_CHARS = 80  # an item longer than this is cut at a clause end (shown with "…")
 BARE = 16  # an item whose first sentence is this short is a heading: its next sentence is its substance
 SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
@@ -914,9 +914,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
         # elsewhere: it answers "…在拓宽消费领域方面采取了哪些措施？", not "…采取了哪些措施？") and it says
         # at least one whole sentence (a web copy cut off inside its first item says nothing sure)
         picked = on_topic(topic, p, pieces, lead, opening)
-        if len(picked) == len(pieces):
-            picked = picked[:MAX_ITEMS]
-        elif len(picked) == 1 and (prose := _headed_prose(pieces[picked[0]], p["text"])):
+        if len(picked) == 1 < len(pieces) and (prose := _headed_prose(pieces[picked[0]], p["text"])):
             return [Quote(t, p["rank"]) for t in prose]  # the one item asked for, by its substance
         return [Quote(t, p["rank"]) for t in dict.fromkeys(_item_texts(pieces, picked))]
     if not _parent(p)[1] and not _report_items(p):
@@ -1043,15 +1041,16 @@ def honours_given(question: str, passages: list[dict]) -> list[Quote]:
         stated = [m.group().strip() for m in SENTENCE.finditer(p["text"]) if _cue("honoured").search(normalize(m.group()))]
         if stated:
             place = " ".join([normalize(p["text"]), _context(p), normalize(_opening(p, top))])
-            return [Quote(s, p["rank"]) for s in dict.fromkeys(stated)][:MAX_ITEMS] if _said(place, needed) else []
+            return [Quote(s, p["rank"]) for s in dict.fromkeys(stated)] if _said(place, needed) else []
     return []
 
 
 def direct_answer(question: str, passages: list[dict]) -> Answer | None:
     """The direct answer shown above the passages: a figure sentence, else the honours asked, else list
-    items, else none."""
+    items (the first ``MAX_ITEMS``: a list or an item's substance longer than that is read in its passage),
+    else none."""
     figure = figure_sentence(question, passages)
     if figure is not None:
         return Answer("figure", [figure])
     items = honours_given(question, passages) or list_items(question, passages)
-    return Answer("list", items) if items else None
+    return Answer("list", items[:MAX_ITEMS]) if items else None
