@@ -175,6 +175,9 @@ def pairwise(samples: list[Sample], asked_share: float | None) -> Linear:
             diffs.append(d)
             qws.append(np.full(len(d), qw / len(d)))
     x, w = np.vstack(diffs), np.concatenate(qws)
+    # C=1.0: held-out balanced MRR 0.9237 (loglinear asked 0.5), against 0.8669 at C=0.01, 0.8964 at 0.1 and
+    # 0.9233 at 10, where the derived questions gain and the asked ones lose (MRR party 0.940 → 0.934, gov
+    # 0.961 → 0.949; AMD EPYC, 2026-11-29)
     model = LogisticRegression(C=1.0, fit_intercept=False, max_iter=4000).fit(
         np.vstack([x, -x]), np.r_[np.ones(len(x)), np.zeros(len(x))], sample_weight=np.r_[w, w])
     return Linear(tuple(float(v) for v in model.coef_[0]), 0.0, (0.0,) * len(TERMS), (1.0,) * len(TERMS))
