@@ -865,11 +865,10 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
     passages among ``top`` under the same heading as ``p``, headed by the kind of marker ``p`` is, each
     number once (one of them picked alone — or ``p`` alone ranked, its own heading picking it out,
     ``_heading_picks`` —: its substance, ``_body_sentences``, when it has prose). At least two, or one
-    the topic picks out,
-    or the one item of a section whose heading plays the role asked; ``own`` (a work question): only
-    ``p``'s own items, two or more, else the sentences of its prose body when its heading picks it out,
-    else — when the question asks for the whole list ``p`` is one item of (``_asks_whole_list``) — the
-    single-item passages of that list, in the report's order."""
+    the topic picks out, or the one item of a section whose heading plays the role asked; ``own`` (a work
+    question): only ``p``'s own items, two or more, else the sentences of its prose body when its heading
+    picks it out, else — when the question asks for the whole list ``p`` is one item of
+    (``_asks_whole_list``) — the single-item passages of that list, in the report's order."""
     opening = " ".join([_opening(p, top), _kinds_said(p, topic.needed, topic.thing)])  # what the report says of itself
     whole = False  # a work question asking for the whole list p is one item of (``_asks_whole_list``)
     pieces = _pieces(p) if p.get("section_type") in roles or not roles else []
@@ -974,7 +973,7 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
             if own:
                 return items
             if items:
-                place = _context(p) + normalize(_opening(p, top)) + normalize("".join(q.text for q in items))
+                place = " ".join([_context(p), normalize(_opening(p, top)), *(normalize(q.text) for q in items)])
                 answered.append((_unsaid(place, topic.needed), items))
     if answered:
         return min(answered, key=lambda a: a[0])[1]
