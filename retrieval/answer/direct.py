@@ -933,8 +933,7 @@ def _section_items(p: dict, top: list[dict], roles: list[str], topic: Topic, own
                 singles[single] = Quote(single, member["rank"])
                 texts.append(member["section"] + member["text"])
     if len(singles) < 2:
-        body = _body_sentences(p) if singles else []
-        if body and _heading_picks(topic, p, opening, body="".join(body)):
+        if (body := _body_sentences(p)) and _heading_picks(topic, p, opening, body="".join(body)):
             return [Quote(t, p["rank"]) for t in body]  # the one item its heading names, by its substance
         return []
     parent = {**p, "section": _parent(p)[1] or p.get("title") or ""}
