@@ -165,6 +165,21 @@ def test_a_word_that_names_the_report_is_left_to_its_title_and_each_row_is_neede
         assert word in [c.words[0] for c in ask(question).concepts], question
 
 
+def test_a_word_that_only_asks_is_no_concept_and_no_keyword_and_each_row_is_needed():
+    """data/asking_words.txt: jieba cuts each row's word out of its example, and the question's
+    concepts and keywords leave it out; the words around it stay."""
+    from retrieval.text import concepts, tab_rows
+
+    for word, example in tab_rows("asking_words.txt"):
+        q = normalize_question(example)
+        assert word in [c.words[0] for c in concepts(q)], example
+        asked = understand(q)
+        assert word not in [c.words[0] for c in asked.concepts] and word not in asked.tokens, example
+    q = ask("县委巡察办抓意识形态工作自身差在哪")
+    assert [c.words[0] for c in q.concepts] == ["县委", "巡察", "办", "抓", "意识形态", "自身", "差"]
+    assert "做" in [c.words[0] for c in ask("镇委分析检查阶段做了啥？").concepts]  # the work asked about
+
+
 def test_how_long_asks_for_a_span_of_time():
     from retrieval.search.question import stating
 

@@ -190,14 +190,21 @@ def _report_word() -> re.Pattern:
     return re.compile(f"(?:{'|'.join(map(re.escape, words))})(?![了过会制])")
 
 
+@lru_cache(maxsize=1)
+def asking_words() -> frozenset[str]:
+    """Words that only ask ("差在哪", "做了啥", "述职里"; data/asking_words.txt): no concept or keyword of a question."""
+    return frozenset(row[0] for row in tab_rows("asking_words.txt"))
+
+
 def subject(text: str) -> list[Concept]:
     """The concepts of a question that say what it asks about: a concept that only names a unit
     ("宁夏"), a year ("2025", "去年") or the kind of report ("…述职里", data/report_words.txt) is
     left to the report's metadata (unit and year agreement, its title) — a sentence need not repeat
-    them to answer."""
+    them to answer; a word that only asks ("哪", ``asking_words``) is none."""
     aliases = unit_aliases()
     kinds = [m.group() for m in _report_word().finditer(text)]
     return [c for c in concepts(text) if not all(w in aliases or YEAR_WORD.match(w) for w in c.words)
+            and c.words[0] not in asking_words()
             and not (_report_word().fullmatch(c.words[0]) and any(c.words[0] in k for k in kinds))]
 
 
@@ -206,7 +213,7 @@ def understand(text: str, newest_year: int | None = None, known_units: tuple[str
     does: ``Question.relative``); ``known_units`` are the
     units of the indexed reports, so a question naming an organ ("市委组织部") prefers its reports."""
     official = official_terms(text)
-    tokens = expand(tokenize(text))
+    tokens = [t for t in expand(tokenize(text)) if t not in asking_words()]
     tokens += [t for term in official for t in tokenize(term) if t not in tokens]
     roles = intent(text)
     units = units_named(text)
