@@ -1,5 +1,6 @@
 """Ranking parts on small arrays: ranks, falling scores, list order, year agreement, features."""
 import numpy as np
+import pytest
 
 from retrieval.search.evidence import year_agreement
 from retrieval.search.fusion import falling_scores, rank_of
@@ -143,6 +144,25 @@ def test_a_shortlist_leaning_to_one_genre_more_than_the_corpus_lifts_that_genre_
     x = dict(zip(TEXT_FEATURES, text_features(rows, q, idf, lambda source: frozenset(), None, 0.97).T))
     assert x["genre_lift"][0] == x["genre_lift"][2] > 0 > x["genre_lift"][1]  # a report of no kind is party-building
     assert not dict(zip(TEXT_FEATURES, text_features(rows, q, idf, lambda source: frozenset()).T))["genre_lift"].any()
+
+
+def test_each_genre_s_rows_are_weighed_by_that_genre_s_idf():
+    """A word common in government reports and rare in party-building ones ("机制") weighs little for the
+    government row and much for the party-building row that leaves it unsaid; no government IDF: one
+    IDF weighs both alike."""
+    from retrieval.search.features import TEXT_FEATURES, text_features
+
+    q = understand("党建督查机制是怎样的?", 2024)
+    words = {t for c in q.concepts for t in c.members}
+    party_idf = {t: 4.0 for t in words}
+    government_idf = {t: 0.1 if t == "机制" else 4.0 for t in words}
+    rows = [{"text": "党建督查常态化。", "heading_path": [], "title": "", "item": None, "source": s, "kind": k}
+            for s, k in (("a", "述职报告"), ("b", "政府工作报告"))]
+    x = dict(zip(TEXT_FEATURES, text_features(rows, q, party_idf, lambda source: frozenset(), None, 0.5, government_idf).T))
+    assert x["coverage"][0] == pytest.approx(2 / 3) and x["coverage"][1] == pytest.approx(8 / 8.1)
+    assert x["text_coverage"].tolist() == x["coverage"].tolist()
+    same = dict(zip(TEXT_FEATURES, text_features(rows, q, party_idf, lambda source: frozenset(), None, 0.5).T))
+    assert same["coverage"][0] == same["coverage"][1] == pytest.approx(2 / 3)
 
 
 def test_the_kind_of_unit_asked_is_read_against_each_report_s():

@@ -244,6 +244,18 @@ def test_keyword_idf_counts_the_live_chunks_holding_each_token(store, seed_docs)
             assert idf[token] == pytest.approx(np.log(1 + (n - df + 0.5) / (df + 0.5)), rel=1e-5)
         else:
             assert token not in idf
+    # counted over one report's rows only (each genre's IDF, search/genre.py): a token the index knows
+    # that the report never writes weighs most; one the index does not know is left out as before
+    own = seed_docs[names[1]][2]
+    m = len(own)
+    for token in ["党员", "意识形态", "发展党员", "不存在的词"]:
+        df = sum(token in set(chunk) for chunk in own)
+        idf = snap.keyword_idf([token], frozenset({names[1]}))
+        if any(token in set(chunk) for chunk in live):
+            assert idf[token] == pytest.approx(np.log(1 + (m - df + 0.5) / (df + 0.5)), rel=1e-5)
+        else:
+            assert token not in idf
+    assert snap.keyword_idf(["党员"], frozenset()) == {"党员": pytest.approx(np.log(1 + 0.5 / 0.5))}
 
 
 def test_one_writer_at_a_time(store, seed_docs):

@@ -122,14 +122,18 @@ def row_features(scores: Scores, evidence: Evidence, q: Question, types: np.ndar
 
 def text_features(rows: list[dict], q: Question, idf: dict[str, float],
                   types_of: Callable[[str], frozenset[str]], named: np.ndarray | None = None,
-                  corpus_government: float = 0.0) -> np.ndarray:
+                  corpus_government: float = 0.0, government_idf: dict[str, float] | None = None) -> np.ndarray:
     """[rows × TEXT_FEATURES] for the shortlist's chunk rows (text, heading_path, item, source, kind);
     ``types_of(source)``: the kinds of unit a report is about; ``named``: per row, is it from a unit the
     question names? Such a report is never about another kind: the kind words of
     "上海2024年新增专精特新企业多少家？" say its topic, the name says its unit. ``corpus_government``: the
-    corpus's share of government rows (``genre.government_share``)."""
+    corpus's share of government rows (``genre.government_share``). ``government_idf``: what weighs a
+    word in government rows when ``idf`` is the other genre's (None: ``idf`` weighs every row). A
+    mixed corpus holds far more government rows, so one IDF over both says "机制" is common where
+    party-building reports seldom write it (held-out balanced MRR 0.9255 → 0.9292, AMD EPYC)."""
     figure = stating(q.quantity) if q.quantity else None
-    total = sum(c.weight(idf) for c in q.concepts) or 1.0
+    idfs = (idf, idf if government_idf is None else government_idf)  # by is_government(kind)
+    totals = [sum(c.weight(d) for c in q.concepts) or 1.0 for d in idfs]
     years = [f"{y}年" for y in sorted(q.years | q.report_years)]
     out = np.zeros((len(rows), len(TEXT_FEATURES)))
     lift = genre_lift(np.array([is_government(row.get("kind")) for row in rows], dtype=bool), corpus_government)
@@ -137,6 +141,8 @@ def text_features(rows: list[dict], q: Question, idf: dict[str, float],
         text, plain = row["text"], matching(row["text"])
         headings = matching(" ".join(row["heading_path"]))
         types = types_of(row["source"]) if q.unit_types else frozenset()
+        genre = int(is_government(row.get("kind")))
+        idf, total = idfs[genre], totals[genre]
         out[i] = (
             sentence_coverage(plain, q.concepts, idf, figure, normalized=True),
             float(bool(q.quantity) and states_quantity(plain, q.tokens, q.quantity, normalized=True)),

@@ -21,7 +21,7 @@ from .evidence import Evidence, sentence_coverage
 from .features import FEATURES, ROW_FEATURES, Scores, row_features, text_features
 from .filters import Filters
 from .fusion import best_rows, falling_scores, rank_of
-from .genre import government_share
+from .genre import genre_reports, government_share
 from .lists import complete_lists
 from .question import MAX_QUESTION, RELATIVE, Question, understand
 from .ranker import RANKER_FILE, Ranker, probability
@@ -99,10 +99,15 @@ def features_of(snap: Snapshot, c: Candidates, order: list[int]) -> tuple[list[d
     features read here: only for the rows asked)."""
     by_id = {r["id"]: r for r in snap.chunks([int(c.view.ids[i]) for i in order])}
     rows = [by_id[int(c.view.ids[i])] for i in order]
-    idf = snap.keyword_idf([t for concept in c.question.concepts for t in concept.members])
+    members = [t for concept in c.question.concepts for t in concept.members]
+    party, government = genre_reports(snap)
+    if party and government:  # each genre's passages weighed by how rare a word is in that genre
+        idf, government_idf = snap.keyword_idf(members, party), snap.keyword_idf(members, government)
+    else:
+        idf, government_idf = snap.keyword_idf(members), None
     named = c.rows[order][:, ROW_FEATURES.index("unit")] > 0
     return rows, np.hstack([c.rows[order], text_features(rows, c.question, idf, types_in(snap), named,
-                                                        government_share(snap))])
+                                                        government_share(snap), government_idf)])
 
 
 class Searcher:

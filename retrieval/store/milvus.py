@@ -38,6 +38,7 @@ from ..errors import IndexBusy, StoreUnavailable
 from ..ingest.document import Chunk, Document
 from ..text import DATA, normalize, stopwords
 from .generations import CHUNK_COLUMNS, DOCUMENT_COLUMNS, ROW_COLUMNS, Manifest
+from .keyword import _idf
 from .snapshot import RowView
 from .writer import chunk_values, document_values
 
@@ -415,7 +416,7 @@ class MilvusSnapshot(RowView):
         self._derive()
         self.aliases = dict(self.manifest.aliases)
         self._by_source: dict[str, list[dict]] = {}
-        self._df: Counter | None = None  # token → live chunks holding it (read on first use)
+        self._df: dict[frozenset[str] | None, Counter] = {}  # token → live chunks holding it, by reports counted
 
     def _filter(self, valid: np.ndarray | None) -> tuple[str, int]:
         """A Milvus filter for this commit (and the valid rows, when few enough to name) and a limit
@@ -457,16 +458,19 @@ class MilvusSnapshot(RowView):
             return np.zeros(len(self.ids), dtype=np.float32)
         return self._scores(" ".join(query_tokens), "sparse", k, valid, {"metric_type": "BM25"})
 
-    def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
+    def keyword_idf(self, tokens: list[str], among: frozenset[str] | None = None) -> dict[str, float]:
         """BM25 inverse document frequency of each token found in this commit's rows (our tokens, as
-        the local store counts them), from the live reports' frequencies read once per commit."""
-        n, df = len(self.ids), self._frequencies()
-        return {t: float(np.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))) for t in dict.fromkeys(tokens) if df[t]}
+        the local store counts them), from the live reports' frequencies read once per commit; with
+        ``among``, counted over those reports' rows only (a token none of them holds weighs most)."""
+        known = self._frequencies(None)
+        n, df = (len(self.ids), known) if among is None else (int(self.rows_of(among).sum()), self._frequencies(among))
+        return {t: float(_idf(n, df[t])) for t in dict.fromkeys(tokens) if known[t]}
 
-    def _frequencies(self) -> Counter:
-        if self._df is None:
+    def _frequencies(self, among: frozenset[str] | None) -> Counter:
+        """Token → live chunks holding it, of every live report or of those ``among`` (each set once)."""
+        if among not in self._df:
             df: Counter = Counter()
-            sources = sorted(self.doc_gens)
+            sources = sorted(self.doc_gens if among is None else set(self.doc_gens) & among)
             for start in range(0, len(sources), 500):
                 names = sources[start:start + 500]
                 rows = self.client.query(self.store.documents, filter=f'key like "{DF}%" and source in {_quote(names)}',
@@ -477,8 +481,8 @@ class MilvusSnapshot(RowView):
                         blobs.setdefault(r["source"], []).append(r)
                 for parts in blobs.values():
                     df.update(json.loads("".join(r["blob"] for r in sorted(parts, key=lambda r: r["key"]))))
-            self._df = df
-        return self._df
+            self._df[among] = df
+        return self._df[among]
 
     def _decode(self, r: dict) -> dict:
         out = {c: (r.get(c) or None) if c in NULLABLE else r.get(c) for c in CHUNK_COLUMNS}

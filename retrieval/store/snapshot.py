@@ -14,7 +14,7 @@ import faiss
 import numpy as np
 
 from .generations import DOCUMENT_COLUMNS, Manifest
-from .keyword import CorpusStats
+from .keyword import CorpusStats, _idf
 from .segment import Segment, identity
 
 
@@ -52,6 +52,13 @@ class RowView:
         """Rows whose `column` value passes `keep(value)`."""
         values = self.columns[column]
         return np.isin(values, [v for v in self._distinct(column) if keep(v)])
+
+    def rows_of(self, reports: frozenset[str]) -> np.ndarray:
+        """The rows of those reports (a mask), once per view and set of reports."""
+        cache = self.__dict__.setdefault("_rows_of", {})
+        if reports not in cache:
+            cache[reports] = self._where("source", lambda source: source in reports)
+        return cache[reports]
 
     def _role_masks(self, column: str) -> dict[str, np.ndarray]:
         """Role -> rows whose '|'-joined `column` names it."""
@@ -256,9 +263,18 @@ class Snapshot(RowView):
                 out[lo:hi] = values[self.live_rows[i][rows[lo:hi] - self.offsets[i]]]
         return out
 
-    def keyword_idf(self, tokens: list[str]) -> dict[str, float]:
-        """BM25 inverse document frequency (corpus-wide, live rows) of each token the index knows."""
-        return self.keyword.idf(tokens)
+    def keyword_idf(self, tokens: list[str], among: frozenset[str] | None = None) -> dict[str, float]:
+        """BM25 inverse document frequency (live rows) of each token the index knows: corpus-wide, or
+        counted over the rows of the reports ``among`` only (a token none of them holds weighs most)."""
+        if among is None:
+            return self.keyword.idf(tokens)
+        rows = self.rows_of(among)
+        out = {}
+        for t in dict.fromkeys(tokens):
+            hits, df = self.keyword.hits(t)
+            if df:
+                out[t] = float(_idf(int(rows.sum()), sum(int(rows[self._global(i, r)].sum()) for i, (r, _) in enumerate(hits))))
+        return out
 
     def dense_top(self, vector: np.ndarray, k: int, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(rows ascending, inner products) of the best `k` rows among `valid` ones (all rows when None).
