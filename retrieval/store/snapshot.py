@@ -269,11 +269,11 @@ class Snapshot(RowView):
         if among is None:
             return self.keyword.idf(tokens)
         rows = self.rows_of(among)
-        out = {}
+        n, out = int(rows.sum()), {}
         for t in dict.fromkeys(tokens):
             hits, df = self.keyword.hits(t)
             if df:
-                out[t] = float(_idf(int(rows.sum()), sum(int(rows[self._global(i, r)].sum()) for i, (r, _) in enumerate(hits))))
+                out[t] = float(_idf(n, sum(int(rows[self._global(i, r)].sum()) for i, (r, _) in enumerate(hits))))
         return out
 
     def dense_top(self, vector: np.ndarray, k: int, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
