@@ -60,8 +60,6 @@ def government_share(snap) -> float:
     share = _SHARE.get(snap)
     if share is None:
         government = genre_reports(snap)[1]
-        sources = snap.sources
-        # a set lookup per row: np.isin on these object arrays compares every pair (1.6 s at 100k rows)
-        share = sum(s in government for s in sources) / len(sources) if len(sources) and government else 0.0
+        share = float(snap.rows_of(government).mean()) if len(snap.ids) and government else 0.0
         _SHARE[snap] = share
     return share

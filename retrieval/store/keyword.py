@@ -57,7 +57,7 @@ class Postings:
         return np.asarray(self.rows[lo:hi]), np.asarray(self.tf[lo:hi])
 
 
-def _idf(n: int, df: int) -> np.float32:
+def bm25_idf(n: int, df: int) -> np.float32:
     return np.float32(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
 
@@ -103,7 +103,7 @@ class CorpusStats:
         for t in dict.fromkeys(tokens):
             _, df = self.hits(t)
             if df:
-                out[t] = float(_idf(self.n, df))
+                out[t] = float(bm25_idf(self.n, df))
         return out
 
     def _terms(self, query_tokens: list[str]) -> list[tuple]:
@@ -114,7 +114,7 @@ class CorpusStats:
         for term, repeat in zip(*np.unique(np.asarray(query_tokens, dtype=object), return_counts=True)):
             hits, df = self.hits(term)
             if df:
-                out.append((term, repeat, _idf(self.n, df), hits))
+                out.append((term, repeat, bm25_idf(self.n, df), hits))
         return sorted(out, key=lambda t: (-float(t[1] * t[2]), t[0]))
 
     def scores(self, query_tokens: list[str]) -> list[np.ndarray]:

@@ -38,7 +38,7 @@ from ..errors import IndexBusy, StoreUnavailable
 from ..ingest.document import Chunk, Document
 from ..text import DATA, normalize, stopwords
 from .generations import CHUNK_COLUMNS, DOCUMENT_COLUMNS, ROW_COLUMNS, Manifest
-from .keyword import _idf
+from .keyword import bm25_idf
 from .snapshot import RowView
 from .writer import chunk_values, document_values
 
@@ -464,7 +464,7 @@ class MilvusSnapshot(RowView):
         ``among``, counted over those reports' rows only (a token none of them holds weighs most)."""
         known = self._frequencies(None)
         n, df = (len(self.ids), known) if among is None else (int(self.rows_of(among).sum()), self._frequencies(among))
-        return {t: float(_idf(n, df[t])) for t in dict.fromkeys(tokens) if known[t]}
+        return {t: float(bm25_idf(n, df[t])) for t in dict.fromkeys(tokens) if known[t]}
 
     def _frequencies(self, among: frozenset[str] | None) -> Counter:
         """Token → live chunks holding it, of every live report or of those ``among`` (each set once)."""

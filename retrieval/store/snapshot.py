@@ -14,7 +14,7 @@ import faiss
 import numpy as np
 
 from .generations import DOCUMENT_COLUMNS, Manifest
-from .keyword import CorpusStats, _idf
+from .keyword import CorpusStats, bm25_idf
 from .segment import Segment, identity
 
 
@@ -54,10 +54,12 @@ class RowView:
         return np.isin(values, [v for v in self._distinct(column) if keep(v)])
 
     def rows_of(self, reports: frozenset[str]) -> np.ndarray:
-        """The rows of those reports (a mask), once per view and set of reports."""
+        """The rows of those reports (a mask), once per view and set of reports. A set lookup per row:
+        np.isin on these object arrays compares every pair (1.6 s at 100k rows)."""
         cache = self.__dict__.setdefault("_rows_of", {})
         if reports not in cache:
-            cache[reports] = self._where("source", lambda source: source in reports)
+            sources = self.columns.get("source", np.zeros(0, dtype=object))
+            cache[reports] = np.fromiter((s in reports for s in sources), dtype=bool, count=len(sources))
         return cache[reports]
 
     def _role_masks(self, column: str) -> dict[str, np.ndarray]:
@@ -273,7 +275,7 @@ class Snapshot(RowView):
         for t in dict.fromkeys(tokens):
             hits, df = self.keyword.hits(t)
             if df:
-                out[t] = float(_idf(n, sum(int(rows[self._global(i, r)].sum()) for i, (r, _) in enumerate(hits))))
+                out[t] = float(bm25_idf(n, sum(int(rows[self._global(i, r)].sum()) for i, (r, _) in enumerate(hits))))
         return out
 
     def dense_top(self, vector: np.ndarray, k: int, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
