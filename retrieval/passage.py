@@ -51,6 +51,7 @@ class Passage:
     why: Why | None = None
     base: str = ""  # the knowledge base it came from (retrieval/bases.py); "" inside one base's facade
     data_years: tuple[int, int] | None = None  # the years it is about (its section's span, ingest/years.py)
+    parts: tuple[str, ...] = ()  # the headings of the outermost sections of its report it joins (search/lists.py)
 
     @property
     def section(self) -> str:
@@ -61,7 +62,7 @@ class Passage:
         out = {"rank": self.rank, "score": self.score, "source": self.source, "title": self.title,
                "section": self.section, "section_type": self.section_type, "text": self.text,
                "year": self.year, "data_years": list(self.data_years) if self.data_years else None, "page": self.page, "item": self.item, "start": self.start, "end": self.end,
-               "base": self.base, "why": self.why.to_json() if self.why else None}
+               "parts": list(self.parts), "base": self.base, "why": self.why.to_json() if self.why else None}
         return out
 
 

@@ -1058,3 +1058,30 @@ def test_a_year_a_figure_is_compared_with_is_not_the_year_it_is_about():
     assert quote is not None and "1043万套" in quote.text
     other = {**review, "text": "2010年，全年城镇保障性住房新开工建设580万套。"}
     assert figure_sentence("2012年政府工作报告里新开工建设有多少万套？", [other]) is None  # about another year
+
+
+def test_a_passage_joining_outermost_sections_is_answered_as_those_sections_one_by_one():
+    """A short report's "（一）…（二）…（三）…" shown as one passage (its ``parts``: search/lists.py) answers as
+    the three sections ranked one by one would — the whole list, the one section a question names, a
+    figure — each quote citing the one passage shown."""
+    from retrieval.answer.direct import direct_answer, sections_read
+
+    title = "某街道党工委2023年党建工作情况报告"
+    heads = ["（一）强化组织领导，压实工作责任。", "（二）强化理论学习，筑牢思想根基。", "（三）强化阵地建设，扩大服务覆盖。"]
+    bodies = ["街道党工委每季度专题研究党建工作，全年签订党建责任书12份。层层传导工作压力。",
+              "组织中心组集中学习10次，开展专题党课6场。党员干部理论水平不断提高。",
+              "新建党群服务站3个，全年服务辖区群众2000余人次。群众满意度明显提升。"]
+    why = {**ROLE_FOUND, "roles_asked": ["highlight", "work"]}
+    one_by_one = [passage(rank=i + 1, title=title, section=h, year=2023, text=h + b, why=why, start=54 + 60 * i,
+                          end=54 + 60 * i + len(h + b)) for i, (h, b) in enumerate(zip(heads, bodies))]
+    text = "\n".join(h + b for h, b in zip(heads, bodies))
+    joined = passage(title=title, section="", year=2023, text=text, why=why, start=54, end=54 + len(text), parts=heads)
+    for question, expected in (("2023年街道党工委党建工作怎么抓的？", heads),
+                               ("2023年街道党工委在理论学习方面采取了哪些措施？", ["组织中心组集中学习10次，开展专题党课6场。", "党员干部理论水平不断提高。"]),
+                               ("街道党工委新建了多少个党群服务站？", ["新建党群服务站3个，全年服务辖区群众2000余人次。"])):
+        separate, whole = direct_answer(question, one_by_one), direct_answer(question, [joined])
+        assert [q.text for q in whole.quotes] == [q.text for q in separate.quotes] == expected
+        assert {q.rank for q in whole.quotes} == {1} and all(q.text in text for q in whole.quotes)
+    # headings it does not hold are no parts of it: read as it is
+    read, shown = sections_read([{**joined, "parts": ["（九）另一节"] + heads[1:]}, {**one_by_one[0], "rank": 2}])
+    assert [p["text"] for p in read] == [text, one_by_one[0]["text"]] and shown == {1: 1, 2: 2}

@@ -4,7 +4,7 @@ import pytest
 
 from retrieval.search.evidence import year_agreement
 from retrieval.search.fusion import falling_scores, rank_of
-from retrieval.search.lists import merge_siblings, stand_together
+from retrieval.search.lists import merge_siblings, run_of, stand_together
 from retrieval.search.question import understand
 
 
@@ -36,6 +36,19 @@ def test_a_section_whose_part_ranked_above_it_takes_the_parts_place():
     assert [(p["source"], p["start"], p["end"]) for p in shown] == [("r.txt", 88, 726), ("s.txt", 0, 50)]
     assert shown[0]["text"] == whole["text"] and shown[0]["score"] == 3.0
     assert merge_siblings(None, [whole, other, part], 800, 5) == [whole, other]
+
+
+def test_a_run_of_outermost_sections_holds_those_that_play_one_role_around_the_ranked_ones():
+    def chunk(heading, role, start):
+        return {"heading_path": [heading] if heading else [], "section_type": role, "start": start, "id": start}
+
+    opening, a, a2, b, c, problem = (chunk("", "overview", 0), chunk("（一）甲", "work", 10), chunk("（一）甲", "work", 20),
+                                     chunk("（二）乙", "work", 30), chunk("（三）丙", "work", 40), chunk("（四）问题", "problem", 50))
+    chunks = [opening, a, a2, b, c, problem]
+    assert run_of(chunks, {"（二）乙", "（三）丙"}, "work") == [a, a2, b, c]  # the list whole, its first section's two chunks
+    assert run_of(chunks, {"（二）乙"}, "work") == []  # one section is no list
+    between = [opening, a, {**b, "section_type": "problem"}, c, problem]
+    assert run_of(between, {"（一）甲", "（三）丙"}, "work") == []  # another role comes between them
 
 
 def test_year_agreement_reads_what_a_section_is_about():

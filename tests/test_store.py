@@ -228,6 +228,38 @@ def test_list_answers_and_context_read_from_the_store(store, seed_docs):
     assert ctx["passage"] == parts[0]["text"] and ctx["section"] == parts[0]["heading_path"][0]
 
 
+OUTERMOST = ("某街道党工委2023年党建工作情况报告\n今年以来，街道党工委坚持以党建引领基层治理，现将有关情况报告如下。\n"
+             "（一）强化组织领导，压实工作责任。街道党工委每季度专题研究党建工作，全年签订党建责任书12份。\n"
+             "（二）强化理论学习，筑牢思想根基。组织中心组集中学习10次，开展专题党课6场。\n"
+             "（三）强化阵地建设，扩大服务覆盖。新建党群服务站3个，全年服务辖区群众2000余人次。\n"
+             "（四）存在的问题。一是个别支部组织生活不够规范。二是党员教育形式较为单一。\n")
+
+
+def test_outermost_sections_of_one_role_ranked_together_are_shown_as_one_list(store, tmp_path):
+    """A short report's "（一）…（二）…（三）…" under no heading: when two of them rank, the run of its
+    outermost sections playing their role is shown whole at the first one's rank, with its headings as
+    ``parts``, read from the store (both backends); a section of another role is not part of it."""
+    from retrieval.search.lists import merge_siblings
+    from retrieval.search.searcher import to_passage
+
+    path = tmp_path / "街道党建情况报告.txt"
+    path.write_text(OUTERMOST, encoding="utf-8")
+    doc = parse_file(path, path.name)
+    chunks = chunk_document(doc)
+    snap = write(store, [(doc, chunks, [tokenize(c.match_text) for c in chunks])])
+    rows = {r["heading_path"][0][1] if r["heading_path"] else "": dict(r, score=1.0, why=None)
+            for r in snap.chunks([int(i) for i in snap.ids])}
+    ranked = [rows["二"], rows["四"], rows["一"], rows["三"]]
+    shown = merge_siblings(snap, ranked, 800, 5)
+    work = [rows[n] for n in "一二三"]
+    assert [(p["start"], p["end"]) for p in shown] == [(work[0]["start"], work[-1]["end"]), (rows["四"]["start"], rows["四"]["end"])]
+    assert shown[0]["text"] == snap.document(path.name)["text"][work[0]["start"]:work[-1]["end"]]
+    assert shown[0]["parts"] == [r["heading_path"][0] for r in work] and shown[0]["section_type"] == "work"
+    assert to_passage(1, shown[0]).to_json()["parts"] == shown[0]["parts"]
+    assert merge_siblings(snap, ranked, 100, 5) == ranked  # the run does not fit: each stays itself
+    assert merge_siblings(snap, [rows["二"], rows["四"]], 800, 5) == [rows["二"], rows["四"]]  # one of a kind ranked
+
+
 def test_keyword_idf_counts_the_live_chunks_holding_each_token(store, seed_docs):
     """Sentence evidence weighs words by IDF over the live rows: the same numbers on both backends,
     and a replaced or removed report no longer counts."""

@@ -66,7 +66,7 @@ def app(tmp_path) -> Yandu:
 def passage(**kw) -> dict:
     base = dict(rank=1, score=0.5, source="甲.txt", title="某区机关党支部2024年度党建工作总结", section="一、主要工作",
                 section_type="work", text="全年共开展“红色走读”活动17次。", year=2024, data_years=None, page=None, item=None,
-                start=30, end=46, base="", why=None)
+                start=30, end=46, parts=[], base="", why=None)
     base.update(kw)
     assert tuple(base) == PASSAGE_KEYS
     return base

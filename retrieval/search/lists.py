@@ -62,29 +62,38 @@ def stand_together(hits: list[dict]) -> list[dict]:
 def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:
     """Sibling sections that both rank in the first `window` ((一)(二)(三) of one heading) are items
     of one list: their parent section replaces them, at the first one's rank, when it fits in `limit`
-    characters. Passages inside a passage already shown are dropped; a passage holding ones already
+    characters. Top-level siblings have no parent: their list is the run of the report's top-level
+    sections around them that play their role (a short report's "（一）…（二）…（三）…" under no
+    heading). Passages inside a passage already shown are dropped; a passage holding ones already
     shown takes the place of the first of them."""
     def parent_of(p: dict) -> tuple:
-        return p["source"], tuple(p["heading_path"][:-1])
+        path = tuple(p["heading_path"])
+        return (p["source"], path[:-1]) if len(path) > 1 else (p["source"], (), p.get("section_type"))
 
     members: dict[tuple, set] = {}
     for p in passages[:window]:
-        if len(p["heading_path"]) > 1:
+        if p["heading_path"]:
             members.setdefault(parent_of(p), set()).add(tuple(p["heading_path"]))
     parents: dict[tuple, dict] = {}
-    for (source, parent), paths in members.items():
+    for key, paths in members.items():
         if len(paths) < 2:
             continue
-        inside = [c for c in snap.source_chunks(source) if tuple(c["heading_path"][:len(parent)]) == parent]
+        source, parent = key[0], key[1]
+        chunks = sorted(snap.source_chunks(source), key=lambda c: c["start"])
+        inside = (run_of(chunks, {path[0] for path in paths}, key[2]) if len(key) > 2 else
+                  [c for c in chunks if tuple(c["heading_path"][:len(parent)]) == parent])
+        if not inside:
+            continue
         start, end = min(c["start"] for c in inside), max(c["end"] for c in inside)
         if end - start <= limit:
-            parents[(source, parent)] = {"text": snap.document(source)["text"][start:end], "start": start, "end": end,
-                                         "heading_path": list(parent), "section": " › ".join(parent), "item": None,
-                                         "section_type": inside[0]["section_type"],
-                                         "completed_from": [c["id"] for c in inside]}
+            parents[key] = {"text": snap.document(source)["text"][start:end], "start": start, "end": end,
+                            "heading_path": list(parent), "section": " › ".join(parent), "item": None,
+                            "section_type": inside[0]["section_type"],
+                            "completed_from": [c["id"] for c in inside],
+                            "parts": [] if parent else list(dict.fromkeys(c["heading_path"][0] for c in inside))}
     out: list[dict] = []
     for p in passages:
-        merged = parents.get(parent_of(p))
+        merged = parents.get(parent_of(p)) if p["heading_path"] else None
         p = {**p, **merged} if merged else p
         shown = [i for i, q in enumerate(out) if q["source"] == p["source"] and q["start"] < p["end"] and p["start"] < q["end"]]
         if not shown:
@@ -94,3 +103,24 @@ def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int
             out[shown[0]] = {**p, "score": out[shown[0]].get("score", p.get("score"))}
             out = [q for i, q in enumerate(out) if i not in shown[1:]]
     return out
+
+
+def run_of(chunks: list[dict], tops: set[str], role: str) -> list[dict]:
+    """The chunks (in reading order) of the run of consecutive top-level sections that holds every
+    heading of ``tops`` and whose chunks all play ``role``; [] when another role comes between them."""
+    sections: list[list[dict]] = []
+    for c in chunks:
+        if c["heading_path"]:
+            if not sections or sections[-1][0]["heading_path"][0] != c["heading_path"][0]:
+                sections.append([])
+            sections[-1].append(c)
+    plays = [all(c["section_type"] == role for c in section) for section in sections]
+    at = [i for i, section in enumerate(sections) if section[0]["heading_path"][0] in tops]
+    if len(at) < 2 or not all(plays[at[0]:at[-1] + 1]):
+        return []
+    first, last = at[0], at[-1]
+    while first > 0 and plays[first - 1]:
+        first -= 1
+    while last + 1 < len(sections) and plays[last + 1]:
+        last += 1
+    return [c for section in sections[first:last + 1] for c in section]

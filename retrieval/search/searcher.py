@@ -33,7 +33,8 @@ def to_passage(rank: int, row: dict) -> Passage:
     return Passage(rank=rank, score=row["score"], source=row["source"], title=row["title"],
                    heading_path=tuple(row["heading_path"]), section_type=row["section_type"], text=row["text"],
                    start=row["start"], end=row["end"], year=row["year"], page=row["page"], item=row["item"],
-                   why=row["why"], data_years=(row["year_from"], row["year_to"]) if row.get("year_from") else None)
+                   why=row["why"], data_years=(row["year_from"], row["year_to"]) if row.get("year_from") else None,
+                   parts=tuple(row.get("parts") or ()))
 
 
 WEAK = "相关度较低：以下段落可能不能直接回答这个问题。"  # the note of an answer only some keywords match
