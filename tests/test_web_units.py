@@ -279,6 +279,12 @@ def test_answer_keeps_rank_order_and_hides_internal_figures():
     assert "得分" not in md and "语义第" not in md
 
 
+def test_a_passage_joining_outermost_sections_is_cited_by_its_first_and_last():
+    joined = passage(section="", parts=["（一）强化组织领导。", "（二）强化理论学习。", "（三）强化阵地建设。"])
+    md = render_answer("红色走读", [joined, passage(rank=2, section="")], "")
+    assert "（一）强化组织领导。 … （三）强化阵地建设。" in md and md.count("（导语）") == 1  # the opening is still 导语
+
+
 def test_figure_sentence_is_quoted_verbatim_with_its_rank():
     from retrieval.answer.direct import figure_sentence
 

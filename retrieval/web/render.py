@@ -161,7 +161,7 @@ def render_answer(question: str, passages: list[dict], message: str, note: str =
             base = f"{html.escape(p['base_title'])} · " if p.get("base_title") else ""  # several bases: which one
             out.append(f'<p><span class="yd-report">{html.escape(p["title"])}</span> '
                        f'<span class="yd-src">{base}{year}{html.escape(p["source"])}</span></p>')
-        section = html.escape(p["section"]) if p.get("section") else "（导语）"
+        section = html.escape(section_shown(p) or "（导语）")
         page = f'<span class="yd-src">第 {p["page"]} 页</span>' if p.get("page") else ""
         rated = rate_links(turn_n, p["rank"]) if rate else ""
         out.append(f"<p>{cite(turn_n, p['rank'])} {section} {_badge(p['section_type'])} {page} {rated}".rstrip() + "</p>")
@@ -187,9 +187,16 @@ def render_compare(question: str, rows: list[dict], note: str = "") -> str:
         else:
             excerpt = p["text"].strip()
             excerpt = excerpt if len(excerpt) <= 160 else excerpt[:159] + "…"
-            body.append(cells(r["title"], year, p.get("section") or "（导语）", excerpt))
+            body.append(cells(r["title"], year, section_shown(p) or "（导语）", excerpt))
     return (f"{ANSWER}{head}<table><thead><tr><th>报告</th><th>年份</th><th>章节</th><th>最相关段落</th></tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def section_shown(p: dict) -> str:
+    """Where a passage stands in its report: its heading path; for one that joins a report's outermost
+    sections (``parts``), the first and the last of them; "" for the report's opening."""
+    parts = p.get("parts") or []
+    return p.get("section") or (f"{parts[0]} … {parts[-1]}" if parts else "")
 
 
 def _citation(p: dict) -> str:
@@ -244,7 +251,7 @@ def export_markdown(turns: list[dict]) -> str:
             out += ["**直接回答（摘自原文）**", ""]
             out += [f"{i}. {text} [{rank}]" for i, (text, rank) in enumerate(quotes, 1)] + [""]
         for p in turn["passages"]:
-            where = " › ".join(x for x in (p["title"], p.get("section")) if x)
+            where = " › ".join(x for x in (p["title"], section_shown(p)) if x)
             out += [f"### [{p['rank']}] {where}", ""]
             out += [f"- {_citation(p)}", f"- 类型：{_type_label(p['section_type'])}", ""]
             out += ["> " + line if line.strip() else ">" for line in p["text"].strip().split("\n")]
@@ -295,7 +302,7 @@ def export_docx(turns: list[dict], path) -> None:
             for text, rank in quotes:
                 doc.add_paragraph(f"{text} [{rank}]", style="List Number")
         for p in turn["passages"]:
-            doc.add_heading(f"[{p['rank']}] " + " › ".join(x for x in (p["title"], p.get("section")) if x), 2)
+            doc.add_heading(f"[{p['rank']}] " + " › ".join(x for x in (p["title"], section_shown(p)) if x), 2)
             run = doc.add_paragraph().add_run(f"{_citation(p)}；类型：{_type_label(p['section_type'])}")
             run.font.color.rgb, run.font.size = grey, Pt(9)
             doc.add_paragraph(p["text"].strip(), style="Quote")
