@@ -93,7 +93,7 @@ class Settings:
     # (python app.py train-ranker) into ranker_file (None: retrieval/data/ranker.json).
     ranker_file: Path | None = field(default_factory=lambda: Path(os.environ["YANDU_RANKER"]) if os.environ.get("YANDU_RANKER") else None)
     use_paraphrases: bool = True  # everyday wording also searches its official terms (data/paraphrases.txt)
-    list_completion: bool = True  # list questions: the parts of one list shown together
+    list_completion: bool = True  # list and work questions: the parts of one list shown together (search/lists.shown_whole)
     fusion_depth: int = 100  # candidates taken from each ranking
     # Confidence (multilingual-e5-small, seeds + bench, 80 dev and 10 off-topic questions): sure when the best
     # passage's cosine is ≥ 0.87 (dev 0.857–0.94, off-topic ≤ 0.864), or one sentence of a top keyword passage

@@ -1082,6 +1082,12 @@ def test_a_passage_joining_outermost_sections_is_answered_as_those_sections_one_
         separate, whole = direct_answer(question, one_by_one), direct_answer(question, [joined])
         assert [q.text for q in whole.quotes] == [q.text for q in separate.quotes] == expected
         assert {q.rank for q in whole.quotes} == {1} and all(q.text in text for q in whole.quotes)
+    # a section shown whole with its items: a list question reads it whole, another its parts as they ranked
+    nested = {**joined, "section": "一、主要工作", "text": "一、主要工作\n" + text, "parts": [heads[1], heads[0], heads[2]]}
+    assert [p["text"] for p in sections_read([nested], lists=True)[0]] == [nested["text"]]
+    read, shown = sections_read([nested])
+    assert [p["section"] for p in read] == [f"一、主要工作 › {h}" for h in (heads[1], heads[0], heads[2])] and set(shown.values()) == {1}
+    assert read[1]["text"].startswith("一、主要工作\n" + heads[0]) and read[0]["text"] == heads[1] + bodies[1] + "\n"
     # headings it does not hold are no parts of it: read as it is
     read, shown = sections_read([{**joined, "parts": ["（九）另一节"] + heads[1:]}, {**one_by_one[0], "rank": 2}])
     assert [p["text"] for p in read] == [text, one_by_one[0]["text"]] and shown == {1: 1, 2: 2}

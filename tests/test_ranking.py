@@ -51,6 +51,16 @@ def test_a_run_of_outermost_sections_holds_those_that_play_one_role_around_the_r
     assert run_of(between, {"（一）甲", "（三）丙"}, "work") == []  # another role comes between them
 
 
+def test_list_and_work_questions_see_their_lists_whole_and_how_many_questions_do_not():
+    from retrieval.search.lists import shown_whole
+    from retrieval.search.question import understand
+
+    for question in ("意识形态工作存在哪些问题？", "2022年上半年工业园区意识形态工作怎么抓的？", "下一步有哪些打算？"):
+        assert shown_whole(understand(question)), question
+    for question in ("全年发展了多少名党员？", "“双谈心”制度是什么？"):
+        assert not shown_whole(understand(question)), question
+
+
 def test_year_agreement_reads_what_a_section_is_about():
     # rows: 2026 report review (2025), 2026 report plan (2026), 2025 report review (2024), 2025 report plan (2025)
     years_from = np.array([2025, 2026, 2024, 2025])

@@ -1046,8 +1046,8 @@ def honours_given(question: str, passages: list[dict]) -> list[Quote]:
 def direct_answer(question: str, passages: list[dict]) -> Answer | None:
     """The direct answer shown above the passages: a figure sentence, else the honours asked, else list
     items (the first ``MAX_ITEMS``: a list or an item's substance longer than that is read in its passage),
-    else none. Each quote cites the passage shown; a passage joining outermost sections is read as them."""
-    read, shown = sections_read(passages)
+    else none. Each quote cites the passage shown; passages joining sections are read as ``sections_read``."""
+    read, shown = sections_read(passages, understand(normalize_question(question)).is_list)
     figure = figure_sentence(question, read)
     if figure is not None:
         return Answer("figure", [Quote(figure.text, shown[figure.rank])])
@@ -1055,22 +1055,26 @@ def direct_answer(question: str, passages: list[dict]) -> Answer | None:
     return Answer("list", [Quote(q.text, shown[q.rank]) for q in items[:MAX_ITEMS]]) if items else None
 
 
-def sections_read(passages: list[dict]) -> tuple[list[dict], dict[int, int]]:
-    """The passages as answers read them, ranked anew, and the rank of the passage shown for each: one
-    that joins a report's outermost sections (its ``parts``: "（一）…（二）…（三）…" of a short report under
-    no heading, ``search.lists.merge_siblings``) is read as those sections, each its own passage, as
-    they would rank one by one — so a question about one of them is answered by that one alone."""
+def sections_read(passages: list[dict], lists: bool = False) -> tuple[list[dict], dict[int, int]]:
+    """The passages as answers read them, ranked anew, and the rank of the passage shown for each. One
+    that joins sections (its ``parts``, ``search.lists.merge_siblings``) is read as those sections, each
+    its own passage, in the order they ranked — so a question about one of them is answered by that
+    one alone —; but a section shown whole with its items for a list question (``lists``) is read whole,
+    its items with their substance. A run of a report's outermost sections is no section: read as its
+    parts always ("（一）…（二）…（三）…" of a short report under no heading)."""
     read: list[dict] = []
     shown: dict[int, int] = {}
     for p in passages:
-        parts, text = p.get("parts") or [], p["text"]
-        at = [text.find(heading) for heading in parts]
+        parts, text, above = p.get("parts") or [], p["text"], p.get("section") or ""
+        at = {heading: text.find(heading) for heading in parts}
         pieces = [p]
-        if len(parts) > 1 and min(at) >= 0 and at == sorted(at):
-            ends = [*at[1:], len(text)]
-            pieces = [{**p, "text": text[s if i else 0:e], "section": heading, "parts": [],
-                       "start": p["start"] + (s if i else 0), "end": p["start"] + e}
-                      for i, (heading, s, e) in enumerate(zip(parts, at, ends))]
+        if len(at) > 1 and not (lists and above) and min(at.values()) >= 0:
+            starts = sorted(at.values())
+            ends = {s: e for s, e in zip(starts, [*starts[1:], len(text)])}
+            pieces = [{**p, "text": text[s if s > starts[0] else 0:ends[s]],
+                       "section": f"{above} › {heading}" if above else heading, "parts": [],
+                       "start": p["start"] + (s if s > starts[0] else 0), "end": p["start"] + ends[s]}
+                      for heading, s in at.items()]  # in the order its parts ranked
         for piece in pieces:
             read.append({**piece, "rank": len(read) + 1})
             shown[len(read)] = p["rank"]

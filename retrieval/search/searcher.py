@@ -22,7 +22,7 @@ from .features import FEATURES, ROW_FEATURES, Scores, row_features, text_feature
 from .filters import Filters
 from .fusion import best_rows, falling_scores, rank_of
 from .genre import genre_reports, government_share
-from .lists import complete_lists
+from .lists import complete_lists, shown_whole
 from .question import MAX_QUESTION, RELATIVE, Question, understand
 from .ranker import RANKER_FILE, Ranker, probability
 from .unit_types import newest_about, types_in
@@ -204,7 +204,7 @@ class Searcher:
                 unit_type=bool(same))
             row["score"] = round(float(score), 5)
             passages.append(row)
-        if c.question.is_list and s.list_completion:
+        if shown_whole(c.question) and s.list_completion:
             passages = complete_lists(snap, passages, s.chunk_max, top_k)
         passages = falling_scores(passages[:top_k])
         return Result([to_passage(rank, p) for rank, p in enumerate(passages, 1)], note)

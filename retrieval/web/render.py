@@ -195,7 +195,7 @@ def render_compare(question: str, rows: list[dict], note: str = "") -> str:
 def section_shown(p: dict) -> str:
     """Where a passage stands in its report: its heading path; for one that joins a report's outermost
     sections (``parts``), the first and the last of them; "" for the report's opening."""
-    parts = p.get("parts") or []
+    parts = sorted(p.get("parts") or [], key=p["text"].find)  # as the report reads
     return p.get("section") or (f"{parts[0]} … {parts[-1]}" if parts else "")
 
 
