@@ -51,7 +51,7 @@ class Passage:
     why: Why | None = None
     base: str = ""  # the knowledge base it came from (retrieval/bases.py); "" inside one base's facade
     data_years: tuple[int, int] | None = None  # the years it is about (its section's span, ingest/years.py)
-    parts: tuple[str, ...] = ()  # the headings of the outermost sections of its report it joins (search/lists.py)
+    parts: tuple[str, ...] = ()  # the headings of the sections it joins, as they ranked (search/lists.merge_siblings)
 
     @property
     def section(self) -> str:

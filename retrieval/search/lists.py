@@ -77,9 +77,9 @@ def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int
     heading). The sections it joins are its ``parts``: those that ranked, in their order, then the
     others in reading order. Passages inside a passage already shown are dropped; a passage holding
     ones already shown takes the place of the first of them."""
-    def parent_of(p: dict) -> tuple:
+    def parent_of(p: dict) -> tuple:  # (report, parent heading path, the role of an outermost section's list)
         path = tuple(p["heading_path"])
-        return (p["source"], path[:-1]) if len(path) > 1 else (p["source"], (), p.get("section_type"))
+        return (p["source"], path[:-1], None) if len(path) > 1 else (p["source"], (), p.get("section_type"))
 
     members: dict[tuple, dict] = {}  # the paths of each list's sections that ranked, in rank order
     for p in passages[:window]:
@@ -89,9 +89,9 @@ def merge_siblings(snap: Snapshot, passages: list[dict], limit: int, window: int
     for key, paths in members.items():
         if len(paths) < 2:
             continue
-        source, parent = key[0], key[1]
+        source, parent, role = key
         chunks = sorted(snap.source_chunks(source), key=lambda c: c["start"])
-        inside = (run_of(chunks, {path[0] for path in paths}, key[2]) if len(key) > 2 else
+        inside = (run_of(chunks, {path[0] for path in paths}, role) if not parent else
                   [c for c in chunks if tuple(c["heading_path"][:len(parent)]) == parent])
         if not inside:
             continue

@@ -300,7 +300,7 @@ class WebApp:
             data_years: only passages about these years (the 2024 figures of a 2025 report); empty = all.
         Returns:
             A list of passages: rank, score, source, title, section, section_type, text, year, data_years, page, item,
-            start, end, parts (the headings of the outermost sections it joins), why;
+            start, end, parts (the headings of the sections it joins, as they ranked), why;
             [] when the index is ready and nothing matched. While the model or the first index is being prepared
             the call waits; when no index can answer it raises an error titled with the state (empty, failed).
         """
