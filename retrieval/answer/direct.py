@@ -324,6 +324,12 @@ def _opening(p: dict, top: list[dict]) -> str:
     return " ".join(x["text"] for x in top if x["source"] == p["source"] and x.get("section_type") == "overview" and x is not p)
 
 
+@lru_cache(maxsize=256)
+def asked_of(question: str) -> Question:
+    """What a question asks (``understand``), read once: one answer reads it in several places."""
+    return understand(normalize_question(question))
+
+
 def asked_concepts(question: str) -> list:
     """The concepts a quote must say of what the question is about (``topic_parts``, ``_needed``)."""
     return _needed(subject(" ".join(topic_parts(question))))
@@ -338,7 +344,7 @@ def topic_concepts(question: str, passages: list[dict]) -> list:
     ("县局支部书记明年…准备从哪几方面入手"; data/answer_cues.txt ``reporter``): a plan's items say what he
     will do, never who he is — a problem item may be about him ("作为支部书记…表率强度不够")."""
     needed = asked_concepts(question)
-    if understand(normalize_question(question)).roles == ["plan"]:
+    if asked_of(question).roles == ["plan"]:
         reporter = _cue("reporter")
         needed = [c for c in needed if not all(reporter.search(w) for w in c.words)]
     texts = [normalize(p["text"]) + _context(p) for p in passages]
@@ -450,7 +456,7 @@ def _agrees(p: dict, asked: Question) -> bool:
 def figure_sentence(question: str, passages: list[dict]) -> Quote | None:
     """For a how-many question, the sentence of the top passage's report that states the figure asked
     (see the module docstring); None when no sentence surely does."""
-    asked = understand(normalize_question(question))
+    asked = asked_of(question)
     if asked.quantity is None or not passages or (asked.is_list and asks_which(question)):
         return None
     number = figure_unit(question, asked)
@@ -954,7 +960,7 @@ def list_items(question: str, passages: list[dict]) -> list[Quote]:
     their place leave fewest of the topic's concepts unsaid, the highest ranked on a tie (one concept
     may go unsaid only when no list of that report says them all; a work question: the first one's own
     items or none)."""
-    asked = understand(normalize_question(question))
+    asked = asked_of(question)
     by_role = set(asked.roles) & _list_roles()
     lists = asked.is_list or bool(by_role)
     own = not asked.is_list and by_role == {"work"}  # a work question: the first passage's own items
@@ -1028,7 +1034,7 @@ def honours_given(question: str, passages: list[dict]) -> list[Quote]:
     headings say what else the question names (its naming words: "象山社区", not "拿过"). None otherwise."""
     if not passages or not asks_honours(question):
         return []
-    asked = understand(normalize_question(question))
+    asked = asked_of(question)
     honours = _cue("honours")
     needed = [c for c in asked_concepts(question)
               if not all(honours.fullmatch(w) for w in c.words) and any(is_naming(w) for w in c.words)]
@@ -1047,7 +1053,7 @@ def direct_answer(question: str, passages: list[dict]) -> Answer | None:
     """The direct answer shown above the passages: a figure sentence, else the honours asked, else list
     items (the first ``MAX_ITEMS``: a list or an item's substance longer than that is read in its passage),
     else none. Each quote cites the passage shown; passages joining sections are read as ``sections_read``."""
-    read, shown = sections_read(passages, understand(normalize_question(question)).is_list)
+    read, shown = sections_read(passages, asked_of(question).is_list)
     figure = figure_sentence(question, read)
     if figure is not None:
         return Answer("figure", [Quote(figure.text, shown[figure.rank])])
