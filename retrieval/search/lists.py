@@ -16,7 +16,8 @@ def shown_whole(q: Question) -> bool:
 
 
 def complete_lists(snap: Snapshot, passages: list[dict], limit: int, window: int) -> list[dict]:
-    """Answer list questions whole: parts of one split section are shown together.
+    """Show a question's lists whole (list and work questions: ``shown_whole``): parts of one split section
+    are shown together.
 
     The whole section replaces its parts when it fits in `limit` characters; otherwise the parts
     that ranked stand together at the rank of the best one: the best first (never demoted), the
