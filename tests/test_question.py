@@ -270,6 +270,19 @@ def test_an_organ_is_one_word_and_a_dictionary_word_no_report_says_is_cut_apart(
     assert "时说" not in tokenize(question) and "述职" in tokenize(question)
 
 
+def test_next_step_asks_for_the_plan_and_is_never_matched_by_further():
+    """data/stopwords.txt: 进一步 ("further", in nearly every passage) is a stop word, and so is 一步, the
+    piece jieba's search mode cuts out of both 进一步 and 下一步: "下一步如何加强执纪监督？" asks for the plan
+    (its role), and its keywords and concepts are 执纪监督 alone, never a 一步 that every "进一步加强" says."""
+    from retrieval.text import tokenize
+
+    q = ask("下一步如何加强执纪监督？")
+    assert q.roles == ["plan"]
+    assert [c.words[0] for c in q.concepts] == ["执纪监督"] and "一步" not in q.tokens
+    assert "一步" not in tokenize("进一步加强执纪监督") and "执纪监督" in tokenize("进一步加强执纪监督")
+    assert "一步一个脚印" in tokenize("一步一个脚印抓落实")  # a longer word keeps it
+
+
 def test_a_written_year_ends_a_word_on_both_sides_of_its_nian():
     """jieba's HMM glued a year's 年 to an unknown next character ("年县", "年述责") and a numeral year's
     last digit to the 年 ("四年"): no token, no concept and no search-mode part spans those edges now,
